@@ -1,0 +1,216 @@
+//! The built-in roles (`admin`, `deployer`, `viewer`) and the catalogue of
+//! namespaced resources they cover.
+//!
+//! The resource list comes from k8s-openapi's types for the targeted
+//! Kubernetes version: each entry names a type, and its API group and plural
+//! come from the type's `Resource` impl, which also proves at compile time
+//! that it is namespaced. Subresources have no types of their own there, so
+//! the few that roles must name are listed by hand below.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api;
+use k8s_openapi::{NamespaceResourceScope, Resource};
+
+use crate::model::Rule;
+
+/// The Kubernetes minor version whose API the catalogue follows.
+pub const KUBERNETES_VERSION: &str = "1.37";
+
+const fn namespaced<T: Resource<Scope = NamespaceResourceScope>>() -> (&'static str, &'static str) {
+    (T::GROUP, T::URL_PATH_SEGMENT)
+}
+
+/// Every namespaced resource a role may cover, as `(apiGroup, plural)`.
+/// GA and beta APIs, which are served by default; alpha APIs are not.
+/// `core/v1 Binding` is left out: it is the scheduler's, not a team's.
+const NAMESPACED: &[(&str, &str)] = &[
+    namespaced::<api::apps::v1::ControllerRevision>(),
+    namespaced::<api::apps::v1::DaemonSet>(),
+    namespaced::<api::apps::v1::Deployment>(),
+    namespaced::<api::apps::v1::ReplicaSet>(),
+    namespaced::<api::apps::v1::StatefulSet>(),
+    namespaced::<api::authorization::v1::LocalSubjectAccessReview>(),
+    namespaced::<api::autoscaling::v2::HorizontalPodAutoscaler>(),
+    namespaced::<api::batch::v1::CronJob>(),
+    namespaced::<api::batch::v1::Job>(),
+    namespaced::<api::certificates::v1::PodCertificateRequest>(),
+    namespaced::<api::coordination::v1::Lease>(),
+    namespaced::<api::coordination::v1beta1::LeaseCandidate>(),
+    namespaced::<api::core::v1::ConfigMap>(),
+    namespaced::<api::core::v1::Endpoints>(),
+    namespaced::<api::core::v1::Event>(),
+    namespaced::<api::core::v1::LimitRange>(),
+    namespaced::<api::core::v1::PersistentVolumeClaim>(),
+    namespaced::<api::core::v1::Pod>(),
+    namespaced::<api::core::v1::PodTemplate>(),
+    namespaced::<api::core::v1::ReplicationController>(),
+    namespaced::<api::core::v1::ResourceQuota>(),
+    namespaced::<api::core::v1::Secret>(),
+    namespaced::<api::core::v1::Service>(),
+    namespaced::<api::core::v1::ServiceAccount>(),
+    namespaced::<api::discovery::v1::EndpointSlice>(),
+    namespaced::<api::events::v1::Event>(),
+    namespaced::<api::networking::v1::Ingress>(),
+    namespaced::<api::networking::v1::NetworkPolicy>(),
+    namespaced::<api::policy::v1::PodDisruptionBudget>(),
+    namespaced::<api::rbac::v1::Role>(),
+    namespaced::<api::rbac::v1::RoleBinding>(),
+    namespaced::<api::resource::v1::ResourceClaim>(),
+    namespaced::<api::resource::v1::ResourceClaimTemplate>(),
+    namespaced::<api::scheduling::v1beta1::PodGroup>(),
+    namespaced::<api::scheduling::v1beta1::Workload>(),
+    namespaced::<api::storage::v1::CSIStorageCapacity>(),
+];
+
+const READ: &[&str] = &["get", "list", "watch"];
+const WRITE: &[&str] = &["create", "get", "list", "patch", "update", "watch"];
+const ALL: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
+
+/// Subresources that open a shell or a tunnel into a pod.
+pub const POD_ACCESS: &[&str] = &["pods/attach", "pods/exec", "pods/portforward"];
+/// Workload subresources that scale.
+const SCALE: &[(&str, &str)] = &[
+    ("apps", "deployments/scale"),
+    ("apps", "replicasets/scale"),
+    ("apps", "statefulsets/scale"),
+    ("", "replicationcontrollers/scale"),
+];
+
+/// The namespaced resources, deduplicated and sorted: `(apiGroup, plural)`.
+pub fn namespaced_resources() -> BTreeSet<(&'static str, &'static str)> {
+    NAMESPACED.iter().copied().collect()
+}
+
+/// What the policy in `rbacc.yaml` changes about the built-in roles.
+#[derive(Debug, Clone, Default)]
+pub struct RolePolicy {
+    pub viewers_secrets: bool,
+    pub viewers_exec: bool,
+    /// `(apiGroup, resource)` pairs from `policy.extraResources`.
+    pub extra_resources: Vec<(String, String)>,
+}
+
+/// The names of the built-in roles.
+pub const BUILTIN_ROLES: &[&str] = &["admin", "deployer", "viewer"];
+
+/// The rules of built-in role `name`.
+pub fn rules(name: &str, policy: &RolePolicy) -> Vec<Rule> {
+    let mut grants = Grants::default();
+    for (group, resource) in namespaced_resources() {
+        let verbs = match (name, group, resource) {
+            (_, "authorization.k8s.io", "localsubjectaccessreviews") => {
+                if name == "admin" {
+                    &["create"][..]
+                } else {
+                    continue;
+                }
+            }
+            (_, "", "resourcequotas" | "limitranges") => READ,
+            ("admin", _, _) => ALL,
+            ("deployer", "rbac.authorization.k8s.io", _) => READ,
+            ("deployer", "", "pods") => &[
+                "create", "delete", "get", "list", "patch", "update", "watch",
+            ][..],
+            ("deployer", _, _) => WRITE,
+            ("viewer", "", "secrets") if !policy.viewers_secrets => continue,
+            _ => READ,
+        };
+        grants.add(group, resource, verbs);
+    }
+    grants.add("", "pods/log", &["get"]);
+    let pod_access = name == "admin" || (name == "viewer" && policy.viewers_exec);
+    if pod_access {
+        for resource in POD_ACCESS {
+            grants.add("", resource, &["create", "get"]);
+        }
+    }
+    if name != "viewer" {
+        for (group, resource) in SCALE {
+            grants.add(group, resource, &["get", "patch", "update"]);
+        }
+    }
+    if name == "admin" {
+        grants.add("", "pods/eviction", &["create"]);
+        grants.add("", "serviceaccounts/token", &["create"]);
+        grants.add(
+            "",
+            "services/proxy",
+            &["create", "delete", "get", "patch", "update"],
+        );
+    }
+    let extra_verbs = match name {
+        "admin" => ALL,
+        "deployer" => WRITE,
+        _ => READ,
+    };
+    for (group, resource) in &policy.extra_resources {
+        grants.add(group, resource, extra_verbs);
+    }
+    grants.into_rules()
+}
+
+/// A description of a built-in role, for the ClusterRole's annotation.
+pub fn description(name: &str, policy: &RolePolicy) -> String {
+    match name {
+        "admin" => {
+            "Full control of the namespace, Secrets and pod exec included; quotas read-only".into()
+        }
+        "deployer" => "Create and update workloads; delete pods only; no write on RBAC".into(),
+        _ => format!(
+            "Read everything in the namespace{}{}",
+            if policy.viewers_secrets {
+                ""
+            } else {
+                " except Secrets"
+            },
+            if policy.viewers_exec {
+                "; exec into pods"
+            } else {
+                "; no exec, attach or port-forward"
+            }
+        ),
+    }
+}
+
+/// Collects `(group, resource) -> verbs` and folds it into few rules: one per
+/// API group and verb set.
+#[derive(Default)]
+struct Grants(BTreeMap<(String, String), BTreeSet<String>>);
+
+impl Grants {
+    fn add(&mut self, group: &str, resource: &str, verbs: &[&str]) {
+        self.0
+            .entry((group.to_string(), resource.to_string()))
+            .or_default()
+            .extend(verbs.iter().map(|v| v.to_string()));
+    }
+
+    fn into_rules(self) -> Vec<Rule> {
+        let mut by_verbs: BTreeMap<(String, Vec<String>), Vec<String>> = BTreeMap::new();
+        for ((group, resource), verbs) in self.0 {
+            by_verbs
+                .entry((group, verbs.into_iter().collect()))
+                .or_default()
+                .push(resource);
+        }
+        by_verbs
+            .into_iter()
+            .map(|((group, verbs), resources)| Rule {
+                api_groups: vec![group],
+                resources,
+                verbs,
+                resource_names: Vec::new(),
+            })
+            .collect()
+    }
+}

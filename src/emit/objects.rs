@@ -1,0 +1,198 @@
+//! The Kubernetes objects rbacc emits, as k8s-openapi types.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{
+    LimitRange, LimitRangeItem, LimitRangeSpec, Namespace as NamespaceObject, ResourceQuota,
+    ResourceQuotaSpec, ServiceAccount,
+};
+use k8s_openapi::api::rbac::v1::{
+    ClusterRole, PolicyRule, RoleBinding, RoleRef, Subject as SubjectObject,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::model::{Binding, Namespace, Org, RoleDef, Subject, Team};
+
+use super::serialize::Object;
+
+pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "rbacc");
+pub const TEAM_LABEL: &str = "rbacc.dev/team";
+pub const SOURCE_ANNOTATION: &str = "rbacc.dev/source";
+const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
+
+fn labels(team: Option<&str>) -> BTreeMap<String, String> {
+    let mut labels = BTreeMap::from([(MANAGED_BY.0.to_string(), MANAGED_BY.1.to_string())]);
+    if let Some(team) = team {
+        labels.insert(TEAM_LABEL.to_string(), team.to_string());
+    }
+    labels
+}
+
+fn meta(name: &str, namespace: Option<&str>, team: Option<&str>, source: &str) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.to_string()),
+        namespace: namespace.map(String::from),
+        labels: Some(labels(team)),
+        annotations: Some(BTreeMap::from([(
+            SOURCE_ANNOTATION.to_string(),
+            source.to_string(),
+        )])),
+        ..Default::default()
+    }
+}
+
+pub fn cluster_role(role: &RoleDef) -> Object {
+    let mut metadata = meta(&role.object_name(), None, None, &role.source);
+    if !role.description.is_empty()
+        && let Some(annotations) = metadata.annotations.as_mut()
+    {
+        annotations.insert(
+            "rbacc.dev/description".to_string(),
+            role.description.clone(),
+        );
+    }
+    Object::new(&ClusterRole {
+        metadata,
+        rules: Some(
+            role.rules
+                .iter()
+                .map(|r| PolicyRule {
+                    api_groups: Some(r.api_groups.clone()),
+                    resources: Some(r.resources.clone()),
+                    verbs: r.verbs.clone(),
+                    resource_names: (!r.resource_names.is_empty())
+                        .then(|| r.resource_names.clone()),
+                    ..Default::default()
+                })
+                .collect(),
+        ),
+        ..Default::default()
+    })
+}
+
+/// Everything in one namespace, Namespace first.
+pub fn namespace_objects(org: &Org, team: &Team, ns: &Namespace) -> Vec<Object> {
+    let source = team.source.as_str();
+    let mut objects = vec![namespace(org, team, ns)];
+    for sa in &ns.service_accounts {
+        objects.push(Object::new(&ServiceAccount {
+            metadata: meta(sa, Some(&ns.name), Some(&team.name), source),
+            automount_service_account_token: Some(false),
+            ..Default::default()
+        }));
+    }
+    for binding in &ns.bindings {
+        objects.push(role_binding(team, ns, binding));
+    }
+    if !ns.quota.is_empty() {
+        objects.push(Object::new(&ResourceQuota {
+            metadata: meta("rbacc-quota", Some(&ns.name), Some(&team.name), source),
+            spec: Some(ResourceQuotaSpec {
+                hard: Some(quantities(&ns.quota)),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }));
+    }
+    if let Some(limits) = &ns.limit_range
+        && !(limits.default.is_empty() && limits.default_request.is_empty())
+    {
+        objects.push(Object::new(&LimitRange {
+            metadata: meta("rbacc-limits", Some(&ns.name), Some(&team.name), source),
+            spec: Some(LimitRangeSpec {
+                limits: vec![LimitRangeItem {
+                    type_: "Container".to_string(),
+                    default: (!limits.default.is_empty()).then(|| quantities(&limits.default)),
+                    default_request: (!limits.default_request.is_empty())
+                        .then(|| quantities(&limits.default_request)),
+                    ..Default::default()
+                }],
+            }),
+        }));
+    }
+    objects
+}
+
+fn quantities(map: &BTreeMap<String, String>) -> BTreeMap<String, Quantity> {
+    map.iter()
+        .map(|(k, v)| (k.clone(), Quantity(v.clone())))
+        .collect()
+}
+
+fn namespace(org: &Org, team: &Team, ns: &Namespace) -> Object {
+    let mut labels = ns.labels.clone();
+    labels.extend(self::labels(Some(&team.name)));
+    let level = ns.pod_security.as_str();
+    for mode in ["enforce", "audit", "warn"] {
+        labels.insert(
+            format!("pod-security.kubernetes.io/{mode}"),
+            level.to_string(),
+        );
+    }
+    let mut annotations = BTreeMap::from([
+        (SOURCE_ANNOTATION.to_string(), team.source.clone()),
+        // Namespaces first, before what lives in them.
+        ("argocd.argoproj.io/sync-wave".to_string(), "-1".to_string()),
+    ]);
+    if org.protect_namespaces {
+        // Deleting a team file must never delete a running namespace.
+        annotations.insert(
+            "argocd.argoproj.io/sync-options".to_string(),
+            "Delete=false".to_string(),
+        );
+        annotations.insert(
+            "kustomize.toolkit.fluxcd.io/prune".to_string(),
+            "disabled".to_string(),
+        );
+    }
+    Object::new(&NamespaceObject {
+        metadata: ObjectMeta {
+            name: Some(ns.name.clone()),
+            labels: Some(labels),
+            annotations: Some(annotations),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+}
+
+fn role_binding(team: &Team, ns: &Namespace, binding: &Binding) -> Object {
+    Object::new(&RoleBinding {
+        metadata: meta(
+            &binding.name,
+            Some(&ns.name),
+            Some(&team.name),
+            &team.source,
+        ),
+        role_ref: RoleRef {
+            api_group: Some(RBAC_GROUP.to_string()),
+            kind: "ClusterRole".to_string(),
+            name: binding.cluster_role.clone(),
+        },
+        subjects: Some(binding.subjects.iter().map(subject).collect()),
+    })
+}
+
+fn subject(subject: &Subject) -> SubjectObject {
+    match subject {
+        Subject::Group(name) => SubjectObject {
+            api_group: Some(RBAC_GROUP.to_string()),
+            kind: "Group".to_string(),
+            name: name.clone(),
+            namespace: None,
+        },
+        Subject::User(name) => SubjectObject {
+            api_group: Some(RBAC_GROUP.to_string()),
+            kind: "User".to_string(),
+            name: name.clone(),
+            namespace: None,
+        },
+        Subject::ServiceAccount { namespace, name } => SubjectObject {
+            api_group: None,
+            kind: "ServiceAccount".to_string(),
+            name: name.clone(),
+            namespace: Some(namespace.clone()),
+        },
+    }
+}

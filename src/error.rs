@@ -1,0 +1,31 @@
+//! Environment errors: problems that are not in the user's declarations
+//! (I/O, a missing repository, a held lock). `main` maps them to exit code 2.
+
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no `rbacc.yaml` in {}: is this an rbacc repository? (`--repo DIR` names another)", repo.display())]
+    NoConfig { repo: PathBuf },
+    #[error("more than {limit} files under {}", dir.display())]
+    TooManyFiles { dir: PathBuf, limit: usize },
+    #[error("another `rbacc build` is writing {}; try again when it has finished", out.display())]
+    Locked { out: PathBuf },
+    #[error("{} exists and is not a directory", path.display())]
+    NotADirectory { path: PathBuf },
+}
+
+impl Error {
+    pub fn io(path: &Path, source: std::io::Error) -> Error {
+        Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! rbacc: a GitOps RBAC compiler.
+//!
+//! The pipeline, one module a stage: [`load`] reads files into an
+//! [`load::Input`], [`yaml`] and [`model::raw`] parse them with spans,
+//! [`validate`] resolves them into a [`model::Org`] (or diagnostics),
+//! [`emit`] turns the `Org` into the files of `out/`, and [`output`] writes
+//! them atomically. See ARCHITECTURE.md.
+
+pub mod builtin;
+pub mod cli;
+pub mod decode;
+pub mod diag;
+pub mod emit;
+pub mod error;
+pub mod load;
+pub mod model;
+pub mod output;
+pub mod report;
+pub mod source;
+pub mod validate;
+pub mod yaml;
+
+use diag::Diagnostics;
+use emit::Output;
+use load::Input;
+use source::Sources;
+
+/// The result of compiling one [`Input`].
+pub struct Compilation {
+    pub sources: Sources,
+    pub diagnostics: Diagnostics,
+    /// The files of `out/`, when there was no error.
+    pub output: Option<Output>,
+}
+
+/// Compiles declarations into the files of `out/`. Pure: no I/O.
+pub fn compile(input: &Input) -> Compilation {
+    let mut sources = Sources::default();
+    let mut diagnostics = Diagnostics::default();
+    let parsed = load::parse(input, &mut sources, &mut diagnostics);
+    let org = validate::validate(&sources, &parsed.config, &parsed.teams, &mut diagnostics);
+    let output = org
+        .filter(|_| !diagnostics.has_errors())
+        .map(|org| emit::emit(&org));
+    Compilation {
+        sources,
+        diagnostics,
+        output,
+    }
+}

@@ -1,0 +1,269 @@
+//! Loading a repository's declarations: files in, raw model out.
+//!
+//! [`Input`] is the set of files one compilation reads, whether they come
+//! from the work tree ([`Input::from_worktree`]) or, later, a git revision.
+//! [`parse`] turns an `Input` into sources and the raw model; from there on
+//! nothing touches the file system.
+
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+use crate::decode::Decoder;
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::error::Error;
+use crate::model::raw;
+use crate::source::{Sources, Span};
+use crate::yaml::{self, MAX_FILE_BYTES};
+
+/// The config file at the repo root.
+pub const CONFIG_FILE: &str = "rbacc.yaml";
+/// The directory of team files.
+pub const TEAMS_DIR: &str = "teams";
+/// Most team files rbacc reads in one repo.
+pub const MAX_TEAM_FILES: usize = 100_000;
+
+/// One file as read: repo-relative path and bytes, or why it was refused.
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    pub path: String,
+    pub contents: Result<Vec<u8>, Refused>,
+}
+
+/// Why a file was not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// A link whose target lies outside the repository.
+    OutsideRepo { target: String },
+    /// Larger than [`MAX_FILE_BYTES`].
+    TooLarge { size: u64 },
+}
+
+/// Everything one compilation reads.
+#[derive(Debug, Clone, Default)]
+pub struct Input {
+    pub config: Option<InputFile>,
+    /// Team files, in any order.
+    pub teams: Vec<InputFile>,
+    /// Files under `teams/` that are not read, such as `.yml` files.
+    pub ignored: Vec<String>,
+}
+
+impl Input {
+    /// Reads the declarations from a directory on disk.
+    pub fn from_worktree(repo: &Path) -> Result<Input, Error> {
+        let root = repo.canonicalize().map_err(|e| Error::io(repo, e))?;
+        let config_path = root.join(CONFIG_FILE);
+        if !config_path.exists() {
+            return Err(Error::NoConfig {
+                repo: repo.to_path_buf(),
+            });
+        }
+        let mut input = Input {
+            config: Some(read_file(&root, &config_path, CONFIG_FILE.to_string())?),
+            ..Input::default()
+        };
+        let teams = root.join(TEAMS_DIR);
+        if !teams.is_dir() {
+            return Ok(input);
+        }
+        let walker = WalkDir::new(&teams).follow_links(false).sort_by_file_name();
+        for entry in walker {
+            let entry = entry.map_err(|e| {
+                let path = e
+                    .path()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| teams.clone());
+                Error::io(&path, e.into())
+            })?;
+            let name = entry.file_name().to_string_lossy();
+            if name.starts_with('.') && entry.depth() > 0 {
+                continue;
+            }
+            let rel = relative(&root, entry.path());
+            let is_file = entry.file_type().is_file() || entry.path_is_symlink();
+            if !is_file {
+                continue;
+            }
+            if name.ends_with(".yml") {
+                input.ignored.push(rel);
+                continue;
+            }
+            if !name.ends_with(".yaml") {
+                continue;
+            }
+            if input.teams.len() >= MAX_TEAM_FILES {
+                return Err(Error::TooManyFiles {
+                    dir: teams,
+                    limit: MAX_TEAM_FILES,
+                });
+            }
+            input.teams.push(read_file(&root, entry.path(), rel)?);
+        }
+        Ok(input)
+    }
+}
+
+fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Reads one file, refusing links that leave the repository and files over
+/// the size limit.
+fn read_file(root: &Path, path: &Path, rel: String) -> Result<InputFile, Error> {
+    let meta = path.symlink_metadata().map_err(|e| Error::io(path, e))?;
+    if meta.file_type().is_symlink() {
+        let target: PathBuf = match path.canonicalize() {
+            Ok(t) => t,
+            Err(_) => {
+                return Ok(InputFile {
+                    path: rel,
+                    contents: Err(Refused::OutsideRepo {
+                        target: std::fs::read_link(path)
+                            .map(|t| t.display().to_string())
+                            .unwrap_or_default(),
+                    }),
+                });
+            }
+        };
+        if !target.starts_with(root) {
+            return Ok(InputFile {
+                path: rel,
+                contents: Err(Refused::OutsideRepo {
+                    target: target.display().to_string(),
+                }),
+            });
+        }
+    }
+    let size = path.metadata().map_err(|e| Error::io(path, e))?.len();
+    if size > MAX_FILE_BYTES as u64 {
+        return Ok(InputFile {
+            path: rel,
+            contents: Err(Refused::TooLarge { size }),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    Ok(InputFile {
+        path: rel,
+        contents: Ok(bytes),
+    })
+}
+
+/// The raw declarations of one [`Input`].
+pub struct Parsed {
+    pub config: raw::Config,
+    pub teams: Vec<raw::Team>,
+}
+
+/// Parses every file of `input`, reporting problems into `diags`. Files with
+/// errors are skipped; the rest are still read, so one run reports problems
+/// in every file.
+pub fn parse(input: &Input, sources: &mut Sources, diags: &mut Diagnostics) -> Parsed {
+    let mut parsed = Parsed {
+        config: raw::Config::default(),
+        teams: Vec::new(),
+    };
+    if let Some(file) = &input.config
+        && let Some((id, text, root)) = read_yaml(file, sources, diags)
+    {
+        parsed.config = raw::decode_config(&mut Decoder::new(diags, &text), id, &root);
+    }
+    for file in &input.teams {
+        let Some((id, text, root)) = read_yaml(file, sources, diags) else {
+            continue;
+        };
+        let stem = file
+            .path
+            .rsplit('/')
+            .next()
+            .and_then(|name| name.strip_suffix(".yaml"))
+            .unwrap_or_default()
+            .to_string();
+        parsed.teams.push(raw::decode_team(
+            &mut Decoder::new(diags, &text),
+            id,
+            stem,
+            &root,
+        ));
+    }
+    for path in &input.ignored {
+        let id = sources.add(path.clone(), "");
+        diags.push(
+            Diagnostic::warning(
+                Code::IgnoredFile,
+                Span::file_start(id),
+                format!("`{path}` is not read"),
+            )
+            .help("team files end in `.yaml`; rename it to be read"),
+        );
+    }
+    parsed
+}
+
+/// Decodes a file's bytes into text and a YAML tree, or reports why not.
+fn read_yaml(
+    file: &InputFile,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+) -> Option<(crate::source::FileId, std::sync::Arc<str>, yaml::Node)> {
+    let bytes = match &file.contents {
+        Ok(bytes) => bytes,
+        Err(refused) => {
+            let id = sources.add(file.path.clone(), "");
+            let d = match refused {
+                Refused::OutsideRepo { target } => Diagnostic::error(
+                    Code::OutsideRepo,
+                    Span::file_start(id),
+                    format!(
+                        "`{}` is a link to `{target}`, outside the repository",
+                        file.path
+                    ),
+                )
+                .help("team files must live in the repository; replace the link with the file"),
+                Refused::TooLarge { size } => Diagnostic::error(
+                    Code::InputLimit,
+                    Span::file_start(id),
+                    format!(
+                        "`{}` is {size} bytes, more than the limit of {MAX_FILE_BYTES}",
+                        file.path
+                    ),
+                ),
+            };
+            diags.push(d);
+            return None;
+        }
+    };
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let id = sources.add(
+                file.path.clone(),
+                String::from_utf8_lossy(bytes).into_owned(),
+            );
+            diags.push(
+                Diagnostic::error(
+                    Code::InvalidEncoding,
+                    crate::source::Span::new(id, e.valid_up_to(), 1),
+                    "file is not valid UTF-8",
+                )
+                .label("invalid byte here")
+                .help("save the file as UTF-8"),
+            );
+            return None;
+        }
+    };
+    let id = sources.add(file.path.clone(), text);
+    let text = sources.get(id).text.clone();
+    match yaml::parse(id, &text) {
+        Ok(root) => Some((id, text, root)),
+        Err(d) => {
+            diags.push(d);
+            None
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! The compiler's model: [`raw`] as written, and the resolved [`Org`] that
+//! validation produces and emission consumes.
+//!
+//! Architecture invariant: an `Org` exists only when validation found no
+//! error, so everything in it is valid (names are DNS-1123 labels, roles and
+//! clusters resolve, no two objects collide). It holds no spans and is not
+//! `Serialize`; only `emit` decides how it looks as Kubernetes YAML.
+
+pub mod raw;
+
+use std::collections::BTreeMap;
+
+pub use raw::PodSecurity;
+
+/// A whole organisation, validated.
+#[derive(Debug)]
+pub struct Org {
+    /// Sorted by name.
+    pub clusters: Vec<Cluster>,
+    pub protect_namespaces: bool,
+    /// Every ClusterRole rbacc emits, built-in and custom, sorted by name.
+    pub roles: Vec<RoleDef>,
+    /// Sorted by name.
+    pub teams: Vec<Team>,
+}
+
+#[derive(Debug)]
+pub struct Cluster {
+    pub name: String,
+    pub server: String,
+    pub certificate_authority_data: Option<String>,
+}
+
+/// A ClusterRole that rbacc emits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleDef {
+    /// The name teams use (`deployer`).
+    pub name: String,
+    pub description: String,
+    pub rules: Vec<Rule>,
+    /// Repo-relative path of the file that declares it.
+    pub source: String,
+}
+
+impl RoleDef {
+    /// The ClusterRole's object name.
+    pub fn object_name(&self) -> String {
+        cluster_role_name(&self.name)
+    }
+}
+
+/// The ClusterRole object name for a role teams call `name`.
+pub fn cluster_role_name(name: &str) -> String {
+    format!("rbacc:{name}")
+}
+
+/// One RBAC policy rule; every list sorted and deduplicated.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Rule {
+    pub api_groups: Vec<String>,
+    pub resources: Vec<String>,
+    pub verbs: Vec<String>,
+    pub resource_names: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct Team {
+    pub name: String,
+    /// Repo-relative path of the team file.
+    pub source: String,
+    pub description: Option<String>,
+    pub contacts: Vec<String>,
+    /// Sorted by name.
+    pub namespaces: Vec<Namespace>,
+}
+
+#[derive(Debug)]
+pub struct Namespace {
+    pub name: String,
+    /// Sorted cluster names.
+    pub clusters: Vec<String>,
+    pub pod_security: PodSecurity,
+    pub quota: BTreeMap<String, String>,
+    pub limit_range: Option<LimitRange>,
+    /// User labels only; emit adds the ones rbacc owns.
+    pub labels: BTreeMap<String, String>,
+    /// Sorted names.
+    pub service_accounts: Vec<String>,
+    /// Sorted by name.
+    pub bindings: Vec<Binding>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitRange {
+    pub default_request: BTreeMap<String, String>,
+    pub default: BTreeMap<String, String>,
+}
+
+/// A RoleBinding in one namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    pub name: String,
+    /// The ClusterRole's object name.
+    pub cluster_role: String,
+    /// Sorted and deduplicated.
+    pub subjects: Vec<Subject>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Subject {
+    Group(String),
+    User(String),
+    ServiceAccount { namespace: String, name: String },
+}

@@ -1,0 +1,515 @@
+//! The declarations as written: `rbacc.yaml` and team files, every value
+//! with its span. Nothing here is checked beyond shape; `validate` turns
+//! these into the resolved [`crate::model::Org`].
+
+use crate::decode::{Decoder, Fields};
+use crate::diag::{Code, Diagnostic};
+use crate::source::{FileId, Sp, Span};
+use crate::yaml::Node;
+
+pub const API_VERSION: &str = "rbacc.dev/v1alpha1";
+
+/// `rbacc.yaml`.
+#[derive(Debug, Default)]
+pub struct Config {
+    pub file: Option<FileId>,
+    pub clusters: Vec<Cluster>,
+    pub policy: Policy,
+    pub defaults: Defaults,
+    pub roles: Vec<Role>,
+    /// Where `spec.clusters` was written, for "no clusters" diagnostics.
+    pub clusters_span: Option<Span>,
+}
+
+#[derive(Debug)]
+pub struct Cluster {
+    pub name: Sp<String>,
+    pub server: Sp<String>,
+    pub certificate_authority_data: Option<Sp<String>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NamespacePrefix {
+    Team,
+    None,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PodSecurity {
+    Privileged,
+    Baseline,
+    Restricted,
+}
+
+impl PodSecurity {
+    pub const CHOICES: &'static [(&'static str, PodSecurity)] = &[
+        ("privileged", PodSecurity::Privileged),
+        ("baseline", PodSecurity::Baseline),
+        ("restricted", PodSecurity::Restricted),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PodSecurity::Privileged => "privileged",
+            PodSecurity::Baseline => "baseline",
+            PodSecurity::Restricted => "restricted",
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Policy {
+    pub reserved_namespaces: Option<Vec<Sp<String>>>,
+    pub namespace_prefix: Option<Sp<NamespacePrefix>>,
+    pub viewers_secrets: Option<Sp<bool>>,
+    pub viewers_exec: Option<Sp<bool>>,
+    pub forbid_cluster_admin: Option<Sp<bool>>,
+    pub protect_namespaces: Option<bool>,
+    pub extra_resources: Vec<ExtraResource>,
+}
+
+#[derive(Debug)]
+pub struct ExtraResource {
+    pub api_group: Sp<String>,
+    pub resources: Vec<Sp<String>>,
+}
+
+#[derive(Debug, Default)]
+pub struct Defaults {
+    pub pod_security: Option<Sp<PodSecurity>>,
+    pub quota: Vec<(Sp<String>, Sp<String>)>,
+    pub limit_range: Option<LimitRange>,
+}
+
+#[derive(Debug, Default)]
+pub struct LimitRange {
+    pub default_request: Vec<(Sp<String>, Sp<String>)>,
+    pub default: Vec<(Sp<String>, Sp<String>)>,
+}
+
+#[derive(Debug)]
+pub struct Role {
+    pub name: Sp<String>,
+    pub description: Option<Sp<String>>,
+    pub rules: Vec<Rule>,
+    pub allow: Vec<Sp<String>>,
+    pub reason: Option<Sp<String>>,
+}
+
+#[derive(Debug)]
+pub struct Rule {
+    pub span: Span,
+    pub api_groups: Vec<Sp<String>>,
+    pub resources: Vec<Sp<String>>,
+    pub verbs: Vec<Sp<String>>,
+    pub resource_names: Vec<Sp<String>>,
+}
+
+/// One team file.
+#[derive(Debug)]
+pub struct Team {
+    pub file: FileId,
+    /// The file name without `.yaml`: must equal `metadata.name`.
+    pub file_stem: String,
+    pub name: Option<Sp<String>>,
+    pub description: Option<Sp<String>>,
+    pub contacts: Vec<Sp<String>>,
+    pub members: Vec<(Sp<String>, Subjects)>,
+    pub namespaces: Vec<Namespace>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Subjects {
+    pub groups: Vec<Sp<String>>,
+    pub users: Vec<Sp<String>>,
+    pub service_accounts: Vec<Sp<String>>,
+}
+
+#[derive(Debug)]
+pub struct Namespace {
+    pub name: Sp<String>,
+    pub clusters: Option<Vec<Sp<String>>>,
+    pub pod_security: Option<Sp<PodSecurity>>,
+    pub quota: Vec<(Sp<String>, Sp<String>)>,
+    pub labels: Vec<(Sp<String>, Sp<String>)>,
+    pub service_accounts: Vec<ServiceAccount>,
+    pub grants: Vec<Grant>,
+}
+
+#[derive(Debug)]
+pub struct ServiceAccount {
+    pub name: Sp<String>,
+    pub role: Sp<String>,
+}
+
+#[derive(Debug)]
+pub struct Grant {
+    pub span: Span,
+    pub role: Sp<String>,
+    pub teams: Vec<Sp<String>>,
+    pub subjects: Subjects,
+}
+
+/// Checks `apiVersion` and `kind`, reporting what is off.
+fn header(d: &mut Decoder, top: &mut Fields, kind: &str) {
+    if let Some(node) = top.required(d, "apiVersion", "the document")
+        && let Some(v) = d.string(node)
+        && v.value != API_VERSION
+    {
+        d.push(
+            Diagnostic::error(
+                Code::UnsupportedKind,
+                v.span,
+                format!("unsupported apiVersion `{}`", v.value),
+            )
+            .label("not supported")
+            .help(format!(
+                "this version of rbacc reads `apiVersion: {API_VERSION}`"
+            )),
+        );
+    }
+    if let Some(node) = top.required(d, "kind", "the document")
+        && let Some(k) = d.string(node)
+        && k.value != kind
+    {
+        d.push(
+            Diagnostic::error(
+                Code::UnsupportedKind,
+                k.span,
+                format!("expected `kind: {kind}`, found `{}`", k.value),
+            )
+            .label("wrong kind")
+            .help(format!("this file is read as a {kind}")),
+        );
+    }
+}
+
+pub fn decode_config(d: &mut Decoder, file: FileId, root: &Node) -> Config {
+    let mut config = Config {
+        file: Some(file),
+        ..Config::default()
+    };
+    let mut top = d.fields(root, &["apiVersion", "kind", "metadata", "spec"]);
+    header(d, &mut top, "Config");
+    top.get("metadata");
+    let spec = top.required(d, "spec", "the config");
+    top.finish(d);
+    let Some(spec) = spec else { return config };
+    let mut spec = d.fields(
+        spec,
+        &["clusters", "policy", "defaults", "roles", "kubeconfig"],
+    );
+    config.clusters_span = spec.key_span("clusters");
+    if let Some(clusters) = spec.required(d, "clusters", "`spec`") {
+        for node in d.items(clusters) {
+            if let Some(c) = decode_cluster(d, node) {
+                config.clusters.push(c);
+            }
+        }
+    }
+    if let Some(policy) = spec.get("policy") {
+        config.policy = decode_policy(d, policy);
+    }
+    if let Some(defaults) = spec.get("defaults") {
+        config.defaults = decode_defaults(d, defaults);
+    }
+    if let Some(roles) = spec.get("roles") {
+        for node in d.items(roles) {
+            if let Some(role) = decode_role(d, node) {
+                config.roles.push(role);
+            }
+        }
+    }
+    spec.get("kubeconfig");
+    spec.finish(d);
+    config
+}
+
+fn decode_cluster(d: &mut Decoder, node: &Node) -> Option<Cluster> {
+    let mut f = d.fields(
+        node,
+        &["name", "server", "certificateAuthorityData", "kubeconfig"],
+    );
+    let name = f.required(d, "name", "a cluster").and_then(|n| d.string(n));
+    let server = f
+        .required(d, "server", "a cluster")
+        .and_then(|n| d.string(n));
+    let ca = f.get("certificateAuthorityData").and_then(|n| d.string(n));
+    f.get("kubeconfig");
+    f.finish(d);
+    Some(Cluster {
+        name: name?,
+        server: server?,
+        certificate_authority_data: ca,
+    })
+}
+
+fn decode_policy(d: &mut Decoder, node: &Node) -> Policy {
+    let mut f = d.fields(
+        node,
+        &[
+            "reservedNamespaces",
+            "namespacePrefix",
+            "viewers",
+            "forbidClusterAdmin",
+            "protectNamespaces",
+            "extraResources",
+        ],
+    );
+    let mut policy = Policy {
+        reserved_namespaces: f.get("reservedNamespaces").map(|n| d.strings(n)),
+        namespace_prefix: f.get("namespacePrefix").and_then(|n| {
+            d.one_of(
+                n,
+                &[
+                    ("team", NamespacePrefix::Team),
+                    ("none", NamespacePrefix::None),
+                ],
+            )
+        }),
+        forbid_cluster_admin: f
+            .get("forbidClusterAdmin")
+            .and_then(|n| Some(Sp::new(d.bool(n)?, n.span))),
+        protect_namespaces: f.get("protectNamespaces").and_then(|n| d.bool(n)),
+        ..Policy::default()
+    };
+    if let Some(viewers) = f.get("viewers") {
+        let mut v = d.fields(viewers, &["secrets", "exec"]);
+        policy.viewers_secrets = v
+            .get("secrets")
+            .and_then(|n| Some(Sp::new(d.bool(n)?, n.span)));
+        policy.viewers_exec = v
+            .get("exec")
+            .and_then(|n| Some(Sp::new(d.bool(n)?, n.span)));
+        v.finish(d);
+    }
+    if let Some(extra) = f.get("extraResources") {
+        for item in d.items(extra) {
+            let mut e = d.fields(item, &["apiGroup", "resources"]);
+            let group = e
+                .required(d, "apiGroup", "an extra resource")
+                .and_then(|n| d.string(n));
+            let resources = e
+                .required(d, "resources", "an extra resource")
+                .map(|n| d.strings(n))
+                .unwrap_or_default();
+            e.finish(d);
+            if let Some(api_group) = group {
+                policy.extra_resources.push(ExtraResource {
+                    api_group,
+                    resources,
+                });
+            }
+        }
+    }
+    f.finish(d);
+    policy
+}
+
+fn decode_defaults(d: &mut Decoder, node: &Node) -> Defaults {
+    let mut f = d.fields(node, &["podSecurity", "quota", "limitRange"]);
+    let defaults = Defaults {
+        pod_security: f
+            .get("podSecurity")
+            .and_then(|n| d.one_of(n, PodSecurity::CHOICES)),
+        quota: f.get("quota").map(|n| d.string_map(n)).unwrap_or_default(),
+        limit_range: f.get("limitRange").map(|n| {
+            let mut l = d.fields(n, &["defaultRequest", "default"]);
+            let limit_range = LimitRange {
+                default_request: l
+                    .get("defaultRequest")
+                    .map(|n| d.string_map(n))
+                    .unwrap_or_default(),
+                default: l
+                    .get("default")
+                    .map(|n| d.string_map(n))
+                    .unwrap_or_default(),
+            };
+            l.finish(d);
+            limit_range
+        }),
+    };
+    f.finish(d);
+    defaults
+}
+
+fn decode_role(d: &mut Decoder, node: &Node) -> Option<Role> {
+    let mut f = d.fields(node, &["name", "description", "rules", "allow", "reason"]);
+    let name = f.required(d, "name", "a role").and_then(|n| d.string(n));
+    let description = f.get("description").and_then(|n| d.string(n));
+    let mut rules = Vec::new();
+    if let Some(list) = f.required(d, "rules", "a role") {
+        for item in d.items(list) {
+            let mut r = d.fields(item, &["apiGroups", "resources", "verbs", "resourceNames"]);
+            let rule = Rule {
+                span: item.span,
+                api_groups: r
+                    .required(d, "apiGroups", "a rule")
+                    .map(|n| d.strings(n))
+                    .unwrap_or_default(),
+                resources: r
+                    .required(d, "resources", "a rule")
+                    .map(|n| d.strings(n))
+                    .unwrap_or_default(),
+                verbs: r
+                    .required(d, "verbs", "a rule")
+                    .map(|n| d.strings(n))
+                    .unwrap_or_default(),
+                resource_names: r
+                    .get("resourceNames")
+                    .map(|n| d.strings(n))
+                    .unwrap_or_default(),
+            };
+            r.finish(d);
+            rules.push(rule);
+        }
+    }
+    let allow = f.get("allow").map(|n| d.strings(n)).unwrap_or_default();
+    let reason = f.get("reason").and_then(|n| d.string(n));
+    f.finish(d);
+    Some(Role {
+        name: name?,
+        description,
+        rules,
+        allow,
+        reason,
+    })
+}
+
+pub fn decode_team(d: &mut Decoder, file: FileId, file_stem: String, root: &Node) -> Team {
+    let mut team = Team {
+        file,
+        file_stem,
+        name: None,
+        description: None,
+        contacts: Vec::new(),
+        members: Vec::new(),
+        namespaces: Vec::new(),
+    };
+    let mut top = d.fields(root, &["apiVersion", "kind", "metadata", "spec"]);
+    header(d, &mut top, "Team");
+    if let Some(meta) = top.required(d, "metadata", "a team") {
+        let mut m = d.fields(meta, &["name", "description", "contacts", "owners"]);
+        team.name = m
+            .required(d, "name", "`metadata`")
+            .and_then(|n| d.string(n));
+        team.description = m.get("description").and_then(|n| d.string(n));
+        team.contacts = m.get("contacts").map(|n| d.strings(n)).unwrap_or_default();
+        m.get("owners");
+        m.finish(d);
+    }
+    let spec = top.required(d, "spec", "a team");
+    top.finish(d);
+    let Some(spec) = spec else { return team };
+    let mut s = d.fields(spec, &["members", "namespaces"]);
+    if let Some(members) = s.get("members") {
+        for (role, subjects) in d.entries(members) {
+            let mut f = d.fields(subjects, &["groups", "users", "serviceAccounts"]);
+            let subjects = take_subjects(d, &mut f);
+            f.finish(d);
+            team.members.push((role.clone(), subjects));
+        }
+    }
+    if let Some(namespaces) = s.get("namespaces") {
+        for node in d.items(namespaces) {
+            if let Some(ns) = decode_namespace(d, node) {
+                team.namespaces.push(ns);
+            }
+        }
+    }
+    s.finish(d);
+    team
+}
+
+/// Takes `groups`, `users` and `serviceAccounts` out of a mapping.
+fn take_subjects(d: &mut Decoder, f: &mut Fields) -> Subjects {
+    Subjects {
+        groups: f.get("groups").map(|n| d.strings(n)).unwrap_or_default(),
+        users: f.get("users").map(|n| d.strings(n)).unwrap_or_default(),
+        service_accounts: f
+            .get("serviceAccounts")
+            .map(|n| d.strings(n))
+            .unwrap_or_default(),
+    }
+}
+
+fn decode_namespace(d: &mut Decoder, node: &Node) -> Option<Namespace> {
+    // A bare string is a namespace with nothing but a name.
+    if let crate::yaml::Kind::Str(_) = node.kind {
+        return Some(Namespace {
+            name: d.string(node)?,
+            clusters: None,
+            pod_security: None,
+            quota: Vec::new(),
+            labels: Vec::new(),
+            service_accounts: Vec::new(),
+            grants: Vec::new(),
+        });
+    }
+    let mut f = d.fields(
+        node,
+        &[
+            "name",
+            "clusters",
+            "podSecurity",
+            "quota",
+            "labels",
+            "serviceAccounts",
+            "grants",
+        ],
+    );
+    let name = f
+        .required(d, "name", "a namespace")
+        .and_then(|n| d.string(n));
+    let mut ns = Namespace {
+        name: name.unwrap_or_else(|| Sp::new(String::new(), node.span)),
+        clusters: f.get("clusters").map(|n| d.strings(n)),
+        pod_security: f
+            .get("podSecurity")
+            .and_then(|n| d.one_of(n, PodSecurity::CHOICES)),
+        quota: f.get("quota").map(|n| d.string_map(n)).unwrap_or_default(),
+        labels: f.get("labels").map(|n| d.string_map(n)).unwrap_or_default(),
+        service_accounts: Vec::new(),
+        grants: Vec::new(),
+    };
+    if let Some(list) = f.get("serviceAccounts") {
+        for item in d.items(list) {
+            let mut s = d.fields(item, &["name", "role"]);
+            let name = s
+                .required(d, "name", "a service account")
+                .and_then(|n| d.string(n));
+            let role = s
+                .required(d, "role", "a service account")
+                .and_then(|n| d.string(n));
+            s.finish(d);
+            if let (Some(name), Some(role)) = (name, role) {
+                ns.service_accounts.push(ServiceAccount { name, role });
+            }
+        }
+    }
+    if let Some(list) = f.get("grants") {
+        for item in d.items(list) {
+            let mut g = d.fields(
+                item,
+                &["role", "teams", "groups", "users", "serviceAccounts"],
+            );
+            let subjects = take_subjects(d, &mut g);
+            let role = g.required(d, "role", "a grant").and_then(|n| d.string(n));
+            let teams = g.get("teams").map(|n| d.strings(n)).unwrap_or_default();
+            g.finish(d);
+            if let Some(role) = role {
+                ns.grants.push(Grant {
+                    span: item.span,
+                    role,
+                    teams,
+                    subjects,
+                });
+            }
+        }
+    }
+    f.finish(d);
+    if ns.name.value.is_empty() {
+        return None;
+    }
+    Some(ns)
+}

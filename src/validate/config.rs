@@ -1,0 +1,479 @@
+//! Checks on `rbacc.yaml`: clusters, policy, defaults and custom roles.
+
+use std::collections::BTreeMap;
+
+use crate::builtin::{self, BUILTIN_ROLES, RolePolicy};
+use crate::decode::backticked;
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::raw::{self, NamespacePrefix, PodSecurity};
+use crate::model::{Cluster, LimitRange, RoleDef, Rule};
+use crate::source::{Sources, Sp, Span};
+
+use super::check_dns_label;
+use super::names::is_quantity;
+
+/// The upstream ClusterRole that grants everything.
+pub const CLUSTER_ADMIN: &str = "cluster-admin";
+
+/// What team checks need from the config.
+pub struct Settings {
+    pub clusters: Vec<Cluster>,
+    pub reserved_namespaces: Vec<String>,
+    pub namespace_prefix: NamespacePrefix,
+    pub forbid_cluster_admin: bool,
+    /// Where `forbidClusterAdmin` was set, if it was.
+    pub forbid_cluster_admin_span: Option<Span>,
+    pub protect_namespaces: bool,
+    pub pod_security: PodSecurity,
+    pub quota: BTreeMap<String, String>,
+    pub limit_range: Option<LimitRange>,
+    /// Every role a team may bind, by the name teams use.
+    pub roles: BTreeMap<String, KnownRole>,
+}
+
+pub struct KnownRole {
+    pub def: RoleDef,
+    /// Where a custom role is declared; `None` for built-in roles.
+    pub span: Option<Span>,
+    /// Whether the role lets its holders create pods (and so mount every
+    /// Secret and service account of the namespace).
+    pub creates_pods: bool,
+}
+
+impl Settings {
+    pub fn cluster_names(&self) -> impl Iterator<Item = &str> {
+        self.clusters.iter().map(|c| c.name.as_str())
+    }
+}
+
+pub fn check(sources: &Sources, config: &raw::Config, diags: &mut Diagnostics) -> Settings {
+    let source_path = config
+        .file
+        .map_or("rbacc.yaml", |f| sources.path(f))
+        .to_string();
+    let policy = &config.policy;
+    let role_policy = RolePolicy {
+        viewers_secrets: policy.viewers_secrets.as_ref().is_some_and(|v| v.value),
+        viewers_exec: policy.viewers_exec.as_ref().is_some_and(|v| v.value),
+        extra_resources: extra_resources(config, diags),
+    };
+    for flag in [&policy.viewers_secrets, &policy.viewers_exec]
+        .into_iter()
+        .flatten()
+    {
+        if flag.value {
+            diags.push(
+                Diagnostic::warning(Code::RiskyGrant, flag.span, "viewers get more than read access")
+                    .label("this widens the built-in `viewer` role in every namespace")
+                    .help("viewers who can read Secrets or exec into pods can act as the workloads they view"),
+            );
+        }
+    }
+    let mut roles = BTreeMap::new();
+    for name in BUILTIN_ROLES {
+        let def = RoleDef {
+            name: name.to_string(),
+            description: builtin::description(name, &role_policy),
+            rules: builtin::rules(name, &role_policy),
+            source: source_path.clone(),
+        };
+        let creates_pods = *name != "viewer";
+        roles.insert(
+            name.to_string(),
+            KnownRole {
+                def,
+                span: None,
+                creates_pods,
+            },
+        );
+    }
+    for role in &config.roles {
+        if let Some(known) = check_role(role, &source_path, &roles, diags) {
+            roles.insert(role.name.value.clone(), known);
+        }
+    }
+    Settings {
+        clusters: check_clusters(config, diags),
+        reserved_namespaces: policy
+            .reserved_namespaces
+            .as_ref()
+            .map(|list| list.iter().map(|n| n.value.clone()).collect())
+            .unwrap_or_else(|| {
+                ["default", "kube-node-lease", "kube-public", "kube-system"]
+                    .map(String::from)
+                    .to_vec()
+            }),
+        namespace_prefix: policy
+            .namespace_prefix
+            .as_ref()
+            .map_or(NamespacePrefix::Team, |p| p.value),
+        forbid_cluster_admin: policy.forbid_cluster_admin.as_ref().is_none_or(|f| f.value),
+        forbid_cluster_admin_span: policy.forbid_cluster_admin.as_ref().map(|f| f.span),
+        protect_namespaces: policy.protect_namespaces.unwrap_or(true),
+        pod_security: config
+            .defaults
+            .pod_security
+            .as_ref()
+            .map_or(PodSecurity::Baseline, |p| p.value),
+        quota: check_quantities(&config.defaults.quota, "quota", diags),
+        limit_range: config.defaults.limit_range.as_ref().map(|l| LimitRange {
+            default_request: check_quantities(&l.default_request, "limit", diags),
+            default: check_quantities(&l.default, "limit", diags),
+        }),
+        roles,
+    }
+}
+
+fn check_clusters(config: &raw::Config, diags: &mut Diagnostics) -> Vec<Cluster> {
+    if config.clusters.is_empty() {
+        let span = config.clusters_span.or(config.file.map(Span::file_start));
+        if let Some(span) = span {
+            diags.push(
+                Diagnostic::error(Code::MissingField, span, "no clusters are declared")
+                    .label("add at least one cluster")
+                    .help("a cluster needs a `name` and a `server` URL"),
+            );
+        }
+    }
+    let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+    let mut clusters = Vec::new();
+    for cluster in &config.clusters {
+        let name = &cluster.name;
+        if !check_dns_label(diags, name, "cluster name") {
+            continue;
+        }
+        if let Some(first) = seen.insert(&name.value, name.span) {
+            diags.push(
+                Diagnostic::error(
+                    Code::DuplicateEntry,
+                    name.span,
+                    format!("cluster `{}` is declared twice", name.value),
+                )
+                .label("declared again here")
+                .with_secondary(first, "first declared here"),
+            );
+            continue;
+        }
+        let server = &cluster.server;
+        if !server.value.starts_with("https://")
+            || server.value.len() <= "https://".len()
+            || server.value.contains(char::is_whitespace)
+        {
+            diags.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    server.span,
+                    format!("`{}` is not an https URL", server.value),
+                )
+                .label("expected `https://host[:port]`")
+                .help("the API server's URL, as in a kubeconfig's `clusters[].cluster.server`"),
+            );
+        }
+        if let Some(ca) = &cluster.certificate_authority_data
+            && !ca.value.is_empty()
+            && !is_base64(&ca.value)
+        {
+            diags.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    ca.span,
+                    "`certificateAuthorityData` is not base64",
+                )
+                .label("not base64")
+                .help("encode the CA's PEM with `base64 -w0 ca.crt`"),
+            );
+        }
+        clusters.push(Cluster {
+            name: name.value.clone(),
+            server: server.value.clone(),
+            certificate_authority_data: cluster
+                .certificate_authority_data
+                .as_ref()
+                .map(|c| c.value.clone())
+                .filter(|c| !c.is_empty()),
+        });
+    }
+    clusters.sort_by(|a, b| a.name.cmp(&b.name));
+    clusters
+}
+
+fn is_base64(s: &str) -> bool {
+    let s = s.trim_end_matches('=');
+    s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+        && (s.len() % 4) != 1
+}
+
+fn extra_resources(config: &raw::Config, diags: &mut Diagnostics) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for extra in &config.policy.extra_resources {
+        for resource in &extra.resources {
+            let valid = !resource.value.is_empty()
+                && resource.value.split('/').count() <= 2
+                && resource
+                    .value
+                    .split('/')
+                    .all(|part| super::dns_label_problem(part).is_none());
+            if !valid {
+                diags.push(
+                    Diagnostic::error(Code::InvalidValue, resource.span, format!("`{}` is not a resource name", resource.value))
+                        .label("expected a lowercase plural such as `rollouts`")
+                        .help("wildcards are not allowed: the built-in roles list every resource they cover"),
+                );
+                continue;
+            }
+            out.push((extra.api_group.value.clone(), resource.value.clone()));
+        }
+        if extra.api_group.value.contains('*') {
+            diags.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    extra.api_group.span,
+                    "wildcards are not allowed in `apiGroup`",
+                )
+                .label("name one API group"),
+            );
+        }
+    }
+    out
+}
+
+/// Checks quota or limit entries and returns them sorted.
+pub fn check_quantities(
+    entries: &[(Sp<String>, Sp<String>)],
+    what: &str,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for (key, value) in entries {
+        let key_ok = !key.value.is_empty()
+            && key.value.len() <= 253
+            && key
+                .value
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-./_".contains(&b));
+        if !key_ok {
+            diags.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    key.span,
+                    format!("`{}` is not a resource name", key.value),
+                )
+                .label(format!("expected a {what} resource such as `requests.cpu`")),
+            );
+            continue;
+        }
+        if !is_quantity(&value.value) {
+            diags.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    value.span,
+                    format!("`{}` is not a quantity", value.value),
+                )
+                .label("expected a quantity")
+                .help("write quantities as Kubernetes does: `500m`, `2`, `8Gi`"),
+            );
+            continue;
+        }
+        out.insert(key.value.clone(), value.value.clone());
+    }
+    out
+}
+
+/// The escalation-grade permissions a custom role must name in `allow:`.
+const ESCALATIONS: &[&str] = &[
+    "bind",
+    "escalate",
+    "impersonate",
+    "nodes-proxy",
+    "secrets",
+    "serviceaccount-token",
+    "wildcard",
+];
+
+fn check_role(
+    role: &raw::Role,
+    source: &str,
+    roles: &BTreeMap<String, KnownRole>,
+    diags: &mut Diagnostics,
+) -> Option<KnownRole> {
+    let name = &role.name;
+    if !check_dns_label(diags, name, "role name") {
+        return None;
+    }
+    if BUILTIN_ROLES.contains(&name.value.as_str()) || name.value == CLUSTER_ADMIN {
+        diags.push(
+            Diagnostic::error(
+                Code::DuplicateEntry,
+                name.span,
+                format!("role `{}` is built in", name.value),
+            )
+            .label("clashes with a built-in role")
+            .help("choose another name; built-in roles are `admin`, `deployer` and `viewer`"),
+        );
+        return None;
+    }
+    if let Some(first) = roles.get(&name.value).and_then(|r| r.span) {
+        diags.push(
+            Diagnostic::error(
+                Code::DuplicateEntry,
+                name.span,
+                format!("role `{}` is declared twice", name.value),
+            )
+            .label("declared again here")
+            .with_secondary(first, "first declared here"),
+        );
+        return None;
+    }
+    for allowed in &role.allow {
+        if !ESCALATIONS.contains(&allowed.value.as_str()) {
+            diags.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    allowed.span,
+                    format!("`{}` is not a permission rbacc asks about", allowed.value),
+                )
+                .label("unknown permission")
+                .help(format!("`allow` takes {}", backticked(ESCALATIONS))),
+            );
+        }
+    }
+    if !role.allow.is_empty()
+        && role
+            .reason
+            .as_ref()
+            .is_none_or(|r| r.value.trim().is_empty())
+    {
+        diags.push(
+            Diagnostic::error(
+                Code::MissingField,
+                role.allow[0].span,
+                format!("role `{}` allows escalation without a `reason`", name.value),
+            )
+            .label("`allow` needs a `reason`")
+            .help("say why the role needs this, so reviewers can judge it"),
+        );
+    }
+    let mut rules = Vec::new();
+    let mut creates_pods = false;
+    for rule in &role.rules {
+        if rule.verbs.is_empty() || rule.resources.is_empty() || rule.api_groups.is_empty() {
+            diags.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    rule.span,
+                    "a rule needs at least one API group, resource and verb",
+                )
+                .label("this rule grants nothing")
+                .help("write `apiGroups: [\"\"]` for the core group"),
+            );
+            continue;
+        }
+        for (what, span) in escalations(rule) {
+            if role.allow.iter().any(|a| a.value == what) {
+                continue;
+            }
+            diags.push(
+                Diagnostic::error(
+                    Code::EscalatingRole,
+                    span,
+                    format!("role `{}` grants {}", name.value, escalation_text(what)),
+                )
+                .label(format!("escalation-grade permission `{what}`"))
+                .with_secondary(name.span, "in this role")
+                .help(format!(
+                    "if this is intended, add `allow: [{what}]` and a `reason:` to the role"
+                )),
+            );
+        }
+        let covers = |list: &[Sp<String>], word: &str| {
+            list.iter().any(|s| s.value == word || s.value == "*")
+        };
+        if covers(&rule.api_groups, "")
+            && covers(&rule.resources, "pods")
+            && covers(&rule.verbs, "create")
+        {
+            creates_pods = true;
+        }
+        rules.push(Rule {
+            api_groups: sorted(&rule.api_groups),
+            resources: sorted(&rule.resources),
+            verbs: sorted(&rule.verbs),
+            resource_names: sorted(&rule.resource_names),
+        });
+    }
+    Some(KnownRole {
+        def: RoleDef {
+            name: name.value.clone(),
+            description: role
+                .description
+                .as_ref()
+                .map(|d| d.value.clone())
+                .unwrap_or_default(),
+            rules,
+            source: source.to_string(),
+        },
+        span: Some(name.span),
+        creates_pods,
+    })
+}
+
+fn sorted(list: &[Sp<String>]) -> Vec<String> {
+    let mut out: Vec<String> = list.iter().map(|s| s.value.clone()).collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The escalation-grade permissions a rule grants, each with the value
+/// that grants it.
+fn escalations(rule: &raw::Rule) -> Vec<(&'static str, Span)> {
+    let mut found = Vec::new();
+    let wildcard = |s: &Sp<String>| s.value == "*" || s.value.starts_with("*/");
+    for item in rule
+        .verbs
+        .iter()
+        .chain(&rule.resources)
+        .chain(&rule.api_groups)
+    {
+        if wildcard(item) {
+            found.push(("wildcard", item.span));
+        }
+    }
+    for verb in &rule.verbs {
+        for what in ["bind", "escalate", "impersonate"] {
+            if verb.value == what {
+                found.push((what, verb.span));
+            }
+        }
+    }
+    let core = rule.api_groups.iter().any(|g| g.value.is_empty());
+    let creates = rule.verbs.iter().any(|v| v.value == "create");
+    for resource in &rule.resources {
+        match resource.value.as_str() {
+            "nodes/proxy" if core => found.push(("nodes-proxy", resource.span)),
+            "serviceaccounts/token" if core && creates => {
+                found.push(("serviceaccount-token", resource.span))
+            }
+            "secrets" if core => found.push(("secrets", resource.span)),
+            _ => {}
+        }
+    }
+    found.sort_by_key(|(what, span)| (*what, span.offset));
+    found.dedup_by_key(|(what, _)| *what);
+    found
+}
+
+fn escalation_text(what: &str) -> &'static str {
+    match what {
+        "wildcard" => "a wildcard (`*`), which includes every current and future permission",
+        "bind" => "`bind`, which lets its holders grant roles they do not hold",
+        "escalate" => "`escalate`, which lets its holders edit roles beyond their own permissions",
+        "impersonate" => "`impersonate`, which lets its holders act as other users",
+        "nodes-proxy" => "`nodes/proxy`, which reaches the kubelet API of every node",
+        "serviceaccount-token" => {
+            "token creation for service accounts, which lets its holders act as them"
+        }
+        _ => "access to Secrets",
+    }
+}

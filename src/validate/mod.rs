@@ -1,0 +1,61 @@
+//! Validation: raw declarations in, a resolved [`Org`] out.
+//!
+//! Every check runs and pushes its findings; the [`Org`] is returned only
+//! when none of them is an error. One file per family of checks:
+//! [`config`] for `rbacc.yaml` (clusters, policy, defaults, custom roles),
+//! [`teams`] for team files (names, namespaces, subjects, bindings).
+//!
+//! Architecture invariant: validation never touches the file system or git.
+
+mod config;
+mod names;
+mod teams;
+
+pub use names::{dns_label_problem, label_key_problem, label_value_problem};
+
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::{Org, raw};
+use crate::source::{Sources, Sp};
+
+/// Validates the declarations and resolves them into an [`Org`].
+pub fn validate(
+    sources: &Sources,
+    config: &raw::Config,
+    teams: &[raw::Team],
+    diags: &mut Diagnostics,
+) -> Option<Org> {
+    let settings = config::check(sources, config, diags);
+    let teams = teams::check(sources, &settings, teams, diags);
+    if diags.has_errors() {
+        return None;
+    }
+    Some(Org {
+        clusters: settings.clusters,
+        protect_namespaces: settings.protect_namespaces,
+        roles: settings.roles.into_values().map(|r| r.def).collect(),
+        teams,
+    })
+}
+
+/// Reports `name` when it is not a DNS-1123 label. `what` names it in the
+/// message ("team name").
+fn check_dns_label(diags: &mut Diagnostics, name: &Sp<String>, what: &str) -> bool {
+    match dns_label_problem(&name.value) {
+        None => true,
+        Some(problem) => {
+            diags.push(
+                Diagnostic::error(
+                    Code::InvalidName,
+                    name.span,
+                    format!("`{}` is not a valid {what}: {problem}", name.value),
+                )
+                .label("not a DNS-1123 label")
+                .help(
+                    "use at most 63 lowercase letters (`a-z`), digits and `-`, \
+                     starting and ending with a letter or digit",
+                ),
+            );
+            false
+        }
+    }
+}

@@ -1,0 +1,560 @@
+//! Checks on team files: names, namespaces, subjects and the RoleBindings
+//! they resolve to.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::decode::backticked;
+use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
+use crate::model::raw::{self, NamespacePrefix, PodSecurity};
+use crate::model::{Binding, Namespace, Subject, Team, cluster_role_name};
+use crate::source::{Sources, Sp, Span};
+
+use super::config::{CLUSTER_ADMIN, Settings, check_quantities};
+use super::names::{label_key_problem, label_value_problem};
+use super::{check_dns_label, dns_label_problem};
+
+/// Label prefixes and keys a team may not set: rbacc's own, Pod Security's
+/// (which would loosen the namespace's policy) and Kubernetes'.
+const RESERVED_LABEL_PREFIXES: &[&str] = &[
+    "rbacc.dev/",
+    "pod-security.kubernetes.io/",
+    "kubernetes.io/",
+    "k8s.io/",
+    "app.kubernetes.io/managed-by",
+];
+
+pub fn check(
+    sources: &Sources,
+    settings: &Settings,
+    teams: &[raw::Team],
+    diags: &mut Diagnostics,
+) -> Vec<Team> {
+    // Pass 1: team identities, so grants can refer to any team.
+    let mut by_name: BTreeMap<&str, &raw::Team> = BTreeMap::new();
+    let mut ordered: Vec<&raw::Team> = teams.iter().collect();
+    ordered.sort_by(|a, b| sources.path(a.file).cmp(sources.path(b.file)));
+    for team in ordered {
+        let Some(name) = &team.name else { continue };
+        if !check_dns_label(diags, name, "team name") {
+            continue;
+        }
+        if name.value != team.file_stem {
+            diags.push(
+                Diagnostic::error(
+                    Code::TeamFileName,
+                    name.span,
+                    format!(
+                        "team `{}` is declared in a file named `{}.yaml`",
+                        name.value, team.file_stem
+                    ),
+                )
+                .label("differs from the file name")
+                .help(format!(
+                    "rename the file to `{}.yaml`, or change `metadata.name`",
+                    name.value
+                )),
+            );
+        }
+        if let Some(first) = by_name.get(name.value.as_str()) {
+            let first_span = first.name.as_ref().map_or(name.span, |n| n.span);
+            diags.push(
+                Diagnostic::error(
+                    Code::DuplicateTeam,
+                    name.span,
+                    format!("team `{}` is declared twice", name.value),
+                )
+                .label("declared again here")
+                .with_secondary(first_span, "first declared here")
+                .help("each team has exactly one file under `teams/`"),
+            );
+            continue;
+        }
+        by_name.insert(&name.value, team);
+    }
+
+    // Pass 2: members, so grants to teams can name them.
+    let members: BTreeMap<&str, BTreeMap<String, Vec<Subject>>> = by_name
+        .iter()
+        .map(|(name, team)| (*name, check_members(settings, team, diags)))
+        .collect();
+
+    // Pass 3: namespaces and bindings.
+    let mut namespaces_seen: BTreeMap<String, Span> = BTreeMap::new();
+    let mut out = Vec::new();
+    for (name, team) in &by_name {
+        let mut namespaces = Vec::new();
+        for ns in &team.namespaces {
+            let ctx = TeamCtx {
+                settings,
+                team: name,
+                members: &members,
+            };
+            if let Some(ns) = check_namespace(&ctx, ns, &mut namespaces_seen, diags) {
+                namespaces.push(ns);
+            }
+        }
+        namespaces.sort_by(|a, b| a.name.cmp(&b.name));
+        out.push(Team {
+            name: name.to_string(),
+            source: sources.path(team.file).to_string(),
+            description: team.description.as_ref().map(|d| d.value.clone()),
+            contacts: team.contacts.iter().map(|c| c.value.clone()).collect(),
+            namespaces,
+        });
+    }
+    out
+}
+
+struct TeamCtx<'a> {
+    settings: &'a Settings,
+    team: &'a str,
+    members: &'a BTreeMap<&'a str, BTreeMap<String, Vec<Subject>>>,
+}
+
+/// Resolves `spec.members`: role name -> sorted subjects.
+fn check_members(
+    settings: &Settings,
+    team: &raw::Team,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, Vec<Subject>> {
+    let mut out: BTreeMap<String, Vec<Subject>> = BTreeMap::new();
+    let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+    for (role, subjects) in &team.members {
+        if let Some(first) = seen.insert(&role.value, role.span) {
+            diags.push(
+                Diagnostic::error(
+                    Code::DuplicateEntry,
+                    role.span,
+                    format!("role `{}` is listed twice", role.value),
+                )
+                .with_secondary(first, "first listed here"),
+            );
+            continue;
+        }
+        if !check_role_ref(settings, role, diags) {
+            continue;
+        }
+        let subjects = check_subjects(subjects, diags);
+        out.entry(role.value.clone()).or_default().extend(subjects);
+    }
+    out
+}
+
+/// Whether `role` names a role a team may bind.
+fn check_role_ref(settings: &Settings, role: &Sp<String>, diags: &mut Diagnostics) -> bool {
+    if role.value == CLUSTER_ADMIN {
+        if settings.forbid_cluster_admin {
+            let mut d = Diagnostic::error(
+                Code::ClusterAdminForbidden,
+                role.span,
+                "binding `cluster-admin` is forbidden by the policy",
+            )
+            .label("`cluster-admin` grants every permission, RBAC included")
+            .help("use `admin` for full control of a namespace");
+            if let Some(span) = settings.forbid_cluster_admin_span {
+                d = d.with_secondary(span, "forbidden here");
+            }
+            diags.push(d);
+            return false;
+        }
+        return true;
+    }
+    if settings.roles.contains_key(&role.value) {
+        return true;
+    }
+    let names: Vec<&str> = settings.roles.keys().map(String::as_str).collect();
+    let mut d = Diagnostic::error(
+        Code::UnknownRole,
+        role.span,
+        format!("unknown role `{}`", role.value),
+    )
+    .label("no such role");
+    d = match did_you_mean(&role.value, names.iter().copied()) {
+        Some(best) => d.help(format!("did you mean `{best}`?")),
+        None => d.help(format!(
+            "roles are {}; declare custom roles under `spec.roles` in rbacc.yaml",
+            backticked(&names)
+        )),
+    };
+    diags.push(d);
+    false
+}
+
+/// The ClusterRole object a role reference binds.
+fn cluster_role_of(role: &str) -> String {
+    if role == CLUSTER_ADMIN {
+        role.to_string()
+    } else {
+        cluster_role_name(role)
+    }
+}
+
+fn check_subjects(subjects: &raw::Subjects, diags: &mut Diagnostics) -> Vec<Subject> {
+    let mut out = Vec::new();
+    for (list, make) in [
+        (&subjects.groups, Subject::Group as fn(String) -> Subject),
+        (&subjects.users, Subject::User as fn(String) -> Subject),
+    ] {
+        for s in list {
+            if s.value.trim().is_empty() || s.value.trim() != s.value {
+                diags.push(
+                    Diagnostic::error(
+                        Code::InvalidValue,
+                        s.span,
+                        "subject names may not be empty or start or end with spaces",
+                    )
+                    .label("invalid subject"),
+                );
+            } else if s.value.starts_with("system:") {
+                diags.push(
+                    Diagnostic::error(Code::SystemSubject, s.span, format!("`{}` is a Kubernetes system identity", s.value))
+                        .label("reserved `system:` subject")
+                        .help("`system:` users and groups span the whole cluster; name service accounts under `serviceAccounts` as `namespace/name`"),
+                );
+            } else {
+                out.push(make(s.value.clone()));
+            }
+        }
+    }
+    for sa in &subjects.service_accounts {
+        let parts = sa.value.split_once('/');
+        match parts {
+            Some((ns, name))
+                if dns_label_problem(ns).is_none()
+                    && super::names::dns_subdomain_problem(name).is_none() =>
+            {
+                out.push(Subject::ServiceAccount {
+                    namespace: ns.to_string(),
+                    name: name.to_string(),
+                })
+            }
+            _ => diags.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    sa.span,
+                    format!("`{}` is not a service account reference", sa.value),
+                )
+                .label("expected `namespace/name`")
+                .help("for example `argocd/argocd-application-controller`"),
+            ),
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn check_namespace(
+    ctx: &TeamCtx,
+    ns: &raw::Namespace,
+    seen: &mut BTreeMap<String, Span>,
+    diags: &mut Diagnostics,
+) -> Option<Namespace> {
+    let settings = ctx.settings;
+    let name = &ns.name;
+    if !check_dns_label(diags, name, "namespace name") {
+        return None;
+    }
+    let mut ok = true;
+    if let Some(first) = seen.get(&name.value) {
+        diags.push(
+            Diagnostic::error(
+                Code::DuplicateNamespace,
+                name.span,
+                format!("namespace `{}` is declared twice", name.value),
+            )
+            .label("declared again here")
+            .with_secondary(*first, "first declared here")
+            .help(
+                "a namespace belongs to exactly one team; use `grants` to give other teams access",
+            ),
+        );
+        ok = false;
+    } else {
+        seen.insert(name.value.clone(), name.span);
+    }
+    if settings.reserved_namespaces.contains(&name.value) || name.value.starts_with("kube-") {
+        diags.push(
+            Diagnostic::error(Code::ReservedNamespace, name.span, format!("namespace `{}` is reserved", name.value))
+                .label("reserved for the platform")
+                .help("reserved namespaces are listed in `policy.reservedNamespaces` in rbacc.yaml; names starting with `kube-` are Kubernetes'"),
+        );
+        ok = false;
+    }
+    let prefix = format!("{}-", ctx.team);
+    if settings.namespace_prefix == NamespacePrefix::Team && !name.value.starts_with(&prefix) {
+        diags.push(
+            Diagnostic::error(
+                Code::NamespacePrefix,
+                name.span,
+                format!("namespace `{}` does not start with `{prefix}`", name.value),
+            )
+            .label(format!("expected `{prefix}…`"))
+            .help(format!("the policy (`namespacePrefix: team`) requires team `{}`'s namespaces to be named `{prefix}<name>`", ctx.team)),
+        );
+        ok = false;
+    }
+    let clusters = match &ns.clusters {
+        None => settings.cluster_names().map(String::from).collect(),
+        Some(list) => {
+            let mut clusters = BTreeSet::new();
+            for c in list {
+                if settings.cluster_names().any(|n| n == c.value) {
+                    clusters.insert(c.value.clone());
+                    continue;
+                }
+                let mut d = Diagnostic::error(
+                    Code::UnknownCluster,
+                    c.span,
+                    format!("unknown cluster `{}`", c.value),
+                )
+                .label("not declared in rbacc.yaml");
+                if let Some(best) = did_you_mean(&c.value, settings.cluster_names()) {
+                    d = d.help(format!("did you mean `{best}`?"));
+                }
+                diags.push(d);
+                ok = false;
+            }
+            if list.is_empty() {
+                diags.push(
+                    Diagnostic::warning(
+                        Code::InvalidValue,
+                        name.span,
+                        format!("namespace `{}` is on no cluster", name.value),
+                    )
+                    .label("`clusters` is empty")
+                    .help("leave out `clusters` to place it on every cluster"),
+                );
+            }
+            clusters.into_iter().collect()
+        }
+    };
+    let pod_security = ns
+        .pod_security
+        .as_ref()
+        .map_or(settings.pod_security, |p| p.value);
+    if let Some(p) = &ns.pod_security
+        && p.value == PodSecurity::Privileged
+    {
+        diags.push(
+            Diagnostic::warning(Code::PrivilegedNamespace, p.span, format!("namespace `{}` runs without Pod Security restrictions", name.value))
+                .label("`privileged` allows host access")
+                .help("pods here can mount host paths and run privileged containers; prefer `baseline` or `restricted`"),
+        );
+    }
+    let mut quota = settings.quota.clone();
+    quota.extend(check_quantities(&ns.quota, "quota", diags));
+    let labels = check_labels(&ns.labels, diags);
+
+    let mut bindings = Bindings::default();
+    let team_members = &ctx.members[ctx.team];
+    for (role, subjects) in team_members {
+        bindings.add(
+            format!("{}-{role}", ctx.team),
+            cluster_role_of(role),
+            subjects.clone(),
+            name.span,
+        );
+    }
+    let mut service_accounts = BTreeMap::new();
+    for sa in &ns.service_accounts {
+        if !check_dns_label(diags, &sa.name, "service account name") {
+            continue;
+        }
+        if let Some(first) = service_accounts.insert(sa.name.value.clone(), sa.name.span) {
+            diags.push(
+                Diagnostic::error(
+                    Code::DuplicateEntry,
+                    sa.name.span,
+                    format!("service account `{}` is declared twice", sa.name.value),
+                )
+                .with_secondary(first, "first declared here"),
+            );
+            continue;
+        }
+        if check_role_ref(settings, &sa.role, diags) {
+            let subject = Subject::ServiceAccount {
+                namespace: name.value.clone(),
+                name: sa.name.value.clone(),
+            };
+            bindings.add(
+                format!("sa-{}", sa.name.value),
+                cluster_role_of(&sa.role.value),
+                vec![subject],
+                sa.name.span,
+            );
+        }
+    }
+    for grant in &ns.grants {
+        if !check_role_ref(settings, &grant.role, diags) {
+            continue;
+        }
+        if grant.teams.is_empty()
+            && grant.subjects.groups.is_empty()
+            && grant.subjects.users.is_empty()
+            && grant.subjects.service_accounts.is_empty()
+        {
+            diags.push(
+                Diagnostic::error(Code::MissingField, grant.span, "this grant names nobody")
+                    .label("no `teams`, `groups`, `users` or `serviceAccounts`"),
+            );
+            continue;
+        }
+        let role = &grant.role.value;
+        if settings.roles.get(role).is_some_and(|r| r.creates_pods) || role == CLUSTER_ADMIN {
+            diags.push(
+                Diagnostic::warning(Code::RiskyGrant, grant.role.span, format!("granting `{role}` on `{}` lets others create pods", name.value))
+                    .label("can create pods")
+                    .help("whoever can create pods can mount every Secret and run as every service account in the namespace; grant `viewer` unless they must deploy"),
+            );
+        }
+        for other in &grant.teams {
+            let Some(other_members) = ctx.members.get(other.value.as_str()) else {
+                let names: Vec<&str> = ctx.members.keys().copied().collect();
+                let mut d = Diagnostic::error(
+                    Code::UnknownTeam,
+                    other.span,
+                    format!("unknown team `{}`", other.value),
+                )
+                .label("no team file declares it");
+                if let Some(best) = did_you_mean(&other.value, names) {
+                    d = d.help(format!("did you mean `{best}`?"));
+                }
+                diags.push(d);
+                continue;
+            };
+            let subjects: Vec<Subject> = other_members.values().flatten().cloned().collect();
+            bindings.add(
+                format!("{}-{role}", other.value),
+                cluster_role_of(role),
+                subjects,
+                other.span,
+            );
+        }
+        let direct = check_subjects(&grant.subjects, diags);
+        if !direct.is_empty() {
+            bindings.add(
+                format!("grant-{role}"),
+                cluster_role_of(role),
+                direct,
+                grant.role.span,
+            );
+        }
+    }
+    let bindings = bindings.finish(&name.value, diags);
+    if !ok {
+        return None;
+    }
+    Some(Namespace {
+        name: name.value.clone(),
+        clusters,
+        pod_security,
+        quota,
+        limit_range: settings.limit_range.clone(),
+        labels,
+        service_accounts: service_accounts.into_keys().collect(),
+        bindings,
+    })
+}
+
+fn check_labels(
+    labels: &[(Sp<String>, Sp<String>)],
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for (key, value) in labels {
+        if let Some(reserved) = RESERVED_LABEL_PREFIXES
+            .iter()
+            .find(|p| key.value.starts_with(*p) || key.value.contains(&format!(".{p}")))
+        {
+            diags.push(
+                Diagnostic::error(
+                    Code::ReservedLabel,
+                    key.span,
+                    format!("label `{}` is reserved", key.value),
+                )
+                .label(format!("`{reserved}` is set by rbacc or Kubernetes"))
+                .help("Pod Security is chosen with `podSecurity`; rbacc sets its own labels"),
+            );
+            continue;
+        }
+        if let Some(problem) = label_key_problem(&key.value) {
+            diags.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    key.span,
+                    format!("`{}` is not a valid label key: {problem}", key.value),
+                )
+                .label("invalid label key"),
+            );
+            continue;
+        }
+        if let Some(problem) = label_value_problem(&value.value) {
+            diags.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    value.span,
+                    format!("`{}` is not a valid label value: {problem}", value.value),
+                )
+                .label("invalid label value")
+                .help("label values are at most 63 letters, digits, `-`, `_` and `.`"),
+            );
+            continue;
+        }
+        out.insert(key.value.clone(), value.value.clone());
+    }
+    out
+}
+
+/// The RoleBindings of one namespace as they are declared, checked for
+/// name collisions.
+#[derive(Default)]
+struct Bindings(Vec<(Binding, Span)>);
+
+impl Bindings {
+    fn add(&mut self, name: String, cluster_role: String, subjects: Vec<Subject>, span: Span) {
+        if subjects.is_empty() {
+            return;
+        }
+        let mut subjects = subjects;
+        subjects.sort();
+        subjects.dedup();
+        self.0.push((
+            Binding {
+                name,
+                cluster_role,
+                subjects,
+            },
+            span,
+        ));
+    }
+
+    fn finish(self, namespace: &str, diags: &mut Diagnostics) -> Vec<Binding> {
+        let mut by_name: BTreeMap<String, (Binding, Span)> = BTreeMap::new();
+        for (binding, span) in self.0 {
+            match by_name.get_mut(&binding.name) {
+                // The same role reached twice (e.g. a grant to a team for a
+                // role it already holds): one binding with both subject sets.
+                Some((existing, _)) if existing.cluster_role == binding.cluster_role => {
+                    existing.subjects.extend(binding.subjects);
+                    existing.subjects.sort();
+                    existing.subjects.dedup();
+                }
+                Some((_, first)) => diags.push(
+                    Diagnostic::error(
+                        Code::DuplicateObject,
+                        span,
+                        format!("two RoleBindings named `{}` would be generated in namespace `{namespace}`", binding.name),
+                    )
+                    .label("generates this binding")
+                    .with_secondary(*first, "which is also generated from here")
+                    .help("rename the team, role or service account so the generated names differ"),
+                ),
+                None => {
+                    by_name.insert(binding.name.clone(), (binding, span));
+                }
+            }
+        }
+        by_name.into_values().map(|(b, _)| b).collect()
+    }
+}
