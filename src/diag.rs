@@ -230,3 +230,32 @@ pub fn did_you_mean<'a>(
         .min()
         .map(|(_, c)| c)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every code is unique and documented under a heading of its own.
+    #[test]
+    fn codes_are_unique_and_documented() {
+        let docs = include_str!("../docs/diagnostics.md");
+        let mut seen = std::collections::BTreeSet::new();
+        for code in Code::ALL {
+            assert!(seen.insert(code.as_str()), "duplicate code {code}");
+            assert!(
+                docs.contains(&format!("\n## {}\n", code.as_str())),
+                "docs/diagnostics.md has no heading for {code}"
+            );
+        }
+        let headings = docs.lines().filter(|l| l.starts_with("## ")).count();
+        assert_eq!(headings, Code::ALL.len(), "every documented code exists");
+    }
+
+    #[test]
+    fn did_you_mean_finds_close_words_only() {
+        let fields = ["members", "namespaces"];
+        assert_eq!(did_you_mean("member", fields), Some("members"));
+        assert_eq!(did_you_mean("namspaces", fields), Some("namespaces"));
+        assert_eq!(did_you_mean("owners", fields), None);
+    }
+}

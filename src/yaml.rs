@@ -244,9 +244,16 @@ fn strip_position(message: &str) -> String {
             .split_once(": ")
             .is_some_and(|(pos, _)| pos.contains("column"))
     {
-        return after.to_string();
+        return drop_trailing_position(after);
     }
-    message.to_string()
+    drop_trailing_position(message)
+}
+
+fn drop_trailing_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) if message[i..].contains("column") => message[..i].to_string(),
+        _ => message.to_string(),
+    }
 }
 
 /// The tree as serde-saphyr hands it over, before spans are made file-relative.

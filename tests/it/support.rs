@@ -1,0 +1,264 @@
+//! Test support: temporary repositories, the real `rbacc` binary, and the
+//! real consumers of its output (kubectl kustomize, kubernetes-validate).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tempfile::TempDir;
+
+pub const KUBERNETES_VERSION: &str = "1.37.0";
+
+/// The project root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixtures() -> PathBuf {
+    root().join("tests/fixtures")
+}
+
+/// Whether expected files may be rewritten (`RBACC_BLESS=1`, never in CI).
+pub fn bless() -> bool {
+    std::env::var_os("RBACC_BLESS").is_some_and(|v| v == "1") && std::env::var_os("CI").is_none()
+}
+
+/// A repository in a temporary directory.
+pub struct Repo {
+    dir: TempDir,
+}
+
+impl Repo {
+    pub fn new() -> Repo {
+        Repo { dir: tempfile::tempdir().expect("create temp dir") }
+    }
+
+    /// A copy of a directory's files (e.g. a fixture or the example org).
+    pub fn copy_of(src: &Path) -> Repo {
+        let repo = Repo::new();
+        copy_tree(src, repo.path());
+        repo
+    }
+
+    /// A copy of this project's own example organisation.
+    pub fn example() -> Repo {
+        let repo = Repo::new();
+        std::fs::copy(root().join("rbacc.yaml"), repo.path().join("rbacc.yaml")).expect("copy rbacc.yaml");
+        copy_tree(&root().join("teams"), &repo.path().join("teams"));
+        copy_tree(&root().join("templates"), &repo.path().join("templates"));
+        repo
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn out(&self) -> PathBuf {
+        self.path().join("out")
+    }
+
+    pub fn write(&self, rel: &str, contents: impl AsRef<[u8]>) -> &Repo {
+        let path = self.path().join(rel);
+        std::fs::create_dir_all(path.parent().expect("has parent")).expect("create dirs");
+        std::fs::write(&path, contents).expect("write file");
+        self
+    }
+
+    /// Runs `rbacc ARGS --repo <repo>` (for commands that take `--repo`).
+    pub fn rbacc(&self, args: &[&str]) -> Run {
+        let mut all: Vec<&str> = args.to_vec();
+        let repo = self.path().to_str().expect("utf-8 temp path");
+        all.extend(["--repo", repo]);
+        rbacc(&all, self.path())
+    }
+}
+
+/// Runs the real binary with `args` in `cwd`, without colour.
+pub fn rbacc(args: &[&str], cwd: &Path) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_rbacc"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env_remove("CLICOLOR_FORCE")
+        .output()
+        .expect("run rbacc");
+    Run { output }
+}
+
+/// A finished run of the binary.
+pub struct Run {
+    pub output: Output,
+}
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.output.status.code().expect("rbacc exited, not killed by a signal")
+    }
+
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+
+    /// Asserts the exit code, showing the output when it differs.
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code(),
+            code,
+            "expected exit code {code}\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout(),
+            self.stderr()
+        );
+        self
+    }
+}
+
+pub fn copy_tree(src: &Path, dst: &Path) {
+    for entry in walkdir::WalkDir::new(src).sort_by_file_name() {
+        let entry = entry.expect("walk fixture");
+        let rel = entry.path().strip_prefix(src).expect("below src");
+        let to = dst.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&to).expect("create dir");
+        } else if entry.file_type().is_file() {
+            std::fs::copy(entry.path(), &to).expect("copy file");
+        }
+    }
+}
+
+/// Every file below `dir`, by `/`-separated relative path.
+pub fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    if !dir.exists() {
+        return files;
+    }
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.expect("walk tree");
+        if entry.file_type().is_file() {
+            let rel = entry.path().strip_prefix(dir).expect("below dir");
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            files.insert(rel, std::fs::read(entry.path()).expect("read file"));
+        }
+    }
+    files
+}
+
+/// Asserts that `actual` equals the tree stored at `expected` (or rewrites
+/// it under `RBACC_BLESS=1`).
+#[track_caller]
+pub fn assert_tree(actual: &Path, expected: &Path) {
+    let got = read_tree(actual);
+    if bless() {
+        let _ = std::fs::remove_dir_all(expected);
+        copy_tree(actual, expected);
+        return;
+    }
+    let want = read_tree(expected);
+    let got_names: Vec<&String> = got.keys().collect();
+    let want_names: Vec<&String> = want.keys().collect();
+    assert_eq!(got_names, want_names, "files under {} (RBACC_BLESS=1 to update after review)", expected.display());
+    for (path, contents) in &got {
+        let (got, want) = (String::from_utf8_lossy(contents), String::from_utf8_lossy(&want[path]));
+        if got != want {
+            let diff = similar::TextDiff::from_lines(want.as_ref(), got.as_ref());
+            panic!(
+                "{path} differs from {} (RBACC_BLESS=1 to update after review):\n{}",
+                expected.display(),
+                diff.unified_diff().header("expected", "actual")
+            );
+        }
+    }
+}
+
+/// Asserts that `actual` equals the text stored at `expected`.
+#[track_caller]
+pub fn assert_text(actual: &str, expected: &Path) {
+    if bless() {
+        std::fs::write(expected, actual).expect("write expected");
+        return;
+    }
+    let want = std::fs::read_to_string(expected)
+        .unwrap_or_else(|_| panic!("missing {} (RBACC_BLESS=1 to create it, then review it)", expected.display()));
+    if want != actual {
+        let diff = similar::TextDiff::from_lines(want.as_str(), actual);
+        panic!(
+            "output differs from {} (RBACC_BLESS=1 to update after review):\n{}",
+            expected.display(),
+            diff.unified_diff().header("expected", "actual")
+        );
+    }
+}
+
+fn kubernetes_validate() -> PathBuf {
+    if let Some(path) = std::env::var_os("KUBERNETES_VALIDATE") {
+        return PathBuf::from(path);
+    }
+    let venv = root().join(".venv/bin/kubernetes-validate");
+    if venv.exists() {
+        return venv;
+    }
+    panic!("kubernetes-validate not found: run `scripts/test`, which installs it into .venv");
+}
+
+/// The real consumers' checks on one `out/` tree: `kubectl kustomize` must
+/// render every cluster directory and every shard, and every rendered object
+/// must pass `kubernetes-validate --strict`. Returns the rendered YAML per
+/// cluster.
+#[track_caller]
+pub fn check_with_consumers(out: &Path) -> BTreeMap<String, String> {
+    let mut rendered = BTreeMap::new();
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let mut files = Vec::new();
+    let clusters = std::fs::read_dir(out).expect("read out/");
+    let mut clusters: Vec<PathBuf> = clusters.map(|e| e.expect("dir entry").path()).filter(|p| p.is_dir()).collect();
+    clusters.sort();
+    assert!(!clusters.is_empty(), "no cluster directories in {}", out.display());
+    for cluster in clusters {
+        let name = cluster.file_name().expect("name").to_string_lossy().into_owned();
+        let yaml = kustomize(&cluster);
+        let shards = walkdir::WalkDir::new(&cluster)
+            .min_depth(1)
+            .into_iter()
+            .map(|e| e.expect("walk"))
+            .filter(|e| e.file_name() == "kustomization.yaml");
+        for shard in shards {
+            kustomize(shard.path().parent().expect("shard dir"));
+        }
+        let file = tmp.path().join(format!("{name}.yaml"));
+        std::fs::write(&file, &yaml).expect("write rendered");
+        files.push(file);
+        rendered.insert(name, yaml);
+    }
+    let output = Command::new(kubernetes_validate())
+        .args(["--strict", "--quiet", "-k", KUBERNETES_VERSION])
+        .args(&files)
+        .output()
+        .expect("run kubernetes-validate");
+    assert!(
+        output.status.success(),
+        "kubernetes-validate --strict rejected the output:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    rendered
+}
+
+#[track_caller]
+fn kustomize(dir: &Path) -> String {
+    let output = Command::new("kubectl")
+        .args(["kustomize"])
+        .arg(dir)
+        .output()
+        .expect("run kubectl (it is on the machine image)");
+    assert!(
+        output.status.success(),
+        "kubectl kustomize {} failed:\n{}",
+        dir.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("kustomize prints UTF-8")
+}
