@@ -89,6 +89,12 @@ codes! {
     IgnoredFile => "ignored-file",
     /// A file or link that leads outside the repository.
     OutsideRepo => "outside-repo",
+    /// A kubeconfig template name with no template.
+    UnknownTemplate => "unknown-template",
+    /// A kubeconfig template that does not parse or fails to render.
+    TemplateError => "template-error",
+    /// A template rendered something that is not a safe, consistent kubeconfig.
+    InvalidKubeconfig => "invalid-kubeconfig",
 }
 
 impl fmt::Display for Code {

@@ -6,6 +6,7 @@
 //! [`emit`] turns the `Org` into the files of `out/`, and [`output`] writes
 //! them atomically. See ARCHITECTURE.md.
 
+pub mod access;
 pub mod builtin;
 pub mod cli;
 pub mod decode;
@@ -38,7 +39,7 @@ pub fn compile(input: &Input) -> Compilation {
     let mut sources = Sources::default();
     let mut diagnostics = Diagnostics::default();
     let parsed = load::parse(input, &mut sources, &mut diagnostics);
-    let org = validate::validate(&sources, &parsed.config, &parsed.teams, &mut diagnostics);
+    let org = validate::validate(&sources, &parsed, &mut diagnostics);
     let output = org
         .filter(|_| !diagnostics.has_errors())
         .map(|org| emit::emit(&org));

@@ -20,6 +20,10 @@ use crate::yaml::{self, MAX_FILE_BYTES};
 pub const CONFIG_FILE: &str = "rbacc.yaml";
 /// The directory of team files.
 pub const TEAMS_DIR: &str = "teams";
+/// The directory of kubeconfig templates.
+pub const TEMPLATES_DIR: &str = "templates";
+/// The file name ending of a kubeconfig template.
+pub const TEMPLATE_SUFFIX: &str = ".yaml.j2";
 /// Most team files rbacc reads in one repo.
 pub const MAX_TEAM_FILES: usize = 100_000;
 
@@ -45,6 +49,8 @@ pub struct Input {
     pub config: Option<InputFile>,
     /// Team files, in any order.
     pub teams: Vec<InputFile>,
+    /// Kubeconfig templates (`templates/*.yaml.j2`), in any order.
+    pub templates: Vec<InputFile>,
     /// Files under `teams/` that are not read, such as `.yml` files.
     pub ignored: Vec<String>,
 }
@@ -63,6 +69,21 @@ impl Input {
             config: Some(read_file(&root, &config_path, CONFIG_FILE.to_string())?),
             ..Input::default()
         };
+        let templates = root.join(TEMPLATES_DIR);
+        if templates.is_dir() {
+            let entries = WalkDir::new(&templates)
+                .max_depth(1)
+                .follow_links(false)
+                .sort_by_file_name();
+            for entry in entries {
+                let entry = entry.map_err(|e| Error::io(&templates, e.into()))?;
+                let name = entry.file_name().to_string_lossy();
+                if name.ends_with(TEMPLATE_SUFFIX) && !name.starts_with('.') {
+                    let rel = relative(&root, entry.path());
+                    input.templates.push(read_file(&root, entry.path(), rel)?);
+                }
+            }
+        }
         let teams = root.join(TEAMS_DIR);
         if !teams.is_dir() {
             return Ok(input);
@@ -157,6 +178,15 @@ fn read_file(root: &Path, path: &Path, rel: String) -> Result<InputFile, Error> 
 pub struct Parsed {
     pub config: raw::Config,
     pub teams: Vec<raw::Team>,
+    /// Kubeconfig templates by name (file name without `.yaml.j2`).
+    pub templates: Vec<Template>,
+}
+
+/// A kubeconfig template as read.
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub name: String,
+    pub file: crate::source::FileId,
 }
 
 /// Parses every file of `input`, reporting problems into `diags`. Files with
@@ -166,6 +196,7 @@ pub fn parse(input: &Input, sources: &mut Sources, diags: &mut Diagnostics) -> P
     let mut parsed = Parsed {
         config: raw::Config::default(),
         teams: Vec::new(),
+        templates: Vec::new(),
     };
     if let Some(file) = &input.config
         && let Some((id, text, root)) = read_yaml(file, sources, diags)
@@ -190,6 +221,17 @@ pub fn parse(input: &Input, sources: &mut Sources, diags: &mut Diagnostics) -> P
             &root,
         ));
     }
+    for file in &input.templates {
+        let Some((id, _)) = read_text(file, sources, diags) else {
+            continue;
+        };
+        let name = file.path.rsplit('/').next().unwrap_or_default();
+        let name = name
+            .strip_suffix(TEMPLATE_SUFFIX)
+            .unwrap_or(name)
+            .to_string();
+        parsed.templates.push(Template { name, file: id });
+    }
     for path in &input.ignored {
         let id = sources.add(path.clone(), "");
         diags.push(
@@ -210,6 +252,22 @@ fn read_yaml(
     sources: &mut Sources,
     diags: &mut Diagnostics,
 ) -> Option<(crate::source::FileId, std::sync::Arc<str>, yaml::Node)> {
+    let (id, text) = read_text(file, sources, diags)?;
+    match yaml::parse(id, &text) {
+        Ok(root) => Some((id, text, root)),
+        Err(d) => {
+            diags.push(d);
+            None
+        }
+    }
+}
+
+/// Decodes a file's bytes into text, or reports why not.
+fn read_text(
+    file: &InputFile,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+) -> Option<(crate::source::FileId, std::sync::Arc<str>)> {
     let bytes = match &file.contents {
         Ok(bytes) => bytes,
         Err(refused) => {
@@ -258,12 +316,5 @@ fn read_yaml(
         }
     };
     let id = sources.add(file.path.clone(), text);
-    let text = sources.get(id).text.clone();
-    match yaml::parse(id, &text) {
-        Ok(root) => Some((id, text, root)),
-        Err(d) => {
-            diags.push(d);
-            None
-        }
-    }
+    Some((id, sources.get(id).text.clone()))
 }

@@ -12,7 +12,12 @@
 //! <cluster>/cluster/clusterrole-<role>.yaml
 //! <cluster>/teams/<team>/kustomization.yaml shard: one team's namespaces
 //! <cluster>/teams/<team>/<namespace>.yaml   Namespace, ServiceAccounts, RoleBindings, quota
+//! <cluster>/teams/<team>/rbacc.kubeconfig.yaml  the team's kubeconfig ConfigMap and who may read it
+//! <cluster>/kubeconfigs/<team>.yaml         the team's kubeconfig, for people (not in any kustomization)
 //! ```
+//!
+//! Namespace names cannot contain dots, so `rbacc.kubeconfig.yaml` never
+//! collides with a namespace's file.
 //!
 //! A team's shard holds only that team's files, so adding or removing a team
 //! never moves another team's files, and each shard stays small enough for
@@ -47,7 +52,7 @@ pub fn emit(org: &Org) -> Output {
         let c = &cluster.name;
         let mut shards = vec!["cluster".to_string()];
 
-        let mut role_files = Vec::new();
+        let mut cluster_files = Vec::new();
         for role in &org.roles {
             let file = format!("clusterrole-{}.yaml", role.name);
             let doc = serialize::document(&objects::cluster_role(role));
@@ -55,11 +60,21 @@ pub fn emit(org: &Org) -> Output {
                 format!("{c}/cluster/{file}"),
                 serialize::file(&role.source, &[doc]),
             );
-            role_files.push(file);
+            cluster_files.push(file);
+        }
+        if let Some(kubeconfigs) = &org.kubeconfigs {
+            let file = format!("namespace-{}.yaml", kubeconfigs.namespace);
+            let doc =
+                serialize::document(&objects::kubeconfig_namespace(org, &kubeconfigs.namespace));
+            out.add(
+                format!("{c}/cluster/{file}"),
+                serialize::file("rbacc.yaml", &[doc]),
+            );
+            cluster_files.push(file);
         }
         out.add(
             format!("{c}/cluster/kustomization.yaml"),
-            serialize::kustomization("rbacc.yaml", &role_files),
+            serialize::kustomization("rbacc.yaml", &cluster_files),
         );
 
         for team in &org.teams {
@@ -98,6 +113,26 @@ fn emit_team_shard(out: &mut Output, org: &Org, team: &Team, cluster: &str) -> O
             serialize::file(&team.source, &docs),
         );
         files.push(file);
+    }
+    let kubeconfig = org.kubeconfigs.as_ref().and_then(|k| {
+        let rendered = k.rendered.get(&(cluster.to_string(), team.name.clone()))?;
+        Some((k.namespace.as_str(), rendered))
+    });
+    if let Some((namespace, kubeconfig)) = kubeconfig {
+        let source = format!("{} with {}", team.source, kubeconfig.template);
+        let docs: Vec<String> = objects::kubeconfig_objects(team, namespace, &kubeconfig.text)
+            .iter()
+            .map(serialize::document)
+            .collect();
+        out.add(
+            format!("{cluster}/teams/{}/rbacc.kubeconfig.yaml", team.name),
+            serialize::file(&source, &docs),
+        );
+        files.push("rbacc.kubeconfig.yaml".to_string());
+        out.add(
+            format!("{cluster}/kubeconfigs/{}.yaml", team.name),
+            serialize::file(&source, std::slice::from_ref(&kubeconfig.text)),
+        );
     }
     (!files.is_empty()).then_some(files)
 }

@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    LimitRange, LimitRangeItem, LimitRangeSpec, Namespace as NamespaceObject, ResourceQuota,
-    ResourceQuotaSpec, ServiceAccount,
+    ConfigMap, LimitRange, LimitRangeItem, LimitRangeSpec, Namespace as NamespaceObject,
+    ResourceQuota, ResourceQuotaSpec, ServiceAccount,
 };
 use k8s_openapi::api::rbac::v1::{
-    ClusterRole, PolicyRule, RoleBinding, RoleRef, Subject as SubjectObject,
+    ClusterRole, PolicyRule, Role, RoleBinding, RoleRef, Subject as SubjectObject,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -195,4 +195,76 @@ fn subject(subject: &Subject) -> SubjectObject {
             namespace: Some(namespace.clone()),
         },
     }
+}
+
+/// The namespace that holds every team's kubeconfig ConfigMap.
+pub fn kubeconfig_namespace(org: &Org, name: &str) -> Object {
+    let mut labels = labels(None);
+    for mode in ["enforce", "audit", "warn"] {
+        labels.insert(
+            format!("pod-security.kubernetes.io/{mode}"),
+            "restricted".to_string(),
+        );
+    }
+    let mut annotations = BTreeMap::from([
+        (SOURCE_ANNOTATION.to_string(), "rbacc.yaml".to_string()),
+        ("argocd.argoproj.io/sync-wave".to_string(), "-1".to_string()),
+    ]);
+    if org.protect_namespaces {
+        annotations.insert(
+            "argocd.argoproj.io/sync-options".to_string(),
+            "Delete=false".to_string(),
+        );
+        annotations.insert(
+            "kustomize.toolkit.fluxcd.io/prune".to_string(),
+            "disabled".to_string(),
+        );
+    }
+    Object::new(&NamespaceObject {
+        metadata: ObjectMeta {
+            name: Some(name.to_string()),
+            labels: Some(labels),
+            annotations: Some(annotations),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+}
+
+/// A team's kubeconfig as a ConfigMap, and a Role and RoleBinding that let
+/// the team's members, and only them, read it.
+pub fn kubeconfig_objects(team: &Team, namespace: &str, kubeconfig: &str) -> Vec<Object> {
+    let name = format!("kubeconfig-{}", team.name);
+    let mut objects = vec![
+        Object::new(&ConfigMap {
+            metadata: meta(&name, Some(namespace), Some(&team.name), &team.source),
+            data: Some(BTreeMap::from([(
+                "kubeconfig".to_string(),
+                kubeconfig.to_string(),
+            )])),
+            ..Default::default()
+        }),
+        Object::new(&Role {
+            metadata: meta(&name, Some(namespace), Some(&team.name), &team.source),
+            rules: Some(vec![PolicyRule {
+                api_groups: Some(vec![String::new()]),
+                resources: Some(vec!["configmaps".to_string()]),
+                resource_names: Some(vec![name.clone()]),
+                verbs: vec!["get".to_string()],
+                ..Default::default()
+            }]),
+        }),
+    ];
+    if !team.members.is_empty() {
+        objects.push(Object::new(&RoleBinding {
+            metadata: meta(&name, Some(namespace), Some(&team.name), &team.source),
+            role_ref: RoleRef {
+                api_group: Some(RBAC_GROUP.to_string()),
+                kind: "Role".to_string(),
+                name,
+            },
+            subjects: Some(team.members.iter().map(subject).collect()),
+        }));
+    }
+    objects
 }

@@ -65,7 +65,7 @@ pub fn file(source: &str, documents: &[String]) -> String {
 
 fn header(source: &str) -> String {
     format!(
-        "{GENERATED_MARKER} from {source}. Do not edit: change {source} and run `rbacc build`.\n"
+        "{GENERATED_MARKER} from {source}. Do not edit: change the source and run `rbacc build`.\n"
     )
 }
 

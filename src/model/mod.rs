@@ -22,6 +22,26 @@ pub struct Org {
     pub roles: Vec<RoleDef>,
     /// Sorted by name.
     pub teams: Vec<Team>,
+    /// Rendered kubeconfigs, when `rbacc.yaml` asks for them.
+    pub kubeconfigs: Option<Kubeconfigs>,
+}
+
+/// Every team's kubeconfig for every cluster it has namespaces on.
+#[derive(Debug)]
+pub struct Kubeconfigs {
+    /// The namespace of the per-team ConfigMaps.
+    pub namespace: String,
+    /// `(cluster, team)` -> kubeconfig.
+    pub rendered: BTreeMap<(String, String), Kubeconfig>,
+}
+
+/// One rendered, checked kubeconfig.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kubeconfig {
+    /// The YAML text, as the template rendered it.
+    pub text: String,
+    /// Repo-relative path of the template, or `built-in:<name>`.
+    pub template: String,
 }
 
 #[derive(Debug)]
@@ -70,6 +90,8 @@ pub struct Team {
     pub source: String,
     pub description: Option<String>,
     pub contacts: Vec<String>,
+    /// Every subject named under `spec.members`, whatever its role: sorted.
+    pub members: Vec<Subject>,
     /// Sorted by name.
     pub namespaces: Vec<Namespace>,
 }

@@ -17,8 +17,37 @@ pub struct Config {
     pub policy: Policy,
     pub defaults: Defaults,
     pub roles: Vec<Role>,
+    /// `spec.kubeconfig`: how kubeconfigs are rendered, for every cluster.
+    pub kubeconfig: Option<Kubeconfig>,
     /// Where `spec.clusters` was written, for "no clusters" diagnostics.
     pub clusters_span: Option<Span>,
+}
+
+/// Kubeconfig settings, config-wide or for one cluster.
+#[derive(Debug)]
+pub struct Kubeconfig {
+    pub span: Span,
+    pub template: Option<Sp<String>>,
+    /// Config-wide only: where the per-team ConfigMaps live.
+    pub namespace: Option<Sp<String>>,
+    pub oidc: Option<Oidc>,
+    pub pinniped: Option<Pinniped>,
+}
+
+#[derive(Debug)]
+pub struct Oidc {
+    pub span: Span,
+    pub issuer_url: Option<Sp<String>>,
+    pub client_id: Option<Sp<String>>,
+    pub extra_scopes: Vec<Sp<String>>,
+}
+
+#[derive(Debug)]
+pub struct Pinniped {
+    pub span: Span,
+    pub concierge_endpoint: Option<Sp<String>>,
+    pub authenticator_name: Option<Sp<String>>,
+    pub authenticator_type: Option<Sp<String>>,
 }
 
 #[derive(Debug)]
@@ -26,6 +55,7 @@ pub struct Cluster {
     pub name: Sp<String>,
     pub server: Sp<String>,
     pub certificate_authority_data: Option<Sp<String>>,
+    pub kubeconfig: Option<Kubeconfig>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -220,7 +250,9 @@ pub fn decode_config(d: &mut Decoder, file: FileId, root: &Node) -> Config {
             }
         }
     }
-    spec.get("kubeconfig");
+    config.kubeconfig = spec
+        .get("kubeconfig")
+        .map(|n| decode_kubeconfig(d, n, true));
     spec.finish(d);
     config
 }
@@ -235,13 +267,62 @@ fn decode_cluster(d: &mut Decoder, node: &Node) -> Option<Cluster> {
         .required(d, "server", "a cluster")
         .and_then(|n| d.string(n));
     let ca = f.get("certificateAuthorityData").and_then(|n| d.string(n));
-    f.get("kubeconfig");
+    let kubeconfig = f.get("kubeconfig").map(|n| decode_kubeconfig(d, n, false));
     f.finish(d);
     Some(Cluster {
         name: name?,
         server: server?,
         certificate_authority_data: ca,
+        kubeconfig,
     })
+}
+
+fn decode_kubeconfig(d: &mut Decoder, node: &Node, config_wide: bool) -> Kubeconfig {
+    const WIDE: &[&str] = &["template", "namespace", "oidc", "pinniped"];
+    const CLUSTER: &[&str] = &["template", "oidc", "pinniped"];
+    let mut f = d.fields(node, if config_wide { WIDE } else { CLUSTER });
+    let mut k = Kubeconfig {
+        span: node.span,
+        template: f.get("template").and_then(|n| d.string(n)),
+        namespace: None,
+        oidc: None,
+        pinniped: None,
+    };
+    if config_wide {
+        k.namespace = f.get("namespace").and_then(|n| d.string(n));
+    }
+    if let Some(n) = f.get("oidc") {
+        let mut o = d.fields(n, &["issuerUrl", "clientId", "extraScopes"]);
+        k.oidc = Some(Oidc {
+            span: n.span,
+            issuer_url: o.get("issuerUrl").and_then(|n| d.string(n)),
+            client_id: o.get("clientId").and_then(|n| d.string(n)),
+            extra_scopes: o
+                .get("extraScopes")
+                .map(|n| d.strings(n))
+                .unwrap_or_default(),
+        });
+        o.finish(d);
+    }
+    if let Some(n) = f.get("pinniped") {
+        let mut p = d.fields(
+            n,
+            &[
+                "conciergeEndpoint",
+                "authenticatorName",
+                "authenticatorType",
+            ],
+        );
+        k.pinniped = Some(Pinniped {
+            span: n.span,
+            concierge_endpoint: p.get("conciergeEndpoint").and_then(|n| d.string(n)),
+            authenticator_name: p.get("authenticatorName").and_then(|n| d.string(n)),
+            authenticator_type: p.get("authenticatorType").and_then(|n| d.string(n)),
+        });
+        p.finish(d);
+    }
+    f.finish(d);
+    k
 }
 
 fn decode_policy(d: &mut Decoder, node: &Node) -> Policy {

@@ -8,24 +8,32 @@
 //! Architecture invariant: validation never touches the file system or git.
 
 mod config;
+mod kubeconfig;
 mod names;
 mod teams;
 
 pub use names::{dns_label_problem, label_key_problem, label_value_problem};
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{Org, raw};
+use crate::load::Parsed;
+use crate::model::Org;
 use crate::source::{Sources, Sp};
 
 /// Validates the declarations and resolves them into an [`Org`].
-pub fn validate(
-    sources: &Sources,
-    config: &raw::Config,
-    teams: &[raw::Team],
-    diags: &mut Diagnostics,
-) -> Option<Org> {
-    let settings = config::check(sources, config, diags);
-    let teams = teams::check(sources, &settings, teams, diags);
+pub fn validate(sources: &Sources, parsed: &Parsed, diags: &mut Diagnostics) -> Option<Org> {
+    let settings = config::check(sources, &parsed.config, diags);
+    let teams = teams::check(sources, &settings, &parsed.teams, diags);
+    if diags.has_errors() {
+        return None;
+    }
+    let kubeconfigs = kubeconfig::check(
+        sources,
+        &parsed.config,
+        &parsed.templates,
+        &settings.clusters,
+        &teams,
+        diags,
+    );
     if diags.has_errors() {
         return None;
     }
@@ -34,6 +42,7 @@ pub fn validate(
         protect_namespaces: settings.protect_namespaces,
         roles: settings.roles.into_values().map(|r| r.def).collect(),
         teams,
+        kubeconfigs,
     })
 }
 

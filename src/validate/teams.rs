@@ -99,6 +99,12 @@ pub fn check(
             source: sources.path(team.file).to_string(),
             description: team.description.as_ref().map(|d| d.value.clone()),
             contacts: team.contacts.iter().map(|c| c.value.clone()).collect(),
+            members: {
+                let mut all: Vec<Subject> = members[name].values().flatten().cloned().collect();
+                all.sort();
+                all.dedup();
+                all
+            },
             namespaces,
         });
     }

@@ -2,14 +2,17 @@
 
 use std::os::unix::fs::MetadataExt;
 
-use crate::support::{Repo, assert_tree, check_with_consumers, fixtures, read_tree, rbacc, root};
+use crate::support::{Repo, assert_tree, check_with_consumers, fixtures, rbacc, read_tree, root};
 
 /// Every fixture under `tests/fixtures/ok/` compiles to its `expected/`
 /// tree, which kustomize renders and the strict validator accepts.
 #[test]
 fn ok_fixtures_compile_to_expected_output() {
     let dir = fixtures().join("ok");
-    let mut cases: Vec<_> = std::fs::read_dir(&dir).expect("fixtures/ok").map(|e| e.expect("entry").path()).collect();
+    let mut cases: Vec<_> = std::fs::read_dir(&dir)
+        .expect("fixtures/ok")
+        .map(|e| e.expect("entry").path())
+        .collect();
     cases.sort();
     assert!(!cases.is_empty());
     for case in cases {
@@ -25,7 +28,10 @@ fn ok_fixtures_compile_to_expected_output() {
 /// the example organisation, and the consumers accept it.
 #[test]
 fn example_organisation_output_is_current_and_valid() {
-    let run = rbacc(&["check", "--repo", root().to_str().expect("utf-8 path")], &root());
+    let run = rbacc(
+        &["check", "--repo", root().to_str().expect("utf-8 path")],
+        &root(),
+    );
     run.expect_code(0);
     check_with_consumers(&root().join("out"));
 }
@@ -35,11 +41,18 @@ fn check_fails_on_hand_edited_output() {
     let repo = Repo::example();
     repo.rbacc(&["build"]).expect_code(0);
     let file = repo.out().join("prod/teams/payments/payments-prod.yaml");
-    let edited = std::fs::read_to_string(&file).expect("read").replace("rbacc:viewer", "cluster-admin");
+    let edited = std::fs::read_to_string(&file)
+        .expect("read")
+        .replace("rbacc:viewer", "cluster-admin");
     std::fs::write(&file, edited).expect("write");
     let run = repo.rbacc(&["check"]);
     run.expect_code(1);
-    assert!(run.stderr().contains("differs  prod/teams/payments/payments-prod.yaml"), "{}", run.stderr());
+    assert!(
+        run.stderr()
+            .contains("differs  prod/teams/payments/payments-prod.yaml"),
+        "{}",
+        run.stderr()
+    );
 }
 
 #[test]
@@ -51,8 +64,14 @@ fn check_fails_on_missing_and_stale_output() {
     let run = repo.rbacc(&["check"]);
     run.expect_code(1);
     let stderr = run.stderr();
-    assert!(stderr.contains("missing  staging/teams/sre/sre-tools.yaml"), "{stderr}");
-    assert!(stderr.contains("stale    prod/teams/storefront/storefront-prod.yaml"), "{stderr}");
+    assert!(
+        stderr.contains("missing  staging/teams/sre/sre-tools.yaml"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("stale    prod/teams/storefront/storefront-prod.yaml"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -60,7 +79,11 @@ fn check_on_empty_out_lists_every_file_as_missing() {
     let repo = Repo::example();
     let run = repo.rbacc(&["check"]);
     run.expect_code(1);
-    assert!(run.stderr().contains("missing  prod/kustomization.yaml"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("missing  prod/kustomization.yaml"),
+        "{}",
+        run.stderr()
+    );
 }
 
 /// A second build with nothing changed writes nothing: every file keeps its
@@ -72,7 +95,11 @@ fn noop_build_writes_nothing() {
     let before = stat_tree(&repo.out());
     let run = repo.rbacc(&["build"]);
     run.expect_code(0);
-    assert!(run.stderr().contains("0 added, 0 changed, 0 removed"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("0 added, 0 changed, 0 removed"),
+        "{}",
+        run.stderr()
+    );
     assert_eq!(stat_tree(&repo.out()), before);
 }
 
@@ -86,25 +113,42 @@ fn build_rewrites_only_what_changed_and_keeps_foreign_files() {
     repo.write("out/prod/NOTES.md", "hand-written\n");
     let before = stat_tree(&repo.out());
     let payments = repo.path().join("teams/payments.yaml");
-    let text = std::fs::read_to_string(&payments).expect("read").replace("cc-42", "cc-99");
+    let text = std::fs::read_to_string(&payments)
+        .expect("read")
+        .replace("cc-42", "cc-99");
     std::fs::write(&payments, text).expect("write");
     std::fs::remove_file(repo.path().join("teams/sre.yaml")).expect("remove sre");
     // sre is granted access by payments; drop that grant too.
-    let text = std::fs::read_to_string(&payments).expect("read").replace("teams: [sre], ", "");
+    let text = std::fs::read_to_string(&payments)
+        .expect("read")
+        .replace("teams: [sre], ", "");
     std::fs::write(&payments, text).expect("write");
 
     let run = repo.rbacc(&["build"]);
     run.expect_code(0);
-    assert!(run.stderr().contains("kept prod/NOTES.md"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("kept prod/NOTES.md"),
+        "{}",
+        run.stderr()
+    );
     let after = stat_tree(&repo.out());
-    assert_eq!(after["prod/NOTES.md"], before["prod/NOTES.md"], "foreign file untouched");
-    assert_ne!(after["prod/teams/payments/payments-prod.yaml"], before["prod/teams/payments/payments-prod.yaml"]);
+    assert_eq!(
+        after["prod/NOTES.md"], before["prod/NOTES.md"],
+        "foreign file untouched"
+    );
+    assert_ne!(
+        after["prod/teams/payments/payments-prod.yaml"],
+        before["prod/teams/payments/payments-prod.yaml"]
+    );
     assert_eq!(
         after["prod/teams/storefront/storefront-prod.yaml"],
         before["prod/teams/storefront/storefront-prod.yaml"],
         "other teams' files are not rewritten"
     );
-    assert!(!after.contains_key("prod/teams/sre/sre-tools.yaml"), "removed team's files are pruned");
+    assert!(
+        !after.contains_key("prod/teams/sre/sre-tools.yaml"),
+        "removed team's files are pruned"
+    );
     repo.rbacc(&["check"]).expect_code(0);
 }
 
@@ -113,10 +157,16 @@ fn build_with_separate_out_dir() {
     let repo = Repo::example();
     let out = tempfile::tempdir().expect("tmp");
     let target = out.path().join("nested/out");
-    repo.rbacc(&["build", "--out", target.to_str().expect("utf-8")]).expect_code(0);
+    repo.rbacc(&["build", "--out", target.to_str().expect("utf-8")])
+        .expect_code(0);
     assert!(target.join("prod/kustomization.yaml").is_file());
-    assert!(!repo.out().exists(), "nothing written to the repo's own out/");
-    let leftovers: Vec<_> = std::fs::read_dir(out.path().join("nested")).expect("read").collect();
+    assert!(
+        !repo.out().exists(),
+        "nothing written to the repo's own out/"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(out.path().join("nested"))
+        .expect("read")
+        .collect();
     assert_eq!(leftovers.len(), 1, "no staging directory left behind");
 }
 

@@ -4,4 +4,5 @@
 mod build;
 mod determinism;
 mod diagnostics;
+mod kubeconfig;
 mod support;

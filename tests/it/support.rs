@@ -30,7 +30,9 @@ pub struct Repo {
 
 impl Repo {
     pub fn new() -> Repo {
-        Repo { dir: tempfile::tempdir().expect("create temp dir") }
+        Repo {
+            dir: tempfile::tempdir().expect("create temp dir"),
+        }
     }
 
     /// A copy of a directory's files (e.g. a fixture or the example org).
@@ -43,7 +45,8 @@ impl Repo {
     /// A copy of this project's own example organisation.
     pub fn example() -> Repo {
         let repo = Repo::new();
-        std::fs::copy(root().join("rbacc.yaml"), repo.path().join("rbacc.yaml")).expect("copy rbacc.yaml");
+        std::fs::copy(root().join("rbacc.yaml"), repo.path().join("rbacc.yaml"))
+            .expect("copy rbacc.yaml");
         copy_tree(&root().join("teams"), &repo.path().join("teams"));
         copy_tree(&root().join("templates"), &repo.path().join("templates"));
         repo
@@ -92,7 +95,10 @@ pub struct Run {
 
 impl Run {
     pub fn code(&self) -> i32 {
-        self.output.status.code().expect("rbacc exited, not killed by a signal")
+        self.output
+            .status
+            .code()
+            .expect("rbacc exited, not killed by a signal")
     }
 
     pub fn stdout(&self) -> String {
@@ -160,9 +166,17 @@ pub fn assert_tree(actual: &Path, expected: &Path) {
     let want = read_tree(expected);
     let got_names: Vec<&String> = got.keys().collect();
     let want_names: Vec<&String> = want.keys().collect();
-    assert_eq!(got_names, want_names, "files under {} (RBACC_BLESS=1 to update after review)", expected.display());
+    assert_eq!(
+        got_names,
+        want_names,
+        "files under {} (RBACC_BLESS=1 to update after review)",
+        expected.display()
+    );
     for (path, contents) in &got {
-        let (got, want) = (String::from_utf8_lossy(contents), String::from_utf8_lossy(&want[path]));
+        let (got, want) = (
+            String::from_utf8_lossy(contents),
+            String::from_utf8_lossy(&want[path]),
+        );
         if got != want {
             let diff = similar::TextDiff::from_lines(want.as_ref(), got.as_ref());
             panic!(
@@ -181,8 +195,12 @@ pub fn assert_text(actual: &str, expected: &Path) {
         std::fs::write(expected, actual).expect("write expected");
         return;
     }
-    let want = std::fs::read_to_string(expected)
-        .unwrap_or_else(|_| panic!("missing {} (RBACC_BLESS=1 to create it, then review it)", expected.display()));
+    let want = std::fs::read_to_string(expected).unwrap_or_else(|_| {
+        panic!(
+            "missing {} (RBACC_BLESS=1 to create it, then review it)",
+            expected.display()
+        )
+    });
     if want != actual {
         let diff = similar::TextDiff::from_lines(want.as_str(), actual);
         panic!(
@@ -214,11 +232,22 @@ pub fn check_with_consumers(out: &Path) -> BTreeMap<String, String> {
     let tmp = tempfile::tempdir().expect("temp dir");
     let mut files = Vec::new();
     let clusters = std::fs::read_dir(out).expect("read out/");
-    let mut clusters: Vec<PathBuf> = clusters.map(|e| e.expect("dir entry").path()).filter(|p| p.is_dir()).collect();
+    let mut clusters: Vec<PathBuf> = clusters
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.is_dir())
+        .collect();
     clusters.sort();
-    assert!(!clusters.is_empty(), "no cluster directories in {}", out.display());
+    assert!(
+        !clusters.is_empty(),
+        "no cluster directories in {}",
+        out.display()
+    );
     for cluster in clusters {
-        let name = cluster.file_name().expect("name").to_string_lossy().into_owned();
+        let name = cluster
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
         let yaml = kustomize(&cluster);
         let shards = walkdir::WalkDir::new(&cluster)
             .min_depth(1)
@@ -228,6 +257,7 @@ pub fn check_with_consumers(out: &Path) -> BTreeMap<String, String> {
         for shard in shards {
             kustomize(shard.path().parent().expect("shard dir"));
         }
+        check_kubeconfigs(&cluster, &name);
         let file = tmp.path().join(format!("{name}.yaml"));
         std::fs::write(&file, &yaml).expect("write rendered");
         files.push(file);
@@ -261,4 +291,77 @@ fn kustomize(dir: &Path) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).expect("kustomize prints UTF-8")
+}
+
+/// Every kubeconfig under `<cluster>/kubeconfigs/` is read by the real
+/// client: `kubectl config get-contexts` lists one context per namespace,
+/// named `<cluster>-<namespace>`, and each context presets its namespace.
+#[track_caller]
+fn check_kubeconfigs(cluster_dir: &Path, cluster: &str) {
+    let dir = cluster_dir.join("kubeconfigs");
+    if !dir.exists() {
+        return;
+    }
+    for entry in std::fs::read_dir(&dir).expect("read kubeconfigs") {
+        let file = entry.expect("entry").path();
+        let team = file
+            .file_stem()
+            .expect("stem")
+            .to_string_lossy()
+            .into_owned();
+        let contexts = kubectl_config(&file, &["get-contexts", "-o", "name"]);
+        let contexts: Vec<&str> = contexts.lines().collect();
+        assert!(!contexts.is_empty(), "{}: no contexts", file.display());
+        let shard = cluster_dir.join("teams").join(&team);
+        let mut namespaces: Vec<String> = std::fs::read_dir(&shard)
+            .expect("team shard")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "kustomization.yaml" && n != "rbacc.kubeconfig.yaml")
+            .map(|n| n.trim_end_matches(".yaml").to_string())
+            .collect();
+        namespaces.sort();
+        let mut expected: Vec<String> = namespaces
+            .iter()
+            .map(|ns| format!("{cluster}-{ns}"))
+            .collect();
+        expected.sort();
+        let mut got: Vec<String> = contexts.iter().map(|c| c.to_string()).collect();
+        got.sort();
+        assert_eq!(got, expected, "{}: contexts", file.display());
+        for ns in &namespaces {
+            let path = format!("{{.contexts[?(@.name==\"{cluster}-{ns}\")].context.namespace}}");
+            let preset = kubectl_config(&file, &["view", "-o", &format!("jsonpath={path}")]);
+            assert_eq!(
+                preset,
+                *ns,
+                "{}: namespace of context {cluster}-{ns}",
+                file.display()
+            );
+        }
+        let current = kubectl_config(&file, &["current-context"]);
+        assert_eq!(
+            current.trim(),
+            expected[0],
+            "{}: current-context",
+            file.display()
+        );
+    }
+}
+
+#[track_caller]
+fn kubectl_config(kubeconfig: &Path, args: &[&str]) -> String {
+    let output = Command::new("kubectl")
+        .arg("config")
+        .args(args)
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .output()
+        .expect("run kubectl");
+    assert!(
+        output.status.success(),
+        "kubectl config {args:?} --kubeconfig {} failed:\n{}",
+        kubeconfig.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8")
 }

@@ -1,0 +1,429 @@
+//! Reading manifests: YAML streams and directories into [`Manifests`].
+//!
+//! Every RBAC object is checked the way the API server would check it before
+//! storing it, as far as evaluation depends on it (names, namespaces, role
+//! references, subjects, rule shapes, aggregation selectors), so that an
+//! object the cluster would reject is an error here rather than a silent
+//! grant or denial.
+
+use std::path::{Path, PathBuf};
+
+use k8s_openapi::api::rbac::v1::{
+    ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde_json::Value;
+
+use super::{Manifests, RBAC_GROUP, rules};
+
+/// The `apiVersion` of the RBAC objects read.
+const RBAC_API_VERSION: &str = "rbac.authorization.k8s.io/v1";
+
+/// Why manifests could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum AccessError {
+    /// The text is not valid YAML (or breaks serde-saphyr's default limits).
+    #[error("invalid YAML: {message}")]
+    Yaml {
+        /// The parser's message.
+        message: String,
+    },
+    /// A document is not a manifest, or an RBAC object the API server would
+    /// reject.
+    #[error("document {document}{}: {kind}: {message}", item_suffix(.item))]
+    Manifest {
+        /// The index of the document in the stream, from 0, counting only
+        /// non-empty documents.
+        document: usize,
+        /// The index in `items` when the object is in a `kind: List`.
+        item: Option<usize>,
+        /// The document's `kind`, or `(no kind)`.
+        kind: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// An error in one file of a directory.
+    #[error("{}: {source}", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// The error in it.
+        #[source]
+        source: Box<AccessError>,
+    },
+    /// A file or directory could not be read.
+    #[error("reading {}: {source}", path.display())]
+    Io {
+        /// What was read.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn item_suffix(item: &Option<usize>) -> String {
+    item.map(|i| format!(", item {i}")).unwrap_or_default()
+}
+
+/// Where a document sits in the stream, for errors.
+#[derive(Clone, Copy)]
+struct Position {
+    document: usize,
+    item: Option<usize>,
+}
+
+impl Position {
+    fn error(self, kind: &str, message: impl Into<String>) -> AccessError {
+        AccessError::Manifest {
+            document: self.document,
+            item: self.item,
+            kind: kind.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+impl Manifests {
+    /// Reads a multi-document YAML stream (documents separated by `---`,
+    /// comments allowed). RBAC objects (`Role`, `ClusterRole`, `RoleBinding`,
+    /// `ClusterRoleBinding` of `rbac.authorization.k8s.io/v1`) are kept,
+    /// `kind: List` (and the typed RBAC lists such as `RoleBindingList`) are
+    /// expanded, every other kind is skipped. Empty documents are skipped.
+    ///
+    /// Errors: invalid YAML; a document that is not a mapping or has no
+    /// string `kind` and `apiVersion`; an RBAC kind in another version of the
+    /// RBAC group (`v1beta1`); a nested list; an RBAC object that does not
+    /// decode or that the API server would reject (see the module docs).
+    /// An object with the same kind, namespace and name as an earlier one
+    /// replaces it.
+    pub fn from_yaml(text: &str) -> Result<Manifests, AccessError> {
+        let documents: Vec<Value> = serde_saphyr::from_str_multiple::<Value, Vec<Value>>(text)
+            .map_err(|e| AccessError::Yaml {
+                message: e.to_string(),
+            })?;
+        let mut manifests = Manifests::default();
+        for (document, value) in documents.into_iter().enumerate() {
+            let position = Position {
+                document,
+                item: None,
+            };
+            manifests.add_document(value, position)?;
+        }
+        Ok(manifests)
+    }
+
+    /// Reads every `*.yaml` and `*.yml` file below `dir`, in file-name order
+    /// (depth first), with [`Manifests::from_yaml`]. Files named
+    /// `kustomization.yaml` or `kustomization.yml` and directories named
+    /// `kubeconfigs` are skipped, as are symbolic links (not followed).
+    /// Errors in a file are wrapped in [`AccessError::File`].
+    pub fn load_dir(dir: &Path) -> Result<Manifests, AccessError> {
+        let mut manifests = Manifests::default();
+        let walk = walkdir::WalkDir::new(dir)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| {
+                !(e.depth() > 0 && e.file_type().is_dir() && e.file_name() == "kubeconfigs")
+            });
+        for entry in walk {
+            let entry = entry.map_err(|e| {
+                let path = e.path().unwrap_or(dir).to_path_buf();
+                let source = e
+                    .into_io_error()
+                    .unwrap_or_else(|| std::io::Error::other("file system loop"));
+                AccessError::Io { path, source }
+            })?;
+            let path = entry.path();
+            let is_yaml = path
+                .extension()
+                .is_some_and(|ext| ext == "yaml" || ext == "yml");
+            let is_kustomization = matches!(
+                entry.file_name().to_str(),
+                Some("kustomization.yaml" | "kustomization.yml")
+            );
+            if !entry.file_type().is_file() || !is_yaml || is_kustomization {
+                continue;
+            }
+            let text = std::fs::read_to_string(path).map_err(|source| AccessError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            let file = Manifests::from_yaml(&text).map_err(|e| AccessError::File {
+                path: path.to_path_buf(),
+                source: Box::new(e),
+            })?;
+            manifests.extend(file);
+        }
+        Ok(manifests)
+    }
+
+    /// Adds one document, expanding a list.
+    fn add_document(&mut self, value: Value, position: Position) -> Result<(), AccessError> {
+        let (api_version, kind) = type_of(&value).map_err(|m| position.error("(no kind)", m))?;
+        if is_list(&api_version, &kind) {
+            let Value::Object(mut map) = value else {
+                return Err(position.error(&kind, "not a mapping"));
+            };
+            let items = match map.remove("items") {
+                Some(Value::Array(items)) => items,
+                Some(Value::Null) | None => Vec::new(),
+                Some(_) => return Err(position.error(&kind, "`items` is not a list")),
+            };
+            for (i, mut item) in items.into_iter().enumerate() {
+                let position = Position {
+                    item: Some(i),
+                    ..position
+                };
+                // Items of a typed list may leave out their type.
+                if let (Some(element), Value::Object(fields)) = (items_kind(&kind), &mut item) {
+                    fields
+                        .entry("kind")
+                        .or_insert_with(|| Value::String(element.to_string()));
+                    fields
+                        .entry("apiVersion")
+                        .or_insert_with(|| Value::String(api_version.clone()));
+                }
+                let (item_version, item_kind) =
+                    type_of(&item).map_err(|m| position.error("(no kind)", m))?;
+                if is_list(&item_version, &item_kind) {
+                    return Err(position.error(&item_kind, "a list inside a list is not supported"));
+                }
+                self.add_object(item, &item_version, &item_kind, position)?;
+            }
+            Ok(())
+        } else {
+            self.add_object(value, &api_version, &kind, position)
+        }
+    }
+
+    /// Adds one object that is not a list; skips kinds that are not RBAC.
+    fn add_object(
+        &mut self,
+        value: Value,
+        api_version: &str,
+        kind: &str,
+        position: Position,
+    ) -> Result<(), AccessError> {
+        if !matches!(
+            kind,
+            "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding"
+        ) {
+            return Ok(());
+        }
+        if api_version != RBAC_API_VERSION {
+            if api_version.starts_with("rbac.authorization.k8s.io/") {
+                return Err(position.error(
+                    kind,
+                    format!("apiVersion {api_version} is not served; use {RBAC_API_VERSION}"),
+                ));
+            }
+            // The same kind in another group (a custom resource): not RBAC.
+            return Ok(());
+        }
+        let fail = |message: String| position.error(kind, message);
+        match kind {
+            "Role" => {
+                let role: Role = decode(value).map_err(fail)?;
+                let (namespace, name) = namespaced_key(&role.metadata).map_err(fail)?;
+                check_rules(role.rules.as_deref(), true).map_err(fail)?;
+                self.roles.insert((namespace, name), role);
+            }
+            "ClusterRole" => {
+                let role: ClusterRole = decode(value).map_err(fail)?;
+                let name = name_of(&role.metadata).map_err(fail)?;
+                check_rules(role.rules.as_deref(), false).map_err(fail)?;
+                check_aggregation(&role).map_err(fail)?;
+                self.cluster_roles.insert(name, role);
+            }
+            "RoleBinding" => {
+                let binding: RoleBinding = decode(value).map_err(fail)?;
+                let (namespace, name) = namespaced_key(&binding.metadata).map_err(fail)?;
+                check_role_ref(&binding.role_ref, &["Role", "ClusterRole"]).map_err(fail)?;
+                check_subjects(binding.subjects.as_deref(), true).map_err(fail)?;
+                self.role_bindings.insert((namespace, name), binding);
+            }
+            _ => {
+                let binding: ClusterRoleBinding = decode(value).map_err(fail)?;
+                let name = name_of(&binding.metadata).map_err(fail)?;
+                check_role_ref(&binding.role_ref, &["ClusterRole"]).map_err(fail)?;
+                check_subjects(binding.subjects.as_deref(), false).map_err(fail)?;
+                self.cluster_role_bindings.insert(name, binding);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `apiVersion` and `kind` of a document.
+fn type_of(value: &Value) -> Result<(String, String), String> {
+    let Value::Object(map) = value else {
+        return Err("the document is not a mapping".to_string());
+    };
+    let field = |key: &str| match map.get(key) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        Some(_) => Err(format!("`{key}` is not a non-empty string")),
+        None => Err(format!("`{key}` is missing")),
+    };
+    let kind = field("kind")?;
+    let api_version = field("apiVersion")?;
+    Ok((api_version, kind))
+}
+
+/// Whether the type is a list whose `items` are to be expanded.
+fn is_list(api_version: &str, kind: &str) -> bool {
+    kind == "List" || (api_version == RBAC_API_VERSION && items_kind(kind).is_some())
+}
+
+/// The element kind of a typed RBAC list.
+fn items_kind(kind: &str) -> Option<&'static str> {
+    match kind {
+        "RoleList" => Some("Role"),
+        "ClusterRoleList" => Some("ClusterRole"),
+        "RoleBindingList" => Some("RoleBinding"),
+        "ClusterRoleBindingList" => Some("ClusterRoleBinding"),
+        _ => None,
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, String> {
+    serde_json::from_value(value).map_err(|e| e.to_string())
+}
+
+fn name_of(meta: &ObjectMeta) -> Result<String, String> {
+    match meta.name.as_deref() {
+        Some(name) if !name.is_empty() => Ok(name.to_string()),
+        _ => Err("metadata.name is required".to_string()),
+    }
+}
+
+/// The namespace and name of a namespaced object. The namespace is
+/// required: without it, which namespace the object lands in depends on the
+/// client applying it.
+fn namespaced_key(meta: &ObjectMeta) -> Result<(String, String), String> {
+    let name = name_of(meta)?;
+    match meta.namespace.as_deref() {
+        Some(namespace) if !namespace.is_empty() => Ok((namespace.to_string(), name)),
+        _ => Err(format!(
+            "metadata.namespace is required to know where {name:?} applies"
+        )),
+    }
+}
+
+/// `ValidatePolicyRule`: verbs required; a non-resource rule has only URLs
+/// and verbs and is not in a Role; a resource rule has groups and resources.
+fn check_rules(rules: Option<&[PolicyRule]>, namespaced: bool) -> Result<(), String> {
+    let present = |list: &Option<Vec<String>>| list.as_ref().is_some_and(|l| !l.is_empty());
+    for (i, rule) in rules.unwrap_or(&[]).iter().enumerate() {
+        if rule.verbs.is_empty() {
+            return Err(format!("rules[{i}]: verbs must contain at least one value"));
+        }
+        if present(&rule.non_resource_urls) {
+            if namespaced {
+                return Err(format!(
+                    "rules[{i}]: namespaced rules cannot apply to non-resource URLs"
+                ));
+            }
+            if present(&rule.api_groups)
+                || present(&rule.resources)
+                || present(&rule.resource_names)
+            {
+                return Err(format!(
+                    "rules[{i}]: rules cannot apply to both regular resources and non-resource URLs"
+                ));
+            }
+        } else {
+            if !present(&rule.api_groups) {
+                return Err(format!(
+                    "rules[{i}]: resource rules must supply at least one api group (\"\" is the core group)"
+                ));
+            }
+            if !present(&rule.resources) {
+                return Err(format!(
+                    "rules[{i}]: resource rules must supply at least one resource"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `ValidateClusterRole`: an aggregation rule has at least one valid selector.
+fn check_aggregation(role: &ClusterRole) -> Result<(), String> {
+    let Some(rule) = &role.aggregation_rule else {
+        return Ok(());
+    };
+    let selectors = rule.cluster_role_selectors.as_deref().unwrap_or(&[]);
+    if selectors.is_empty() {
+        return Err(
+            "aggregationRule.clusterRoleSelectors: at least one selector is required".to_string(),
+        );
+    }
+    for (i, selector) in selectors.iter().enumerate() {
+        rules::check_selector(selector)
+            .map_err(|m| format!("aggregationRule.clusterRoleSelectors[{i}]: {m}"))?;
+    }
+    Ok(())
+}
+
+/// `ValidateRoleBinding`: the reference names a role of an allowed kind in
+/// the RBAC group (an empty group defaults to it).
+fn check_role_ref(role_ref: &RoleRef, kinds: &[&str]) -> Result<(), String> {
+    let group = role_ref.api_group.as_deref().unwrap_or("");
+    if !group.is_empty() && group != RBAC_GROUP {
+        return Err(format!(
+            "roleRef.apiGroup {group:?} is not supported; use {RBAC_GROUP}"
+        ));
+    }
+    if !kinds.contains(&role_ref.kind.as_str()) {
+        return Err(format!(
+            "roleRef.kind {:?} is not supported; use {}",
+            role_ref.kind,
+            kinds.join(" or ")
+        ));
+    }
+    if role_ref.name.is_empty() {
+        return Err("roleRef.name is required".to_string());
+    }
+    Ok(())
+}
+
+/// `ValidateRoleBindingSubject`: a name; a known kind; the RBAC group for
+/// users and groups (empty defaults to it), no group for service accounts;
+/// a namespace for a service account of a ClusterRoleBinding.
+fn check_subjects(subjects: Option<&[Subject]>, namespaced: bool) -> Result<(), String> {
+    for (i, subject) in subjects.unwrap_or(&[]).iter().enumerate() {
+        if subject.name.is_empty() {
+            return Err(format!("subjects[{i}]: name is required"));
+        }
+        let group = subject.api_group.as_deref().unwrap_or("");
+        match subject.kind.as_str() {
+            "ServiceAccount" => {
+                if !group.is_empty() {
+                    return Err(format!(
+                        "subjects[{i}]: apiGroup {group:?} is not supported for a ServiceAccount; use \"\""
+                    ));
+                }
+                if !namespaced && subject.namespace.as_deref().unwrap_or("").is_empty() {
+                    return Err(format!(
+                        "subjects[{i}]: namespace is required for a ServiceAccount of a ClusterRoleBinding"
+                    ));
+                }
+            }
+            "User" | "Group" => {
+                if !group.is_empty() && group != RBAC_GROUP {
+                    return Err(format!(
+                        "subjects[{i}]: apiGroup {group:?} is not supported for a {}; use {RBAC_GROUP}",
+                        subject.kind
+                    ));
+                }
+            }
+            other => {
+                return Err(format!(
+                    "subjects[{i}]: kind {other:?} is not supported; use User, Group or ServiceAccount"
+                ));
+            }
+        }
+    }
+    Ok(())
+}

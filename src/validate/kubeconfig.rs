@@ -1,0 +1,616 @@
+//! Kubeconfigs: rendering the templates for every team and cluster, and
+//! checking what they produce.
+//!
+//! Templates are minijinja, sandboxed (no file system, no environment),
+//! with undefined values as errors and a fuel limit. Every interpolated value
+//! is written as a JSON string, which is valid YAML, so nothing a team file
+//! holds (`:`, quotes, newlines, `{{`) can change the structure of the
+//! output. Each rendered kubeconfig is parsed back and checked before it is
+//! accepted.
+
+use std::collections::BTreeMap;
+
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use serde::Serialize;
+
+use crate::decode::backticked;
+use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
+use crate::load::Template;
+use crate::model::raw;
+use crate::model::{Cluster, Kubeconfig, Kubeconfigs, Team};
+use crate::source::{FileId, Sources, Sp, Span};
+use crate::yaml::{self, Kind, Node};
+
+use super::dns_label_problem;
+
+/// The namespace of the per-team ConfigMaps, unless `kubeconfig.namespace`
+/// says otherwise.
+pub const DEFAULT_NAMESPACE: &str = "rbacc-kubeconfigs";
+
+/// Most template instructions one render may run.
+const FUEL: u64 = 200_000;
+
+/// Templates shipped with rbacc, used when `templates/` has no file of the
+/// same name.
+const BUILT_IN: &[(&str, &str)] = &[
+    (
+        "in-cluster",
+        include_str!("../../templates/in-cluster.yaml.j2"),
+    ),
+    (
+        "oidc-kubelogin",
+        include_str!("../../templates/oidc-kubelogin.yaml.j2"),
+    ),
+    ("pinniped", include_str!("../../templates/pinniped.yaml.j2")),
+];
+
+/// Settings the shipped templates need, as `(section, field)`.
+fn required_settings(template: &str) -> &'static [(&'static str, &'static str)] {
+    match template {
+        "oidc-kubelogin" => &[("oidc", "issuerUrl"), ("oidc", "clientId")],
+        "pinniped" => &[
+            ("oidc", "issuerUrl"),
+            ("oidc", "clientId"),
+            ("pinniped", "conciergeEndpoint"),
+            ("pinniped", "authenticatorName"),
+        ],
+        _ => &[],
+    }
+}
+
+/// Fields a kubeconfig must never carry a value in.
+const SECRET_FIELDS: &[&str] = &[
+    "token",
+    "password",
+    "client-key-data",
+    "client-certificate-data",
+];
+
+/// The settings in force for one cluster.
+struct Effective<'a> {
+    template: &'a Sp<String>,
+    oidc: Option<&'a raw::Oidc>,
+    pinniped: Option<&'a raw::Pinniped>,
+    /// The section that chose the template, for "missing setting" labels.
+    section: Span,
+}
+
+pub fn check(
+    sources: &Sources,
+    config: &raw::Config,
+    templates: &[Template],
+    clusters: &[Cluster],
+    teams: &[Team],
+    diags: &mut Diagnostics,
+) -> Option<Kubeconfigs> {
+    let wide = config.kubeconfig.as_ref();
+    let any = wide.is_some() || config.clusters.iter().any(|c| c.kubeconfig.is_some());
+    if !any {
+        return None;
+    }
+    let namespace = check_namespace(wide.and_then(|k| k.namespace.as_ref()), teams, diags)?;
+
+    // Which template, with which settings, on which cluster.
+    let mut effective: BTreeMap<&str, Effective> = BTreeMap::new();
+    for raw_cluster in &config.clusters {
+        let own = raw_cluster.kubeconfig.as_ref();
+        let Some(template) = own
+            .and_then(|k| k.template.as_ref())
+            .or(wide.and_then(|k| k.template.as_ref()))
+        else {
+            if let Some(section) = own.or(wide) {
+                diags.push(
+                    Diagnostic::error(
+                        Code::MissingField,
+                        section.span,
+                        format!(
+                            "no kubeconfig template for cluster `{}`",
+                            raw_cluster.name.value
+                        ),
+                    )
+                    .label("`template` is missing")
+                    .help(format!(
+                        "name one of {}",
+                        backticked(&template_names(templates, sources))
+                    )),
+                );
+            }
+            continue;
+        };
+        let section = if own.is_some_and(|k| k.template.is_some()) {
+            own
+        } else {
+            wide
+        };
+        effective.insert(
+            &raw_cluster.name.value,
+            Effective {
+                template,
+                oidc: own
+                    .and_then(|k| k.oidc.as_ref())
+                    .or(wide.and_then(|k| k.oidc.as_ref())),
+                pinniped: own
+                    .and_then(|k| k.pinniped.as_ref())
+                    .or(wide.and_then(|k| k.pinniped.as_ref())),
+                section: section.map_or(template.span, |k| k.span),
+            },
+        );
+    }
+
+    // Compile every template in use once.
+    let mut env = environment();
+    let mut sources_of: BTreeMap<String, (String, Option<FileId>)> = BTreeMap::new();
+    for e in effective.values() {
+        let name = &e.template.value;
+        if sources_of.contains_key(name) {
+            continue;
+        }
+        let (label, text, file) = match templates.iter().find(|t| &t.name == name) {
+            Some(t) => (
+                sources.path(t.file).to_string(),
+                sources.get(t.file).text.to_string(),
+                Some(t.file),
+            ),
+            None => match BUILT_IN.iter().find(|(n, _)| n == name) {
+                Some((n, text)) => (format!("built-in:{n}"), text.to_string(), None),
+                None => {
+                    let names = template_names(templates, sources);
+                    let mut d = Diagnostic::error(
+                        Code::UnknownTemplate,
+                        e.template.span,
+                        format!("unknown kubeconfig template `{name}`"),
+                    )
+                    .label("no such template");
+                    d = match did_you_mean(name, names.iter().copied()) {
+                        Some(best) => d.help(format!("did you mean `{best}`?")),
+                        None => d.help(format!(
+                            "templates are {}, or a file `templates/<name>.yaml.j2`",
+                            backticked(&names)
+                        )),
+                    };
+                    diags.push(d);
+                    continue;
+                }
+            },
+        };
+        if let Err(err) = env.add_template_owned(name.clone(), text) {
+            diags.push(template_diagnostic(&err, file, e.template.span, name));
+            continue;
+        }
+        sources_of.insert(name.clone(), (label, file));
+    }
+    for e in effective.values() {
+        check_settings(e, diags);
+    }
+    if diags.has_errors() {
+        return None;
+    }
+
+    let mut rendered = BTreeMap::new();
+    let mut failed: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    for cluster in clusters {
+        let Some(e) = effective.get(cluster.name.as_str()) else {
+            continue;
+        };
+        let name = e.template.value.as_str();
+        let Some((label, file)) = sources_of.get(name) else {
+            continue;
+        };
+        let Ok(template) = env.get_template(name) else {
+            continue;
+        };
+        for team in teams {
+            if failed.contains(name) {
+                break;
+            }
+            let namespaces: Vec<&str> = team
+                .namespaces
+                .iter()
+                .filter(|ns| ns.clusters.contains(&cluster.name))
+                .map(|ns| ns.name.as_str())
+                .collect();
+            if namespaces.is_empty() {
+                continue;
+            }
+            let context = context(cluster, team, &namespaces, e);
+            let text = match template.render(&context) {
+                Ok(text) => text,
+                Err(err) => {
+                    diags.push(template_diagnostic(&err, *file, e.template.span, name));
+                    failed.insert(name);
+                    continue;
+                }
+            };
+            if let Err(problem) = verify(&text) {
+                let span = file.map_or(e.template.span, |f| locate(sources, f, &problem));
+                diags.push(
+                    Diagnostic::error(
+                        Code::InvalidKubeconfig,
+                        span,
+                        format!(
+                            "template `{name}` renders an invalid kubeconfig for team `{}` on cluster `{}`: {}",
+                            team.name, cluster.name, problem.message
+                        ),
+                    )
+                    .label("rendered from here")
+                    .with_secondary(e.template.span, "template chosen here")
+                    .help(problem.help),
+                );
+                failed.insert(name);
+                continue;
+            }
+            rendered.insert(
+                (cluster.name.clone(), team.name.clone()),
+                Kubeconfig {
+                    text,
+                    template: label.clone(),
+                },
+            );
+        }
+    }
+    if diags.has_errors() {
+        return None;
+    }
+    Some(Kubeconfigs {
+        namespace,
+        rendered,
+    })
+}
+
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // Every `{{ value }}` becomes a JSON string: valid YAML whatever it holds.
+    env.set_auto_escape_callback(|_| AutoEscape::Json);
+    env.set_keep_trailing_newline(true);
+    env.set_fuel(Some(FUEL));
+    env.set_recursion_limit(64);
+    env
+}
+
+fn template_names<'a>(templates: &'a [Template], _sources: &Sources) -> Vec<&'a str> {
+    let mut names: Vec<&str> = templates
+        .iter()
+        .map(|t| t.name.as_str())
+        .chain(BUILT_IN.iter().map(|(n, _)| *n))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+fn check_namespace(
+    namespace: Option<&Sp<String>>,
+    teams: &[Team],
+    diags: &mut Diagnostics,
+) -> Option<String> {
+    let Some(ns) = namespace else {
+        return Some(DEFAULT_NAMESPACE.to_string());
+    };
+    if let Some(problem) = dns_label_problem(&ns.value) {
+        diags.push(
+            Diagnostic::error(
+                Code::InvalidName,
+                ns.span,
+                format!("`{}` is not a valid namespace name: {problem}", ns.value),
+            )
+            .label("not a DNS-1123 label"),
+        );
+        return None;
+    }
+    if let Some(team) = teams
+        .iter()
+        .find(|t| t.namespaces.iter().any(|n| n.name == ns.value))
+    {
+        diags.push(
+            Diagnostic::error(
+                Code::DuplicateNamespace,
+                ns.span,
+                format!(
+                    "namespace `{}` is also declared by team `{}`",
+                    ns.value, team.name
+                ),
+            )
+            .label("the kubeconfig namespace must be rbacc's own")
+            .help(format!("declared in {}", team.source)),
+        );
+        return None;
+    }
+    Some(ns.value.clone())
+}
+
+fn check_settings(e: &Effective, diags: &mut Diagnostics) {
+    let value = |section: &str, field: &str| -> Option<&Sp<String>> {
+        match (section, field) {
+            ("oidc", "issuerUrl") => e.oidc?.issuer_url.as_ref(),
+            ("oidc", "clientId") => e.oidc?.client_id.as_ref(),
+            ("pinniped", "conciergeEndpoint") => e.pinniped?.concierge_endpoint.as_ref(),
+            ("pinniped", "authenticatorName") => e.pinniped?.authenticator_name.as_ref(),
+            _ => None,
+        }
+    };
+    for (section, field) in required_settings(&e.template.value) {
+        match value(section, field) {
+            None => diags.push(
+                Diagnostic::error(
+                    Code::MissingField,
+                    e.template.span,
+                    format!("template `{}` needs `{section}.{field}`", e.template.value),
+                )
+                .label(format!("`{section}.{field}` is not set"))
+                .with_secondary(e.section, "in this kubeconfig section")
+                .help(format!(
+                    "add `{section}: {{ {field}: … }}` beside `template`"
+                )),
+            ),
+            Some(v) if field.ends_with("Url") || field.ends_with("Endpoint") => {
+                if !v.value.starts_with("https://") {
+                    diags.push(
+                        Diagnostic::error(
+                            Code::InvalidValue,
+                            v.span,
+                            format!("`{}` is not an https URL", v.value),
+                        )
+                        .label("expected `https://…`"),
+                    );
+                }
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+fn template_diagnostic(
+    err: &minijinja::Error,
+    file: Option<FileId>,
+    chosen: Span,
+    name: &str,
+) -> Diagnostic {
+    let message = format!(
+        "template `{name}`: {}",
+        err.detail().unwrap_or(&err.kind().to_string())
+    );
+    let span = match (file, err.range()) {
+        (Some(f), Some(range)) => Span::new(f, range.start, range.len()),
+        (Some(f), None) => Span::file_start(f),
+        (None, _) => chosen,
+    };
+    let mut d = Diagnostic::error(Code::TemplateError, span, message).label(err.kind().to_string());
+    if file.is_some() {
+        d = d.with_secondary(chosen, "template chosen here");
+    }
+    d.help("the template context holds `cluster`, `team`, `namespaces`, `contexts`, `currentContext`, `user` and `auth`; see the README")
+}
+
+/// What is wrong with a rendered kubeconfig, and a word to find in the
+/// template near the cause.
+struct Problem {
+    message: String,
+    near: Option<String>,
+    help: &'static str,
+}
+
+fn problem(message: impl Into<String>, near: Option<&str>) -> Problem {
+    Problem {
+        message: message.into(),
+        near: near.map(String::from),
+        help: "a kubeconfig is `apiVersion: v1`, `kind: Config`, with contexts naming clusters and users it defines",
+    }
+}
+
+/// The span of the first line of the template that mentions `near`.
+fn locate(sources: &Sources, file: FileId, problem: &Problem) -> Span {
+    let text = &sources.get(file).text;
+    problem
+        .near
+        .as_ref()
+        .and_then(|word| {
+            text.find(word.as_str())
+                .map(|i| Span::new(file, i, word.len()))
+        })
+        .unwrap_or(Span::file_start(file))
+}
+
+/// Checks a rendered kubeconfig: YAML, `apiVersion: v1`, `kind: Config`,
+/// consistent references, no credentials.
+fn verify(text: &str) -> Result<(), Problem> {
+    let mut scratch = Sources::default();
+    let id = scratch.add("kubeconfig".to_string(), text);
+    let root = yaml::parse(id, text)
+        .map_err(|d| problem(format!("not valid YAML ({})", d.message), None))?;
+    if let Some(field) = find_secret(&root) {
+        return Err(Problem {
+            help: "kubeconfigs carry no credentials: use an exec plugin or `tokenFile`",
+            ..problem(
+                format!("it sets `{field}`, which would hold a credential"),
+                Some(&format!("{field}:")),
+            )
+        });
+    }
+    let Kind::Map(top) = &root.kind else {
+        return Err(problem("it is not a mapping", None));
+    };
+    let get = |map: &'_ [(Sp<String>, Node)], key: &str| -> Option<Node> {
+        map.iter()
+            .find(|(k, _)| k.value == key)
+            .map(|(_, v)| v.clone())
+    };
+    let string = |node: Option<Node>| match node.map(|n| n.kind) {
+        Some(Kind::Str(s)) => Some(s),
+        _ => None,
+    };
+    if string(get(top, "apiVersion")).as_deref() != Some("v1") {
+        return Err(problem("`apiVersion` is not `v1`", Some("apiVersion")));
+    }
+    if string(get(top, "kind")).as_deref() != Some("Config") {
+        return Err(problem("`kind` is not `Config`", Some("kind")));
+    }
+    let names = |key: &str| -> Vec<String> {
+        match get(top, key).map(|n| n.kind) {
+            Some(Kind::Seq(items)) => items
+                .iter()
+                .filter_map(|item| match &item.kind {
+                    Kind::Map(m) => string(get(m, "name")),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let (clusters, users, contexts) = (names("clusters"), names("users"), names("contexts"));
+    if contexts.is_empty() {
+        return Err(problem("it has no contexts", Some("contexts")));
+    }
+    if let Some(Kind::Seq(items)) = get(top, "contexts").map(|n| n.kind) {
+        for item in &items {
+            let Kind::Map(m) = &item.kind else { continue };
+            let Some(Kind::Map(ctx)) = get(m, "context").map(|n| n.kind) else {
+                return Err(problem(
+                    "a context has no `context` mapping",
+                    Some("contexts"),
+                ));
+            };
+            let cluster = string(get(&ctx, "cluster")).unwrap_or_default();
+            if !clusters.contains(&cluster) {
+                return Err(problem(
+                    format!("a context names cluster `{cluster}`, which is not defined"),
+                    Some("cluster:"),
+                ));
+            }
+            let user = string(get(&ctx, "user")).unwrap_or_default();
+            if !users.contains(&user) {
+                return Err(problem(
+                    format!("a context names user `{user}`, which is not defined"),
+                    Some("user:"),
+                ));
+            }
+        }
+    }
+    if let Some(current) = string(get(top, "current-context"))
+        && !contexts.contains(&current)
+    {
+        return Err(problem(
+            format!("`current-context` is `{current}`, which is not a context"),
+            Some("current-context"),
+        ));
+    }
+    Ok(())
+}
+
+/// The first credential field with a value, anywhere in the tree.
+fn find_secret(node: &Node) -> Option<&'static str> {
+    match &node.kind {
+        Kind::Map(entries) => entries.iter().find_map(|(k, v)| {
+            let empty =
+                matches!(&v.kind, Kind::Null) || matches!(&v.kind, Kind::Str(s) if s.is_empty());
+            SECRET_FIELDS
+                .iter()
+                .find(|f| **f == k.value && !empty)
+                .copied()
+                .or_else(|| find_secret(v))
+        }),
+        Kind::Seq(items) => items.iter().find_map(find_secret),
+        _ => None,
+    }
+}
+
+/// The template context: the same for every template.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Context<'a> {
+    cluster: ClusterContext<'a>,
+    team: TeamContext<'a>,
+    namespaces: &'a [&'a str],
+    contexts: Vec<ContextEntry>,
+    current_context: String,
+    user: String,
+    auth: Auth,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClusterContext<'a> {
+    name: &'a str,
+    server: &'a str,
+    certificate_authority_data: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct TeamContext<'a> {
+    name: &'a str,
+    description: Option<&'a str>,
+    contacts: &'a [String],
+}
+
+#[derive(Serialize)]
+struct ContextEntry {
+    name: String,
+    namespace: String,
+}
+
+#[derive(Serialize)]
+struct Auth {
+    oidc: Option<OidcContext>,
+    pinniped: Option<PinnipedContext>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OidcContext {
+    issuer_url: Option<String>,
+    client_id: Option<String>,
+    extra_scopes: Vec<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PinnipedContext {
+    concierge_endpoint: Option<String>,
+    authenticator_name: Option<String>,
+    authenticator_type: String,
+}
+
+fn context<'a>(
+    cluster: &'a Cluster,
+    team: &'a Team,
+    namespaces: &'a [&'a str],
+    e: &Effective,
+) -> Context<'a> {
+    let value = |v: &Option<Sp<String>>| v.as_ref().map(|s| s.value.clone());
+    let contexts: Vec<ContextEntry> = namespaces
+        .iter()
+        .map(|ns| ContextEntry {
+            name: format!("{}-{ns}", cluster.name),
+            namespace: ns.to_string(),
+        })
+        .collect();
+    Context {
+        current_context: contexts[0].name.clone(),
+        contexts,
+        cluster: ClusterContext {
+            name: &cluster.name,
+            server: &cluster.server,
+            certificate_authority_data: cluster.certificate_authority_data.as_deref(),
+        },
+        team: TeamContext {
+            name: &team.name,
+            description: team.description.as_deref(),
+            contacts: &team.contacts,
+        },
+        namespaces,
+        user: format!("{}@{}", team.name, cluster.name),
+        auth: Auth {
+            oidc: e.oidc.map(|o| OidcContext {
+                issuer_url: value(&o.issuer_url),
+                client_id: value(&o.client_id),
+                extra_scopes: o.extra_scopes.iter().map(|s| s.value.clone()).collect(),
+            }),
+            pinniped: e.pinniped.map(|p| PinnipedContext {
+                concierge_endpoint: value(&p.concierge_endpoint),
+                authenticator_name: value(&p.authenticator_name),
+                authenticator_type: value(&p.authenticator_type)
+                    .unwrap_or_else(|| "jwt".to_string()),
+            }),
+        },
+    }
+}
