@@ -4,5 +4,6 @@
 mod build;
 mod determinism;
 mod diagnostics;
+mod hostile;
 mod kubeconfig;
 mod support;
