@@ -32,20 +32,33 @@ pub struct Compilation {
     pub diagnostics: Diagnostics,
     /// The files of `out/`, when there was no error.
     pub output: Option<Output>,
+    /// How long each stage took, for `--verbose`.
+    pub timings: Vec<(&'static str, std::time::Duration)>,
 }
 
 /// Compiles declarations into the files of `out/`. Pure: no I/O.
 pub fn compile(input: &Input) -> Compilation {
     let mut sources = Sources::default();
     let mut diagnostics = Diagnostics::default();
+    let mut timings = Vec::new();
+    let mut clock = std::time::Instant::now();
+    let mut lap = |stage: &'static str| {
+        let now = std::time::Instant::now();
+        timings.push((stage, now - clock));
+        clock = now;
+    };
     let parsed = load::parse(input, &mut sources, &mut diagnostics);
+    lap("parse");
     let org = validate::validate(&sources, &parsed, &mut diagnostics);
+    lap("validate");
     let output = org
         .filter(|_| !diagnostics.has_errors())
         .map(|org| emit::emit(&org));
+    lap("emit");
     Compilation {
         sources,
         diagnostics,
         output,
+        timings,
     }
 }

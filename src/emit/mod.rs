@@ -28,6 +28,8 @@ mod serialize;
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
+
 use crate::model::{Org, Team};
 
 pub use serialize::{GENERATED_MARKER, is_generated};
@@ -45,30 +47,38 @@ impl Output {
     }
 }
 
-/// Builds every file of `out/`.
+/// Builds every file of `out/`. Teams are emitted in parallel; the result
+/// does not depend on scheduling.
 pub fn emit(org: &Org) -> Output {
     let mut out = Output::default();
+    let per_team: Vec<Vec<(String, String)>> = org
+        .teams
+        .par_iter()
+        .map(|team| team_files(org, team))
+        .collect();
+    for files in per_team {
+        for (path, contents) in files {
+            out.add(path, contents);
+        }
+    }
     for cluster in &org.clusters {
         let c = &cluster.name;
-        let mut shards = vec!["cluster".to_string()];
-
         let mut cluster_files = Vec::new();
         for role in &org.roles {
             let file = format!("clusterrole-{}.yaml", role.name);
-            let doc = serialize::document(&objects::cluster_role(role));
+            let object = objects::cluster_role(role);
             out.add(
                 format!("{c}/cluster/{file}"),
-                serialize::file(&role.source, &[doc]),
+                serialize::objects_file(&role.source, &[object]),
             );
             cluster_files.push(file);
         }
         if let Some(kubeconfigs) = &org.kubeconfigs {
             let file = format!("namespace-{}.yaml", kubeconfigs.namespace);
-            let doc =
-                serialize::document(&objects::kubeconfig_namespace(org, &kubeconfigs.namespace));
+            let object = objects::kubeconfig_namespace(org, &kubeconfigs.namespace);
             out.add(
                 format!("{c}/cluster/{file}"),
-                serialize::file("rbacc.yaml", &[doc]),
+                serialize::objects_file("rbacc.yaml", &[object]),
             );
             cluster_files.push(file);
         }
@@ -76,15 +86,9 @@ pub fn emit(org: &Org) -> Output {
             format!("{c}/cluster/kustomization.yaml"),
             serialize::kustomization("rbacc.yaml", &cluster_files),
         );
-
-        for team in &org.teams {
-            if let Some(files) = emit_team_shard(&mut out, org, team, c) {
-                shards.push(format!("teams/{}", team.name));
-                out.add(
-                    format!("{c}/teams/{}/kustomization.yaml", team.name),
-                    serialize::kustomization(&team.source, &files),
-                );
-            }
+        let mut shards = vec!["cluster".to_string()];
+        for team in org.teams.iter().filter(|t| has_shard(org, t, c)) {
+            shards.push(format!("teams/{}", team.name));
         }
         out.add(
             format!("{c}/kustomization.yaml"),
@@ -94,45 +98,66 @@ pub fn emit(org: &Org) -> Output {
     out
 }
 
-/// Writes one team's namespace files for `cluster`; returns their names, or
-/// `None` when the team has nothing on this cluster.
-fn emit_team_shard(out: &mut Output, org: &Org, team: &Team, cluster: &str) -> Option<Vec<String>> {
-    let mut files = Vec::new();
-    for ns in team
+/// Whether `team` has anything on `cluster`.
+fn has_shard(org: &Org, team: &Team, cluster: &str) -> bool {
+    team.namespaces
+        .iter()
+        .any(|ns| ns.clusters.iter().any(|c| c == cluster))
+        || org.kubeconfigs.as_ref().is_some_and(|k| {
+            k.rendered
+                .contains_key(&(cluster.to_string(), team.name.clone()))
+        })
+}
+
+/// Every file of one team, on every cluster: its shards and kubeconfigs.
+fn team_files(org: &Org, team: &Team) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    // A namespace's manifests are the same on every cluster: serialize once.
+    let namespace_files: Vec<(&crate::model::Namespace, String)> = team
         .namespaces
         .iter()
-        .filter(|ns| ns.clusters.iter().any(|c| c == cluster))
-    {
-        let docs: Vec<String> = objects::namespace_objects(org, team, ns)
+        .map(|ns| {
+            (
+                ns,
+                serialize::objects_file(&team.source, &objects::namespace_objects(org, team, ns)),
+            )
+        })
+        .collect();
+    for cluster in org.clusters.iter().map(|c| c.name.as_str()) {
+        if !has_shard(org, team, cluster) {
+            continue;
+        }
+        let shard = format!("{cluster}/teams/{}", team.name);
+        let mut files = Vec::new();
+        for (ns, contents) in namespace_files
             .iter()
-            .map(serialize::document)
-            .collect();
-        let file = format!("{}.yaml", ns.name);
-        out.add(
-            format!("{cluster}/teams/{}/{file}", team.name),
-            serialize::file(&team.source, &docs),
-        );
-        files.push(file);
+            .filter(|(ns, _)| ns.clusters.iter().any(|c| c == cluster))
+        {
+            let file = format!("{}.yaml", ns.name);
+            out.push((format!("{shard}/{file}"), contents.clone()));
+            files.push(file);
+        }
+        let kubeconfig = org.kubeconfigs.as_ref().and_then(|k| {
+            let rendered = k.rendered.get(&(cluster.to_string(), team.name.clone()))?;
+            Some((k.namespace.as_str(), rendered))
+        });
+        if let Some((namespace, kubeconfig)) = kubeconfig {
+            let source = format!("{} with {}", team.source, kubeconfig.template);
+            let objects = objects::kubeconfig_objects(team, namespace, &kubeconfig.text);
+            out.push((
+                format!("{shard}/rbacc.kubeconfig.yaml"),
+                serialize::objects_file(&source, &objects),
+            ));
+            files.push("rbacc.kubeconfig.yaml".to_string());
+            out.push((
+                format!("{cluster}/kubeconfigs/{}.yaml", team.name),
+                serialize::file(&source, [kubeconfig.text.as_str()]),
+            ));
+        }
+        out.push((
+            format!("{shard}/kustomization.yaml"),
+            serialize::kustomization(&team.source, &files),
+        ));
     }
-    let kubeconfig = org.kubeconfigs.as_ref().and_then(|k| {
-        let rendered = k.rendered.get(&(cluster.to_string(), team.name.clone()))?;
-        Some((k.namespace.as_str(), rendered))
-    });
-    if let Some((namespace, kubeconfig)) = kubeconfig {
-        let source = format!("{} with {}", team.source, kubeconfig.template);
-        let docs: Vec<String> = objects::kubeconfig_objects(team, namespace, &kubeconfig.text)
-            .iter()
-            .map(serialize::document)
-            .collect();
-        out.add(
-            format!("{cluster}/teams/{}/rbacc.kubeconfig.yaml", team.name),
-            serialize::file(&source, &docs),
-        );
-        files.push("rbacc.kubeconfig.yaml".to_string());
-        out.add(
-            format!("{cluster}/kubeconfigs/{}.yaml", team.name),
-            serialize::file(&source, std::slice::from_ref(&kubeconfig.text)),
-        );
-    }
-    (!files.is_empty()).then_some(files)
+    out
 }

@@ -1,8 +1,8 @@
-//! Serialization of objects and files: sorted keys, LF line endings, a
-//! header naming the source.
+//! Serialization of objects and files: `apiVersion` and `kind` first, then
+//! fields in alphabetical order (k8s-openapi's order) and map keys sorted;
+//! LF line endings; a header naming the source.
 
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 /// The first line of every file rbacc writes starts with this; `prune`
 /// removes only files that carry it.
@@ -13,45 +13,23 @@ pub fn is_generated(contents: &[u8]) -> bool {
     contents.starts_with(GENERATED_MARKER.as_bytes())
 }
 
-/// A Kubernetes object as a JSON value with sorted keys.
-pub struct Object(Value);
+/// A Kubernetes object, serialized as one YAML document.
+pub struct Object(String);
 
 impl Object {
+    /// Serializes a k8s-openapi object. Their fields serialize in a fixed
+    /// order and their maps are `BTreeMap`s, so the text is deterministic.
     pub fn new<T: Serialize>(object: &T) -> Object {
-        // k8s-openapi types serialize infallibly: their maps have string keys.
-        let value = serde_json::to_value(object).expect("k8s-openapi objects serialize to JSON");
-        Object(sort_keys(value))
+        // k8s-openapi types have string keys and no non-finite floats, which
+        // is all that could make YAML serialization fail.
+        Object(serde_saphyr::to_string(object).expect("k8s-openapi objects serialize to YAML"))
     }
 }
 
-/// Rebuilds maps with keys in sorted order, whatever order the serializer
-/// or `serde_json`'s feature set used.
-fn sort_keys(value: Value) -> Value {
-    match value {
-        Value::Object(map) => {
-            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(&b.0));
-            Value::Object(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| (k, sort_keys(v)))
-                    .collect::<Map<_, _>>(),
-            )
-        }
-        Value::Array(items) => Value::Array(items.into_iter().map(sort_keys).collect()),
-        other => other,
-    }
-}
-
-/// One YAML document.
-pub fn document(object: &Object) -> String {
-    serde_saphyr::to_string(&object.0).expect("JSON values serialize to YAML")
-}
-
-/// A whole file: header, then the documents separated by `---`.
-pub fn file(source: &str, documents: &[String]) -> String {
+/// A whole file: header, then the objects separated by `---`.
+pub fn file<'a>(source: &str, documents: impl IntoIterator<Item = &'a str>) -> String {
     let mut out = header(source);
-    for (i, doc) in documents.iter().enumerate() {
+    for (i, doc) in documents.into_iter().enumerate() {
         if i > 0 {
             out.push_str("---\n");
         }
@@ -63,6 +41,11 @@ pub fn file(source: &str, documents: &[String]) -> String {
     out
 }
 
+/// A file of objects.
+pub fn objects_file(source: &str, objects: &[Object]) -> String {
+    file(source, objects.iter().map(|o| o.0.as_str()))
+}
+
 fn header(source: &str) -> String {
     format!(
         "{GENERATED_MARKER} from {source}. Do not edit: change the source and run `rbacc build`.\n"
@@ -71,10 +54,17 @@ fn header(source: &str) -> String {
 
 /// A `kustomization.yaml` listing `resources`.
 pub fn kustomization(source: &str, resources: &[String]) -> String {
-    let value = serde_json::json!({
-        "apiVersion": "kustomize.config.k8s.io/v1beta1",
-        "kind": "Kustomization",
-        "resources": resources,
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Kustomization<'a> {
+        api_version: &'a str,
+        kind: &'a str,
+        resources: &'a [String],
+    }
+    let object = Object::new(&Kustomization {
+        api_version: "kustomize.config.k8s.io/v1beta1",
+        kind: "Kustomization",
+        resources,
     });
-    file(source, &[document(&Object(sort_keys(value)))])
+    objects_file(source, &[object])
 }

@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::decode::backticked;
@@ -19,7 +20,8 @@ use crate::load::Template;
 use crate::model::raw;
 use crate::model::{Cluster, Kubeconfig, Kubeconfigs, Team};
 use crate::source::{FileId, Sources, Sp, Span};
-use crate::yaml::{self, Kind, Node};
+use crate::yaml;
+use serde_json::Value;
 
 use super::dns_label_problem;
 
@@ -187,44 +189,37 @@ pub fn check(
     }
 
     let mut rendered = BTreeMap::new();
-    let mut failed: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
     for cluster in clusters {
         let Some(e) = effective.get(cluster.name.as_str()) else {
             continue;
         };
         let name = e.template.value.as_str();
-        let Some((label, file)) = sources_of.get(name) else {
+        let (Some((label, file)), Ok(template)) = (sources_of.get(name), env.get_template(name))
+        else {
             continue;
         };
-        let Ok(template) = env.get_template(name) else {
-            continue;
-        };
-        for team in teams {
-            if failed.contains(name) {
-                break;
-            }
-            let namespaces: Vec<&str> = team
-                .namespaces
-                .iter()
-                .filter(|ns| ns.clusters.contains(&cluster.name))
-                .map(|ns| ns.name.as_str())
-                .collect();
-            if namespaces.is_empty() {
-                continue;
-            }
-            let context = context(cluster, team, &namespaces, e);
-            let text = match template.render(&context) {
-                Ok(text) => text,
-                Err(err) => {
-                    diags.push(template_diagnostic(&err, *file, e.template.span, name));
-                    failed.insert(name);
-                    continue;
+        // Render in parallel; report only the first failure (in team order)
+        // of a template, which usually fails the same way for every team.
+        let results: Vec<Option<Result<(String, String), Diagnostic>>> = teams
+            .par_iter()
+            .map(|team| {
+                let namespaces: Vec<&str> = team
+                    .namespaces
+                    .iter()
+                    .filter(|ns| ns.clusters.contains(&cluster.name))
+                    .map(|ns| ns.name.as_str())
+                    .collect();
+                if namespaces.is_empty() {
+                    return None;
                 }
-            };
-            if let Err(problem) = verify(&text) {
-                let span = file.map_or(e.template.span, |f| locate(sources, f, &problem));
-                diags.push(
-                    Diagnostic::error(
+                let context = context(cluster, team, &namespaces, e);
+                let text = match template.render(&context) {
+                    Ok(text) => text,
+                    Err(err) => return Some(Err(template_diagnostic(&err, *file, e.template.span, name))),
+                };
+                if let Err(problem) = verify(&text) {
+                    let span = file.map_or(e.template.span, |f| locate(sources, f, &problem));
+                    return Some(Err(Diagnostic::error(
                         Code::InvalidKubeconfig,
                         span,
                         format!(
@@ -234,18 +229,27 @@ pub fn check(
                     )
                     .label("rendered from here")
                     .with_secondary(e.template.span, "template chosen here")
-                    .help(problem.help),
-                );
-                failed.insert(name);
-                continue;
+                    .help(problem.help)));
+                }
+                Some(Ok((team.name.clone(), text)))
+            })
+            .collect();
+        for result in results.into_iter().flatten() {
+            match result {
+                Ok((team, text)) => {
+                    rendered.insert(
+                        (cluster.name.clone(), team),
+                        Kubeconfig {
+                            text,
+                            template: label.clone(),
+                        },
+                    );
+                }
+                Err(diagnostic) => {
+                    diags.push(diagnostic);
+                    break;
+                }
             }
-            rendered.insert(
-                (cluster.name.clone(), team.name.clone()),
-                Kubeconfig {
-                    text,
-                    template: label.clone(),
-                },
-            );
         }
     }
     if diags.has_errors() {
@@ -414,10 +418,14 @@ fn locate(sources: &Sources, file: FileId, problem: &Problem) -> Span {
 /// Checks a rendered kubeconfig: YAML, `apiVersion: v1`, `kind: Config`,
 /// consistent references, no credentials.
 fn verify(text: &str) -> Result<(), Problem> {
-    let mut scratch = Sources::default();
-    let id = scratch.add("kubeconfig".to_string(), text);
-    let root = yaml::parse(id, text)
-        .map_err(|d| problem(format!("not valid YAML ({})", d.message), None))?;
+    let options = serde_saphyr::options! {
+        strict_booleans: true,
+        reject_unsupported_tags: true,
+        with_snippet: false,
+        budget: serde_saphyr::budget! { max_depth: yaml::MAX_DEPTH, max_documents: 1 },
+    };
+    let root: Value = serde_saphyr::from_str_with_options(text, options)
+        .map_err(|e| problem(format!("not valid YAML ({})", e.without_snippet()), None))?;
     if let Some(field) = find_secret(&root) {
         return Err(Problem {
             help: "kubeconfigs carry no credentials: use an exec plugin or `tokenFile`",
@@ -427,66 +435,45 @@ fn verify(text: &str) -> Result<(), Problem> {
             )
         });
     }
-    let Kind::Map(top) = &root.kind else {
-        return Err(problem("it is not a mapping", None));
-    };
-    let get = |map: &'_ [(Sp<String>, Node)], key: &str| -> Option<Node> {
-        map.iter()
-            .find(|(k, _)| k.value == key)
-            .map(|(_, v)| v.clone())
-    };
-    let string = |node: Option<Node>| match node.map(|n| n.kind) {
-        Some(Kind::Str(s)) => Some(s),
-        _ => None,
-    };
-    if string(get(top, "apiVersion")).as_deref() != Some("v1") {
+    if root["apiVersion"] != "v1" {
         return Err(problem("`apiVersion` is not `v1`", Some("apiVersion")));
     }
-    if string(get(top, "kind")).as_deref() != Some("Config") {
+    if root["kind"] != "Config" {
         return Err(problem("`kind` is not `Config`", Some("kind")));
     }
-    let names = |key: &str| -> Vec<String> {
-        match get(top, key).map(|n| n.kind) {
-            Some(Kind::Seq(items)) => items
-                .iter()
-                .filter_map(|item| match &item.kind {
-                    Kind::Map(m) => string(get(m, "name")),
-                    _ => None,
-                })
-                .collect(),
-            _ => Vec::new(),
-        }
+    let names = |key: &str| -> Vec<&str> {
+        root[key].as_array().map_or(Vec::new(), |items| {
+            items.iter().filter_map(|i| i["name"].as_str()).collect()
+        })
     };
     let (clusters, users, contexts) = (names("clusters"), names("users"), names("contexts"));
     if contexts.is_empty() {
         return Err(problem("it has no contexts", Some("contexts")));
     }
-    if let Some(Kind::Seq(items)) = get(top, "contexts").map(|n| n.kind) {
-        for item in &items {
-            let Kind::Map(m) = &item.kind else { continue };
-            let Some(Kind::Map(ctx)) = get(m, "context").map(|n| n.kind) else {
-                return Err(problem(
-                    "a context has no `context` mapping",
-                    Some("contexts"),
-                ));
-            };
-            let cluster = string(get(&ctx, "cluster")).unwrap_or_default();
-            if !clusters.contains(&cluster) {
-                return Err(problem(
-                    format!("a context names cluster `{cluster}`, which is not defined"),
-                    Some("cluster:"),
-                ));
-            }
-            let user = string(get(&ctx, "user")).unwrap_or_default();
-            if !users.contains(&user) {
-                return Err(problem(
-                    format!("a context names user `{user}`, which is not defined"),
-                    Some("user:"),
-                ));
-            }
+    for item in root["contexts"].as_array().into_iter().flatten() {
+        let context = &item["context"];
+        if !context.is_object() {
+            return Err(problem(
+                "a context has no `context` mapping",
+                Some("contexts"),
+            ));
+        }
+        let cluster = context["cluster"].as_str().unwrap_or_default();
+        if !clusters.contains(&cluster) {
+            return Err(problem(
+                format!("a context names cluster `{cluster}`, which is not defined"),
+                Some("cluster:"),
+            ));
+        }
+        let user = context["user"].as_str().unwrap_or_default();
+        if !users.contains(&user) {
+            return Err(problem(
+                format!("a context names user `{user}`, which is not defined"),
+                Some("user:"),
+            ));
         }
     }
-    if let Some(current) = string(get(top, "current-context"))
+    if let Some(current) = root["current-context"].as_str()
         && !contexts.contains(&current)
     {
         return Err(problem(
@@ -498,18 +485,17 @@ fn verify(text: &str) -> Result<(), Problem> {
 }
 
 /// The first credential field with a value, anywhere in the tree.
-fn find_secret(node: &Node) -> Option<&'static str> {
-    match &node.kind {
-        Kind::Map(entries) => entries.iter().find_map(|(k, v)| {
-            let empty =
-                matches!(&v.kind, Kind::Null) || matches!(&v.kind, Kind::Str(s) if s.is_empty());
+fn find_secret(value: &Value) -> Option<&'static str> {
+    match value {
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let empty = v.is_null() || v.as_str().is_some_and(str::is_empty);
             SECRET_FIELDS
                 .iter()
-                .find(|f| **f == k.value && !empty)
+                .find(|f| **f == k && !empty)
                 .copied()
                 .or_else(|| find_secret(v))
         }),
-        Kind::Seq(items) => items.iter().find_map(find_secret),
+        Value::Array(items) => items.iter().find_map(find_secret),
         _ => None,
     }
 }
