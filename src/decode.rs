@@ -40,18 +40,21 @@ impl<'a> Decoder<'a> {
     }
 
     /// The fields of a mapping. `null` (an empty value) reads as an empty
-    /// mapping.
+    /// mapping. Any other value is reported as the wrong type and reads as a
+    /// mapping whose fields are all absent, without being reported missing.
     pub fn fields<'n>(&mut self, node: &'n Node, known: &'static [&'static str]) -> Fields<'n> {
-        let entries: &'n [(Sp<String>, Node)] = match &node.kind {
-            Kind::Map(entries) => entries,
-            Kind::Null => &[],
+        let (entries, readable): (&'n [(Sp<String>, Node)], bool) = match &node.kind {
+            Kind::Map(entries) => (entries, true),
+            Kind::Null => (&[], true),
             _ => {
                 self.wrong_type(node, "a mapping");
-                &[]
+                (&[], false)
             }
         };
         Fields {
             span: node.span,
+            missing_at: None,
+            readable,
             entries,
             used: vec![false; entries.len()],
             known,
@@ -165,23 +168,44 @@ impl<'a> Decoder<'a> {
 
 /// Formats names as "`a`, `b` or `c`".
 pub fn backticked(names: &[&str]) -> String {
+    joined(names, "or")
+}
+
+/// Formats names as "`a`, `b` and `c`".
+pub fn backticked_all(names: &[&str]) -> String {
+    joined(names, "and")
+}
+
+fn joined(names: &[&str], conjunction: &str) -> String {
     let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
     match quoted.split_last() {
         None => String::new(),
         Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        Some((last, rest)) => format!("{} {conjunction} {last}", rest.join(", ")),
     }
 }
 
 /// The fields of one mapping, as they are taken out one by one.
 pub struct Fields<'n> {
     pub span: Span,
+    /// Where a missing field is reported, if not at the mapping itself.
+    missing_at: Option<Span>,
+    /// False when the value was not a mapping (already reported): its
+    /// fields are then not reported missing.
+    readable: bool,
     entries: &'n [(Sp<String>, Node)],
     used: Vec<bool>,
     known: &'static [&'static str],
 }
 
 impl<'n> Fields<'n> {
+    /// Reports missing fields at `span`, such as the key of a nested section
+    /// (`metadata:`), rather than at the mapping's first entry.
+    pub fn missing_at(mut self, span: Option<Span>) -> Fields<'n> {
+        self.missing_at = span;
+        self
+    }
+
     /// The value of `key`, if present.
     pub fn get(&mut self, key: &str) -> Option<&'n Node> {
         debug_assert!(
@@ -204,14 +228,17 @@ impl<'n> Fields<'n> {
     /// The value of `key`, reporting its absence.
     pub fn required(&mut self, d: &mut Decoder, key: &str, context: &str) -> Option<&'n Node> {
         let value = self.get(key);
-        if value.is_none() {
+        if value.is_none() && self.readable {
             d.push(
                 Diagnostic::error(
                     Code::MissingField,
-                    self.span,
+                    self.missing_at.unwrap_or(self.span),
                     format!("{context} is missing the field `{key}`"),
                 )
-                .label(format!("`{key}` is required here")),
+                .label(match self.missing_at {
+                    Some(_) => format!("`{key}` is required under this key"),
+                    None => format!("`{key}` is required here"),
+                }),
             );
         }
         value

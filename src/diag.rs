@@ -89,6 +89,8 @@ codes! {
     IgnoredFile => "ignored-file",
     /// A file or link that leads outside the repository.
     OutsideRepo => "outside-repo",
+    /// A link whose target does not exist, or a link to a directory.
+    InvalidLink => "invalid-link",
     /// A kubeconfig template name with no template.
     UnknownTemplate => "unknown-template",
     /// A kubeconfig template that does not parse or fails to render.

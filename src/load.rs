@@ -14,7 +14,7 @@ use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::error::Error;
 use crate::model::raw;
 use crate::source::{Sources, Span};
-use crate::yaml::{self, MAX_FILE_BYTES};
+use crate::yaml::{self, Kind, MAX_FILE_BYTES};
 
 /// The config file at the repo root.
 pub const CONFIG_FILE: &str = "rbacc.yaml";
@@ -39,6 +39,11 @@ pub struct InputFile {
 pub enum Refused {
     /// A link whose target lies outside the repository.
     OutsideRepo { target: String },
+    /// A link whose target does not exist, or cannot be resolved (a loop
+    /// of links): `problem` says which.
+    BrokenLink { target: String, problem: String },
+    /// A link to a directory, which rbacc does not follow.
+    LinkToDirectory { target: String },
     /// Larger than [`MAX_FILE_BYTES`].
     TooLarge { size: u64 },
 }
@@ -102,6 +107,12 @@ impl Input {
                 continue;
             }
             let rel = relative(&root, entry.path());
+            // The walk does not follow links, so the files of a linked
+            // directory would silently go unread: refuse the link instead.
+            if entry.depth() > 0 && entry.path_is_symlink() && entry.path().is_dir() {
+                input.teams.push(read_file(&root, entry.path(), rel)?);
+                continue;
+            }
             let is_file = entry.file_type().is_file() || entry.path_is_symlink();
             if !is_file {
                 continue;
@@ -133,32 +144,44 @@ fn relative(root: &Path, path: &Path) -> String {
         .join("/")
 }
 
-/// Reads one file, refusing links that leave the repository and files over
-/// the size limit.
+/// Reads one file, refusing links that leave the repository, lead nowhere
+/// or lead to a directory, and files over the size limit.
 fn read_file(root: &Path, path: &Path, rel: String) -> Result<InputFile, Error> {
-    let meta = path.symlink_metadata().map_err(|e| Error::io(path, e))?;
-    if meta.file_type().is_symlink() {
-        let target: PathBuf = match path.canonicalize() {
-            Ok(t) => t,
-            Err(_) => {
-                return Ok(InputFile {
-                    path: rel,
-                    contents: Err(Refused::OutsideRepo {
-                        target: std::fs::read_link(path)
-                            .map(|t| t.display().to_string())
-                            .unwrap_or_default(),
-                    }),
-                });
-            }
-        };
-        if !target.starts_with(root) {
-            return Ok(InputFile {
-                path: rel,
-                contents: Err(Refused::OutsideRepo {
-                    target: target.display().to_string(),
-                }),
-            });
+    let refused = |rel: String, why: Refused| {
+        Ok(InputFile {
+            path: rel,
+            contents: Err(why),
+        })
+    };
+    let is_link = path
+        .symlink_metadata()
+        .map_err(|e| Error::io(path, e))?
+        .file_type()
+        .is_symlink();
+    // Resolved, so that a link anywhere on the way (the file, or a directory
+    // such as `teams/` itself) is caught.
+    let target: PathBuf = match path.canonicalize() {
+        Ok(t) => t,
+        Err(e) if is_link => {
+            // As written in the link, which is what the user can fix.
+            let target = std::fs::read_link(path)
+                .map(|t| t.display().to_string())
+                .unwrap_or_default();
+            let problem = match e.kind() {
+                std::io::ErrorKind::NotFound => "does not exist".to_string(),
+                _ => format!("cannot be resolved ({e})"),
+            };
+            return refused(rel, Refused::BrokenLink { target, problem });
         }
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    if !target.starts_with(root) {
+        let target = target.display().to_string();
+        return refused(rel, Refused::OutsideRepo { target });
+    }
+    if is_link && target.is_dir() {
+        let target = relative(root, &target);
+        return refused(rel, Refused::LinkToDirectory { target });
     }
     let size = path.metadata().map_err(|e| Error::io(path, e))?.len();
     if size > MAX_FILE_BYTES as u64 {
@@ -199,12 +222,12 @@ pub fn parse(input: &Input, sources: &mut Sources, diags: &mut Diagnostics) -> P
         templates: Vec::new(),
     };
     if let Some(file) = &input.config
-        && let Some((id, text, root)) = read_yaml(file, sources, diags)
+        && let Some((id, text, root)) = read_yaml(file, Document::Config, sources, diags)
     {
         parsed.config = raw::decode_config(&mut Decoder::new(diags, &text), id, &root);
     }
     for file in &input.teams {
-        let Some((id, text, root)) = read_yaml(file, sources, diags) else {
+        let Some((id, text, root)) = read_yaml(file, Document::Team, sources, diags) else {
             continue;
         };
         let stem = file
@@ -246,20 +269,69 @@ pub fn parse(input: &Input, sources: &mut Sources, diags: &mut Diagnostics) -> P
     parsed
 }
 
-/// Decodes a file's bytes into text and a YAML tree, or reports why not.
+/// What a YAML file declares.
+#[derive(Clone, Copy)]
+enum Document {
+    Config,
+    Team,
+}
+
+impl Document {
+    /// What the file must hold, for help texts.
+    fn shape(self) -> &'static str {
+        match self {
+            Document::Config => {
+                "`rbacc.yaml` is one mapping with `apiVersion: rbacc.dev/v1alpha1`, `kind: Config` and `spec`"
+            }
+            Document::Team => {
+                "a team file is one mapping with `apiVersion: rbacc.dev/v1alpha1`, `kind: Team`, `metadata` and `spec`"
+            }
+        }
+    }
+}
+
+/// Decodes a file's bytes into text and a YAML tree whose top level is a
+/// mapping, or reports why not. An empty file, or one whose top level is a
+/// list or scalar, gets one diagnostic, not one per missing field.
 fn read_yaml(
     file: &InputFile,
+    what: Document,
     sources: &mut Sources,
     diags: &mut Diagnostics,
 ) -> Option<(crate::source::FileId, std::sync::Arc<str>, yaml::Node)> {
     let (id, text) = read_text(file, sources, diags)?;
-    match yaml::parse(id, &text) {
-        Ok(root) => Some((id, text, root)),
+    let root = match yaml::parse(id, &text) {
+        Ok(root) => root,
         Err(d) => {
             diags.push(d);
-            None
+            return None;
         }
+    };
+    match &root.kind {
+        Kind::Map(_) => return Some((id, text, root)),
+        Kind::Null => diags.push(
+            Diagnostic::error(
+                Code::MissingField,
+                Span::file_start(id),
+                format!("`{}` is empty", file.path),
+            )
+            .label("no declarations in this file")
+            .help(match what {
+                Document::Config => what.shape().to_string(),
+                Document::Team => format!("{}; delete the file if the team is gone", what.shape()),
+            }),
+        ),
+        other => diags.push(
+            Diagnostic::error(
+                Code::WrongType,
+                root.span,
+                format!("expected a mapping, found {}", other.type_name()),
+            )
+            .label("expected a mapping")
+            .help(what.shape()),
+        ),
     }
+    None
 }
 
 /// Decodes a file's bytes into text, or reports why not.
@@ -277,11 +349,26 @@ fn read_text(
                     Code::OutsideRepo,
                     Span::file_start(id),
                     format!(
-                        "`{}` is a link to `{target}`, outside the repository",
+                        "`{}` leads to `{target}`, outside the repository",
                         file.path
                     ),
                 )
-                .help("team files must live in the repository; replace the link with the file"),
+                .help("declarations must live in the repository; replace the link with the file"),
+                Refused::BrokenLink { target, problem } => Diagnostic::error(
+                    Code::InvalidLink,
+                    Span::file_start(id),
+                    format!("`{}` is a link to `{target}`, which {problem}", file.path),
+                )
+                .help("point the link at an existing file, or remove it"),
+                Refused::LinkToDirectory { target } => Diagnostic::error(
+                    Code::InvalidLink,
+                    Span::file_start(id),
+                    format!("`{}` is a link to the directory `{target}`", file.path),
+                )
+                .help(
+                    "rbacc does not follow links to directories: \
+                     move the files here, or link each file",
+                ),
                 Refused::TooLarge { size } => Diagnostic::error(
                     Code::InputLimit,
                     Span::file_start(id),
@@ -289,7 +376,8 @@ fn read_text(
                         "`{}` is {size} bytes, more than the limit of {MAX_FILE_BYTES}",
                         file.path
                     ),
-                ),
+                )
+                .help("split the declarations over several files"),
             };
             diags.push(d);
             return None;

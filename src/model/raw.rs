@@ -5,9 +5,13 @@
 use crate::decode::{Decoder, Fields};
 use crate::diag::{Code, Diagnostic};
 use crate::source::{FileId, Sp, Span};
-use crate::yaml::Node;
+use crate::yaml::{Kind, Node};
 
 pub const API_VERSION: &str = "rbacc.dev/v1alpha1";
+
+/// How missing-field messages name a file's top level.
+const CONFIG_FILE: &str = "the config file";
+const TEAM_FILE: &str = "the team file";
 
 /// `rbacc.yaml`.
 #[derive(Debug, Default)]
@@ -19,8 +23,10 @@ pub struct Config {
     pub roles: Vec<Role>,
     /// `spec.kubeconfig`: how kubeconfigs are rendered, for every cluster.
     pub kubeconfig: Option<Kubeconfig>,
-    /// Where `spec.clusters` was written, for "no clusters" diagnostics.
-    pub clusters_span: Option<Span>,
+    /// Where `spec.clusters` was written as an empty list, for the "no
+    /// clusters" diagnostic. `None` when it has items, or is absent or of
+    /// the wrong type (reported as such).
+    pub no_clusters: Option<Span>,
 }
 
 /// Kubeconfig settings, config-wide or for one cluster.
@@ -180,9 +186,10 @@ pub struct Grant {
     pub subjects: Subjects,
 }
 
-/// Checks `apiVersion` and `kind`, reporting what is off.
-fn header(d: &mut Decoder, top: &mut Fields, kind: &str) {
-    if let Some(node) = top.required(d, "apiVersion", "the document")
+/// Checks `apiVersion` and `kind`, reporting what is off. `file` names the
+/// file in missing-field messages ("the team file").
+fn header(d: &mut Decoder, top: &mut Fields, kind: &str, file: &str) {
+    if let Some(node) = top.required(d, "apiVersion", file)
         && let Some(v) = d.string(node)
         && v.value != API_VERSION
     {
@@ -198,7 +205,7 @@ fn header(d: &mut Decoder, top: &mut Fields, kind: &str) {
             )),
         );
     }
-    if let Some(node) = top.required(d, "kind", "the document")
+    if let Some(node) = top.required(d, "kind", file)
         && let Some(k) = d.string(node)
         && k.value != kind
     {
@@ -220,18 +227,24 @@ pub fn decode_config(d: &mut Decoder, file: FileId, root: &Node) -> Config {
         ..Config::default()
     };
     let mut top = d.fields(root, &["apiVersion", "kind", "metadata", "spec"]);
-    header(d, &mut top, "Config");
+    header(d, &mut top, "Config", CONFIG_FILE);
     top.get("metadata");
-    let spec = top.required(d, "spec", "the config");
+    let spec = top.required(d, "spec", CONFIG_FILE);
+    let spec_key = top.key_span("spec");
     top.finish(d);
     let Some(spec) = spec else { return config };
-    let mut spec = d.fields(
-        spec,
-        &["clusters", "policy", "defaults", "roles", "kubeconfig"],
-    );
-    config.clusters_span = spec.key_span("clusters");
+    let mut spec = d
+        .fields(
+            spec,
+            &["clusters", "policy", "defaults", "roles", "kubeconfig"],
+        )
+        .missing_at(spec_key);
     if let Some(clusters) = spec.required(d, "clusters", "`spec`") {
-        for node in d.items(clusters) {
+        let items = d.items(clusters);
+        if items.is_empty() && matches!(clusters.kind, Kind::Seq(_) | Kind::Null) {
+            config.no_clusters = spec.key_span("clusters");
+        }
+        for node in items {
             if let Some(c) = decode_cluster(d, node) {
                 config.clusters.push(c);
             }
@@ -468,9 +481,11 @@ pub fn decode_team(d: &mut Decoder, file: FileId, file_stem: String, root: &Node
         namespaces: Vec::new(),
     };
     let mut top = d.fields(root, &["apiVersion", "kind", "metadata", "spec"]);
-    header(d, &mut top, "Team");
-    if let Some(meta) = top.required(d, "metadata", "a team") {
-        let mut m = d.fields(meta, &["name", "description", "contacts", "owners"]);
+    header(d, &mut top, "Team", TEAM_FILE);
+    if let Some(meta) = top.required(d, "metadata", TEAM_FILE) {
+        let mut m = d
+            .fields(meta, &["name", "description", "contacts", "owners"])
+            .missing_at(top.key_span("metadata"));
         team.name = m
             .required(d, "name", "`metadata`")
             .and_then(|n| d.string(n));
@@ -479,7 +494,7 @@ pub fn decode_team(d: &mut Decoder, file: FileId, file_stem: String, root: &Node
         m.get("owners");
         m.finish(d);
     }
-    let spec = top.required(d, "spec", "a team");
+    let spec = top.required(d, "spec", TEAM_FILE);
     top.finish(d);
     let Some(spec) = spec else { return team };
     let mut s = d.fields(spec, &["members", "namespaces"]);
@@ -516,7 +531,7 @@ fn take_subjects(d: &mut Decoder, f: &mut Fields) -> Subjects {
 
 fn decode_namespace(d: &mut Decoder, node: &Node) -> Option<Namespace> {
     // A bare string is a namespace with nothing but a name.
-    if let crate::yaml::Kind::Str(_) = node.kind {
+    if let Kind::Str(_) = node.kind {
         return Some(Namespace {
             name: d.string(node)?,
             clusters: None,
@@ -544,7 +559,12 @@ fn decode_namespace(d: &mut Decoder, node: &Node) -> Option<Namespace> {
         .and_then(|n| d.string(n));
     let mut ns = Namespace {
         name: name.unwrap_or_else(|| Sp::new(String::new(), node.span)),
-        clusters: f.get("clusters").map(|n| d.strings(n)),
+        // A `clusters` of the wrong type is reported, and then read as
+        // absent rather than as an empty list.
+        clusters: f.get("clusters").and_then(|n| {
+            let clusters = d.strings(n);
+            matches!(n.kind, Kind::Seq(_) | Kind::Null).then_some(clusters)
+        }),
         pod_security: f
             .get("podSecurity")
             .and_then(|n| d.one_of(n, PodSecurity::CHOICES)),

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::builtin::{self, BUILTIN_ROLES, RolePolicy};
 use crate::decode::backticked;
-use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::model::raw::{self, NamespacePrefix, PodSecurity};
 use crate::model::{Cluster, LimitRange, RoleDef, Rule};
 use crate::source::{Sources, Sp, Span};
@@ -125,15 +125,12 @@ pub fn check(sources: &Sources, config: &raw::Config, diags: &mut Diagnostics) -
 }
 
 fn check_clusters(config: &raw::Config, diags: &mut Diagnostics) -> Vec<Cluster> {
-    if config.clusters.is_empty() {
-        let span = config.clusters_span.or(config.file.map(Span::file_start));
-        if let Some(span) = span {
-            diags.push(
-                Diagnostic::error(Code::MissingField, span, "no clusters are declared")
-                    .label("add at least one cluster")
-                    .help("a cluster needs a `name` and a `server` URL"),
-            );
-        }
+    if let Some(span) = config.no_clusters {
+        diags.push(
+            Diagnostic::error(Code::MissingField, span, "no clusters are declared")
+                .label("add at least one cluster")
+                .help("a cluster needs a `name` and a `server` URL"),
+        );
     }
     let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
     let mut clusters = Vec::new();
@@ -334,7 +331,12 @@ fn check_role(
                     format!("`{}` is not a permission rbacc asks about", allowed.value),
                 )
                 .label("unknown permission")
-                .help(format!("`allow` takes {}", backticked(ESCALATIONS))),
+                .help(
+                    match did_you_mean(&allowed.value, ESCALATIONS.iter().copied()) {
+                        Some(best) => format!("did you mean `{best}`?"),
+                        None => format!("`allow` takes {}", backticked(ESCALATIONS)),
+                    },
+                ),
             );
         }
     }

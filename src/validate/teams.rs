@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::decode::backticked;
+use crate::decode::{backticked, backticked_all};
 use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::model::raw::{self, NamespacePrefix, PodSecurity};
 use crate::model::{Binding, Namespace, Subject, Team, cluster_role_name};
@@ -13,15 +13,45 @@ use super::config::{CLUSTER_ADMIN, Settings, check_quantities};
 use super::names::{label_key_problem, label_value_problem};
 use super::{check_dns_label, dns_label_problem};
 
-/// Label prefixes and keys a team may not set: rbacc's own, Pod Security's
-/// (which would loosen the namespace's policy) and Kubernetes'.
-const RESERVED_LABEL_PREFIXES: &[&str] = &[
-    "rbacc.dev/",
-    "pod-security.kubernetes.io/",
-    "kubernetes.io/",
-    "k8s.io/",
-    "app.kubernetes.io/managed-by",
-];
+/// Why a label key is reserved, and so may not be set by a team.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reserved<'a> {
+    /// `pod-security.kubernetes.io/…`: would change the namespace's Pod
+    /// Security level behind the policy's back.
+    PodSecurity,
+    /// `rbacc.dev/…`: rbacc's own labels.
+    Rbacc,
+    /// `app.kubernetes.io/managed-by`, which rbacc sets to `rbacc`.
+    ManagedBy,
+    /// A prefix under `kubernetes.io` or `k8s.io` (the prefix given).
+    Kubernetes(&'a str),
+}
+
+/// The `app.kubernetes.io` key rbacc sets on every namespace.
+const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+
+/// Whether `key` is a label key a team may not set. A key's prefix (the
+/// part before `/`) is reserved when it is `rbacc.dev`, or is or ends in
+/// `kubernetes.io` or `k8s.io`; of the recommended `app.kubernetes.io`
+/// labels, only `managed-by` is reserved.
+fn reserved_label(key: &str) -> Option<Reserved<'_>> {
+    let (prefix, _) = key.split_once('/')?;
+    let kubernetes = |domain: &str| {
+        prefix == domain
+            || prefix
+                .strip_suffix(domain)
+                .is_some_and(|sub| sub.ends_with('.'))
+    };
+    match prefix {
+        "rbacc.dev" => Some(Reserved::Rbacc),
+        "app.kubernetes.io" => (key == MANAGED_BY).then_some(Reserved::ManagedBy),
+        "pod-security.kubernetes.io" => Some(Reserved::PodSecurity),
+        _ if kubernetes("kubernetes.io") || kubernetes("k8s.io") => {
+            Some(Reserved::Kubernetes(prefix))
+        }
+        _ => None,
+    }
+}
 
 pub fn check(
     sources: &Sources,
@@ -73,7 +103,7 @@ pub fn check(
     }
 
     // Pass 2: members, so grants to teams can name them.
-    let members: BTreeMap<&str, BTreeMap<String, Vec<Subject>>> = by_name
+    let members: BTreeMap<&str, BTreeMap<String, Members>> = by_name
         .iter()
         .map(|(name, team)| (*name, check_members(settings, team, diags)))
         .collect();
@@ -100,7 +130,10 @@ pub fn check(
             description: team.description.as_ref().map(|d| d.value.clone()),
             contacts: team.contacts.iter().map(|c| c.value.clone()).collect(),
             members: {
-                let mut all: Vec<Subject> = members[name].values().flatten().cloned().collect();
+                let mut all: Vec<Subject> = members[name]
+                    .values()
+                    .flat_map(|m| m.subjects.iter().cloned())
+                    .collect();
                 all.sort();
                 all.dedup();
                 all
@@ -114,7 +147,15 @@ pub fn check(
 struct TeamCtx<'a> {
     settings: &'a Settings,
     team: &'a str,
-    members: &'a BTreeMap<&'a str, BTreeMap<String, Vec<Subject>>>,
+    members: &'a BTreeMap<&'a str, BTreeMap<String, Members>>,
+}
+
+/// The subjects a team's `spec.members` gives one role.
+struct Members {
+    /// The role's key under `members`, which the team's bindings of the role
+    /// are generated from.
+    key: Span,
+    subjects: Vec<Subject>,
 }
 
 /// Resolves `spec.members`: role name -> sorted subjects.
@@ -122,8 +163,8 @@ fn check_members(
     settings: &Settings,
     team: &raw::Team,
     diags: &mut Diagnostics,
-) -> BTreeMap<String, Vec<Subject>> {
-    let mut out: BTreeMap<String, Vec<Subject>> = BTreeMap::new();
+) -> BTreeMap<String, Members> {
+    let mut out: BTreeMap<String, Members> = BTreeMap::new();
     let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
     for (role, subjects) in &team.members {
         if let Some(first) = seen.insert(&role.value, role.span) {
@@ -141,7 +182,13 @@ fn check_members(
             continue;
         }
         let subjects = check_subjects(subjects, diags);
-        out.entry(role.value.clone()).or_default().extend(subjects);
+        out.insert(
+            role.value.clone(),
+            Members {
+                key: role.span,
+                subjects,
+            },
+        );
     }
     out
 }
@@ -223,31 +270,71 @@ fn check_subjects(subjects: &raw::Subjects, diags: &mut Diagnostics) -> Vec<Subj
         }
     }
     for sa in &subjects.service_accounts {
-        let parts = sa.value.split_once('/');
-        match parts {
-            Some((ns, name))
-                if dns_label_problem(ns).is_none()
-                    && super::names::dns_subdomain_problem(name).is_none() =>
-            {
-                out.push(Subject::ServiceAccount {
-                    namespace: ns.to_string(),
-                    name: name.to_string(),
-                })
-            }
-            _ => diags.push(
-                Diagnostic::error(
-                    Code::InvalidValue,
-                    sa.span,
-                    format!("`{}` is not a service account reference", sa.value),
-                )
-                .label("expected `namespace/name`")
-                .help("for example `argocd/argocd-application-controller`"),
-            ),
+        match service_account_ref(sa) {
+            Ok(subject) => out.push(subject),
+            Err(d) => diags.push(d),
         }
     }
     out.sort();
     out.dedup();
     out
+}
+
+/// Reads a `namespace/name` service-account reference, or says why it is
+/// not one.
+fn service_account_ref(sa: &Sp<String>) -> Result<Subject, Diagnostic> {
+    let invalid = |span: Span, why: String| {
+        Diagnostic::error(
+            Code::InvalidValue,
+            span,
+            format!("`{}` is not a service account reference: {why}", sa.value),
+        )
+        .help("write `namespace/name`, for example `argocd/argocd-application-controller`")
+    };
+    let Some((namespace, name)) = sa.value.split_once('/') else {
+        return Err(invalid(
+            sa.span,
+            "it has no `/` between namespace and name".to_string(),
+        )
+        .label("expected `namespace/name`"));
+    };
+    // The span of the part at `at..at + len` of the value, when the value
+    // is written plainly or in quotes without escapes; else the whole value.
+    let part = |at: usize, len: usize| {
+        let quotes = match sa.span.len as usize {
+            n if n == sa.value.len() => 0,
+            n if n == sa.value.len() + 2 => 1,
+            _ => return sa.span,
+        };
+        Span::new(sa.span.file, sa.span.offset as usize + quotes + at, len)
+    };
+    if namespace.is_empty() || name.is_empty() {
+        let side = if namespace.is_empty() {
+            "before"
+        } else {
+            "after"
+        };
+        return Err(invalid(sa.span, format!("it has nothing {side} the `/`"))
+            .label("expected `namespace/name`"));
+    }
+    if let Some(problem) = dns_label_problem(namespace) {
+        return Err(invalid(
+            part(0, namespace.len()),
+            format!("the namespace `{namespace}` is not valid because {problem}"),
+        )
+        .label("not a valid namespace"));
+    }
+    if let Some(problem) = super::names::dns_subdomain_problem(name) {
+        return Err(invalid(
+            part(namespace.len() + 1, name.len()),
+            format!("the name `{name}` is not valid because {problem}"),
+        )
+        .label("not a valid service account name"));
+    }
+    Ok(Subject::ServiceAccount {
+        namespace: namespace.to_string(),
+        name: name.to_string(),
+    })
 }
 
 fn check_namespace(
@@ -309,15 +396,24 @@ fn check_namespace(
                     clusters.insert(c.value.clone());
                     continue;
                 }
+                // With no cluster read from rbacc.yaml, that file's own
+                // findings say why; every name would be unknown.
+                if settings.clusters.is_empty() && diags.has_errors() {
+                    ok = false;
+                    continue;
+                }
                 let mut d = Diagnostic::error(
                     Code::UnknownCluster,
                     c.span,
                     format!("unknown cluster `{}`", c.value),
                 )
                 .label("not declared in rbacc.yaml");
-                if let Some(best) = did_you_mean(&c.value, settings.cluster_names()) {
-                    d = d.help(format!("did you mean `{best}`?"));
-                }
+                let names: Vec<&str> = settings.cluster_names().collect();
+                d = match did_you_mean(&c.value, names.iter().copied()) {
+                    Some(best) => d.help(format!("did you mean `{best}`?")),
+                    None if names.is_empty() => d,
+                    None => d.help(format!("rbacc.yaml declares {}", backticked_all(&names))),
+                };
                 diags.push(d);
                 ok = false;
             }
@@ -354,12 +450,12 @@ fn check_namespace(
 
     let mut bindings = Bindings::default();
     let team_members = &ctx.members[ctx.team];
-    for (role, subjects) in team_members {
+    for (role, members) in team_members {
         bindings.add(
             format!("{}-{role}", ctx.team),
-            cluster_role_of(role),
-            subjects.clone(),
-            name.span,
+            role,
+            members.subjects.clone(),
+            members.key,
         );
     }
     let mut service_accounts = BTreeMap::new();
@@ -385,7 +481,7 @@ fn check_namespace(
             };
             bindings.add(
                 format!("sa-{}", sa.name.value),
-                cluster_role_of(&sa.role.value),
+                &sa.role.value,
                 vec![subject],
                 sa.name.span,
             );
@@ -401,8 +497,15 @@ fn check_namespace(
             && grant.subjects.service_accounts.is_empty()
         {
             diags.push(
-                Diagnostic::error(Code::MissingField, grant.span, "this grant names nobody")
-                    .label("no `teams`, `groups`, `users` or `serviceAccounts`"),
+                Diagnostic::error(
+                    Code::MissingField,
+                    grant.role.span,
+                    format!("this grant of `{}` names nobody", grant.role.value),
+                )
+                .label("given to no `teams`, `groups`, `users` or `serviceAccounts`")
+                .help(
+                    "list who gets the role under `teams`, `groups`, `users` or `serviceAccounts`",
+                ),
             );
             continue;
         }
@@ -422,29 +525,28 @@ fn check_namespace(
                     other.span,
                     format!("unknown team `{}`", other.value),
                 )
-                .label("no team file declares it");
-                if let Some(best) = did_you_mean(&other.value, names) {
-                    d = d.help(format!("did you mean `{best}`?"));
-                }
+                .label("no such team");
+                d = match did_you_mean(&other.value, names) {
+                    Some(best) => d.help(format!("did you mean `{best}`?")),
+                    None => d.help(format!("no file `teams/{}.yaml` declares it", other.value)),
+                };
                 diags.push(d);
                 continue;
             };
-            let subjects: Vec<Subject> = other_members.values().flatten().cloned().collect();
+            let subjects: Vec<Subject> = other_members
+                .values()
+                .flat_map(|m| m.subjects.iter().cloned())
+                .collect();
             bindings.add(
                 format!("{}-{role}", other.value),
-                cluster_role_of(role),
+                role,
                 subjects,
                 other.span,
             );
         }
         let direct = check_subjects(&grant.subjects, diags);
         if !direct.is_empty() {
-            bindings.add(
-                format!("grant-{role}"),
-                cluster_role_of(role),
-                direct,
-                grant.role.span,
-            );
+            bindings.add(format!("grant-{role}"), role, direct, grant.role.span);
         }
     }
     let bindings = bindings.finish(&name.value, diags);
@@ -469,18 +571,35 @@ fn check_labels(
 ) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for (key, value) in labels {
-        if let Some(reserved) = RESERVED_LABEL_PREFIXES
-            .iter()
-            .find(|p| key.value.starts_with(*p) || key.value.contains(&format!(".{p}")))
-        {
+        if let Some(reserved) = reserved_label(&key.value) {
+            let (label, help) = match reserved {
+                Reserved::PodSecurity => (
+                    "`pod-security.kubernetes.io/` labels set the namespace's Pod Security level"
+                        .to_string(),
+                    "choose the level with `podSecurity`".to_string(),
+                ),
+                Reserved::Rbacc => (
+                    "`rbacc.dev/` is rbacc's prefix".to_string(),
+                    "rbacc sets these itself".to_string(),
+                ),
+                Reserved::ManagedBy => (
+                    format!("`{MANAGED_BY}` is set by rbacc"),
+                    format!("rbacc sets `{MANAGED_BY}: rbacc` itself"),
+                ),
+                Reserved::Kubernetes(prefix) => (
+                    format!("`{prefix}/` is a Kubernetes prefix"),
+                    "prefixes under kubernetes.io and k8s.io are reserved for Kubernetes"
+                        .to_string(),
+                ),
+            };
             diags.push(
                 Diagnostic::error(
                     Code::ReservedLabel,
                     key.span,
                     format!("label `{}` is reserved", key.value),
                 )
-                .label(format!("`{reserved}` is set by rbacc or Kubernetes"))
-                .help("Pod Security is chosen with `podSecurity`; rbacc sets its own labels"),
+                .label(label)
+                .help(help),
             );
             continue;
         }
@@ -515,52 +634,114 @@ fn check_labels(
 /// The RoleBindings of one namespace as they are declared, checked for
 /// name collisions.
 #[derive(Default)]
-struct Bindings(Vec<(Binding, Span)>);
+struct Bindings(Vec<Declared>);
+
+/// A binding, the role it binds as teams name it, and the declaration it
+/// is generated from (a role key under `members`, a service account's name,
+/// a team or role in a grant).
+struct Declared {
+    binding: Binding,
+    role: String,
+    span: Span,
+}
 
 impl Bindings {
-    fn add(&mut self, name: String, cluster_role: String, subjects: Vec<Subject>, span: Span) {
+    fn add(&mut self, name: String, role: &str, subjects: Vec<Subject>, span: Span) {
         if subjects.is_empty() {
             return;
         }
         let mut subjects = subjects;
         subjects.sort();
         subjects.dedup();
-        self.0.push((
-            Binding {
+        self.0.push(Declared {
+            binding: Binding {
                 name,
-                cluster_role,
+                cluster_role: cluster_role_of(role),
                 subjects,
             },
+            role: role.to_string(),
             span,
-        ));
+        });
     }
 
     fn finish(self, namespace: &str, diags: &mut Diagnostics) -> Vec<Binding> {
-        let mut by_name: BTreeMap<String, (Binding, Span)> = BTreeMap::new();
-        for (binding, span) in self.0 {
-            match by_name.get_mut(&binding.name) {
+        let mut by_name: BTreeMap<String, Declared> = BTreeMap::new();
+        for declared in self.0 {
+            let name = &declared.binding.name;
+            match by_name.get_mut(name) {
                 // The same role reached twice (e.g. a grant to a team for a
                 // role it already holds): one binding with both subject sets.
-                Some((existing, _)) if existing.cluster_role == binding.cluster_role => {
-                    existing.subjects.extend(binding.subjects);
-                    existing.subjects.sort();
-                    existing.subjects.dedup();
+                Some(existing) if existing.binding.cluster_role == declared.binding.cluster_role => {
+                    let subjects = &mut existing.binding.subjects;
+                    subjects.extend(declared.binding.subjects);
+                    subjects.sort();
+                    subjects.dedup();
                 }
-                Some((_, first)) => diags.push(
+                Some(first) => diags.push(
                     Diagnostic::error(
                         Code::DuplicateObject,
-                        span,
-                        format!("two RoleBindings named `{}` would be generated in namespace `{namespace}`", binding.name),
+                        declared.span,
+                        format!(
+                            "RoleBinding `{name}` in namespace `{namespace}` would bind both role `{}` and role `{}`",
+                            first.role, declared.role
+                        ),
                     )
-                    .label("generates this binding")
-                    .with_secondary(*first, "which is also generated from here")
+                    .label(format!("generates `{name}` for role `{}`", declared.role))
+                    .with_secondary(first.span, format!("generates `{name}` for role `{}`", first.role))
                     .help("rename the team, role or service account so the generated names differ"),
                 ),
                 None => {
-                    by_name.insert(binding.name.clone(), (binding, span));
+                    by_name.insert(name.clone(), declared);
                 }
             }
         }
-        by_name.into_values().map(|(b, _)| b).collect()
+        by_name.into_values().map(|d| d.binding).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserved_labels() {
+        assert_eq!(reserved_label("rbacc.dev/team"), Some(Reserved::Rbacc));
+        assert_eq!(
+            reserved_label("pod-security.kubernetes.io/enforce"),
+            Some(Reserved::PodSecurity)
+        );
+        assert_eq!(
+            reserved_label("app.kubernetes.io/managed-by"),
+            Some(Reserved::ManagedBy)
+        );
+        for (key, prefix) in [
+            ("kubernetes.io/metadata.name", "kubernetes.io"),
+            ("k8s.io/x", "k8s.io"),
+            ("topology.kubernetes.io/zone", "topology.kubernetes.io"),
+            (
+                "node-role.kubernetes.io/control-plane",
+                "node-role.kubernetes.io",
+            ),
+            ("example.k8s.io/x", "example.k8s.io"),
+        ] {
+            assert_eq!(
+                reserved_label(key),
+                Some(Reserved::Kubernetes(prefix)),
+                "{key}"
+            );
+        }
+        for free in [
+            "cost-center",
+            "app.kubernetes.io/part-of",
+            "app.kubernetes.io/name",
+            "app.kubernetes.io/component",
+            "example.com/tier",
+            "example.com/kubernetes.io",
+            "mykubernetes.io/x",
+            "k8s.io.example.com/x",
+            "rbacc.dev.example.com/x",
+        ] {
+            assert_eq!(reserved_label(free), None, "{free}");
+        }
     }
 }

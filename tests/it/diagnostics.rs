@@ -74,6 +74,6 @@ fn github_annotations() {
     run.expect_code(1);
     assert_eq!(
         run.stdout(),
-        "::error file=teams/payments.yaml,line=7,col=13,title=invalid-name::`Payments-Prod` is not a valid namespace name: it contains uppercase letters%0Ause at most 63 lowercase letters (`a-z`), digits and `-`, starting and ending with a letter or digit\n"
+        "::error file=teams/payments.yaml,line=7,col=13,title=invalid-name::`Payments-Prod` is not a valid namespace name: it contains the uppercase letter `P`%0Ause at most 63 lowercase letters (`a-z`), digits and `-`, starting and ending with a letter or digit\n"
     );
 }

@@ -114,6 +114,73 @@ fn link_to_a_file_inside_the_repository_is_read() {
     linked.rbacc(&["check"]).expect_code(0);
 }
 
+/// A link inside the repository whose target is missing is reported as
+/// such, not as leaving the repository.
+#[test]
+fn broken_link_is_reported_as_broken() {
+    let repo = repo_with_out();
+    std::fs::create_dir_all(repo.path().join("teams")).expect("teams/");
+    std::os::unix::fs::symlink(
+        "../shared/payments.yaml",
+        repo.path().join("teams/payments.yaml"),
+    )
+    .expect("symlink");
+    let stderr = assert_rejected(&repo, "teams/payments.yaml");
+    assert!(stderr.contains("invalid-link"), "{stderr}");
+    assert!(
+        stderr.contains("is a link to `../shared/payments.yaml`, which does not exist"),
+        "names the target as written and says it is missing\n{stderr}"
+    );
+    assert!(!stderr.contains("outside"), "{stderr}");
+}
+
+/// A link under `teams/` to a directory is not followed, and says so rather
+/// than silently leaving the directory's team files unread (or failing with
+/// an I/O error).
+#[test]
+fn link_to_a_directory_under_teams_is_refused() {
+    for link in ["teams/shared.yaml", "teams/shared"] {
+        let repo = repo_with_out();
+        repo.write("shared/payments.yaml", team_file(""));
+        std::fs::create_dir_all(repo.path().join("teams")).expect("teams/");
+        std::os::unix::fs::symlink("../shared", repo.path().join(link)).expect("symlink");
+        let stderr = assert_rejected(&repo, link);
+        assert!(stderr.contains("invalid-link"), "{link}\n{stderr}");
+        assert!(
+            stderr.contains("is a link to the directory `shared`"),
+            "{link}\n{stderr}"
+        );
+    }
+}
+
+/// A team file in a `teams/` directory that is itself a link out of the
+/// repository is refused like a linked file.
+#[test]
+fn teams_directory_linked_outside_the_repository_is_refused() {
+    let repo = repo_with_out();
+    let elsewhere = tempfile::tempdir().expect("tmp");
+    std::fs::write(elsewhere.path().join("payments.yaml"), team_file("")).expect("write");
+    std::os::unix::fs::symlink(elsewhere.path(), repo.path().join("teams")).expect("symlink");
+    let stderr = assert_rejected(&repo, "teams/payments.yaml");
+    assert!(stderr.contains("outside-repo"), "{stderr}");
+}
+
+/// An empty team file, or one with only comments, is one finding at its
+/// start.
+#[test]
+fn empty_team_file_is_one_finding() {
+    for text in ["", "\n\n", "# to do\n"] {
+        let repo = repo_with_out();
+        repo.write("teams/payments.yaml", text);
+        let stderr = assert_rejected(&repo, "teams/payments.yaml:1:1");
+        assert!(
+            stderr.contains("`teams/payments.yaml` is empty"),
+            "{text:?}\n{stderr}"
+        );
+        assert!(stderr.contains("1 error, 0 warnings"), "{text:?}\n{stderr}");
+    }
+}
+
 #[test]
 fn string_value_over_sixteen_kibibytes_is_refused() {
     let repo = repo_with_out();
