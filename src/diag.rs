@@ -188,6 +188,10 @@ impl Diagnostics {
         self.items.push(diagnostic);
     }
 
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.items.extend(other.items);
+    }
+
     pub fn has_errors(&self) -> bool {
         self.items.iter().any(|d| d.severity == Severity::Error)
     }

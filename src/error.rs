@@ -17,6 +17,8 @@ pub enum Error {
     TooManyFiles { dir: PathBuf, limit: usize },
     #[error("another `rbacc build` is writing {}; try again when it has finished", out.display())]
     Locked { out: PathBuf },
+    #[error("an interrupted build left an update of {} pending; run `rbacc build` to finish it", out.display())]
+    PendingUpdate { out: PathBuf },
     #[error("{} exists and is not a directory", path.display())]
     NotADirectory { path: PathBuf },
 }

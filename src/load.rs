@@ -6,14 +6,16 @@
 //! nothing touches the file system.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use rayon::prelude::*;
 use walkdir::WalkDir;
 
 use crate::decode::Decoder;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::error::Error;
 use crate::model::raw;
-use crate::source::{Sources, Span};
+use crate::source::{FileId, Sources, Span};
 use crate::yaml::{self, Kind, MAX_FILE_BYTES};
 
 /// The config file at the repo root.
@@ -226,23 +228,44 @@ pub fn parse(input: &Input, sources: &mut Sources, diags: &mut Diagnostics) -> P
     {
         parsed.config = raw::decode_config(&mut Decoder::new(diags, &text), id, &root);
     }
-    for file in &input.teams {
-        let Some((id, text, root)) = read_yaml(file, Document::Team, sources, diags) else {
-            continue;
-        };
-        let stem = file
-            .path
-            .rsplit('/')
-            .next()
-            .and_then(|name| name.strip_suffix(".yaml"))
-            .unwrap_or_default()
-            .to_string();
-        parsed.teams.push(raw::decode_team(
-            &mut Decoder::new(diags, &text),
-            id,
-            stem,
-            &root,
-        ));
+    // Texts are registered in order; parsing and decoding, the expensive
+    // part, run in parallel with a diagnostics list per file.
+    let texts: Vec<(&InputFile, FileId, Arc<str>)> = input
+        .teams
+        .iter()
+        .filter_map(|file| read_text(file, sources, diags).map(|(id, text)| (file, id, text)))
+        .collect();
+    let decoded: Vec<(Option<raw::Team>, Diagnostics)> = texts
+        .par_iter()
+        .map(|(file, id, text)| {
+            let mut local = Diagnostics::default();
+            let team = match parse_document(file, Document::Team, *id, text) {
+                Err(d) => {
+                    local.push(d);
+                    None
+                }
+                Ok(root) => {
+                    let stem = file
+                        .path
+                        .rsplit('/')
+                        .next()
+                        .and_then(|name| name.strip_suffix(".yaml"))
+                        .unwrap_or_default()
+                        .to_string();
+                    Some(raw::decode_team(
+                        &mut Decoder::new(&mut local, text),
+                        *id,
+                        stem,
+                        &root,
+                    ))
+                }
+            };
+            (team, local)
+        })
+        .collect();
+    for (team, local) in decoded {
+        diags.extend(local);
+        parsed.teams.extend(team);
     }
     for file in &input.templates {
         let Some((id, _)) = read_text(file, sources, diags) else {
@@ -300,38 +323,43 @@ fn read_yaml(
     diags: &mut Diagnostics,
 ) -> Option<(crate::source::FileId, std::sync::Arc<str>, yaml::Node)> {
     let (id, text) = read_text(file, sources, diags)?;
-    let root = match yaml::parse(id, &text) {
-        Ok(root) => root,
+    match parse_document(file, what, id, &text) {
+        Ok(root) => Some((id, text, root)),
         Err(d) => {
             diags.push(d);
-            return None;
+            None
         }
-    };
-    match &root.kind {
-        Kind::Map(_) => return Some((id, text, root)),
-        Kind::Null => diags.push(
-            Diagnostic::error(
-                Code::MissingField,
-                Span::file_start(id),
-                format!("`{}` is empty", file.path),
-            )
-            .label("no declarations in this file")
-            .help(match what {
-                Document::Config => what.shape().to_string(),
-                Document::Team => format!("{}; delete the file if the team is gone", what.shape()),
-            }),
-        ),
-        other => diags.push(
-            Diagnostic::error(
-                Code::WrongType,
-                root.span,
-                format!("expected a mapping, found {}", other.type_name()),
-            )
-            .label("expected a mapping")
-            .help(what.shape()),
-        ),
     }
-    None
+}
+
+/// Parses a file's text as one mapping, or says why it is not one. Pure.
+fn parse_document(
+    file: &InputFile,
+    what: Document,
+    id: FileId,
+    text: &str,
+) -> Result<yaml::Node, Diagnostic> {
+    let root = yaml::parse(id, text)?;
+    match &root.kind {
+        Kind::Map(_) => Ok(root),
+        Kind::Null => Err(Diagnostic::error(
+            Code::MissingField,
+            Span::file_start(id),
+            format!("`{}` is empty", file.path),
+        )
+        .label("no declarations in this file")
+        .help(match what {
+            Document::Config => what.shape().to_string(),
+            Document::Team => format!("{}; delete the file if the team is gone", what.shape()),
+        })),
+        other => Err(Diagnostic::error(
+            Code::WrongType,
+            root.span,
+            format!("expected a mapping, found {}", other.type_name()),
+        )
+        .label("expected a mapping")
+        .help(what.shape())),
+    }
 }
 
 /// Decodes a file's bytes into text, or reports why not.

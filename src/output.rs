@@ -1,15 +1,20 @@
 //! Writing `out/`, and comparing it with what a build would write.
 //!
-//! Architecture invariant: `out/` is never half-written. A build that
-//! changes anything stages a complete new tree beside `out/` (unchanged
-//! files hard-linked, not rewritten; files rbacc did not generate carried
-//! over) and swaps it in with one atomic rename. A build that changes
-//! nothing writes nothing. Only files whose first line carries
-//! [`crate::emit::GENERATED_MARKER`] are ever removed.
+//! Architecture invariant: `out/` is never left half-written. A build that
+//! changes anything writes the new and changed files into a staging
+//! directory beside `out/`, then records every rename and removal in a
+//! journal; renaming the journal into place is the commit point. Only then
+//! are the files moved into `out/` (each rename atomic) and the journal
+//! removed. A build killed before the commit point leaves `out/` as it was;
+//! killed after it, the journal is replayed by the next build before it does
+//! anything else, and `check` reports the pending update. Unchanged files are
+//! never rewritten, so a build costs time in proportion to what changed. A
+//! build that changes nothing writes nothing. Only files whose first line
+//! carries [`crate::emit::GENERATED_MARKER`] are ever removed.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io;
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
@@ -40,6 +45,11 @@ impl Plan {
 
 /// Compares `out_dir` with `output`.
 pub fn plan(out_dir: &Path, output: &Output) -> Result<Plan, Error> {
+    if pending_update(out_dir) {
+        return Err(Error::PendingUpdate {
+            out: out_dir.to_path_buf(),
+        });
+    }
     let existing = read_tree(out_dir)?;
     let mut plan = Plan::default();
     for (path, contents) in &output.files {
@@ -100,78 +110,113 @@ pub fn write(out_dir: &Path, output: &Output) -> Result<Plan, Error> {
     let parent = parent_of(out_dir);
     fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
     let _lock = lock(&parent, out_dir)?;
-    let staging = sibling(out_dir, "staging");
-    remove_if_exists(&staging)?;
+    recover(out_dir)?;
     let plan = plan(out_dir, output)?;
     if plan.is_clean() {
         return Ok(plan);
     }
-    fs::create_dir(&staging).map_err(|e| Error::io(&staging, e))?;
-    let staged = stage(out_dir, &staging, output, &plan);
-    if let Err(e) = staged {
-        let _ = fs::remove_dir_all(&staging);
-        return Err(e);
+    let staging = sibling(out_dir, "staging");
+    let mut journal = String::from(JOURNAL_HEADER);
+    for rel in plan.added.iter().chain(&plan.changed) {
+        let to = staging.join(rel);
+        create_parent(&to)?;
+        fs::write(&to, &output.files[rel]).map_err(|e| Error::io(&to, e))?;
+        journal.push_str(&format!("write {rel}\n"));
     }
-    swap(&staging, out_dir)?;
-    remove_if_exists(&staging)?;
+    for rel in &plan.removed {
+        journal.push_str(&format!("remove {rel}\n"));
+    }
+    // The commit point: once the journal is in place, the update happens.
+    let journal_path = sibling(out_dir, "journal");
+    let pending = sibling(out_dir, "journal-pending");
+    let mut file = File::create(&pending).map_err(|e| Error::io(&pending, e))?;
+    file.write_all(journal.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| Error::io(&pending, e))?;
+    fs::rename(&pending, &journal_path).map_err(|e| Error::io(&journal_path, e))?;
+    apply(out_dir, &journal)?;
     Ok(plan)
 }
 
-fn stage(out_dir: &Path, staging: &Path, output: &Output, plan: &Plan) -> Result<(), Error> {
-    let mut created_dirs = std::collections::BTreeSet::new();
-    let mut ensure_parent = |path: &Path| -> Result<(), Error> {
-        if let Some(dir) = path.parent()
-            && created_dirs.insert(dir.to_path_buf())
-        {
-            fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        }
-        Ok(())
-    };
-    // Carried over as they are: unchanged output and files rbacc did not write.
-    for rel in plan.unchanged.iter().chain(&plan.foreign) {
-        let (from, to) = (out_dir.join(rel), staging.join(rel));
-        ensure_parent(&to)?;
-        if fs::hard_link(&from, &to).is_err() {
-            copy_entry(&from, &to)?;
-        }
-    }
-    for rel in plan.added.iter().chain(&plan.changed) {
-        let to = staging.join(rel);
-        ensure_parent(&to)?;
-        fs::write(&to, &output.files[rel]).map_err(|e| Error::io(&to, e))?;
-    }
-    Ok(())
+const JOURNAL_HEADER: &str = "rbacc journal v1\n";
+
+/// Whether an interrupted build left an update to finish.
+pub fn pending_update(out_dir: &Path) -> bool {
+    sibling(out_dir, "journal").exists()
 }
 
-/// Copies a file or re-creates a link.
-fn copy_entry(from: &Path, to: &Path) -> Result<(), Error> {
-    let meta = fs::symlink_metadata(from).map_err(|e| Error::io(from, e))?;
-    if meta.file_type().is_symlink() {
-        let target = fs::read_link(from).map_err(|e| Error::io(from, e))?;
-        std::os::unix::fs::symlink(target, to).map_err(|e| Error::io(to, e))
-    } else {
-        fs::copy(from, to).map(drop).map_err(|e| Error::io(to, e))
+/// Finishes an update an interrupted build committed to, or discards one it
+/// had not committed to.
+fn recover(out_dir: &Path) -> Result<(), Error> {
+    let journal_path = sibling(out_dir, "journal");
+    match fs::read_to_string(&journal_path) {
+        Ok(journal) if journal.starts_with(JOURNAL_HEADER) => apply(out_dir, &journal)?,
+        Ok(_) => {
+            return Err(Error::io(
+                &journal_path,
+                io::Error::other("not an rbacc journal"),
+            ));
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(Error::io(&journal_path, e)),
+    }
+    remove_if_exists(&sibling(out_dir, "journal-pending"))?;
+    remove_dir_if_exists(&sibling(out_dir, "staging"))
+}
+
+/// Carries out a journal. Idempotent: replaying a partly applied journal
+/// finishes it.
+fn apply(out_dir: &Path, journal: &str) -> Result<(), Error> {
+    let staging = sibling(out_dir, "staging");
+    for line in journal.lines().skip(1) {
+        let (op, rel) = line.split_once(' ').unwrap_or((line, ""));
+        if rel.is_empty() || rel.split('/').any(|part| part.is_empty() || part == "..") {
+            return Err(Error::io(
+                out_dir,
+                io::Error::other(format!("bad journal entry `{line}`")),
+            ));
+        }
+        let target = out_dir.join(rel);
+        match op {
+            "write" => {
+                let from = staging.join(rel);
+                if from.exists() {
+                    create_parent(&target)?;
+                    fs::rename(&from, &target).map_err(|e| Error::io(&target, e))?;
+                }
+            }
+            "remove" => {
+                remove_if_exists(&target)?;
+                remove_empty_parents(out_dir, &target);
+            }
+            _ => {
+                return Err(Error::io(
+                    out_dir,
+                    io::Error::other(format!("bad journal entry `{line}`")),
+                ));
+            }
+        }
+    }
+    let journal_path = sibling(out_dir, "journal");
+    remove_if_exists(&journal_path)?;
+    remove_dir_if_exists(&staging)
+}
+
+fn create_parent(path: &Path) -> Result<(), Error> {
+    match path.parent() {
+        Some(dir) => fs::create_dir_all(dir).map_err(|e| Error::io(dir, e)),
+        None => Ok(()),
     }
 }
 
-/// Puts the staged tree in place of `out_dir` with one atomic rename; the
-/// old tree ends up at `staging`.
-fn swap(staging: &Path, out_dir: &Path) -> Result<(), Error> {
-    if !out_dir.exists() {
-        return fs::rename(staging, out_dir).map_err(|e| Error::io(out_dir, e));
-    }
-    use rustix::fs::{CWD, RenameFlags, renameat_with};
-    match renameat_with(CWD, staging, CWD, out_dir, RenameFlags::EXCHANGE) {
-        Ok(()) => Ok(()),
-        // File systems without RENAME_EXCHANGE: two renames, with a moment
-        // between them in which `out_dir` does not exist.
-        Err(_) => {
-            let old = sibling(out_dir, "old");
-            remove_if_exists(&old)?;
-            fs::rename(out_dir, &old).map_err(|e| Error::io(out_dir, e))?;
-            fs::rename(staging, out_dir).map_err(|e| Error::io(out_dir, e))?;
-            fs::rename(&old, staging).map_err(|e| Error::io(&old, e))
+/// Removes directories left empty by removed files, up to `out_dir`.
+fn remove_empty_parents(out_dir: &Path, file: &Path) {
+    let mut dir = file.parent();
+    while let Some(d) = dir {
+        if d == out_dir || !d.starts_with(out_dir) || fs::remove_dir(d).is_err() {
+            break;
         }
+        dir = d.parent();
     }
 }
 
@@ -191,6 +236,13 @@ fn sibling(out_dir: &Path, what: &str) -> PathBuf {
 }
 
 fn remove_if_exists(path: &Path) -> Result<(), Error> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(Error::io(path, e)),
+        _ => Ok(()),
+    }
+}
+
+fn remove_dir_if_exists(path: &Path) -> Result<(), Error> {
     match fs::remove_dir_all(path) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => Err(Error::io(path, e)),
         _ => Ok(()),
@@ -207,5 +259,170 @@ fn lock(parent: &Path, out_dir: &Path) -> Result<File, Error> {
             out: out_dir.to_path_buf(),
         }),
         Err(fs::TryLockError::Error(e)) => Err(Error::io(parent, e)),
+    }
+}
+
+/// A record of the last build that left `out/` exactly as the compiler
+/// wanted it: which input it compiled and the file-system state of every
+/// file it then found in `out/`. When the input is the same and no file's
+/// state has changed, `out/` is still up to date, and `build` and `check`
+/// can say so without compiling or reading the files. Anything different,
+/// missing or unreadable falls back to the full comparison, so the record
+/// can make rbacc faster, never wrong.
+///
+/// It lives beside `out/` (`.<out>.rbacc-state`), never in it, and is not
+/// meant to be committed.
+pub struct State {
+    fingerprint: u64,
+    files: BTreeMap<String, FileState>,
+    /// When the record was made (ns since the epoch); files modified within
+    /// [`RACY_NS`] before it may have changed unseen within one clock tick.
+    taken_ns: i128,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileState {
+    size: u64,
+    mtime_ns: i128,
+    inode: u64,
+}
+
+/// Timestamps on Linux move in coarse ticks; a file modified this close
+/// before the record was made is not trusted.
+const RACY_NS: i128 = 100_000_000;
+const STATE_HEADER: &str = "rbacc state v1";
+
+/// A fingerprint of everything a compilation reads, and of the compiler.
+pub fn fingerprint(input: &crate::load::Input) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    env!("CARGO_PKG_VERSION").hash(&mut hasher);
+    let files = input
+        .config
+        .iter()
+        .chain(&input.teams)
+        .chain(&input.templates);
+    for file in files {
+        file.path.hash(&mut hasher);
+        match &file.contents {
+            Ok(bytes) => bytes.hash(&mut hasher),
+            Err(refused) => format!("{refused:?}").hash(&mut hasher),
+        }
+    }
+    input.ignored.hash(&mut hasher);
+    hasher.finish()
+}
+
+fn state_path(out_dir: &Path) -> PathBuf {
+    sibling(out_dir, "state")
+}
+
+/// Whether the recorded state says `out/` is up to date for `fingerprint`.
+/// Reads no file of `out/`: only their metadata.
+pub fn known_up_to_date(out_dir: &Path, fingerprint: u64) -> bool {
+    let Ok(text) = fs::read_to_string(state_path(out_dir)) else {
+        return false;
+    };
+    let Some(state) = State::parse(&text) else {
+        return false;
+    };
+    if state.fingerprint != fingerprint || pending_update(out_dir) {
+        return false;
+    }
+    match scan(out_dir) {
+        Ok(now) => {
+            now == state.files && now.values().all(|f| f.mtime_ns < state.taken_ns - RACY_NS)
+        }
+        Err(_) => false,
+    }
+}
+
+/// Records that `out/` is now exactly what `fingerprint` compiles to.
+/// Writes only when the record changes.
+pub fn record(out_dir: &Path, fingerprint: u64) -> Result<(), Error> {
+    let files = scan(out_dir)?;
+    let path = state_path(out_dir);
+    if let Ok(old) = fs::read_to_string(&path)
+        && let Some(old) = State::parse(&old)
+        && old.fingerprint == fingerprint
+        && old.files == files
+        && files.values().all(|f| f.mtime_ns < old.taken_ns - RACY_NS)
+    {
+        return Ok(());
+    }
+    let taken_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i128);
+    let state = State {
+        fingerprint,
+        files,
+        taken_ns,
+    };
+    let pending = sibling(out_dir, "state-pending");
+    fs::write(&pending, state.to_text()).map_err(|e| Error::io(&pending, e))?;
+    fs::rename(&pending, &path).map_err(|e| Error::io(&path, e))
+}
+
+/// Size, modification time and inode of every file under `dir`.
+fn scan(dir: &Path) -> Result<BTreeMap<String, FileState>, Error> {
+    use std::os::unix::fs::MetadataExt;
+    let mut files = BTreeMap::new();
+    for entry in WalkDir::new(dir).follow_links(false) {
+        let entry = entry.map_err(|e| Error::io(dir, e.into()))?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let meta = entry
+            .metadata()
+            .map_err(|e| Error::io(entry.path(), e.into()))?;
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .unwrap_or(entry.path())
+            .to_string_lossy()
+            .into_owned();
+        let state = FileState {
+            size: meta.len(),
+            mtime_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
+            inode: meta.ino(),
+        };
+        files.insert(rel, state);
+    }
+    Ok(files)
+}
+
+impl State {
+    fn to_text(&self) -> String {
+        let mut text = format!(
+            "{STATE_HEADER}\n{:016x} {}\n",
+            self.fingerprint, self.taken_ns
+        );
+        for (path, f) in &self.files {
+            text.push_str(&format!("{} {} {} {path}\n", f.size, f.mtime_ns, f.inode));
+        }
+        text
+    }
+
+    fn parse(text: &str) -> Option<State> {
+        let mut lines = text.lines();
+        if lines.next()? != STATE_HEADER {
+            return None;
+        }
+        let (fingerprint, taken) = lines.next()?.split_once(' ')?;
+        let mut files = BTreeMap::new();
+        for line in lines {
+            let mut parts = line.splitn(4, ' ');
+            let state = FileState {
+                size: parts.next()?.parse().ok()?,
+                mtime_ns: parts.next()?.parse().ok()?,
+                inode: parts.next()?.parse().ok()?,
+            };
+            files.insert(parts.next()?.to_string(), state);
+        }
+        Some(State {
+            fingerprint: u64::from_str_radix(fingerprint, 16).ok()?,
+            files,
+            taken_ns: taken.parse().ok()?,
+        })
     }
 }
