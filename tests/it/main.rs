@@ -7,4 +7,5 @@ mod determinism;
 mod diagnostics;
 mod hostile;
 mod kubeconfig;
+mod property;
 mod support;
