@@ -36,6 +36,50 @@ pub enum Command {
         after_help = "Examples:\n  rbacc check\n  rbacc check --format github   # annotations on the pull request"
     )]
     Check(CheckArgs),
+    /// Whether a user may do something: prints `yes` (exit 0) or `no` (exit 1).
+    #[command(
+        name = "can-i",
+        after_help = "RESOURCE is written as kubectl writes it: `pods`, `pods/exec`, `deployments.apps`,\n\
+`deployments.apps/scale`, or a non-resource URL such as `/healthz`. A resource without a\n\
+group that is not a core resource is resolved like kubectl does (`deployments` ->\n\
+`deployments.apps`). Without -n the request is cluster-wide (all namespaces), which only\n\
+ClusterRoleBindings grant.\n\n\
+Examples:\n  \
+rbacc can-i create pods/exec -n payments-prod --cluster prod --as auditor@example.com\n  \
+rbacc can-i delete deployments.apps -n payments-prod --cluster prod \\\n      \
+--as alice@example.com --as-group payments-devs\n  \
+rbacc can-i patch deployments.apps/scale -n payments-prod --cluster prod \\\n      \
+--as system:serviceaccount:payments-prod:ci-deployer\n  \
+rbacc can-i get secrets db-password -n payments-prod --cluster prod --as bob --as-group sre\n  \
+rbacc can-i get secrets -n team-a --manifests rendered/ --as alice -o json"
+    )]
+    CanI(CanIArgs),
+    /// Every subject that may do something, and the binding and role that allow it.
+    #[command(
+        name = "who-can",
+        after_help = "Subjects are listed as the bindings name them: a group is not expanded into its\n\
+members. Without -n the request is cluster-wide (all namespaces), which only\n\
+ClusterRoleBindings grant.\n\n\
+Examples:\n  \
+rbacc who-can get secrets -n payments-prod --cluster prod\n  \
+rbacc who-can create pods/exec -n sre-tools --cluster staging -o json\n  \
+rbacc who-can get /metrics --manifests rendered/"
+    )]
+    WhoCan(WhoCanArgs),
+    /// A matrix of resources x verbs: what one user may do in a namespace.
+    #[command(
+        after_help = "Rows are the built-in catalogue of namespaced resources plus every resource the\n\
+roles of the manifests name (subresources included); columns are the verbs get, list,\n\
+watch, create, update, patch, delete, deletecollection. Cells are `yes`/`no` (`✔`/`✖` on\n\
+a terminal). Below the matrix, the bindings through which the user gets anything: in the\n\
+namespace with -n, everywhere without it. Without -n the matrix is for cluster-wide\n\
+requests (all namespaces).\n\n\
+Examples:\n  \
+rbacc access --as auditor@example.com --cluster prod -n payments-prod\n  \
+rbacc access --as auditor@example.com --cluster prod     # where does auditor have bindings?\n  \
+rbacc access --as alice --as-group payments-devs --cluster prod -n payments-prod -o json"
+    )]
+    Access(AccessArgs),
 }
 
 #[derive(Debug, Args)]
@@ -69,6 +113,129 @@ pub struct CheckArgs {
     /// How to print diagnostics.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+}
+
+/// Where the manifests of an access query come from.
+#[derive(Debug, Args)]
+pub struct SourceArgs {
+    /// The repository, compiled in memory (`out/` is not read).
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+
+    /// Evaluate this directory of Kubernetes manifests instead of compiling a repository.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["repo", "cluster"])]
+    pub manifests: Option<PathBuf>,
+
+    /// The cluster whose manifests to evaluate; required when the repository has several.
+    #[arg(long, value_name = "CLUSTER")]
+    pub cluster: Option<String>,
+
+    /// How to print the answer.
+    #[arg(long, short, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+/// Who asks: a user name and groups, as kubectl's `--as` and `--as-group`.
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    /// The user to answer for, e.g. `alice@example.com` or `system:serviceaccount:NS:NAME`.
+    #[arg(long = "as", value_name = "USER", value_parser = parse_user)]
+    pub user: String,
+
+    /// A group of the user (repeatable). `system:authenticated` and a service account's
+    /// groups are added as the API server adds them.
+    #[arg(long = "as-group", value_name = "GROUP", value_parser = parse_non_empty)]
+    pub groups: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CanIArgs {
+    /// The verb: get, list, watch, create, update, patch, delete, deletecollection, ...
+    #[arg(value_parser = parse_non_empty)]
+    pub verb: String,
+
+    /// The resource as kubectl writes it (`pods`, `pods/exec`, `deployments.apps`), or a URL path.
+    #[arg(value_parser = parse_non_empty)]
+    pub resource: String,
+
+    /// The name of one object (`resourceNames` in rules).
+    #[arg(value_parser = parse_non_empty)]
+    pub name: Option<String>,
+
+    /// The namespace of the request; without it, the request is cluster-wide.
+    #[arg(long, short, value_name = "NS", value_parser = parse_non_empty)]
+    pub namespace: Option<String>,
+
+    #[command(flatten)]
+    pub user: UserArgs,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct WhoCanArgs {
+    /// The verb: get, list, watch, create, update, patch, delete, deletecollection, ...
+    #[arg(value_parser = parse_non_empty)]
+    pub verb: String,
+
+    /// The resource as kubectl writes it (`pods`, `pods/exec`, `deployments.apps`), or a URL path.
+    #[arg(value_parser = parse_non_empty)]
+    pub resource: String,
+
+    /// The name of one object (`resourceNames` in rules).
+    #[arg(value_parser = parse_non_empty)]
+    pub name: Option<String>,
+
+    /// The namespace of the request; without it, the request is cluster-wide.
+    #[arg(long, short, value_name = "NS", value_parser = parse_non_empty)]
+    pub namespace: Option<String>,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AccessArgs {
+    #[command(flatten)]
+    pub user: UserArgs,
+
+    /// The namespace; without it, the matrix is for cluster-wide requests.
+    #[arg(long, short, value_name = "NS", value_parser = parse_non_empty)]
+    pub namespace: Option<String>,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// For people: `yes`/`no`, or a table.
+    Text,
+    /// JSON, in the shape the README documents.
+    Json,
+}
+
+fn parse_non_empty(value: &str) -> Result<String, String> {
+    if value.trim().is_empty() {
+        return Err("must not be empty".to_string());
+    }
+    Ok(value.to_string())
+}
+
+/// A user name as the API server accepts it for impersonation: not empty,
+/// and a service-account name is `system:serviceaccount:<namespace>:<name>`.
+fn parse_user(value: &str) -> Result<String, String> {
+    let value = parse_non_empty(value)?;
+    if value.starts_with(crate::access::SERVICE_ACCOUNT_PREFIX)
+        && crate::access::service_account_parts(&value).is_none()
+    {
+        return Err(format!(
+            "a service account is written {}NAMESPACE:NAME",
+            crate::access::SERVICE_ACCOUNT_PREFIX
+        ));
+    }
+    Ok(value)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

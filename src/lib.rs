@@ -16,6 +16,7 @@ pub mod error;
 pub mod load;
 pub mod model;
 pub mod output;
+pub mod query;
 pub mod report;
 pub mod source;
 pub mod validate;

@@ -7,9 +7,10 @@ use std::time::Instant;
 
 use clap::Parser;
 
-use rbacc::cli::{Cli, ColorChoice, Command, Format, RepoArgs};
+use rbacc::cli::{Cli, ColorChoice, Command, Format, RepoArgs, SourceArgs};
 use rbacc::error::Error;
 use rbacc::load::Input;
+use rbacc::query::{self, Answer, QueryError, Scope, Target};
 use rbacc::report::{self, Style};
 use rbacc::{Compilation, output};
 
@@ -37,15 +38,49 @@ fn main() -> ExitCode {
         quiet: cli.quiet,
         verbose: cli.verbose,
     };
+    // Symbols and colour in query tables only on a terminal.
+    let fancy = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let style = |source: &SourceArgs| query::Style {
+        format: source.output,
+        fancy,
+    };
     let result = match &cli.command {
-        Command::Build(args) => build(&ui, &args.repo),
-        Command::Check(args) => check(&ui, &args.repo, args.format),
+        Command::Build(args) => build(&ui, &args.repo).map_err(|e| e.to_string()),
+        Command::Check(args) => check(&ui, &args.repo, args.format).map_err(|e| e.to_string()),
+        Command::CanI(args) => {
+            let scope = Scope::Request(args.namespace.as_deref());
+            run_query(&ui, &args.source, scope, |target| {
+                query::can_i(target, args, style(&args.source), ui.quiet)
+            })
+        }
+        Command::WhoCan(args) => {
+            let scope = Scope::Request(args.namespace.as_deref());
+            run_query(&ui, &args.source, scope, |target| {
+                query::who_can(target, args, style(&args.source))
+            })
+        }
+        Command::Access(args) => {
+            let scope = match &args.namespace {
+                Some(namespace) => Scope::Request(Some(namespace)),
+                None => Scope::All,
+            };
+            run_query(&ui, &args.source, scope, |target| {
+                query::access(target, args, style(&args.source))
+            })
+        }
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Finding) => ExitCode::from(1),
         Err(e) => {
-            ui.error(&e.to_string());
+            ui.error(&e);
             ExitCode::from(2)
         }
     }
@@ -119,6 +154,60 @@ fn compile(
         .output
         .take()
         .map(|output| (compilation, output)))
+}
+
+/// Loads the manifests a query is about (the repository compiled in memory,
+/// or `--manifests DIR`), answers it and prints the answer. `can-i`'s `no`
+/// and invalid declarations are findings (exit 1).
+fn run_query(
+    ui: &Ui,
+    source: &SourceArgs,
+    scope: Scope<'_>,
+    answer: impl FnOnce(&Target) -> Result<Answer, QueryError>,
+) -> Result<Outcome, String> {
+    let target = match &source.manifests {
+        Some(dir) => {
+            let start = Instant::now();
+            let target = Target::from_dir(dir).map_err(|e| e.to_string())?;
+            ui.timing("load", start.elapsed());
+            target
+        }
+        None => {
+            let repo = RepoArgs {
+                repo: source.repo.clone(),
+                out: None,
+            };
+            let Some((_, output)) = compile(ui, &repo, Format::Human).map_err(|e| e.to_string())?
+            else {
+                ui.error("invalid declarations; no answer");
+                return Ok(Outcome::Finding);
+            };
+            let start = Instant::now();
+            let target = Target::from_output(&output, source.cluster.as_deref(), scope)
+                .map_err(|e| e.to_string())?;
+            ui.timing("manifests", start.elapsed());
+            target
+        }
+    };
+    let start = Instant::now();
+    let answer = answer(&target).map_err(|e| e.to_string())?;
+    ui.timing("evaluate", start.elapsed());
+    if !ui.quiet {
+        for warning in &answer.warnings {
+            ui.eprint(&format!("warning: {warning}\n"));
+        }
+    }
+    if ui.verbose {
+        for detail in &answer.details {
+            ui.eprint(&format!("{detail}\n"));
+        }
+    }
+    let _ = std::io::stdout().write_all(answer.stdout.as_bytes());
+    Ok(if answer.yes {
+        Outcome::Success
+    } else {
+        Outcome::Finding
+    })
 }
 
 fn build(ui: &Ui, repo: &RepoArgs) -> Result<Outcome, Error> {

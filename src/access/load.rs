@@ -12,6 +12,7 @@ use k8s_openapi::api::rbac::v1::{
     ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use rayon::prelude::*;
 use serde_json::Value;
 
 use super::{Manifests, RBAC_GROUP, rules};
@@ -117,23 +118,30 @@ impl Manifests {
     /// (depth first), with [`Manifests::from_yaml`]. Files named
     /// `kustomization.yaml` or `kustomization.yml` and directories named
     /// `kubeconfigs` are skipped, as are symbolic links (not followed).
-    /// Errors in a file are wrapped in [`AccessError::File`].
+    /// Errors in a file are wrapped in [`AccessError::File`]; the error
+    /// reported is the first in that order. Files are parsed in parallel;
+    /// the result does not depend on scheduling.
     pub fn load_dir(dir: &Path) -> Result<Manifests, AccessError> {
-        let mut manifests = Manifests::default();
         let walk = walkdir::WalkDir::new(dir)
             .sort_by_file_name()
             .into_iter()
             .filter_entry(|e| {
                 !(e.depth() > 0 && e.file_type().is_dir() && e.file_name() == "kubeconfigs")
             });
+        let mut paths = Vec::new();
+        let mut walk_error = None;
         for entry in walk {
-            let entry = entry.map_err(|e| {
-                let path = e.path().unwrap_or(dir).to_path_buf();
-                let source = e
-                    .into_io_error()
-                    .unwrap_or_else(|| std::io::Error::other("file system loop"));
-                AccessError::Io { path, source }
-            })?;
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    let path = e.path().unwrap_or(dir).to_path_buf();
+                    let source = e
+                        .into_io_error()
+                        .unwrap_or_else(|| std::io::Error::other("file system loop"));
+                    walk_error = Some(AccessError::Io { path, source });
+                    break;
+                }
+            };
             let path = entry.path();
             let is_yaml = path
                 .extension()
@@ -142,20 +150,20 @@ impl Manifests {
                 entry.file_name().to_str(),
                 Some("kustomization.yaml" | "kustomization.yml")
             );
-            if !entry.file_type().is_file() || !is_yaml || is_kustomization {
-                continue;
+            if entry.file_type().is_file() && is_yaml && !is_kustomization {
+                paths.push(entry.into_path());
             }
-            let text = std::fs::read_to_string(path).map_err(|source| AccessError::Io {
-                path: path.to_path_buf(),
-                source,
-            })?;
-            let file = Manifests::from_yaml(&text).map_err(|e| AccessError::File {
-                path: path.to_path_buf(),
-                source: Box::new(e),
-            })?;
-            manifests.extend(file);
         }
-        Ok(manifests)
+        let parsed: Vec<Result<Manifests, AccessError>> =
+            paths.par_iter().map(|path| load_file(path)).collect();
+        let mut manifests = Manifests::default();
+        for file in parsed {
+            manifests.extend(file?);
+        }
+        match walk_error {
+            Some(e) => Err(e),
+            None => Ok(manifests),
+        }
     }
 
     /// Adds one document, expanding a list.
@@ -253,6 +261,18 @@ impl Manifests {
         }
         Ok(())
     }
+}
+
+/// One file of [`Manifests::load_dir`].
+fn load_file(path: &Path) -> Result<Manifests, AccessError> {
+    let text = std::fs::read_to_string(path).map_err(|source| AccessError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Manifests::from_yaml(&text).map_err(|e| AccessError::File {
+        path: path.to_path_buf(),
+        source: Box::new(e),
+    })
 }
 
 /// The `apiVersion` and `kind` of a document.

@@ -56,7 +56,7 @@ use k8s_openapi::api::rbac::v1::{
 };
 
 pub use load::AccessError;
-pub use request::{Request, UserInfo};
+pub use request::{Request, SERVICE_ACCOUNT_PREFIX, UserInfo, service_account_parts};
 
 /// The API group of RBAC objects, and of User and Group subjects.
 const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
@@ -106,6 +106,22 @@ pub struct SubjectRef {
     pub name: String,
     /// The namespace of a service account; `None` for users and groups.
     pub namespace: Option<String>,
+}
+
+/// A binding one of whose subjects is a given user, and the role it
+/// references (see [`Manifests::bindings_of`]). Ordered by its fields.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UserBinding {
+    /// `RoleBinding` or `ClusterRoleBinding`.
+    pub binding_kind: String,
+    /// The namespace of a RoleBinding; `None` for a ClusterRoleBinding.
+    pub binding_namespace: Option<String>,
+    /// The binding's name.
+    pub binding_name: String,
+    /// `Role` or `ClusterRole`, from the binding's `roleRef`.
+    pub role_kind: String,
+    /// The role's name (a Role is in the binding's namespace).
+    pub role_name: String,
 }
 
 /// A RoleBinding or ClusterRoleBinding, as the rule resolver sees it.
@@ -242,6 +258,44 @@ impl Manifests {
         }
         found.sort();
         found.dedup();
+        found
+    }
+
+    /// The bindings that have `user` among their subjects (matched as
+    /// [`Manifests::allows`] matches them), sorted: with `Some(namespace)`,
+    /// those the resolver visits for a request in that namespace (every
+    /// ClusterRoleBinding and the namespace's RoleBindings); with `None`,
+    /// every binding of every namespace. A binding whose role is missing is
+    /// listed too (it grants nothing).
+    pub fn bindings_of(&self, user: &UserInfo, namespace: Option<&str>) -> Vec<UserBinding> {
+        let mut bindings: Vec<BindingRef<'_>> = match namespace {
+            Some(namespace) => {
+                self.bindings_for(&Request::parse_resource("get", "", Some(namespace)))
+            }
+            None => {
+                let mut all = self.bindings_for(&Request::non_resource("get", "/"));
+                all.extend(self.role_bindings.iter().map(|((ns, name), b)| BindingRef {
+                    kind: "RoleBinding",
+                    namespace: Some(ns),
+                    name,
+                    role_ref: &b.role_ref,
+                    subjects: b.subjects.as_deref().unwrap_or(&[]),
+                }));
+                all
+            }
+        };
+        bindings.retain(|binding| applies_to(user, binding));
+        let mut found: Vec<UserBinding> = bindings
+            .into_iter()
+            .map(|binding| UserBinding {
+                binding_kind: binding.kind.to_string(),
+                binding_namespace: binding.namespace.map(String::from),
+                binding_name: binding.name.to_string(),
+                role_kind: binding.role_ref.kind.clone(),
+                role_name: binding.role_ref.name.clone(),
+            })
+            .collect();
+        found.sort();
         found
     }
 

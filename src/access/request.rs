@@ -88,7 +88,7 @@ impl UserInfo {
 /// The namespace and name of a service-account user name, as upstream's
 /// `serviceaccount.SplitUsername` accepts it: the prefix, then exactly two
 /// non-empty parts separated by `:`.
-pub(crate) fn service_account_parts(user: &str) -> Option<(&str, &str)> {
+pub fn service_account_parts(user: &str) -> Option<(&str, &str)> {
     let rest = user.strip_prefix(SERVICE_ACCOUNT_PREFIX)?;
     let (namespace, name) = rest.split_once(':')?;
     (!namespace.is_empty() && !name.is_empty() && !name.contains(':')).then_some((namespace, name))

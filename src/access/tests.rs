@@ -1031,6 +1031,67 @@ fn who_can_lists_subjects_sorted_and_deduplicated() {
 }
 
 #[test]
+fn bindings_of_lists_the_bindings_naming_the_user() {
+    let m = policy();
+    let names = |namespace: Option<&str>| -> Vec<(String, Option<String>, String, String)> {
+        m.bindings_of(&user("alice"), namespace)
+            .into_iter()
+            .map(|b| {
+                (
+                    b.binding_kind,
+                    b.binding_namespace,
+                    b.binding_name,
+                    b.role_name,
+                )
+            })
+            .collect()
+    };
+    let crb = |name: &str, role: &str| {
+        (
+            "ClusterRoleBinding".to_string(),
+            None,
+            name.to_string(),
+            role.to_string(),
+        )
+    };
+    let rb = |ns: &str, name: &str, role: &str| {
+        (
+            "RoleBinding".to_string(),
+            Some(ns.to_string()),
+            name.to_string(),
+            role.to_string(),
+        )
+    };
+    // In a namespace: what the resolver visits there, through the user's
+    // name and the implicit `system:authenticated`.
+    assert_eq!(
+        names(Some("team-a")),
+        [
+            crb("health", "health"),
+            crb("missing-cluster-role", "does-not-exist"),
+            rb("team-a", "read-pods", "pod-reader"),
+        ]
+    );
+    // Everywhere: RoleBindings of every namespace, a missing role included.
+    assert_eq!(
+        names(None),
+        [
+            crb("health", "health"),
+            crb("missing-cluster-role", "does-not-exist"),
+            rb("team-a", "read-pods", "pod-reader"),
+            rb("team-b", "missing-role", "does-not-exist"),
+        ]
+    );
+    // A service account is matched by its full user name.
+    let sa_bindings: Vec<String> = m
+        .bindings_of(&sa("team-a", "builder"), Some("team-a"))
+        .into_iter()
+        .map(|b| b.binding_name)
+        .collect();
+    assert_eq!(sa_bindings, ["health", "all-service-accounts", "builder"]);
+}
+
+#[test]
 fn user_info_adds_the_authenticators_groups() {
     let groups = |u: UserInfo| u.groups;
     assert_eq!(

@@ -1,6 +1,7 @@
 //! Integration tests: the real `rbacc` binary on real files, its output
 //! checked by the real consumers. One binary, one module per feature.
 
+mod access;
 mod atomic;
 mod build;
 mod determinism;
