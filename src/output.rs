@@ -12,7 +12,9 @@
 //! build that changes nothing writes nothing. Only files whose first line
 //! carries [`crate::emit::GENERATED_MARKER`] are ever removed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+use rayon::prelude::*;
 use std::fs::{self, File};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
@@ -116,11 +118,15 @@ pub fn write(out_dir: &Path, output: &Output) -> Result<Plan, Error> {
         return Ok(plan);
     }
     let staging = sibling(out_dir, "staging");
+    let written: Vec<&String> = plan.added.iter().chain(&plan.changed).collect();
+    stage_files(&staging, output, &written)?;
+    if !out_dir.exists() {
+        // A first build: the staged tree becomes `out/` in one rename.
+        fs::rename(&staging, out_dir).map_err(|e| Error::io(out_dir, e))?;
+        return Ok(plan);
+    }
     let mut journal = String::from(JOURNAL_HEADER);
-    for rel in plan.added.iter().chain(&plan.changed) {
-        let to = staging.join(rel);
-        create_parent(&to)?;
-        fs::write(&to, &output.files[rel]).map_err(|e| Error::io(&to, e))?;
+    for rel in &written {
         journal.push_str(&format!("write {rel}\n"));
     }
     for rel in &plan.removed {
@@ -136,6 +142,24 @@ pub fn write(out_dir: &Path, output: &Output) -> Result<Plan, Error> {
     fs::rename(&pending, &journal_path).map_err(|e| Error::io(&journal_path, e))?;
     apply(out_dir, &journal)?;
     Ok(plan)
+}
+
+/// Writes `files` of `output` below `staging`: directories first, then the
+/// files, in parallel.
+fn stage_files(staging: &Path, output: &Output, files: &[&String]) -> Result<(), Error> {
+    let dirs: BTreeSet<&str> = files
+        .iter()
+        .filter_map(|rel| rel.rsplit_once('/').map(|(dir, _)| dir))
+        .collect();
+    fs::create_dir_all(staging).map_err(|e| Error::io(staging, e))?;
+    for dir in dirs {
+        let path = staging.join(dir);
+        fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+    }
+    files.par_iter().try_for_each(|rel| {
+        let to = staging.join(rel);
+        fs::write(&to, &output.files[rel.as_str()]).map_err(|e| Error::io(&to, e))
+    })
 }
 
 const JOURNAL_HEADER: &str = "rbacc journal v1\n";
@@ -168,6 +192,7 @@ fn recover(out_dir: &Path) -> Result<(), Error> {
 /// finishes it.
 fn apply(out_dir: &Path, journal: &str) -> Result<(), Error> {
     let staging = sibling(out_dir, "staging");
+    let mut made = BTreeSet::new();
     for line in journal.lines().skip(1) {
         let (op, rel) = line.split_once(' ').unwrap_or((line, ""));
         if rel.is_empty() || rel.split('/').any(|part| part.is_empty() || part == "..") {
@@ -181,7 +206,11 @@ fn apply(out_dir: &Path, journal: &str) -> Result<(), Error> {
             "write" => {
                 let from = staging.join(rel);
                 if from.exists() {
-                    create_parent(&target)?;
+                    if let Some(dir) = target.parent()
+                        && made.insert(dir.to_path_buf())
+                    {
+                        fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+                    }
                     fs::rename(&from, &target).map_err(|e| Error::io(&target, e))?;
                 }
             }
@@ -200,13 +229,6 @@ fn apply(out_dir: &Path, journal: &str) -> Result<(), Error> {
     let journal_path = sibling(out_dir, "journal");
     remove_if_exists(&journal_path)?;
     remove_dir_if_exists(&staging)
-}
-
-fn create_parent(path: &Path) -> Result<(), Error> {
-    match path.parent() {
-        Some(dir) => fs::create_dir_all(dir).map_err(|e| Error::io(dir, e)),
-        None => Ok(()),
-    }
 }
 
 /// Removes directories left empty by removed files, up to `out_dir`.
