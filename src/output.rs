@@ -385,6 +385,11 @@ pub fn record(out_dir: &Path, fingerprint: u64) -> Result<(), Error> {
     fs::rename(&pending, &path).map_err(|e| Error::io(&path, e))
 }
 
+/// Drops the record, so the next build compiles in full.
+pub fn forget(out_dir: &Path) -> Result<(), Error> {
+    remove_if_exists(&state_path(out_dir))
+}
+
 /// Size, modification time and inode of every file under `dir`.
 fn scan(dir: &Path) -> Result<BTreeMap<String, FileState>, Error> {
     use std::os::unix::fs::MetadataExt;

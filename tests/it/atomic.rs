@@ -39,7 +39,7 @@ fn leftovers(repo: &Repo) -> Vec<String> {
     std::fs::read_dir(repo.path())
         .expect("read repo")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".out.rbacc-"))
+        .filter(|n| n.starts_with(".out.rbacc-") && n != ".out.rbacc-state")
         .collect()
 }
 

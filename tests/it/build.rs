@@ -164,10 +164,16 @@ fn build_with_separate_out_dir() {
         !repo.out().exists(),
         "nothing written to the repo's own out/"
     );
-    let leftovers: Vec<_> = std::fs::read_dir(out.path().join("nested"))
+    let mut entries: Vec<String> = std::fs::read_dir(out.path().join("nested"))
         .expect("read")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(leftovers.len(), 1, "no staging directory left behind");
+    entries.sort();
+    assert_eq!(
+        entries,
+        [".out.rbacc-state", "out"],
+        "only out/ and the build record"
+    );
 }
 
 #[test]
@@ -197,4 +203,53 @@ fn stat_tree(dir: &std::path::Path) -> std::collections::BTreeMap<String, (u64, 
             (rel, (meta.ino(), meta.mtime(), meta.mtime_nsec()))
         })
         .collect()
+}
+
+/// The record that lets an unchanged repository skip compiling never hides
+/// a change: a same-size hand edit right after a build is still caught by
+/// `check`, and the record lives beside `out/`, not in it.
+#[test]
+fn unchanged_repo_fast_path_still_catches_hand_edits() {
+    let repo = Repo::example();
+    repo.rbacc(&["build"]).expect_code(0);
+    repo.rbacc(&["build"]).expect_code(0);
+    assert!(repo.path().join(".out.rbacc-state").is_file());
+    assert!(
+        !read_tree(&repo.out())
+            .keys()
+            .any(|p| p.contains("rbacc-state"))
+    );
+    let run = repo.rbacc(&["check"]);
+    run.expect_code(0);
+
+    let file = repo.out().join("prod/teams/payments/payments-prod.yaml");
+    let text = std::fs::read_to_string(&file).expect("read");
+    let edited = text.replacen("rbacc:viewer", "rbacc:zzzzzz", 1);
+    assert_eq!(edited.len(), text.len());
+    std::fs::write(&file, edited).expect("write");
+    let run = repo.rbacc(&["check"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr()
+            .contains("differs  prod/teams/payments/payments-prod.yaml"),
+        "{}",
+        run.stderr()
+    );
+    repo.rbacc(&["build"]).expect_code(0);
+    repo.rbacc(&["check"]).expect_code(0);
+}
+
+/// Warnings are printed on every build, also when nothing changed.
+#[test]
+fn warnings_show_on_every_build() {
+    let repo = Repo::copy_of(&crate::support::fixtures().join("ok/policy-options/repo"));
+    for _ in 0..3 {
+        let run = repo.rbacc(&["build"]);
+        run.expect_code(0);
+        assert!(
+            run.stderr().contains("privileged-namespace"),
+            "{}",
+            run.stderr()
+        );
+    }
 }
