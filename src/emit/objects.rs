@@ -29,7 +29,7 @@ fn labels(team: Option<&str>) -> BTreeMap<String, String> {
     labels
 }
 
-fn meta(name: &str, namespace: Option<&str>, team: Option<&str>, source: &str) -> ObjectMeta {
+pub(super) fn meta(name: &str, namespace: Option<&str>, team: Option<&str>, source: &str) -> ObjectMeta {
     ObjectMeta {
         name: Some(name.to_string()),
         namespace: namespace.map(String::from),
@@ -123,7 +123,25 @@ fn quantities(map: &BTreeMap<String, String>) -> BTreeMap<String, Quantity> {
 fn namespace(org: &Org, team: &Team, ns: &Namespace) -> Object {
     let mut labels = ns.labels.clone();
     labels.extend(self::labels(Some(&team.name)));
-    let level = ns.pod_security.as_str();
+    namespace_object(
+        org,
+        &ns.name,
+        labels,
+        ns.pod_security.as_str(),
+        &team.source,
+    )
+}
+
+/// A Namespace rbacc owns: Pod Security labels at `level`, and, where the
+/// policy protects namespaces, annotations that keep Argo CD and Flux from
+/// ever deleting it.
+fn namespace_object(
+    org: &Org,
+    name: &str,
+    mut labels: BTreeMap<String, String>,
+    level: &str,
+    source: &str,
+) -> Object {
     for mode in ["enforce", "audit", "warn"] {
         labels.insert(
             format!("pod-security.kubernetes.io/{mode}"),
@@ -131,7 +149,7 @@ fn namespace(org: &Org, team: &Team, ns: &Namespace) -> Object {
         );
     }
     let mut annotations = BTreeMap::from([
-        (SOURCE_ANNOTATION.to_string(), team.source.clone()),
+        (SOURCE_ANNOTATION.to_string(), source.to_string()),
         // Namespaces first, before what lives in them.
         ("argocd.argoproj.io/sync-wave".to_string(), "-1".to_string()),
     ]);
@@ -148,7 +166,7 @@ fn namespace(org: &Org, team: &Team, ns: &Namespace) -> Object {
     }
     Object::new(&NamespaceObject {
         metadata: ObjectMeta {
-            name: Some(ns.name.clone()),
+            name: Some(name.to_string()),
             labels: Some(labels),
             annotations: Some(annotations),
             ..Default::default()
@@ -199,36 +217,7 @@ fn subject(subject: &Subject) -> SubjectObject {
 
 /// The namespace that holds every team's kubeconfig ConfigMap.
 pub fn kubeconfig_namespace(org: &Org, name: &str) -> Object {
-    let mut labels = labels(None);
-    for mode in ["enforce", "audit", "warn"] {
-        labels.insert(
-            format!("pod-security.kubernetes.io/{mode}"),
-            "restricted".to_string(),
-        );
-    }
-    let mut annotations = BTreeMap::from([
-        (SOURCE_ANNOTATION.to_string(), "rbacc.yaml".to_string()),
-        ("argocd.argoproj.io/sync-wave".to_string(), "-1".to_string()),
-    ]);
-    if org.protect_namespaces {
-        annotations.insert(
-            "argocd.argoproj.io/sync-options".to_string(),
-            "Delete=false".to_string(),
-        );
-        annotations.insert(
-            "kustomize.toolkit.fluxcd.io/prune".to_string(),
-            "disabled".to_string(),
-        );
-    }
-    Object::new(&NamespaceObject {
-        metadata: ObjectMeta {
-            name: Some(name.to_string()),
-            labels: Some(labels),
-            annotations: Some(annotations),
-            ..Default::default()
-        },
-        ..Default::default()
-    })
+    namespace_object(org, name, labels(None), "restricted", "rbacc.yaml")
 }
 
 /// A team's kubeconfig as a ConfigMap, and a Role and RoleBinding that let
