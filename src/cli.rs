@@ -80,6 +80,45 @@ rbacc access --as auditor@example.com --cluster prod     # where does auditor ha
 rbacc access --as alice --as-group payments-devs --cluster prod -n payments-prod -o json"
     )]
     Access(AccessArgs),
+    /// Create a new rbacc repository that passes `rbacc check` straight away.
+    #[command(
+        after_help = "Writes rbacc.yaml (one cluster), teams/example.yaml, templates/, .gitignore, a GitHub\n\
+Actions workflow running `rbacc check --format github`, the Argo CD and Flux wiring under\n\
+deploy/, and out/ as `rbacc build` writes it. Refuses to overwrite anything: when one of\n\
+those files exists, it lists them and writes nothing (exit 2).\n\n\
+Examples:\n  \
+rbacc init platform-rbac\n  \
+rbacc init --git-url https://github.com/acme/platform-rbac.git"
+    )]
+    Init(InitArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  rbacc completions bash > ~/.local/share/bash-completion/completions/rbacc\n  rbacc completions zsh > \"${fpath[1]}/_rbacc\"\n  rbacc completions fish > ~/.config/fish/completions/rbacc.fish"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff).
+    #[command(
+        after_help = "Examples:\n  rbacc man | man -l -\n  rbacc man > /usr/local/share/man/man1/rbacc.1"
+    )]
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The directory of the new repository; created when missing.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+
+    /// The URL Argo CD and Flux clone the repository from, written into `deploy/`.
+    #[arg(long, value_name = "URL", default_value = crate::init::PLACEHOLDER_URL)]
+    pub git_url: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

@@ -13,11 +13,13 @@ pub mod decode;
 pub mod diag;
 pub mod emit;
 pub mod error;
+pub mod init;
 pub mod load;
 pub mod model;
 pub mod output;
 pub mod query;
 pub mod report;
+pub mod shell;
 pub mod source;
 pub mod validate;
 pub mod yaml;
@@ -51,10 +53,15 @@ pub fn compile(input: &Input) -> Compilation {
     let parsed = load::parse(input, &mut sources, &mut diagnostics);
     lap("parse");
     let org = validate::validate(&sources, &parsed, &mut diagnostics);
+    let flux = validate::flux(&parsed, &mut diagnostics);
     lap("validate");
-    let output = org
-        .filter(|_| !diagnostics.has_errors())
-        .map(|org| emit::emit(&org));
+    let output = org.filter(|_| !diagnostics.has_errors()).map(|org| {
+        let mut output = emit::emit(&org);
+        if let Some(flux) = &flux {
+            emit::flux(&org, flux, &mut output);
+        }
+        output
+    });
     lap("emit");
     Compilation {
         sources,

@@ -75,6 +75,9 @@ fn main() -> ExitCode {
                 query::access(target, args, style(&args.source))
             })
         }
+        Command::Init(args) => init(&ui, args),
+        Command::Completions(args) => print(&rbacc::shell::completions(args.shell)),
+        Command::Man => print(&rbacc::shell::man()),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
@@ -84,6 +87,41 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Writes a new repository, then compiles its `out/` as `build` does.
+/// Nothing is written when any of its files exists.
+fn init(ui: &Ui, args: &rbacc::cli::InitArgs) -> Result<Outcome, String> {
+    let files = rbacc::init::scaffold(&args.git_url);
+    let Some(output) = rbacc::compile(&rbacc::init::input(&files)).output else {
+        return Err("internal error: the scaffold does not compile".to_string());
+    };
+    let out = output.files.keys().map(|p| format!("out/{p}"));
+    let existing = rbacc::init::conflicts(&args.dir, files.keys().cloned().chain(out));
+    if !existing.is_empty() {
+        return Err(format!(
+            "{} already has files `rbacc init` would write; nothing was written:\n  {}",
+            args.dir.display(),
+            existing.join("\n  ")
+        ));
+    }
+    rbacc::init::write(&args.dir, &files).map_err(|e| e.to_string())?;
+    let repo = RepoArgs {
+        repo: args.dir.clone(),
+        out: None,
+    };
+    let outcome = build(ui, &repo).map_err(|e| e.to_string())?;
+    ui.status(&format!(
+        "created an rbacc repository in {}: set your cluster's server in rbacc.yaml and the git URL in deploy/, then `rbacc build`",
+        args.dir.display()
+    ));
+    Ok(outcome)
+}
+
+/// Prints generated text; a closed pipe is not an error worth reporting.
+fn print(text: &str) -> Result<Outcome, String> {
+    let _ = std::io::stdout().write_all(text.as_bytes());
+    Ok(Outcome::Success)
 }
 
 struct Ui {

@@ -14,7 +14,14 @@
 //! <cluster>/teams/<team>/<namespace>.yaml   Namespace, ServiceAccounts, RoleBindings, quota
 //! <cluster>/teams/<team>/rbacc.kubeconfig.yaml  the team's kubeconfig ConfigMap and who may read it
 //! <cluster>/kubeconfigs/<team>.yaml         the team's kubeconfig, for people (not in any kustomization)
+//! <cluster>/flux/kustomization.yaml         with `spec.gitops.flux` only: the Flux Kustomizations below
+//! <cluster>/flux/cluster.yaml               a Flux Kustomization for the `cluster/` shard
+//! <cluster>/flux/team-<team>.yaml           a Flux Kustomization for each team's shard
 //! ```
+//!
+//! `flux/` is not listed in `<cluster>/kustomization.yaml`: it is what Flux
+//! applies (through one hand-written Kustomization per cluster, see
+//! `deploy/flux/`), not part of the cluster's manifests.
 //!
 //! Namespace names cannot contain dots, so `rbacc.kubeconfig.yaml` never
 //! collides with a namespace's file.
@@ -23,6 +30,7 @@
 //! never moves another team's files, and each shard stays small enough for
 //! kustomize to render in well under a second.
 
+mod flux;
 mod objects;
 mod serialize;
 
@@ -30,7 +38,7 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use crate::model::{Org, Team};
+use crate::model::{FLUX_CLUSTER_NAME, Flux, Org, Team, flux_team_name};
 
 pub use serialize::{GENERATED_MARKER, is_generated};
 
@@ -96,6 +104,51 @@ pub fn emit(org: &Org) -> Output {
         );
     }
     out
+}
+
+/// Adds a Flux Kustomization for every shard of every cluster, and a
+/// `kustomization.yaml` listing them, under `<cluster>/flux/`.
+pub fn flux(org: &Org, flux: &Flux, out: &mut Output) {
+    for cluster in &org.clusters {
+        let c = &cluster.name;
+        let mut files = vec!["cluster.yaml".to_string()];
+        out.add(
+            format!("{c}/flux/cluster.yaml"),
+            serialize::objects_file(
+                "rbacc.yaml",
+                &[flux::kustomization(
+                    flux,
+                    FLUX_CLUSTER_NAME,
+                    None,
+                    "rbacc.yaml",
+                    &format!("{c}/cluster"),
+                    &[],
+                )],
+            ),
+        );
+        for team in org.teams.iter().filter(|t| has_shard(org, t, c)) {
+            let file = format!("team-{}.yaml", team.name);
+            // A team's shard may hold its kubeconfig ConfigMap, in a
+            // namespace the cluster shard creates: apply that first.
+            let object = flux::kustomization(
+                flux,
+                &flux_team_name(&team.name),
+                Some(&team.name),
+                &team.source,
+                &format!("{c}/teams/{}", team.name),
+                &[FLUX_CLUSTER_NAME],
+            );
+            out.add(
+                format!("{c}/flux/{file}"),
+                serialize::objects_file(&team.source, &[object]),
+            );
+            files.push(file);
+        }
+        out.add(
+            format!("{c}/flux/kustomization.yaml"),
+            serialize::kustomization("rbacc.yaml", &files),
+        );
+    }
 }
 
 /// Whether `team` has anything on `cluster`.

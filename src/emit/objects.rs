@@ -29,7 +29,12 @@ fn labels(team: Option<&str>) -> BTreeMap<String, String> {
     labels
 }
 
-pub(super) fn meta(name: &str, namespace: Option<&str>, team: Option<&str>, source: &str) -> ObjectMeta {
+pub(super) fn meta(
+    name: &str,
+    namespace: Option<&str>,
+    team: Option<&str>,
+    source: &str,
+) -> ObjectMeta {
     ObjectMeta {
         name: Some(name.to_string()),
         namespace: namespace.map(String::from),

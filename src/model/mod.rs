@@ -26,6 +26,26 @@ pub struct Org {
     pub kubeconfigs: Option<Kubeconfigs>,
 }
 
+/// The Flux Kustomizations rbacc emits, one per shard, when `rbacc.yaml`
+/// has `spec.gitops.flux`. Kept beside the [`Org`], not in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flux {
+    /// The GitRepository every Kustomization reads.
+    pub source_ref: String,
+    /// The namespace of the Kustomizations.
+    pub namespace: String,
+    /// A Go duration.
+    pub interval: String,
+}
+
+/// The name of the Flux Kustomization of a cluster's `cluster/` shard.
+pub const FLUX_CLUSTER_NAME: &str = "rbacc-cluster";
+
+/// The name of the Flux Kustomization of a team's shard.
+pub fn flux_team_name(team: &str) -> String {
+    format!("rbacc-team-{team}")
+}
+
 /// Every team's kubeconfig for every cluster it has namespaces on.
 #[derive(Debug)]
 pub struct Kubeconfigs {

@@ -23,10 +23,32 @@ pub struct Config {
     pub roles: Vec<Role>,
     /// `spec.kubeconfig`: how kubeconfigs are rendered, for every cluster.
     pub kubeconfig: Option<Kubeconfig>,
+    /// `spec.gitops`: wiring for GitOps controllers.
+    pub gitops: Gitops,
     /// Where `spec.clusters` was written as an empty list, for the "no
     /// clusters" diagnostic. `None` when it has items, or is absent or of
     /// the wrong type (reported as such).
     pub no_clusters: Option<Span>,
+}
+
+/// `spec.gitops`.
+#[derive(Debug, Default)]
+pub struct Gitops {
+    /// `spec.gitops.flux`: present (even empty) when rbacc is to emit a
+    /// Flux Kustomization per shard.
+    pub flux: Option<Flux>,
+}
+
+/// `spec.gitops.flux`.
+#[derive(Debug)]
+pub struct Flux {
+    pub span: Span,
+    /// The name of the GitRepository the Kustomizations read.
+    pub source_ref: Option<Sp<String>>,
+    /// The namespace of the Kustomizations (and their GitRepository).
+    pub namespace: Option<Sp<String>>,
+    /// How often Flux reconciles, as a Go duration (`10m`).
+    pub interval: Option<Sp<String>>,
 }
 
 /// Kubeconfig settings, config-wide or for one cluster.
@@ -236,7 +258,14 @@ pub fn decode_config(d: &mut Decoder, file: FileId, root: &Node) -> Config {
     let mut spec = d
         .fields(
             spec,
-            &["clusters", "policy", "defaults", "roles", "kubeconfig"],
+            &[
+                "clusters",
+                "policy",
+                "defaults",
+                "roles",
+                "kubeconfig",
+                "gitops",
+            ],
         )
         .missing_at(spec_key);
     if let Some(clusters) = spec.required(d, "clusters", "`spec`") {
@@ -266,8 +295,28 @@ pub fn decode_config(d: &mut Decoder, file: FileId, root: &Node) -> Config {
     config.kubeconfig = spec
         .get("kubeconfig")
         .map(|n| decode_kubeconfig(d, n, true));
+    if let Some(gitops) = spec.get("gitops") {
+        config.gitops = decode_gitops(d, gitops);
+    }
     spec.finish(d);
     config
+}
+
+fn decode_gitops(d: &mut Decoder, node: &Node) -> Gitops {
+    let mut f = d.fields(node, &["flux"]);
+    let flux = f.get("flux").map(|n| {
+        let mut x = d.fields(n, &["sourceRef", "namespace", "interval"]);
+        let flux = Flux {
+            span: n.span,
+            source_ref: x.get("sourceRef").and_then(|n| d.string(n)),
+            namespace: x.get("namespace").and_then(|n| d.string(n)),
+            interval: x.get("interval").and_then(|n| d.string(n)),
+        };
+        x.finish(d);
+        flux
+    });
+    f.finish(d);
+    Gitops { flux }
 }
 
 fn decode_cluster(d: &mut Decoder, node: &Node) -> Option<Cluster> {

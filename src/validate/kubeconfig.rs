@@ -34,7 +34,7 @@ const FUEL: u64 = 200_000;
 
 /// Templates shipped with rbacc, used when `templates/` has no file of the
 /// same name.
-const BUILT_IN: &[(&str, &str)] = &[
+pub(crate) const BUILT_IN: &[(&str, &str)] = &[
     (
         "in-cluster",
         include_str!("../../templates/in-cluster.yaml.j2"),

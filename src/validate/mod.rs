@@ -8,11 +8,23 @@
 //! Architecture invariant: validation never touches the file system or git.
 
 mod config;
+mod gitops;
 mod kubeconfig;
 mod names;
 mod teams;
 
 pub use names::{dns_label_problem, label_key_problem, label_value_problem};
+
+/// The kubeconfig templates shipped in the binary, as `(name, text)`.
+pub fn built_in_templates() -> &'static [(&'static str, &'static str)] {
+    kubeconfig::BUILT_IN
+}
+
+/// Validates `spec.gitops.flux` and resolves it, when present. Separate
+/// from [`validate`]: the Flux settings are not part of the [`Org`].
+pub fn flux(parsed: &Parsed, diags: &mut Diagnostics) -> Option<crate::model::Flux> {
+    gitops::check(&parsed.config, &parsed.teams, diags)
+}
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::load::Parsed;

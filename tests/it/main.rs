@@ -7,6 +7,7 @@ mod build;
 mod determinism;
 mod diagnostics;
 mod hostile;
+mod init;
 mod kubeconfig;
 mod property;
 mod support;
