@@ -52,30 +52,70 @@ pub fn plan(out_dir: &Path, output: &Output) -> Result<Plan, Error> {
             out: out_dir.to_path_buf(),
         });
     }
-    let existing = read_tree(out_dir)?;
+    let existing = list_tree(out_dir)?;
+    // Compare file by file, in parallel, keeping no contents: a file whose
+    // size differs is changed without reading it; a file rbacc no longer
+    // generates is read only as far as its header.
+    let classified: Vec<(&String, Class)> = existing
+        .par_iter()
+        .map(|(rel, is_file)| {
+            let path = out_dir.join(rel);
+            let class = match (output.files.get(rel), is_file) {
+                (_, false) => Class::Foreign,
+                (Some(wanted), true) => {
+                    let size = fs::metadata(&path).map_err(|e| Error::io(&path, e))?.len();
+                    if size != wanted.len() as u64 {
+                        Class::Changed
+                    } else if fs::read(&path).map_err(|e| Error::io(&path, e))? == wanted.as_bytes()
+                    {
+                        Class::Unchanged
+                    } else {
+                        Class::Changed
+                    }
+                }
+                (None, true) => {
+                    let mut head = [0u8; 64];
+                    let n = File::open(&path)
+                        .and_then(|mut f| io::Read::read(&mut f, &mut head))
+                        .map_err(|e| Error::io(&path, e))?;
+                    if is_generated(&head[..n]) {
+                        Class::Removed
+                    } else {
+                        Class::Foreign
+                    }
+                }
+            };
+            Ok((rel, class))
+        })
+        .collect::<Result<_, Error>>()?;
     let mut plan = Plan::default();
-    for (path, contents) in &output.files {
-        match existing.get(path) {
-            None => plan.added.push(path.clone()),
-            Some(old) if old.as_slice() == contents.as_bytes() => plan.unchanged.push(path.clone()),
-            Some(_) => plan.changed.push(path.clone()),
+    for (rel, class) in classified {
+        match class {
+            Class::Unchanged => plan.unchanged.push(rel.clone()),
+            Class::Changed => plan.changed.push(rel.clone()),
+            Class::Removed => plan.removed.push(rel.clone()),
+            Class::Foreign => plan.foreign.push(rel.clone()),
         }
     }
-    for (path, contents) in &existing {
-        if output.files.contains_key(path) {
-            continue;
-        }
-        if is_generated(contents) {
-            plan.removed.push(path.clone());
-        } else {
-            plan.foreign.push(path.clone());
-        }
-    }
+    plan.added = output
+        .files
+        .keys()
+        .filter(|p| !existing.contains_key(*p))
+        .cloned()
+        .collect();
     Ok(plan)
 }
 
-/// Every regular file under `dir`, by `/`-separated relative path.
-fn read_tree(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, Error> {
+enum Class {
+    Unchanged,
+    Changed,
+    Removed,
+    Foreign,
+}
+
+/// Every file under `dir` by `/`-separated relative path, and whether it is
+/// a regular file (links and other special files are never rbacc's).
+fn list_tree(dir: &Path) -> Result<BTreeMap<String, bool>, Error> {
     let mut files = BTreeMap::new();
     match fs::symlink_metadata(dir) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(files),
@@ -87,7 +127,7 @@ fn read_tree(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, Error> {
         }
         Ok(_) => {}
     }
-    for entry in WalkDir::new(dir).follow_links(false).sort_by_file_name() {
+    for entry in WalkDir::new(dir).follow_links(false) {
         let entry = entry.map_err(|e| Error::io(dir, e.into()))?;
         if entry.file_type().is_dir() {
             continue;
@@ -97,12 +137,7 @@ fn read_tree(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, Error> {
             .components()
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect();
-        let contents = if entry.file_type().is_file() {
-            fs::read(entry.path()).map_err(|e| Error::io(entry.path(), e))?
-        } else {
-            Vec::new() // links and other special files: never rbacc's
-        };
-        files.insert(rel.join("/"), contents);
+        files.insert(rel.join("/"), entry.file_type().is_file());
     }
     Ok(files)
 }
