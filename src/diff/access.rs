@@ -1,0 +1,802 @@
+//! Who gains or loses what: effective permissions evaluated on the two
+//! compiled outputs with the [`access`](crate::access) evaluator.
+//!
+//! **What is evaluated.** Only what changed: in each cluster, the subjects
+//! of the RoleBindings that differ between the two outputs (added, removed
+//! or edited, or referencing a Role that changed), in those bindings'
+//! namespaces. A ClusterRole whose effective rules changed is reported once,
+//! as a role-level change, with the number of namespaces and subjects that
+//! bind it, instead of once per namespace (see [`RoleChange`]).
+//!
+//! **How.** A subject's permissions in a namespace are the union of the
+//! roles its RoleBindings there reference (rbacc emits no
+//! ClusterRoleBindings). What a role allows is asked of the evaluator
+//! ([`Manifests::allows`]) through a probe: a RoleBinding of a made-up user
+//! to that role alone, for every request the rules of the roles involved
+//! name (each verb × API group × resource × resource name they list, `*`
+//! included, as a literal request). So wildcards, resource names,
+//! subresources and aggregation count exactly as the API server counts
+//! them, and the comparison is exact over every request the rules can tell
+//! apart.
+//!
+//! **Why only changed files suffice.** The outputs compared hold only the
+//! files that differ (see [`super::compile`]). Every object of a team
+//! namespace is in that namespace's file; the one namespace shared by
+//! teams, the kubeconfig namespace, holds per team a Role that grants only
+//! that team's ConfigMap, which no other team's binding can add to. So the
+//! objects left out are the same on both sides and cannot hide or reveal a
+//! change.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::rbac::v1::{PolicyRule, RoleBinding, Subject};
+use rayon::prelude::*;
+
+use crate::access::{Manifests, Request, SubjectRef, UserInfo};
+use crate::model::Org;
+
+use super::compile::{Files, is_cluster_file};
+use super::{FileChange, Side};
+
+/// One request a rule can name: a verb on a resource (`pods`, `pods/exec`),
+/// optionally one object by name. Ordered for display.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Permission {
+    pub api_group: String,
+    /// The resource, with `/subresource` when there is one.
+    pub resource: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_name: Option<String>,
+    pub verb: String,
+}
+
+impl Permission {
+    /// Why gaining this permission is escalation-grade, if it is: it reads
+    /// or writes Secrets, opens a shell or tunnel into pods, writes RBAC
+    /// objects (and so can grant itself more), impersonates, mints tokens,
+    /// or is a wildcard.
+    pub fn escalation(&self) -> Option<&'static str> {
+        const WRITE: &[&str] = &[
+            "create",
+            "update",
+            "patch",
+            "delete",
+            "deletecollection",
+            "bind",
+            "escalate",
+        ];
+        let (resource, sub) = match self.resource.split_once('/') {
+            Some((r, s)) => (r, Some(s)),
+            None => (self.resource.as_str(), None),
+        };
+        let core = self.api_group.is_empty();
+        if self.verb == "*" || resource == "*" || self.api_group == "*" || sub == Some("*") {
+            return Some("wildcard");
+        }
+        if core && resource == "secrets" {
+            return Some("Secrets");
+        }
+        if core && resource == "pods" && matches!(sub, Some("exec" | "attach" | "portforward")) {
+            return Some("pods/exec, attach, port-forward");
+        }
+        if self.api_group == "rbac.authorization.k8s.io"
+            && matches!(
+                resource,
+                "roles" | "rolebindings" | "clusterroles" | "clusterrolebindings"
+            )
+            && WRITE.contains(&self.verb.as_str())
+        {
+            return Some("RBAC write");
+        }
+        if self.verb == "impersonate" {
+            return Some("impersonation");
+        }
+        if core && resource == "serviceaccounts" && sub == Some("token") {
+            return Some("service-account tokens");
+        }
+        None
+    }
+
+    fn request(&self, namespace: &str) -> Request {
+        let (resource, subresource) = match self.resource.split_once('/') {
+            Some((r, s)) => (r.to_string(), Some(s.to_string())),
+            None => (self.resource.clone(), None),
+        };
+        Request::Resource {
+            verb: self.verb.clone(),
+            api_group: self.api_group.clone(),
+            resource,
+            subresource,
+            namespace: Some(namespace.to_string()),
+            name: self.resource_name.clone(),
+        }
+    }
+}
+
+/// What one subject gains and loses, in one or more places with the same
+/// change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlaceChange {
+    /// `(cluster, namespace)`, sorted.
+    pub places: Vec<(String, String)>,
+    pub gains: Vec<Permission>,
+    pub losses: Vec<Permission>,
+}
+
+/// Every change of one subject's access.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectChange {
+    pub subject: SubjectRef,
+    pub changes: Vec<PlaceChange>,
+}
+
+impl SubjectChange {
+    /// Whether any gain is escalation-grade.
+    pub fn escalates(&self) -> bool {
+        self.changes
+            .iter()
+            .any(|c| c.gains.iter().any(|p| p.escalation().is_some()))
+    }
+}
+
+/// A ClusterRole whose effective rules changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleChange {
+    pub cluster: String,
+    /// The ClusterRole's name (`rbacc:viewer`).
+    pub role: String,
+    pub status: super::Status,
+    pub gains: Vec<Permission>,
+    pub losses: Vec<Permission>,
+    /// Namespaces of the cluster with a RoleBinding to it (in the head; in
+    /// the base for a removed role).
+    pub namespaces: usize,
+    /// Distinct subjects of those RoleBindings.
+    pub subjects: usize,
+}
+
+/// Access changes of the whole diff.
+#[derive(Debug, Default)]
+pub struct AccessChanges {
+    /// Subjects that gain escalation-grade access first, then by kind and
+    /// name.
+    pub subjects: Vec<SubjectChange>,
+    pub roles: Vec<RoleChange>,
+    /// The built-in catalogue of namespaced resources and every other whole
+    /// resource the built-in roles of either output name
+    /// (`policy.extraResources`): what "every resource" means in the report.
+    pub catalogue: BTreeSet<(String, String)>,
+}
+
+/// Why the outputs could not be evaluated: rbacc's own output did not read
+/// back, which is a bug.
+#[derive(Debug, thiserror::Error)]
+#[error("reading back the generated {path}: {message}")]
+pub struct EvalError {
+    pub path: String,
+    pub message: String,
+}
+
+/// The namespace probes of ClusterRoles are bound in.
+const PROBE_NAMESPACE: &str = "rbacc-diff-probe";
+/// Roles evaluated together; bounds the bindings one request looks at.
+const ROLE_CHUNK: usize = 64;
+
+/// A role as a binding references it: `(kind, namespace of a Role, name)`.
+type RoleKey = (String, Option<String>, String);
+
+/// Evaluates the access changes between two outputs (see the module docs).
+pub fn changes(
+    clusters: &[String],
+    outputs: &super::compile::Outputs,
+    files: &[FileChange],
+    base_org: Option<&Org>,
+    head_org: &Org,
+) -> Result<AccessChanges, EvalError> {
+    let per_cluster: Vec<Result<ClusterResult, EvalError>> = clusters
+        .par_iter()
+        .map(|cluster| cluster_changes(cluster, outputs, files, base_org, head_org))
+        .collect();
+    let mut out = AccessChanges {
+        catalogue: crate::builtin::namespaced_resources()
+            .into_iter()
+            .map(|(g, r)| (g.to_string(), r.to_string()))
+            .collect(),
+        ..AccessChanges::default()
+    };
+    // subject -> (gains, losses) -> places
+    type Grouped = BTreeMap<(Vec<Permission>, Vec<Permission>), Vec<(String, String)>>;
+    let mut subjects: BTreeMap<SubjectRef, Grouped> = BTreeMap::new();
+    for result in per_cluster {
+        let result = result?;
+        out.roles.extend(result.roles);
+        out.catalogue.extend(result.catalogue);
+        for (subject, cluster, namespace, gains, losses) in result.subjects {
+            subjects
+                .entry(subject)
+                .or_default()
+                .entry((gains, losses))
+                .or_default()
+                .push((cluster, namespace));
+        }
+    }
+    out.subjects = subjects
+        .into_iter()
+        .map(|(subject, grouped)| {
+            let mut changes: Vec<PlaceChange> = grouped
+                .into_iter()
+                .map(|((gains, losses), mut places)| {
+                    places.sort();
+                    PlaceChange {
+                        places,
+                        gains,
+                        losses,
+                    }
+                })
+                .collect();
+            // Largest gains first, then by place.
+            changes.sort_by(|a, b| {
+                b.gains
+                    .len()
+                    .cmp(&a.gains.len())
+                    .then_with(|| a.places.cmp(&b.places))
+            });
+            SubjectChange { subject, changes }
+        })
+        .collect();
+    out.subjects.sort_by(|a, b| {
+        b.escalates()
+            .cmp(&a.escalates())
+            .then_with(|| kind_order(&a.subject.kind).cmp(&kind_order(&b.subject.kind)))
+            .then_with(|| a.subject.cmp(&b.subject))
+    });
+    Ok(out)
+}
+
+fn kind_order(kind: &str) -> u8 {
+    match kind {
+        "User" => 0,
+        "Group" => 1,
+        _ => 2,
+    }
+}
+
+type SubjectResult = (SubjectRef, String, String, Vec<Permission>, Vec<Permission>);
+
+struct ClusterResult {
+    subjects: Vec<SubjectResult>,
+    roles: Vec<RoleChange>,
+    catalogue: BTreeSet<(String, String)>,
+}
+
+/// The RBAC objects of one side of one cluster: the cluster files and the
+/// changed team files.
+fn side_manifests(
+    cluster: &str,
+    files: &Files,
+    changed: &[FileChange],
+    side: Side,
+) -> Result<Manifests, EvalError> {
+    let prefix = format!("{cluster}/");
+    let mut texts: Vec<(&str, &str)> = files
+        .iter()
+        .filter(|(path, _)| path.starts_with(&prefix) && is_cluster_file(path))
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    texts.extend(
+        changed
+            .iter()
+            .filter(|f| f.path.starts_with(&prefix) && !is_cluster_file(&f.path))
+            .filter_map(|f| f.text(side).map(|t| (f.path.as_str(), t))),
+    );
+    let mut manifests = Manifests::default();
+    for (path, text) in texts {
+        if path.ends_with("/kustomization.yaml") || path.contains("/kubeconfigs/") {
+            continue;
+        }
+        let parsed = Manifests::from_yaml(text).map_err(|e| EvalError {
+            path: path.to_string(),
+            message: e.to_string(),
+        })?;
+        manifests.extend(parsed);
+    }
+    Ok(manifests)
+}
+
+fn cluster_changes(
+    cluster: &str,
+    outputs: &super::compile::Outputs,
+    files: &[FileChange],
+    base_org: Option<&Org>,
+    head_org: &Org,
+) -> Result<ClusterResult, EvalError> {
+    let (base, head) = rayon::join(
+        || side_manifests(cluster, &outputs.base, files, Side::Base),
+        || side_manifests(cluster, &outputs.head, files, Side::Head),
+    );
+    let (base, head) = (base?, head?);
+    // "Every resource" is what the built-in roles cover: the catalogue and
+    // `policy.extraResources`.
+    let builtin: BTreeSet<String> = crate::builtin::BUILTIN_ROLES
+        .iter()
+        .map(|r| crate::model::cluster_role_name(r))
+        .collect();
+    let mut catalogue = BTreeSet::new();
+    for m in [&base, &head] {
+        let roles = m.cluster_roles().filter(|r| {
+            r.metadata
+                .name
+                .as_ref()
+                .is_some_and(|n| builtin.contains(n))
+        });
+        for role in roles {
+            for rule in role.rules.iter().flatten() {
+                for group in rule.api_groups.iter().flatten() {
+                    for resource in rule.resources.iter().flatten() {
+                        if !resource.contains('/') && resource != "*" && group != "*" {
+                            catalogue.insert((group.clone(), resource.clone()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // Bindings and Roles that differ, by namespace.
+    let bindings = |m: &Manifests| -> BTreeMap<(String, String), RoleBinding> {
+        m.role_bindings()
+            .map(|b| (key_of(&b.metadata), b.clone()))
+            .collect()
+    };
+    let (base_bindings, head_bindings) = (bindings(&base), bindings(&head));
+    let roles = |m: &Manifests| -> BTreeMap<(String, String), Vec<PolicyRule>> {
+        m.roles()
+            .map(|r| (key_of(&r.metadata), r.rules.clone().unwrap_or_default()))
+            .collect()
+    };
+    let (base_roles, head_roles) = (roles(&base), roles(&head));
+    let changed_roles: BTreeSet<&(String, String)> = base_roles
+        .keys()
+        .chain(head_roles.keys())
+        .filter(|k| base_roles.get(*k) != head_roles.get(*k))
+        .collect();
+    let mut affected: BTreeSet<(String, SubjectRef)> = BTreeSet::new();
+    for key in base_bindings.keys().chain(head_bindings.keys()) {
+        let (b, h) = (base_bindings.get(key), head_bindings.get(key));
+        let role_changed = |binding: Option<&RoleBinding>| {
+            binding.is_some_and(|rb| {
+                rb.role_ref.kind == "Role"
+                    && changed_roles.contains(&(key.0.clone(), rb.role_ref.name.clone()))
+            })
+        };
+        if b != h || role_changed(b) || role_changed(h) {
+            for binding in [b, h].into_iter().flatten() {
+                for subject in binding.subjects.iter().flatten() {
+                    if let Some(s) = subject_ref(subject, &key.0) {
+                        affected.insert((key.0.clone(), s));
+                    }
+                }
+            }
+        }
+    }
+
+    // The roles of each affected subject, per side.
+    let roles_of = |bindings: &BTreeMap<(String, String), RoleBinding>| {
+        let mut out: BTreeMap<(String, SubjectRef), BTreeSet<RoleKey>> = BTreeMap::new();
+        for ((ns, _), binding) in bindings {
+            for subject in binding.subjects.iter().flatten() {
+                let Some(s) = subject_ref(subject, ns) else {
+                    continue;
+                };
+                let key = (ns.clone(), s);
+                if affected.contains(&key) {
+                    out.entry(key).or_default().insert(role_key(binding, ns));
+                }
+            }
+        }
+        out
+    };
+    let (base_of, head_of) = (roles_of(&base_bindings), roles_of(&head_bindings));
+
+    // ClusterRoles whose effective rules differ.
+    let cluster_role_names: BTreeSet<String> = base
+        .cluster_roles()
+        .chain(head.cluster_roles())
+        .filter_map(|r| r.metadata.name.clone())
+        .collect();
+    let changed_cluster_roles: Vec<String> = cluster_role_names
+        .into_iter()
+        .filter(|name| {
+            base.effective_rules("ClusterRole", None, name)
+                != head.effective_rules("ClusterRole", None, name)
+        })
+        .collect();
+
+    // The requests to ask about: every one the involved roles' rules name.
+    let mut universe = Universe::default();
+    let mut all_roles: BTreeSet<RoleKey> = BTreeSet::new();
+    for set in base_of.values().chain(head_of.values()) {
+        all_roles.extend(set.iter().cloned());
+    }
+    for name in &changed_cluster_roles {
+        all_roles.insert(("ClusterRole".to_string(), None, name.clone()));
+    }
+    let mut own: BTreeMap<RoleKey, Bits> = BTreeMap::new();
+    for role in &all_roles {
+        let mut ids = Vec::new();
+        for m in [&base, &head] {
+            for rule in m.effective_rules(&role.0, role.1.as_deref(), &role.2) {
+                ids.extend(universe.add_rule(rule));
+            }
+        }
+        own.insert(role.clone(), Bits::of(&ids));
+    }
+    let size = universe.len();
+    // For each role, the requests it must be asked about: those of every
+    // role bound to the same subject in the same namespace, on either side.
+    let mut candidates: BTreeMap<&RoleKey, Bits> = BTreeMap::new();
+    let mut masks: BTreeMap<&(String, SubjectRef), Bits> = BTreeMap::new();
+    for key in &affected {
+        let mut mask = Bits::new(size);
+        let roles: BTreeSet<&RoleKey> = base_of
+            .get(key)
+            .into_iter()
+            .chain(head_of.get(key))
+            .flatten()
+            .collect();
+        for role in &roles {
+            mask.or(&own[*role], size);
+        }
+        for role in roles {
+            candidates
+                .entry(role)
+                .or_insert_with(|| Bits::new(size))
+                .or(&mask, size);
+        }
+        masks.insert(key, mask);
+    }
+    for name in &changed_cluster_roles {
+        let key = ("ClusterRole".to_string(), None, name.clone());
+        let role = all_roles.get(&key).expect("inserted above");
+        candidates
+            .entry(role)
+            .or_insert_with(|| Bits::new(size))
+            .or(&own[&key], size);
+    }
+
+    let (base_allowed, head_allowed) = rayon::join(
+        || allowed(&base, &candidates, &universe),
+        || allowed(&head, &candidates, &universe),
+    );
+    let (base_allowed, head_allowed) = (base_allowed?, head_allowed?);
+
+    let mut subjects = Vec::new();
+    for key in &affected {
+        let union = |of: &BTreeMap<(String, SubjectRef), BTreeSet<RoleKey>>,
+                     allowed: &BTreeMap<RoleKey, Bits>| {
+            let mut bits = Bits::new(size);
+            for role in of.get(key).into_iter().flatten() {
+                if let Some(a) = allowed.get(role) {
+                    bits.or(a, size);
+                }
+            }
+            bits.and(&masks[key]);
+            bits
+        };
+        let before = union(&base_of, &base_allowed);
+        let after = union(&head_of, &head_allowed);
+        let gains = universe.permissions(&after.minus(&before));
+        let losses = universe.permissions(&before.minus(&after));
+        if !gains.is_empty() || !losses.is_empty() {
+            subjects.push((
+                key.1.clone(),
+                cluster.to_string(),
+                key.0.clone(),
+                gains,
+                losses,
+            ));
+        }
+    }
+
+    let mut roles = Vec::new();
+    for name in changed_cluster_roles {
+        let key = ("ClusterRole".to_string(), None, name.clone());
+        let empty = Bits::new(size);
+        let before = base_allowed.get(&key).unwrap_or(&empty);
+        let after = head_allowed.get(&key).unwrap_or(&empty);
+        let exists = |m: &Manifests| {
+            m.cluster_roles()
+                .any(|r| r.metadata.name.as_ref() == Some(&name))
+        };
+        let status = match (exists(&base), exists(&head)) {
+            (false, _) => super::Status::Added,
+            (_, false) => super::Status::Removed,
+            _ => super::Status::Changed,
+        };
+        let org = match status {
+            super::Status::Removed => base_org,
+            _ => Some(head_org),
+        };
+        let (namespaces, bound) = org.map(|o| bound_by(o, cluster, &name)).unwrap_or((0, 0));
+        roles.push(RoleChange {
+            cluster: cluster.to_string(),
+            role: name,
+            status,
+            gains: universe.permissions(&after.minus(before)),
+            losses: universe.permissions(&before.minus(after)),
+            namespaces,
+            subjects: bound,
+        });
+    }
+    Ok(ClusterResult {
+        subjects,
+        roles,
+        catalogue,
+    })
+}
+
+/// The namespaces of `cluster` with a binding to ClusterRole `role`, and
+/// the distinct subjects of those bindings, read off the model.
+fn bound_by(org: &Org, cluster: &str, role: &str) -> (usize, usize) {
+    let mut namespaces = 0;
+    let mut subjects = BTreeSet::new();
+    for team in &org.teams {
+        for ns in team
+            .namespaces
+            .iter()
+            .filter(|ns| ns.clusters.iter().any(|c| c == cluster))
+        {
+            let mut binds = false;
+            for binding in ns.bindings.iter().filter(|b| b.cluster_role == role) {
+                binds = true;
+                subjects.extend(binding.subjects.iter());
+            }
+            namespaces += usize::from(binds);
+        }
+    }
+    (namespaces, subjects.len())
+}
+
+/// What each role in `candidates` allows among its candidate requests, on
+/// one side, asked of the evaluator through probe bindings.
+fn allowed(
+    side: &Manifests,
+    candidates: &BTreeMap<&RoleKey, Bits>,
+    universe: &Universe,
+) -> Result<BTreeMap<RoleKey, Bits>, EvalError> {
+    // The roles alone, without the real bindings, so that a probe request
+    // looks only at probes.
+    let mut role_docs: Vec<String> = Vec::new();
+    for role in side.cluster_roles() {
+        role_docs.push(to_json(role));
+    }
+    let cluster_roles = if role_docs.is_empty() {
+        Manifests::default()
+    } else {
+        read(&role_docs.join("\n---\n"))?
+    };
+    let roles_by_key: BTreeMap<(String, String), String> = side
+        .roles()
+        .map(|r| (key_of(&r.metadata), to_json(r)))
+        .collect();
+    let size = universe.len();
+    let entries: Vec<(&RoleKey, &Bits)> = candidates.iter().map(|(k, v)| (*k, v)).collect();
+    let chunks: Vec<&[(&RoleKey, &Bits)]> = entries.chunks(ROLE_CHUNK).collect();
+    let results: Vec<Result<Vec<(RoleKey, Bits)>, EvalError>> = chunks
+        .par_iter()
+        .map(|chunk| {
+            let mut docs = Vec::new();
+            for (i, (role, _)) in chunk.iter().enumerate() {
+                if role.0 == "Role"
+                    && let Some(doc) =
+                        roles_by_key.get(&(role.1.clone().unwrap_or_default(), role.2.clone()))
+                {
+                    docs.push(doc.clone());
+                }
+                docs.push(probe_binding(i, role));
+            }
+            let mut probe = cluster_roles.clone();
+            probe.extend(read(&docs.join("\n---\n"))?);
+            let mut out = Vec::new();
+            for (i, (role, wanted)) in chunk.iter().enumerate() {
+                let user = UserInfo {
+                    name: probe_user(i),
+                    groups: Vec::new(),
+                };
+                let namespace = role.1.as_deref().unwrap_or(PROBE_NAMESPACE);
+                let mut bits = Bits::new(size);
+                for id in wanted.ones() {
+                    if probe.allows(&user, &universe.items[id].request(namespace)) {
+                        bits.set(id);
+                    }
+                }
+                out.push(((*role).clone(), bits));
+            }
+            Ok(out)
+        })
+        .collect();
+    let mut out = BTreeMap::new();
+    for r in results {
+        out.extend(r?);
+    }
+    Ok(out)
+}
+
+fn probe_user(i: usize) -> String {
+    format!("rbacc-diff:probe-{i}")
+}
+
+fn probe_binding(i: usize, role: &RoleKey) -> String {
+    let namespace = role.1.as_deref().unwrap_or(PROBE_NAMESPACE);
+    serde_json::json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": { "name": format!("rbacc-diff-probe-{i}"), "namespace": namespace },
+        "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": role.0, "name": role.2 },
+        "subjects": [{ "apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": probe_user(i) }],
+    })
+    .to_string()
+}
+
+fn to_json<T: serde::Serialize>(object: &T) -> String {
+    serde_json::to_string(object).expect("k8s-openapi objects serialize to JSON")
+}
+
+fn read(text: &str) -> Result<Manifests, EvalError> {
+    Manifests::from_yaml(text).map_err(|e| EvalError {
+        path: "(roles)".to_string(),
+        message: e.to_string(),
+    })
+}
+
+fn key_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> (String, String) {
+    (
+        meta.namespace.clone().unwrap_or_default(),
+        meta.name.clone().unwrap_or_default(),
+    )
+}
+
+fn role_key(binding: &RoleBinding, namespace: &str) -> RoleKey {
+    let ns = (binding.role_ref.kind == "Role").then(|| namespace.to_string());
+    (
+        binding.role_ref.kind.clone(),
+        ns,
+        binding.role_ref.name.clone(),
+    )
+}
+
+/// A binding subject as written, a service account's namespace defaulting
+/// to the binding's (as the resolver does).
+fn subject_ref(subject: &Subject, binding_namespace: &str) -> Option<SubjectRef> {
+    let namespace = match subject.kind.as_str() {
+        "User" | "Group" => None,
+        "ServiceAccount" => Some(
+            subject
+                .namespace
+                .clone()
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| binding_namespace.to_string()),
+        ),
+        _ => return None,
+    };
+    Some(SubjectRef {
+        kind: subject.kind.clone(),
+        name: subject.name.clone(),
+        namespace,
+    })
+}
+
+/// Every request named so far, numbered.
+#[derive(Default)]
+struct Universe {
+    items: Vec<Permission>,
+    ids: BTreeMap<Permission, usize>,
+}
+
+impl Universe {
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    fn add(&mut self, p: Permission) -> usize {
+        if let Some(&id) = self.ids.get(&p) {
+            return id;
+        }
+        let id = self.items.len();
+        self.items.push(p.clone());
+        self.ids.insert(p, id);
+        id
+    }
+
+    /// The requests a resource rule names (non-resource rules cannot be
+    /// granted by a RoleBinding and are skipped).
+    fn add_rule(&mut self, rule: &PolicyRule) -> Vec<usize> {
+        let mut ids = Vec::new();
+        let names: Vec<Option<String>> = match rule.resource_names.as_deref() {
+            Some(names) if !names.is_empty() => names.iter().cloned().map(Some).collect(),
+            _ => vec![None],
+        };
+        for verb in &rule.verbs {
+            for group in rule.api_groups.iter().flatten() {
+                for resource in rule.resources.iter().flatten() {
+                    for name in &names {
+                        ids.push(self.add(Permission {
+                            api_group: group.clone(),
+                            resource: resource.clone(),
+                            resource_name: name.clone(),
+                            verb: verb.clone(),
+                        }));
+                    }
+                }
+            }
+        }
+        ids
+    }
+
+    fn permissions(&self, bits: &Bits) -> Vec<Permission> {
+        let mut out: Vec<Permission> = bits.ones().map(|i| self.items[i].clone()).collect();
+        out.sort();
+        out
+    }
+}
+
+/// A set of request numbers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn new(size: usize) -> Bits {
+        Bits(vec![0; size.div_ceil(64)])
+    }
+
+    fn of(ids: &[usize]) -> Bits {
+        let mut bits = Bits::default();
+        for &id in ids {
+            bits.set(id);
+        }
+        bits
+    }
+
+    fn set(&mut self, id: usize) {
+        let word = id / 64;
+        if self.0.len() <= word {
+            self.0.resize(word + 1, 0);
+        }
+        self.0[word] |= 1 << (id % 64);
+    }
+
+    fn or(&mut self, other: &Bits, size: usize) {
+        let words = size.div_ceil(64).max(other.0.len());
+        if self.0.len() < words {
+            self.0.resize(words, 0);
+        }
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a |= b;
+        }
+    }
+
+    fn and(&mut self, other: &Bits) {
+        for (i, a) in self.0.iter_mut().enumerate() {
+            *a &= other.0.get(i).copied().unwrap_or(0);
+        }
+    }
+
+    fn minus(&self, other: &Bits) -> Bits {
+        Bits(
+            self.0
+                .iter()
+                .enumerate()
+                .map(|(i, a)| a & !other.0.get(i).copied().unwrap_or(0))
+                .collect(),
+        )
+    }
+
+    fn ones(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().flat_map(|(i, &word)| {
+            (0..64)
+                .filter(move |b| word & (1 << b) != 0)
+                .map(move |b| i * 64 + b)
+        })
+    }
+}

@@ -1,0 +1,373 @@
+//! The summary counts and the warnings of a diff.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rayon::prelude::*;
+use serde_json::Value;
+
+use crate::diag::{Code, Severity};
+use crate::load::InputFile;
+
+use super::access::AccessChanges;
+use super::compile::Compiled;
+use super::{ClusterSummary, Counts, FileChange, Status, Warning};
+
+/// Argo CD's annotation that keeps a resource when it leaves the manifests.
+const ARGO_SYNC_OPTIONS: &str = "argocd.argoproj.io/sync-options";
+/// Flux's annotation that keeps a resource when it leaves the manifests.
+const FLUX_PRUNE: &str = "kustomize.toolkit.fluxcd.io/prune";
+
+/// An object's identity in a cluster: kind, namespace (empty for
+/// cluster-scoped objects), name.
+type Key = (String, String, String);
+
+/// The objects of one file, by key. Kustomizations and kubeconfig files are
+/// not objects of the cluster and give none.
+fn objects(path: &str, text: &str) -> BTreeMap<Key, Value> {
+    if path.ends_with("/kustomization.yaml") || is_kubeconfig(path) {
+        return BTreeMap::new();
+    }
+    // rbacc's own output: it always parses.
+    let docs: Vec<Value> =
+        serde_saphyr::from_str_multiple::<Value, Vec<Value>>(text).unwrap_or_default();
+    docs.into_iter()
+        .filter_map(|doc| {
+            let field = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(String::from);
+            let kind = field(&doc, "kind")?;
+            let meta = doc.get("metadata")?;
+            let name = field(meta, "name")?;
+            let namespace = field(meta, "namespace").unwrap_or_default();
+            Some(((kind, namespace, name), doc))
+        })
+        .collect()
+}
+
+/// `<cluster>/kubeconfigs/<team>.yaml`.
+fn is_kubeconfig(path: &str) -> bool {
+    path.split('/').nth(1) == Some("kubeconfigs")
+}
+
+/// Counts per cluster, and the warnings about namespaces.
+pub fn summarize(clusters: &[String], files: &[FileChange]) -> (Vec<ClusterSummary>, Vec<Warning>) {
+    let mut summary: BTreeMap<&str, ClusterSummary> = clusters
+        .iter()
+        .map(|c| {
+            (
+                c.as_str(),
+                ClusterSummary {
+                    cluster: c.clone(),
+                    ..ClusterSummary::default()
+                },
+            )
+        })
+        .collect();
+    type Objects = BTreeMap<Key, Value>;
+    let parsed: Vec<(&FileChange, Objects, Objects)> = files
+        .par_iter()
+        .map(|f| {
+            let old = f
+                .old
+                .as_deref()
+                .map(|t| objects(&f.path, t))
+                .unwrap_or_default();
+            let new = f
+                .new
+                .as_deref()
+                .map(|t| objects(&f.path, t))
+                .unwrap_or_default();
+            (f, old, new)
+        })
+        .collect();
+    // Objects of the changed files, per cluster: an object that moved from
+    // one file to another (a namespace moved between teams) is one object.
+    type Sides = (BTreeMap<Key, Value>, BTreeMap<Key, Value>);
+    let mut objects: BTreeMap<&str, Sides> = BTreeMap::new();
+    for (file, old, new) in parsed {
+        let entry = summary
+            .entry(file.cluster())
+            .or_insert_with(|| ClusterSummary {
+                cluster: file.cluster().to_string(),
+                ..ClusterSummary::default()
+            });
+        entry.files.add(file.status());
+        if is_kubeconfig(&file.path) {
+            entry.kubeconfigs.add(file.status());
+        }
+        let sides = objects.entry(file.cluster()).or_default();
+        sides.0.extend(old);
+        sides.1.extend(new);
+    }
+    let mut warnings = Vec::new();
+    for (cluster, (old, new)) in &objects {
+        let entry = summary.get_mut(cluster).expect("entered above");
+        let keys: BTreeSet<&Key> = old.keys().chain(new.keys()).collect();
+        for key in keys {
+            let status = match (old.get(key), new.get(key)) {
+                (Some(a), Some(b)) if a == b => continue,
+                (Some(_), Some(_)) => Status::Changed,
+                (None, _) => Status::Added,
+                (_, None) => Status::Removed,
+            };
+            let counts: Option<&mut Counts> = match key.0.as_str() {
+                "Namespace" => Some(&mut entry.namespaces),
+                "RoleBinding" | "ClusterRoleBinding" => Some(&mut entry.bindings),
+                "Role" | "ClusterRole" => Some(&mut entry.roles),
+                _ => None,
+            };
+            if let Some(counts) = counts {
+                counts.add(status);
+            }
+            if key.0 != "Namespace" {
+                continue;
+            }
+            let name = &key.2;
+            let was = old.get(key).map(protection);
+            let is = new.get(key).map(protection);
+            match (was, is) {
+                (Some(was), None) => {
+                    let message = if let Some(how) = &was {
+                        format!(
+                            "namespace `{name}` leaves {cluster}; it is protected from pruning ({how}), so Argo CD and Flux leave it and its workloads running: delete it by hand once it is empty"
+                        )
+                    } else {
+                        format!(
+                            "namespace `{name}` leaves {cluster} and is NOT protected from pruning: Argo CD or Flux with pruning on will delete it and everything in it"
+                        )
+                    };
+                    warnings.push(Warning {
+                        cluster: Some(cluster.to_string()),
+                        namespace: Some(name.clone()),
+                        protected: Some(was.is_some()),
+                        ..Warning::new("namespace-removed", message)
+                    });
+                }
+                (Some(Some(_)), Some(None)) => warnings.push(Warning {
+                    cluster: Some(cluster.to_string()),
+                    namespace: Some(name.clone()),
+                    protected: Some(false),
+                    ..Warning::new(
+                        "namespace-unprotected",
+                        format!(
+                            "namespace `{name}` on {cluster} loses its protection from pruning: removing it later deletes it"
+                        ),
+                    )
+                }),
+                _ => {}
+            }
+        }
+    }
+    (summary.into_values().collect(), warnings)
+}
+
+/// How a Namespace object is protected from pruning, if it is:
+/// `Delete=false`, `prune: disabled` or both.
+fn protection(namespace: &Value) -> Option<String> {
+    let annotation = |key: &str| {
+        namespace
+            .get("metadata")
+            .and_then(|m| m.get("annotations"))
+            .and_then(|a| a.get(key))
+            .and_then(Value::as_str)
+            .map(String::from)
+    };
+    let argo = annotation(ARGO_SYNC_OPTIONS)
+        .is_some_and(|v| v.split(',').any(|o| o.trim() == "Delete=false"));
+    let flux = annotation(FLUX_PRUNE).is_some_and(|v| v == "disabled");
+    match (argo, flux) {
+        (true, true) => Some(format!(
+            "`{ARGO_SYNC_OPTIONS}: Delete=false`, `{FLUX_PRUNE}: disabled`"
+        )),
+        (true, false) => Some(format!("`{ARGO_SYNC_OPTIONS}: Delete=false`")),
+        (false, true) => Some(format!("`{FLUX_PRUNE}: disabled`")),
+        (false, false) => None,
+    }
+}
+
+/// One warning when subjects or roles gain escalation-grade access.
+pub fn escalations(access: &AccessChanges) -> Option<Warning> {
+    let subjects = access.subjects.iter().filter(|s| s.escalates()).count();
+    let roles: Vec<&str> = access
+        .roles
+        .iter()
+        .filter(|r| r.gains.iter().any(|p| p.escalation().is_some()))
+        .map(|r| r.role.as_str())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut parts = Vec::new();
+    if subjects > 0 {
+        let who = if subjects == 1 {
+            "subject gains"
+        } else {
+            "subjects gain"
+        };
+        parts.push(format!("{subjects} {who} escalation-grade access"));
+    }
+    if !roles.is_empty() {
+        let list: Vec<String> = roles.iter().map(|r| format!("`{r}`")).collect();
+        let (noun, verb) = if roles.len() == 1 {
+            ("role", "gains")
+        } else {
+            ("roles", "gain")
+        };
+        parts.push(format!(
+            "{noun} {} {verb} escalation-grade permissions",
+            list.join(", ")
+        ));
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    let reasons: BTreeSet<&str> = access
+        .subjects
+        .iter()
+        .flat_map(|s| s.changes.iter().flat_map(|c| c.gains.iter()))
+        .chain(access.roles.iter().flat_map(|r| r.gains.iter()))
+        .filter_map(|p| p.escalation())
+        .collect();
+    Some(Warning::new(
+        "escalation",
+        format!(
+            "{} ({}): see the access changes",
+            parts.join("; "),
+            reasons.into_iter().collect::<Vec<_>>().join(", ")
+        ),
+    ))
+}
+
+/// Risky-grant and privileged-namespace warnings of the head that the base
+/// did not have.
+pub fn risky_grants(base: Option<&Compiled>, head: &Compiled) -> Vec<Warning> {
+    let risky = |code: Code| matches!(code, Code::RiskyGrant | Code::PrivilegedNamespace);
+    let known: BTreeSet<(Code, &str, &str)> = base
+        .map(|b| {
+            b.diagnostics
+                .iter()
+                .filter(|d| d.severity == Severity::Warning && risky(d.code))
+                .map(|d| {
+                    (
+                        d.code,
+                        b.sources.path(d.primary.span.file),
+                        d.message.as_str(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    head.diagnostics
+        .sorted(&head.sources)
+        .into_iter()
+        .filter(|d| d.severity == Severity::Warning && risky(d.code))
+        .filter(|d| {
+            !known.contains(&(
+                d.code,
+                head.sources.path(d.primary.span.file),
+                d.message.as_str(),
+            ))
+        })
+        .map(|d| {
+            let path = head.sources.path(d.primary.span.file);
+            let (line, _) = head.sources.line_col(d.primary.span);
+            Warning {
+                location: Some(format!("{path}:{line}")),
+                ..Warning::new(
+                    "risky-grant",
+                    format!("{path}:{line}: {} ({})", d.message, d.code),
+                )
+            }
+        })
+        .collect()
+}
+
+/// Changes to `rbacc.yaml` that change what is allowed: every setting under
+/// `spec.policy` and `spec.defaults`, and custom roles and clusters added,
+/// removed or changed.
+pub fn policy(base: Option<&InputFile>, head: Option<&InputFile>) -> Vec<Warning> {
+    let spec = |file: Option<&InputFile>| -> Value {
+        file.and_then(|f| f.contents.as_ref().ok())
+            .and_then(|bytes| std::str::from_utf8(bytes).ok())
+            .and_then(|text| serde_saphyr::from_str::<Value>(text).ok())
+            .and_then(|v| v.get("spec").cloned())
+            .unwrap_or(Value::Null)
+    };
+    let (old, new) = (spec(base), spec(head));
+    if old == new {
+        return Vec::new();
+    }
+    let mut warnings = Vec::new();
+    for section in ["policy", "defaults"] {
+        let mut before = BTreeMap::new();
+        let mut after = BTreeMap::new();
+        leaves(section, old.get(section), &mut before);
+        leaves(section, new.get(section), &mut after);
+        let keys: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+        for key in keys {
+            let (b, a) = (before.get(key), after.get(key));
+            if b == a {
+                continue;
+            }
+            let show = |v: Option<&String>| v.cloned().unwrap_or_else(|| "(default)".to_string());
+            warnings.push(Warning::new(
+                "policy",
+                format!(
+                    "rbacc.yaml: `{key}` changes from {} to {}",
+                    show(b),
+                    show(a)
+                ),
+            ));
+        }
+    }
+    for (section, what) in [("roles", "custom role"), ("clusters", "cluster")] {
+        let named = |v: &Value| -> BTreeMap<String, Value> {
+            v.get(section)
+                .and_then(Value::as_array)
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|item| {
+                            let name = item.get("name")?.as_str()?.to_string();
+                            Some((name, item.clone()))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let (b, a) = (named(&old), named(&new));
+        let names: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+        for name in names {
+            let change = match (b.get(name), a.get(name)) {
+                (Some(x), Some(y)) if x == y => continue,
+                (Some(_), Some(_)) => "changes",
+                (None, _) => "is added",
+                (_, None) => "is removed",
+            };
+            warnings.push(Warning::new(
+                "policy",
+                format!("rbacc.yaml: {what} `{name}` {change}"),
+            ));
+        }
+    }
+    if old.get("kubeconfig") != new.get("kubeconfig") {
+        warnings.push(Warning::new(
+            "policy",
+            "rbacc.yaml: the `kubeconfig` settings change".to_string(),
+        ));
+    }
+    warnings
+}
+
+/// The leaves of a settings tree as `path -> value` (lists and scalars as
+/// compact JSON).
+fn leaves(path: &str, value: Option<&Value>, out: &mut BTreeMap<String, String>) {
+    match value {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(map)) => {
+            for (key, v) in map {
+                leaves(&format!("{path}.{key}"), Some(v), out);
+            }
+        }
+        Some(other) => {
+            out.insert(path.to_string(), other.to_string());
+        }
+    }
+}

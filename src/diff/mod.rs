@@ -1,0 +1,523 @@
+//! `rbacc diff`: what a change to the declarations changes in the
+//! manifests, and who gains or loses access.
+//!
+//! **Input**: two revisions of the repository, read from git's object
+//! database ([`crate::gitinput`]) or, for the head by default, the work
+//! tree. **Output**: a [`Diff`], rendered as text, markdown (for a
+//! pull-request comment, within GitHub's size limit) or JSON, in this
+//! order: a summary per cluster, access changes, warnings, and a unified
+//! diff per generated file.
+//!
+//! Both revisions are compiled ([`compile`]); only the files that can
+//! differ are emitted ([`compile::outputs`]); access changes are evaluated
+//! on those files with the RBAC evaluator ([`access`]). [`diff`] is pure;
+//! [`run`] reads git and the work tree; [`cli`] prints.
+
+pub mod access;
+mod changes;
+pub mod compile;
+mod render;
+
+#[cfg(test)]
+mod tests;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::{Args, ValueEnum};
+
+use crate::error::Error;
+use crate::gitinput::{GitError, GitRepo};
+use crate::load::Input;
+use crate::report::{self, Style};
+
+pub use access::{AccessChanges, Permission, PlaceChange, RoleChange, SubjectChange};
+pub use render::{MARKDOWN_LIMIT, MARKER};
+
+/// `rbacc diff` arguments.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The revision to compare against: a branch, tag or commit, as git names it (`origin/main`).
+    #[arg(long, value_name = "REV")]
+    pub base: String,
+
+    /// The revision to compare [default: the work tree, uncommitted edits included].
+    #[arg(long, value_name = "REV")]
+    pub head: Option<String>,
+
+    /// The repository: the directory holding `rbacc.yaml`, in a git work tree.
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+
+    /// How to print the report: `markdown` for a pull-request comment, `json` for machines.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+
+    /// Exit with 1 when anything changed, as `git diff --exit-code` does.
+    #[arg(long)]
+    pub exit_code: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// For a terminal.
+    Text,
+    /// For a pull-request comment: at most 65,536 characters.
+    Markdown,
+    /// For machines, in the shape README.md documents.
+    Json,
+}
+
+/// Added, changed or removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Added,
+    Changed,
+    Removed,
+}
+
+/// Which of the two outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Base,
+    Head,
+}
+
+/// A generated file that differs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChange {
+    /// Relative to `out/`.
+    pub path: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+impl FileChange {
+    pub fn status(&self) -> Status {
+        match (&self.old, &self.new) {
+            (None, _) => Status::Added,
+            (_, None) => Status::Removed,
+            _ => Status::Changed,
+        }
+    }
+
+    pub fn text(&self, side: Side) -> Option<&str> {
+        match side {
+            Side::Base => self.old.as_deref(),
+            Side::Head => self.new.as_deref(),
+        }
+    }
+
+    /// The cluster the file belongs to.
+    pub fn cluster(&self) -> &str {
+        self.path.split('/').next().unwrap_or_default()
+    }
+
+    /// A unified diff with three lines of context, headed as git heads it
+    /// (`a/out/…`, `b/out/…`, `/dev/null` for a missing side).
+    pub fn unified(&self) -> String {
+        let (old, new) = (
+            self.old.as_deref().unwrap_or(""),
+            self.new.as_deref().unwrap_or(""),
+        );
+        let a = match self.old {
+            Some(_) => format!("a/out/{}", self.path),
+            None => "/dev/null".to_string(),
+        };
+        let b = match self.new {
+            Some(_) => format!("b/out/{}", self.path),
+            None => "/dev/null".to_string(),
+        };
+        let diff = similar::TextDiff::from_lines(old, new);
+        let mut text = diff
+            .unified_diff()
+            .context_radius(3)
+            .missing_newline_hint(true)
+            .header(&a, &b)
+            .to_string();
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text
+    }
+}
+
+/// Added, changed and removed counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub added: usize,
+    pub changed: usize,
+    pub removed: usize,
+}
+
+impl Counts {
+    pub fn add(&mut self, status: Status) {
+        match status {
+            Status::Added => self.added += 1,
+            Status::Changed => self.changed += 1,
+            Status::Removed => self.removed += 1,
+        }
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.added + self.changed + self.removed == 0
+    }
+}
+
+/// What changed on one cluster, counted by kind of object.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ClusterSummary {
+    pub cluster: String,
+    /// Namespace objects.
+    pub namespaces: Counts,
+    /// RoleBindings and ClusterRoleBindings.
+    pub bindings: Counts,
+    /// Roles and ClusterRoles.
+    pub roles: Counts,
+    /// Files of `<cluster>/kubeconfigs/`.
+    pub kubeconfigs: Counts,
+    /// Generated files.
+    pub files: Counts,
+}
+
+/// Something a reviewer should look at twice.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Warning {
+    /// `namespace-removed`, `namespace-unprotected`, `risky-grant`,
+    /// `escalation`, `policy` or `base-invalid`.
+    pub kind: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// For a removed namespace: whether Argo CD and Flux leave it in place.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protected: Option<bool>,
+    /// For a risky grant: `file:line`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+}
+
+impl Warning {
+    fn new(kind: &'static str, message: String) -> Warning {
+        Warning {
+            kind,
+            message,
+            cluster: None,
+            namespace: None,
+            protected: None,
+            location: None,
+        }
+    }
+}
+
+/// One side of the comparison.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SideInfo {
+    /// The revision as given, or `work tree`.
+    pub name: String,
+    /// The commit id, when the side is a commit.
+    pub commit: Option<String>,
+    /// Whether it compiled; a base that did not is compared as empty.
+    pub compiled: bool,
+    /// Errors found compiling it.
+    pub errors: usize,
+}
+
+impl SideInfo {
+    /// `name (abc1234)`.
+    pub fn label(&self) -> String {
+        match &self.commit {
+            Some(commit) => format!("{} ({})", self.name, &commit[..7.min(commit.len())]),
+            None => self.name.clone(),
+        }
+    }
+}
+
+/// The whole comparison.
+#[derive(Debug)]
+pub struct Diff {
+    pub base: SideInfo,
+    pub head: SideInfo,
+    /// Every cluster of either side, sorted.
+    pub summary: Vec<ClusterSummary>,
+    pub access: AccessChanges,
+    pub warnings: Vec<Warning>,
+    /// In path order.
+    pub files: Vec<FileChange>,
+}
+
+impl Diff {
+    /// Whether the two outputs differ.
+    pub fn changed(&self) -> bool {
+        !self.files.is_empty()
+    }
+}
+
+/// One revision to compare, read.
+pub struct Revision {
+    pub info: SideInfo,
+    /// `None` for a base without `rbacc.yaml` (compared as empty).
+    pub input: Option<Input>,
+}
+
+/// What a diff found.
+pub enum Found {
+    /// Both compiled (or the base did not and is compared as empty).
+    Diff(Box<Diff>),
+    /// The head does not compile: its diagnostics, rendered.
+    HeadInvalid { diagnostics: String },
+}
+
+/// Why `rbacc diff` could not run: exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum DiffError {
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Load(#[from] Error),
+    #[error(transparent)]
+    Eval(#[from] access::EvalError),
+}
+
+/// Compares two revisions. Pure: everything is in the inputs. `timings`
+/// collects how long each stage took.
+pub fn diff(
+    base: Revision,
+    head: Revision,
+    style: Style,
+    timings: &mut Vec<(&'static str, Duration)>,
+) -> Result<Found, DiffError> {
+    let start = Instant::now();
+    let (base_compiled, head_compiled) = rayon::join(
+        || base.input.as_ref().map(compile::compile),
+        || head.input.as_ref().map(compile::compile),
+    );
+    timings.push(("compile", start.elapsed()));
+    let Some(head_compiled) = head_compiled else {
+        return Err(DiffError::Load(Error::NoConfig {
+            repo: PathBuf::from(&head.info.name),
+        }));
+    };
+    let Some(head_model) = head_compiled.model() else {
+        return Ok(Found::HeadInvalid {
+            diagnostics: report::render(&head_compiled.diagnostics, &head_compiled.sources, style),
+        });
+    };
+    let mut base_info = base.info;
+    let mut head_info = head.info;
+    head_info.compiled = true;
+    let head_org = head_model.org;
+    let base_model = base_compiled.as_ref().and_then(|c| c.model());
+    let base_org = base_model.map(|m| m.org);
+    base_info.compiled = base_org.is_some();
+    base_info.errors = base_compiled
+        .as_ref()
+        .map_or(0, |c| c.diagnostics.error_count());
+
+    let start = Instant::now();
+    let outputs = compile::outputs(base_model, head_model);
+    timings.push(("emit", start.elapsed()));
+    let files: Vec<FileChange> = {
+        let mut paths: Vec<&String> = outputs.base.keys().chain(outputs.head.keys()).collect();
+        paths.sort();
+        paths.dedup();
+        paths
+            .into_iter()
+            .filter_map(|path| {
+                let (old, new) = (outputs.base.get(path), outputs.head.get(path));
+                (old != new).then(|| FileChange {
+                    path: path.clone(),
+                    old: old.cloned(),
+                    new: new.cloned(),
+                })
+            })
+            .collect()
+    };
+    let mut clusters: Vec<String> = head_org.clusters.iter().map(|c| c.name.clone()).collect();
+    if let Some(org) = base_org {
+        clusters.extend(org.clusters.iter().map(|c| c.name.clone()));
+    }
+    clusters.sort();
+    clusters.dedup();
+
+    let start = Instant::now();
+    let (summary, mut warnings) = changes::summarize(&clusters, &files);
+    timings.push(("summary", start.elapsed()));
+    let start = Instant::now();
+    let access = access::changes(&clusters, &outputs, &files, base_org, head_org)?;
+    timings.push(("access", start.elapsed()));
+
+    let mut all = Vec::new();
+    if !base_info.compiled {
+        let why = if base.input.is_none() {
+            "has no `rbacc.yaml`".to_string()
+        } else {
+            format!(
+                "does not compile ({} {})",
+                base_info.errors,
+                if base_info.errors == 1 {
+                    "error"
+                } else {
+                    "errors"
+                }
+            )
+        };
+        all.push(Warning::new(
+            "base-invalid",
+            format!(
+                "the base {} {why}: compared against an empty base, so everything shows as added",
+                base_info.label()
+            ),
+        ));
+    }
+    all.extend(changes::escalations(&access));
+    all.append(&mut warnings);
+    all.extend(changes::risky_grants(
+        base_compiled.as_ref().filter(|c| c.org.is_some()),
+        &head_compiled,
+    ));
+    all.extend(changes::policy(
+        base.input.as_ref().and_then(|i| i.config.as_ref()),
+        head.input.as_ref().and_then(|i| i.config.as_ref()),
+    ));
+    Ok(Found::Diff(Box::new(Diff {
+        base: base_info,
+        head: head_info,
+        summary,
+        access,
+        warnings: all,
+        files,
+    })))
+}
+
+/// What `rbacc diff` prints, and whether it is a finding (exit code 1).
+pub struct Report {
+    pub stdout: String,
+    pub stderr: String,
+    pub finding: bool,
+}
+
+/// Reads both revisions, compares them and renders the report.
+pub fn run(args: &DiffArgs, style: Style, verbose: bool) -> Result<Report, DiffError> {
+    let mut timings = Vec::new();
+    let start = Instant::now();
+    let git = GitRepo::discover(&args.repo)?;
+    let base_rev = git.resolve(&args.base)?;
+    let head_rev = args.head.as_deref().map(|h| git.resolve(h)).transpose()?;
+    let info = |rev: &crate::gitinput::Revision| SideInfo {
+        name: rev.name.clone(),
+        commit: rev.commit.map(|c| c.to_string()),
+        compiled: false,
+        errors: 0,
+    };
+    let base_info = info(&base_rev);
+    let head_info = match &head_rev {
+        Some(rev) => info(rev),
+        None => SideInfo {
+            name: "work tree".to_string(),
+            commit: None,
+            compiled: false,
+            errors: 0,
+        },
+    };
+    let repo_dir = args.repo.clone();
+    let read_base = |git: &GitRepo| match git.input(&base_rev) {
+        Ok(input) => Ok(Some(input)),
+        Err(GitError::NoConfig { .. }) => Ok(None),
+        Err(e) => Err(DiffError::from(e)),
+    };
+    let (base_input, head_input) = match &head_rev {
+        Some(rev) => (read_base(&git)?, git.input(rev)?),
+        None => {
+            let (base, head) = rayon::join(
+                move || read_base(&git),
+                move || Input::from_worktree(&repo_dir),
+            );
+            (base?, head?)
+        }
+    };
+    timings.push(("load", start.elapsed()));
+    let found = diff(
+        Revision {
+            info: base_info,
+            input: base_input,
+        },
+        Revision {
+            info: head_info,
+            input: Some(head_input),
+        },
+        style,
+        &mut timings,
+    )?;
+    let mut report = Report {
+        stdout: String::new(),
+        stderr: String::new(),
+        finding: false,
+    };
+    match found {
+        Found::HeadInvalid { diagnostics } => {
+            report.stderr = diagnostics;
+            report.stderr.push_str(
+                "error: the head does not compile; fix the errors above to see the diff\n",
+            );
+            report.finding = true;
+        }
+        Found::Diff(diff) => {
+            let start = Instant::now();
+            report.stdout = match args.format {
+                DiffFormat::Text => render::text(&diff),
+                DiffFormat::Markdown => render::markdown(&diff, &args.base),
+                DiffFormat::Json => render::json(&diff),
+            };
+            timings.push(("render", start.elapsed()));
+            if !diff.base.compiled {
+                report.stderr.push_str(&format!(
+                    "warning: the base {} does not compile: compared against an empty base\n",
+                    diff.base.label()
+                ));
+            }
+            report.finding = args.exit_code && diff.changed();
+        }
+    }
+    if verbose {
+        for (stage, took) in timings {
+            report.stderr.push_str(&format!(
+                "{stage:>10} {:>8.1} ms\n",
+                took.as_secs_f64() * 1000.0
+            ));
+        }
+    }
+    Ok(report)
+}
+
+/// Whether the command found something (exit code 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Success,
+    Finding,
+}
+
+/// Runs `rbacc diff` and prints the report: the report on stdout,
+/// warnings, head diagnostics and timings on stderr. An error is for exit
+/// code 2.
+pub fn cli(args: &DiffArgs, style: Style, quiet: bool, verbose: bool) -> Result<Exit, String> {
+    let report = run(args, style, verbose).map_err(|e| e.to_string())?;
+    let stderr = if quiet && !report.stderr.contains("error:") {
+        String::new()
+    } else {
+        report.stderr
+    };
+    let _ = std::io::stderr().write_all(stderr.as_bytes());
+    let _ = std::io::stdout().write_all(report.stdout.as_bytes());
+    Ok(if report.finding {
+        Exit::Finding
+    } else {
+        Exit::Success
+    })
+}

@@ -1,0 +1,845 @@
+//! The report as text, markdown (a pull-request comment) and JSON.
+//!
+//! Order in every format: summary, access changes (subjects, then roles),
+//! warnings, manifest diffs.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::access::{AccessChanges, Permission, PlaceChange, RoleChange, SubjectChange};
+use super::{ClusterSummary, Counts, Diff, FileChange, Status, Warning};
+
+/// GitHub's limit on the body of a pull-request comment, in characters.
+/// The markdown report stays within it, counted in bytes (never fewer than
+/// characters).
+pub const MARKDOWN_LIMIT: usize = 65_536;
+
+/// The first line of the markdown report: CI finds its earlier comment by
+/// it and updates that comment instead of adding one per push.
+pub const MARKER: &str = "<!-- rbacc-diff -->";
+
+/// The verbs in the order people read them; others follow alphabetically.
+const VERB_ORDER: &[&str] = &[
+    "get",
+    "list",
+    "watch",
+    "create",
+    "update",
+    "patch",
+    "delete",
+    "deletecollection",
+];
+
+fn verb_rank(verb: &str) -> (usize, &str) {
+    (
+        VERB_ORDER
+            .iter()
+            .position(|v| *v == verb)
+            .unwrap_or(VERB_ORDER.len()),
+        verb,
+    )
+}
+
+/// A resource as kubectl writes it: `secrets`, `deployments.apps`,
+/// `deployments.apps/scale`.
+fn resource_name(group: &str, resource: &str) -> String {
+    let (resource, sub) = match resource.split_once('/') {
+        Some((r, s)) => (r, Some(s)),
+        None => (resource, None),
+    };
+    let mut out = resource.to_string();
+    if !group.is_empty() {
+        out.push('.');
+        out.push_str(group);
+    }
+    if let Some(sub) = sub {
+        out.push('/');
+        out.push_str(sub);
+    }
+    out
+}
+
+/// One line of a change: verbs on resources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Line {
+    verbs: Vec<String>,
+    /// With `every`: the catalogue resources left out; else the resources.
+    resources: Vec<String>,
+    /// "every resource except `resources`".
+    every: bool,
+    /// Resources outside the catalogue, listed after "every resource …".
+    also: Vec<String>,
+    /// Why the line is escalation-grade (for gains).
+    escalation: BTreeSet<&'static str>,
+    size: usize,
+}
+
+impl Line {
+    fn render(&self, code: fn(&str) -> String) -> String {
+        let verbs = self.verbs.join(", ");
+        let list = |items: &[String]| items.iter().map(|i| code(i)).collect::<Vec<_>>().join(", ");
+        let mut text = if self.every {
+            if self.resources.is_empty() {
+                format!("{verbs} on every resource")
+            } else {
+                format!("{verbs} on every resource except {}", list(&self.resources))
+            }
+        } else {
+            format!("{verbs} on {}", list(&self.resources))
+        };
+        if self.every && !self.also.is_empty() {
+            let _ = write!(text, ", and on {}", list(&self.also));
+        }
+        text
+    }
+}
+
+/// `(group, resource, name)`.
+type Target<'a> = (&'a str, &'a str, Option<&'a str>);
+
+/// Groups permissions into lines: resources with the same verbs together,
+/// verbs with the same resources together. Whole resources and
+/// subresources or named objects are grouped apart, so that a set of whole
+/// resources that covers most of the catalogue reads "every resource
+/// except …". Lines about every resource come first, then escalation-grade
+/// ones, then the larger.
+fn lines(perms: &[Permission], catalogue: &BTreeSet<(String, String)>) -> Vec<Line> {
+    let whole = |p: &&Permission| p.resource_name.is_none() && !p.resource.contains('/');
+    let (plain, other): (Vec<&Permission>, Vec<&Permission>) = perms.iter().partition(whole);
+    let mut out = group_lines(&plain, Some(catalogue));
+    out.extend(group_lines(&other, None));
+    out.sort_by(|a, b| {
+        let rank = |l: &Line| -> Vec<usize> { l.verbs.iter().map(|v| verb_rank(v).0).collect() };
+        b.every
+            .cmp(&a.every)
+            .then_with(|| {
+                b.escalation
+                    .is_empty()
+                    .cmp(&a.escalation.is_empty())
+                    .reverse()
+            })
+            .then_with(|| b.size.cmp(&a.size))
+            .then_with(|| rank(a).cmp(&rank(b)))
+            .then_with(|| a.resources.cmp(&b.resources))
+    });
+    out
+}
+
+/// The lines of one class of permissions; with a catalogue, a line may read
+/// "every resource except …".
+fn group_lines(perms: &[&Permission], catalogue: Option<&BTreeSet<(String, String)>>) -> Vec<Line> {
+    let mut verbs_of: BTreeMap<Target, BTreeSet<&str>> = BTreeMap::new();
+    for p in perms {
+        verbs_of
+            .entry((&p.api_group, &p.resource, p.resource_name.as_deref()))
+            .or_default()
+            .insert(&p.verb);
+    }
+    let mut resources_of: BTreeMap<&str, BTreeSet<Target>> = BTreeMap::new();
+    for (key, verbs) in &verbs_of {
+        for verb in verbs {
+            resources_of.entry(verb).or_default().insert(*key);
+        }
+    }
+    let mut groups: BTreeMap<BTreeSet<Target>, Vec<&str>> = BTreeMap::new();
+    for (verb, resources) in resources_of {
+        groups.entry(resources).or_default().push(verb);
+    }
+    let show = |(g, r, n): &Target| match n {
+        Some(name) => format!("{} {name}", resource_name(g, r)),
+        None => resource_name(g, r),
+    };
+    groups
+        .into_iter()
+        .map(|(resources, mut verbs)| {
+            verbs.sort_by_key(|v| verb_rank(v));
+            let escalation: BTreeSet<&'static str> = resources
+                .iter()
+                .flat_map(|(g, r, n)| {
+                    verbs.iter().filter_map(move |v| {
+                        Permission {
+                            api_group: g.to_string(),
+                            resource: r.to_string(),
+                            resource_name: n.map(String::from),
+                            verb: v.to_string(),
+                        }
+                        .escalation()
+                    })
+                })
+                .collect();
+            let set: BTreeSet<(String, String)> = resources
+                .iter()
+                .map(|(g, r, _)| (g.to_string(), r.to_string()))
+                .collect();
+            let every = catalogue.filter(|c| {
+                let covered = set.intersection(c).count();
+                c.len() >= 8 && covered * 3 >= c.len() * 2
+            });
+            let (listed, also) = match every {
+                Some(catalogue) => (
+                    catalogue
+                        .difference(&set)
+                        .map(|(g, r)| resource_name(g, r))
+                        .collect(),
+                    resources
+                        .iter()
+                        .filter(|(g, r, _)| !catalogue.contains(&(g.to_string(), r.to_string())))
+                        .map(show)
+                        .collect(),
+                ),
+                None => (resources.iter().map(show).collect(), Vec::new()),
+            };
+            Line {
+                verbs: verbs.iter().map(|v| v.to_string()).collect(),
+                resources: listed,
+                every: every.is_some(),
+                also,
+                escalation,
+                size: resources.len(),
+            }
+        })
+        .collect()
+}
+
+fn plain(s: &str) -> String {
+    s.to_string()
+}
+
+fn subject_title(s: &SubjectChange) -> String {
+    match &s.subject.namespace {
+        Some(ns) => format!("{} {ns}/{}", s.subject.kind, s.subject.name),
+        None => format!("{} {}", s.subject.kind, s.subject.name),
+    }
+}
+
+fn counts(c: &Counts) -> String {
+    format!("+{} ~{} -{}", c.added, c.changed, c.removed)
+}
+
+fn files_phrase(n: usize) -> String {
+    format!("{n} {}", if n == 1 { "file" } else { "files" })
+}
+
+fn files_differ(n: usize) -> String {
+    format!(
+        "{n} {}",
+        if n == 1 {
+            "file differs"
+        } else {
+            "files differ"
+        }
+    )
+}
+
+fn summary_text(s: &ClusterSummary) -> String {
+    if s.files.is_zero() {
+        return "no change".to_string();
+    }
+    format!(
+        "namespaces {}, bindings {}, roles {}, kubeconfigs {} ({})",
+        counts(&s.namespaces),
+        counts(&s.bindings),
+        counts(&s.roles),
+        counts(&s.kubeconfigs),
+        files_phrase(s.files.added + s.files.changed + s.files.removed)
+    )
+}
+
+/// `in prod/a, prod/b, staging/a`.
+fn places_text(places: &[(String, String)]) -> String {
+    places
+        .iter()
+        .map(|(c, n)| format!("{c}/{n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn role_sentence(
+    r: &RoleChange,
+    catalogue: &BTreeSet<(String, String)>,
+    code: fn(&str) -> String,
+) -> String {
+    let mut parts = Vec::new();
+    for line in lines(&r.gains, catalogue) {
+        parts.push(format!("gains {}", line.render(code)));
+    }
+    for line in lines(&r.losses, catalogue) {
+        parts.push(format!("loses {}", line.render(code)));
+    }
+    let what = match r.status {
+        Status::Added => "is added".to_string(),
+        Status::Removed => "is removed".to_string(),
+        Status::Changed => String::new(),
+    };
+    let mut text = format!("{} ({})", code(&r.role), r.cluster);
+    if !what.is_empty() {
+        let _ = write!(text, " {what}");
+        if !parts.is_empty() {
+            text.push(':');
+        }
+    }
+    if !parts.is_empty() {
+        let _ = write!(text, " {}", parts.join("; "));
+    }
+    let namespaces = match r.namespaces {
+        1 => "the 1 namespace that binds it".to_string(),
+        n => format!("the {n} namespaces that bind it"),
+    };
+    let subjects = match r.subjects {
+        1 => "1 subject".to_string(),
+        n => format!("{n} subjects"),
+    };
+    let _ = write!(text, " in {namespaces}, for {subjects}");
+    text
+}
+
+fn escalation_mark(reasons: &BTreeSet<&'static str>) -> String {
+    if reasons.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "  ⚠ escalation: {}",
+            reasons.iter().copied().collect::<Vec<_>>().join(", ")
+        )
+    }
+}
+
+/// The report for a terminal.
+pub fn text(diff: &Diff) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "rbacc diff: {} -> {}",
+        diff.base.label(),
+        diff.head.label()
+    );
+    out.push_str("\nSummary (+ added, ~ changed, - removed)\n");
+    let width = diff
+        .summary
+        .iter()
+        .map(|s| s.cluster.len())
+        .max()
+        .unwrap_or(0);
+    for s in &diff.summary {
+        let _ = writeln!(out, "  {:<width$}  {}", s.cluster, summary_text(s));
+    }
+
+    out.push_str("\nAccess changes\n");
+    if diff.access.subjects.is_empty() && diff.access.roles.is_empty() {
+        out.push_str("  no subject gains or loses access\n");
+    }
+    for s in &diff.access.subjects {
+        let _ = writeln!(out, "  {}", subject_title(s));
+        for change in &s.changes {
+            let _ = writeln!(out, "    in {}", places_text(&change.places));
+            for line in lines(&change.gains, &diff.access.catalogue) {
+                let _ = writeln!(
+                    out,
+                    "      + {}{}",
+                    line.render(plain),
+                    escalation_mark(&line.escalation)
+                );
+            }
+            for line in lines(&change.losses, &diff.access.catalogue) {
+                let _ = writeln!(out, "      - {}", line.render(plain));
+            }
+        }
+    }
+    for r in &diff.access.roles {
+        let mark: BTreeSet<&'static str> =
+            r.gains.iter().filter_map(Permission::escalation).collect();
+        let _ = writeln!(
+            out,
+            "  role {}{}",
+            role_sentence(r, &diff.access.catalogue, plain),
+            escalation_mark(&mark)
+        );
+    }
+
+    out.push_str("\nWarnings\n");
+    if diff.warnings.is_empty() {
+        out.push_str("  none\n");
+    }
+    for w in &diff.warnings {
+        let _ = writeln!(out, "  ⚠ {}", w.message);
+    }
+
+    let _ = writeln!(
+        out,
+        "\nManifests ({} differ)",
+        files_phrase(diff.files.len())
+    );
+    if diff.files.is_empty() {
+        out.push_str("  the manifests of both sides are identical\n");
+    }
+    for file in &diff.files {
+        out.push_str(&file.unified());
+    }
+    out
+}
+
+/// Inline code, safe for any text (also inside a table cell).
+fn md_code(s: &str) -> String {
+    let s = s.replace('|', "\\|").replace(['\n', '\r'], " ");
+    let longest = longest_run(&s, '`');
+    let fence = "`".repeat(longest + 1);
+    if longest > 0 || s.starts_with(' ') || s.ends_with(' ') {
+        format!("{fence} {s} {fence}")
+    } else {
+        format!("{fence}{s}{fence}")
+    }
+}
+
+fn longest_run(s: &str, c: char) -> usize {
+    let (mut best, mut run) = (0, 0);
+    for ch in s.chars() {
+        if ch == c {
+            run += 1;
+            best = best.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    best
+}
+
+/// Text outside code: markdown and HTML characters escaped.
+fn md_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '~' => {
+                out.push('\\');
+                out.push(ch);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+/// A warning's message is plain text with `code` spans: keep the spans,
+/// escape the rest.
+fn md_message(s: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in s.split('`').enumerate() {
+        if i % 2 == 1 {
+            out.push_str(&md_code(part));
+        } else {
+            out.push_str(&md_text(part));
+        }
+    }
+    out
+}
+
+fn md_counts(c: &Counts) -> String {
+    if c.is_zero() {
+        "·".to_string()
+    } else {
+        format!("+{} ~{} −{}", c.added, c.changed, c.removed)
+    }
+}
+
+/// `prod: a, b<br>staging: a`, at most `MAX_PLACES` namespaces per cluster.
+fn md_places(places: &[(String, String)]) -> String {
+    const MAX_PLACES: usize = 8;
+    let mut by_cluster: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (c, n) in places {
+        by_cluster.entry(c).or_default().push(n);
+    }
+    by_cluster
+        .into_iter()
+        .map(|(c, names)| {
+            let mut shown: Vec<String> =
+                names.iter().take(MAX_PLACES).map(|n| md_code(n)).collect();
+            if names.len() > MAX_PLACES {
+                shown.push(format!("and {} more", names.len() - MAX_PLACES));
+            }
+            format!("{}: {}", md_text(c), shown.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("<br>")
+}
+
+fn md_lines(perms: &[Permission], catalogue: &BTreeSet<(String, String)>, gains: bool) -> String {
+    let lines = lines(perms, catalogue);
+    if lines.is_empty() {
+        return "—".to_string();
+    }
+    lines
+        .iter()
+        .map(|l| {
+            let mark = if gains && !l.escalation.is_empty() {
+                format!(
+                    "⚠️ **{}:** ",
+                    l.escalation.iter().copied().collect::<Vec<_>>().join(", ")
+                )
+            } else {
+                String::new()
+            };
+            format!("{mark}{}", l.render(md_code))
+        })
+        .collect::<Vec<_>>()
+        .join("<br>")
+}
+
+fn md_subject_rows(s: &SubjectChange, catalogue: &BTreeSet<(String, String)>) -> String {
+    let mut out = String::new();
+    for (i, change) in s.changes.iter().enumerate() {
+        let who = if i == 0 {
+            let mark = if s.escalates() { "⚠️ " } else { "" };
+            let name = match &s.subject.namespace {
+                Some(ns) => format!("{ns}/{}", s.subject.name),
+                None => s.subject.name.clone(),
+            };
+            format!("{mark}{} {}", s.subject.kind, md_code(&name))
+        } else {
+            "〃".to_string()
+        };
+        let PlaceChange {
+            places,
+            gains,
+            losses,
+        } = change;
+        let _ = writeln!(
+            out,
+            "| {who} | {} | {} | {} |",
+            md_places(places),
+            md_lines(gains, catalogue, true),
+            md_lines(losses, catalogue, false)
+        );
+    }
+    out
+}
+
+/// The report as a pull-request comment of at most [`MARKDOWN_LIMIT`]
+/// bytes: summary, access changes and warnings whole when they fit (cut by
+/// whole entries when even they do not), then the manifest diffs, per
+/// cluster in `<details>`, cut at a whole file with a note on how to get
+/// everything. `base` is the base as given on the command line, for that
+/// note.
+pub fn markdown(diff: &Diff, base: &str) -> String {
+    let get_all = format!(
+        "run {} locally, or download the JSON report (`rbacc diff --format json`) that CI keeps as an artifact",
+        md_code(&format!("rbacc diff --base {base}"))
+    );
+    // Room kept for the closing note, whatever is cut.
+    const RESERVE: usize = 1_024;
+    let budget = MARKDOWN_LIMIT - RESERVE - get_all.len();
+    let mut out = String::new();
+    let _ = writeln!(out, "{MARKER}");
+    let _ = writeln!(
+        out,
+        "### rbacc diff: {} → {}\n",
+        md_side(&diff.base),
+        md_side(&diff.head)
+    );
+    if !diff.base.compiled {
+        let _ = writeln!(
+            out,
+            "> [!WARNING]\n> The base does not compile: everything is compared against an empty base.\n"
+        );
+    }
+    out.push_str("| cluster | namespaces | bindings | roles | kubeconfigs | files |\n");
+    out.push_str("| --- | --- | --- | --- | --- | --- |\n");
+    for s in &diff.summary {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            md_text(&s.cluster),
+            md_counts(&s.namespaces),
+            md_counts(&s.bindings),
+            md_counts(&s.roles),
+            md_counts(&s.kubeconfigs),
+            md_counts(&s.files)
+        );
+    }
+    out.push_str("\n<sub>+ added, ~ changed, − removed</sub>\n\n");
+
+    let mut cut = false;
+    out.push_str("#### Access changes\n\n");
+    let access = &diff.access;
+    if access.subjects.is_empty() && access.roles.is_empty() {
+        out.push_str("No subject gains or loses access.\n\n");
+    }
+    if !access.subjects.is_empty() {
+        out.push_str("| subject | where | gains | loses |\n| --- | --- | --- | --- |\n");
+        for (i, s) in access.subjects.iter().enumerate() {
+            let rows = md_subject_rows(s, &access.catalogue);
+            if out.len() + rows.len() > budget {
+                let _ = writeln!(
+                    out,
+                    "\n**{} more subjects are not shown**: {get_all}.",
+                    access.subjects.len() - i
+                );
+                cut = true;
+                break;
+            }
+            out.push_str(&rows);
+        }
+        out.push('\n');
+    }
+    if !access.roles.is_empty() && !cut {
+        out.push_str("Roles whose rules change, once for every namespace that binds them:\n\n");
+        for (i, r) in access.roles.iter().enumerate() {
+            let mark = if r.gains.iter().any(|p| p.escalation().is_some()) {
+                "⚠️ "
+            } else {
+                ""
+            };
+            let item = format!(
+                "- {mark}Role {}\n",
+                role_sentence(r, &access.catalogue, md_code)
+            );
+            if out.len() + item.len() > budget {
+                let _ = writeln!(
+                    out,
+                    "\n**{} more role changes are not shown**: {get_all}.",
+                    access.roles.len() - i
+                );
+                cut = true;
+                break;
+            }
+            out.push_str(&item);
+        }
+        out.push('\n');
+    }
+
+    if !diff.warnings.is_empty() && !cut {
+        out.push_str("#### Warnings\n\n");
+        for (i, w) in diff.warnings.iter().enumerate() {
+            let item = format!("- ⚠️ {}\n", md_message(&w.message));
+            if out.len() + item.len() > budget {
+                let _ = writeln!(
+                    out,
+                    "\n**{} more warnings are not shown**: {get_all}.",
+                    diff.warnings.len() - i
+                );
+                cut = true;
+                break;
+            }
+            out.push_str(&item);
+        }
+        out.push('\n');
+    }
+
+    let _ = writeln!(out, "#### Manifests ({})\n", files_differ(diff.files.len()));
+    if diff.files.is_empty() {
+        out.push_str("The manifests of both sides are identical.\n");
+    }
+    let mut by_cluster: BTreeMap<&str, Vec<&FileChange>> = BTreeMap::new();
+    for f in &diff.files {
+        by_cluster.entry(f.cluster()).or_default().push(f);
+    }
+    let mut shown = 0;
+    'clusters: for (cluster, files) in &by_cluster {
+        if cut {
+            break;
+        }
+        let mut c = Counts::default();
+        for f in files {
+            c.add(f.status());
+        }
+        let open = format!(
+            "<details><summary>{}: {} ({})</summary>\n\n",
+            md_text(cluster),
+            files_phrase(files.len()),
+            md_counts(&c)
+        );
+        let close = "</details>\n\n";
+        if out.len() + open.len() + close.len() > budget {
+            cut = true;
+            break;
+        }
+        out.push_str(&open);
+        for f in files {
+            let diff_text = f.unified();
+            let fence = "`".repeat(longest_run(&diff_text, '`').max(2) + 1);
+            let block = format!("{fence}diff\n{diff_text}{fence}\n\n");
+            if out.len() + block.len() + close.len() > budget {
+                out.push_str(close);
+                cut = true;
+                break 'clusters;
+            }
+            out.push_str(&block);
+            shown += 1;
+        }
+        out.push_str(close);
+    }
+    if cut {
+        let _ = writeln!(
+            out,
+            "> [!NOTE]\n> The report is cut to fit GitHub's limit of {MARKDOWN_LIMIT} characters: {} of {} file diffs are shown. For all of it, {get_all}.",
+            shown,
+            diff.files.len()
+        );
+    }
+    debug_assert!(out.len() <= MARKDOWN_LIMIT);
+    out
+}
+
+fn md_side(side: &super::SideInfo) -> String {
+    match &side.commit {
+        Some(commit) => format!(
+            "{} ({})",
+            md_code(&side.name),
+            &commit[..7.min(commit.len())]
+        ),
+        None => md_text(&side.name),
+    }
+}
+
+#[derive(Serialize)]
+struct JsonDiff<'a> {
+    base: &'a super::SideInfo,
+    head: &'a super::SideInfo,
+    changed: bool,
+    summary: &'a [ClusterSummary],
+    access: JsonAccess<'a>,
+    warnings: &'a [Warning],
+    files: Vec<JsonFile<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonAccess<'a> {
+    subjects: Vec<JsonSubject<'a>>,
+    roles: Vec<JsonRole<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonSubject<'a> {
+    kind: &'a str,
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespace: Option<&'a str>,
+    escalation: bool,
+    changes: Vec<JsonChange<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonPlace<'a> {
+    cluster: &'a str,
+    namespace: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonChange<'a> {
+    places: Vec<JsonPlace<'a>>,
+    gains: Vec<JsonPermission<'a>>,
+    losses: Vec<JsonPermission<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonPermission<'a> {
+    verb: &'a str,
+    api_group: &'a str,
+    resource: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    escalation: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct JsonRole<'a> {
+    cluster: &'a str,
+    role: &'a str,
+    status: Status,
+    namespaces: usize,
+    subjects: usize,
+    gains: Vec<JsonPermission<'a>>,
+    losses: Vec<JsonPermission<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFile<'a> {
+    path: &'a str,
+    status: Status,
+    diff: String,
+}
+
+fn json_perms(perms: &[Permission], gains: bool) -> Vec<JsonPermission<'_>> {
+    perms
+        .iter()
+        .map(|p| JsonPermission {
+            verb: &p.verb,
+            api_group: &p.api_group,
+            resource: &p.resource,
+            resource_name: p.resource_name.as_deref(),
+            escalation: if gains { p.escalation() } else { None },
+        })
+        .collect()
+}
+
+fn json_access(access: &AccessChanges) -> JsonAccess<'_> {
+    JsonAccess {
+        subjects: access
+            .subjects
+            .iter()
+            .map(|s| JsonSubject {
+                kind: &s.subject.kind,
+                name: &s.subject.name,
+                namespace: s.subject.namespace.as_deref(),
+                escalation: s.escalates(),
+                changes: s
+                    .changes
+                    .iter()
+                    .map(|c| JsonChange {
+                        places: c
+                            .places
+                            .iter()
+                            .map(|(cluster, namespace)| JsonPlace { cluster, namespace })
+                            .collect(),
+                        gains: json_perms(&c.gains, true),
+                        losses: json_perms(&c.losses, false),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        roles: access
+            .roles
+            .iter()
+            .map(|r| JsonRole {
+                cluster: &r.cluster,
+                role: &r.role,
+                status: r.status,
+                namespaces: r.namespaces,
+                subjects: r.subjects,
+                gains: json_perms(&r.gains, true),
+                losses: json_perms(&r.losses, false),
+            })
+            .collect(),
+    }
+}
+
+/// The report for machines; the shape is documented in README.md.
+pub fn json(diff: &Diff) -> String {
+    let doc = JsonDiff {
+        base: &diff.base,
+        head: &diff.head,
+        changed: diff.changed(),
+        summary: &diff.summary,
+        access: json_access(&diff.access),
+        warnings: &diff.warnings,
+        files: diff
+            .files
+            .iter()
+            .map(|f| JsonFile {
+                path: &f.path,
+                status: f.status(),
+                diff: f.unified(),
+            })
+            .collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&doc).expect("the report serializes");
+    text.push('\n');
+    text
+}

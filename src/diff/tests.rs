@@ -1,0 +1,483 @@
+//! Unit tests: the shortcuts of the diff against the slow, obvious way.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use crate::access::{Manifests, Request, SubjectRef, UserInfo};
+use crate::load::{Input, InputFile};
+use crate::report::Style;
+
+use super::compile::{self, Files};
+use super::{Diff, Found, Revision, SideInfo};
+
+/// The example organisation of this repository.
+fn example() -> Input {
+    Input::from_worktree(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("example org")
+}
+
+fn file_mut<'a>(input: &'a mut Input, path: &str) -> &'a mut Vec<u8> {
+    let file = if path == "rbacc.yaml" {
+        input.config.as_mut()
+    } else {
+        input
+            .teams
+            .iter_mut()
+            .chain(input.templates.iter_mut())
+            .find(|f| f.path == path)
+    };
+    file.and_then(|f| f.contents.as_mut().ok())
+        .unwrap_or_else(|| panic!("no {path}"))
+}
+
+/// Replaces `from` with `to` in one file.
+fn edit(input: &Input, path: &str, from: &str, to: &str) -> Input {
+    let mut out = input.clone();
+    let bytes = file_mut(&mut out, path);
+    let text = String::from_utf8(bytes.clone()).expect("utf-8");
+    assert!(text.contains(from), "{path} has no {from:?}");
+    *bytes = text.replacen(from, to, 1).into_bytes();
+    out
+}
+
+fn with_team(input: &Input, path: &str, text: &str) -> Input {
+    let mut out = input.clone();
+    out.teams.retain(|f| f.path != path);
+    out.teams.push(InputFile {
+        path: path.to_string(),
+        contents: Ok(text.as_bytes().to_vec()),
+    });
+    out
+}
+
+fn without_team(input: &Input, path: &str) -> Input {
+    let mut out = input.clone();
+    out.teams.retain(|f| f.path != path);
+    out
+}
+
+const NEW_TEAM: &str = "apiVersion: rbacc.dev/v1alpha1
+kind: Team
+metadata:
+  name: search
+spec:
+  members:
+    admin: { groups: [search-leads] }
+    viewer: { users: [auditor@example.com] }
+  namespaces:
+    - name: search-prod
+      clusters: [prod]
+      grants:
+        - { role: deployer, teams: [payments] }
+";
+
+/// Pairs of (base, head) that exercise every path of `compile::outputs`.
+fn cases() -> Vec<(&'static str, Input, Input)> {
+    let base = example();
+    vec![
+        ("same", base.clone(), base.clone()),
+        (
+            "member moved",
+            base.clone(),
+            edit(
+                &edit(
+                    &base,
+                    "teams/payments.yaml",
+                    "deployer: { groups: [payments-devs] }",
+                    "deployer: { groups: [payments-devs], users: [auditor@example.com] }",
+                ),
+                "teams/payments.yaml",
+                "    viewer:   { users: [auditor@example.com] }\n",
+                "",
+            ),
+        ),
+        (
+            "team added",
+            base.clone(),
+            with_team(&base, "teams/search.yaml", NEW_TEAM),
+        ),
+        (
+            "team removed",
+            base.clone(),
+            without_team(
+                &edit(
+                    &base,
+                    "teams/web/storefront.yaml",
+                    "      grants:\n        - { role: viewer, teams: [payments] }\n",
+                    "",
+                ),
+                "teams/payments.yaml",
+            ),
+        ),
+        (
+            "policy",
+            base.clone(),
+            edit(
+                &base,
+                "rbacc.yaml",
+                "viewers: { secrets: false",
+                "viewers: { secrets: true",
+            ),
+        ),
+        (
+            "unprotected",
+            base.clone(),
+            edit(
+                &base,
+                "rbacc.yaml",
+                "protectNamespaces: true",
+                "protectNamespaces: false",
+            ),
+        ),
+        (
+            "template",
+            base.clone(),
+            edit(
+                &base,
+                "rbacc.yaml",
+                "    - name: staging\n      server: https://kubeapi.staging.example.com\n",
+                "    - name: staging\n      server: https://kubeapi.staging.example.com\n      kubeconfig: { template: in-cluster }\n",
+            ),
+        ),
+        (
+            "flux settings",
+            base.clone(),
+            edit(&base, "rbacc.yaml", "interval: 10m", "interval: 5m"),
+        ),
+        (
+            "grant to a changed team",
+            base.clone(),
+            edit(
+                &base,
+                "teams/sre.yaml",
+                "admin: { groups: [sre-oncall] }",
+                "admin: { groups: [sre-oncall, sre-leads] }",
+            ),
+        ),
+    ]
+}
+
+fn full(input: &Input) -> Files {
+    crate::compile(input).output.expect("compiles").files
+}
+
+/// `compile` then `emit_all` is `crate::compile`: if the pipeline gains a
+/// stage, this fails until the diff follows.
+#[test]
+fn the_pipeline_is_compiles() {
+    for (name, _, input) in cases() {
+        let compiled = compile::compile(&input);
+        let model = compiled.model().expect("compiles");
+        let ours = compile::emit_all(model.org, model.flux);
+        let theirs = full(&input);
+        assert_eq!(
+            ours.keys().collect::<Vec<_>>(),
+            theirs.keys().collect::<Vec<_>>(),
+            "{name}: paths"
+        );
+        for (path, text) in &ours {
+            assert!(&theirs[path] == text, "{name}: {path} differs");
+        }
+    }
+}
+
+#[test]
+fn matches_full_emission() {
+    for (name, base, head) in cases() {
+        let (b, h) = (full(&base), full(&head));
+        let differ: BTreeSet<&String> = b
+            .keys()
+            .chain(h.keys())
+            .filter(|p| b.get(*p) != h.get(*p))
+            .collect();
+        let (bc, hc) = (compile::compile(&base), compile::compile(&head));
+        let outputs = compile::outputs(
+            Some(bc.model().expect("base compiles")),
+            hc.model().expect("head compiles"),
+        );
+        let got: BTreeSet<&String> = outputs
+            .base
+            .keys()
+            .chain(outputs.head.keys())
+            .filter(|p| outputs.base.get(*p) != outputs.head.get(*p))
+            .collect();
+        assert_eq!(got, differ, "{name}: files that differ");
+        for path in differ {
+            assert_eq!(outputs.base.get(path), b.get(path), "{name}: base {path}");
+            assert_eq!(outputs.head.get(path), h.get(path), "{name}: head {path}");
+        }
+        // Whatever else is there is what the full emission has.
+        for (side, full) in [(&outputs.base, &b), (&outputs.head, &h)] {
+            for (path, text) in side {
+                assert_eq!(full.get(path), Some(text), "{name}: {path}");
+            }
+        }
+    }
+}
+
+fn run(base: &Input, head: &Input) -> Diff {
+    let info = |name: &str| SideInfo {
+        name: name.to_string(),
+        commit: None,
+        compiled: false,
+        errors: 0,
+    };
+    let found = super::diff(
+        Revision {
+            info: info("base"),
+            input: Some(base.clone()),
+        },
+        Revision {
+            info: info("head"),
+            input: Some(head.clone()),
+        },
+        Style {
+            color: false,
+            width: 100,
+        },
+        &mut Vec::new(),
+    )
+    .expect("diff");
+    match found {
+        Found::Diff(diff) => *diff,
+        Found::HeadInvalid { diagnostics } => panic!("head invalid:\n{diagnostics}"),
+    }
+}
+
+/// The RBAC objects of one cluster of a full output.
+fn manifests(files: &Files, cluster: &str) -> Manifests {
+    let mut m = Manifests::default();
+    for (path, text) in files {
+        if path.starts_with(&format!("{cluster}/"))
+            && !path.ends_with("kustomization.yaml")
+            && !path.contains("/kubeconfigs/")
+        {
+            m.extend(Manifests::from_yaml(text).expect("reads"));
+        }
+    }
+    m
+}
+
+/// Every subject of every RoleBinding, with its namespace.
+fn subjects(m: &Manifests) -> BTreeSet<(String, SubjectRef)> {
+    let mut out = BTreeSet::new();
+    for b in m.role_bindings() {
+        let ns = b.metadata.namespace.clone().unwrap_or_default();
+        for s in b.subjects.iter().flatten() {
+            let namespace = (s.kind == "ServiceAccount")
+                .then(|| s.namespace.clone().unwrap_or_else(|| ns.clone()));
+            out.insert((
+                ns.clone(),
+                SubjectRef {
+                    kind: s.kind.clone(),
+                    name: s.name.clone(),
+                    namespace,
+                },
+            ));
+        }
+    }
+    out
+}
+
+/// A user the evaluator matches to exactly this subject.
+fn user_of(s: &SubjectRef) -> UserInfo {
+    match s.kind.as_str() {
+        "User" => UserInfo {
+            name: s.name.clone(),
+            groups: Vec::new(),
+        },
+        "Group" => UserInfo {
+            name: "nobody-in-particular".to_string(),
+            groups: vec![s.name.clone()],
+        },
+        _ => UserInfo {
+            name: format!(
+                "system:serviceaccount:{}:{}",
+                s.namespace.as_deref().unwrap_or_default(),
+                s.name
+            ),
+            groups: Vec::new(),
+        },
+    }
+}
+
+/// Every request the rules of the manifests name.
+fn requests(ms: &[&Manifests]) -> BTreeSet<super::Permission> {
+    let mut out = BTreeSet::new();
+    for m in ms {
+        let rules = m
+            .cluster_roles()
+            .flat_map(|r| r.rules.iter().flatten())
+            .chain(m.roles().flat_map(|r| r.rules.iter().flatten()));
+        for rule in rules {
+            let names: Vec<Option<String>> = match rule.resource_names.as_deref() {
+                Some(n) if !n.is_empty() => n.iter().cloned().map(Some).collect(),
+                _ => vec![None],
+            };
+            for verb in &rule.verbs {
+                for group in rule.api_groups.iter().flatten() {
+                    for resource in rule.resources.iter().flatten() {
+                        for name in &names {
+                            out.insert(super::Permission {
+                                api_group: group.clone(),
+                                resource: resource.clone(),
+                                resource_name: name.clone(),
+                                verb: verb.clone(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn request(p: &super::Permission, namespace: &str) -> Request {
+    let mut r = Request::parse_resource(
+        &p.verb,
+        &match p.api_group.as_str() {
+            "" => p.resource.clone(),
+            g => match p.resource.split_once('/') {
+                Some((r, s)) => format!("{r}.{g}/{s}"),
+                None => format!("{}.{g}", p.resource),
+            },
+        },
+        Some(namespace),
+    );
+    if let Some(name) = &p.resource_name {
+        r = r.with_name(name);
+    }
+    r
+}
+
+/// Gains and losses per subject, cluster and namespace.
+type Expected =
+    BTreeMap<(SubjectRef, String, String), (Vec<super::Permission>, Vec<super::Permission>)>;
+
+/// The diff's access section equals asking the evaluator about every
+/// subject, namespace and request of the full outputs, one by one, except
+/// for ClusterRole changes, which are reported per role.
+#[test]
+fn access_matches_the_evaluator() {
+    for (name, base, head) in cases() {
+        let diff = run(&base, &head);
+        let (b, h) = (full(&base), full(&head));
+        let mut expected: Expected = BTreeMap::new();
+        for cluster in ["prod", "staging"] {
+            let (bm, hm) = (manifests(&b, cluster), manifests(&h, cluster));
+            let roles_changed = bm.cluster_roles().chain(hm.cluster_roles()).any(|r| {
+                let n = r.metadata.name.as_deref().unwrap_or_default();
+                bm.effective_rules("ClusterRole", None, n)
+                    != hm.effective_rules("ClusterRole", None, n)
+            });
+            let all = requests(&[&bm, &hm]);
+            let who: BTreeSet<(String, SubjectRef)> =
+                subjects(&bm).into_iter().chain(subjects(&hm)).collect();
+            for (ns, subject) in who {
+                let user = user_of(&subject);
+                let mut gains = Vec::new();
+                let mut losses = Vec::new();
+                for p in &all {
+                    let r = request(p, &ns);
+                    match (bm.allows(&user, &r), hm.allows(&user, &r)) {
+                        (false, true) => gains.push(p.clone()),
+                        (true, false) => losses.push(p.clone()),
+                        _ => {}
+                    }
+                }
+                if !gains.is_empty() || !losses.is_empty() {
+                    expected.insert((subject, cluster.to_string(), ns), (gains, losses));
+                }
+            }
+            if roles_changed {
+                // Per-role reports replace per-namespace ones: only check
+                // that the role changes are reported.
+                assert!(
+                    diff.access.roles.iter().any(|r| r.cluster == cluster),
+                    "{name}: {cluster}: role change not reported"
+                );
+                expected.retain(|(_, c, _), _| c != cluster);
+            }
+        }
+        let mut got = BTreeMap::new();
+        for s in &diff.access.subjects {
+            for change in &s.changes {
+                for (cluster, ns) in &change.places {
+                    if diff.access.roles.iter().any(|r| &r.cluster == cluster) {
+                        continue;
+                    }
+                    got.insert(
+                        (s.subject.clone(), cluster.clone(), ns.clone()),
+                        (change.gains.clone(), change.losses.clone()),
+                    );
+                }
+            }
+        }
+        // Requests for one object by name are implied by the same request
+        // for any name; the diff asks only about the names of roles bound
+        // to the subject, the brute force about every name.
+        let implied = |list: &Vec<super::Permission>| -> Vec<super::Permission> {
+            list.iter()
+                .filter(|p| {
+                    p.resource_name.is_none()
+                        || !list.contains(&super::Permission {
+                            resource_name: None,
+                            ..(*p).clone()
+                        })
+                })
+                .cloned()
+                .collect()
+        };
+        let normal = |m: Expected| {
+            m.into_iter()
+                .map(|(k, (g, l))| (k, (implied(&g), implied(&l))))
+                .collect::<BTreeMap<_, _>>()
+        };
+        let (got, expected) = (normal(got), normal(expected));
+        let brief = |m: &Expected| {
+            m.iter()
+                .map(|((s, c, n), (g, l))| {
+                    format!(
+                        "{} {} in {c}/{n}: +{} -{}",
+                        s.kind,
+                        s.name,
+                        g.len(),
+                        l.len()
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(brief(&got), brief(&expected), "{name}");
+        assert!(
+            got == expected,
+            "{name}: the same subjects, but other permissions"
+        );
+    }
+}
+
+#[test]
+fn escalation_grades() {
+    let p = |verb: &str, group: &str, resource: &str| super::Permission {
+        api_group: group.to_string(),
+        resource: resource.to_string(),
+        resource_name: None,
+        verb: verb.to_string(),
+    };
+    assert_eq!(p("get", "", "secrets").escalation(), Some("Secrets"));
+    assert_eq!(
+        p("create", "", "pods/exec").escalation(),
+        Some("pods/exec, attach, port-forward")
+    );
+    assert_eq!(p("get", "", "pods/log").escalation(), None);
+    assert_eq!(
+        p("patch", "rbac.authorization.k8s.io", "rolebindings").escalation(),
+        Some("RBAC write")
+    );
+    assert_eq!(
+        p("get", "rbac.authorization.k8s.io", "rolebindings").escalation(),
+        None
+    );
+    assert_eq!(p("*", "apps", "deployments").escalation(), Some("wildcard"));
+    assert_eq!(p("get", "apps", "*").escalation(), Some("wildcard"));
+    assert_eq!(p("update", "apps", "deployments").escalation(), None);
+}
