@@ -202,16 +202,57 @@ fn changed_teams(base: &Org, head: &Org, same_settings: bool) -> BTreeSet<String
         .into_par_iter()
         .filter(|name| match (b.get(name), h.get(name)) {
             (Some(&i), Some(&j)) => {
-                // The model types have no `PartialEq`; their derived `Debug`
-                // shows every field, so equal text means equal teams (and a
-                // field added later is compared without anyone remembering
-                // to).
-                format!("{:?}", base.teams[i]) != format!("{:?}", head.teams[j])
+                !same_team(&base.teams[i], &head.teams[j])
                     || base_kubeconfigs.get(name.as_str()) != head_kubeconfigs.get(name.as_str())
             }
             _ => true,
         })
         .collect()
+}
+
+/// Whether two resolved teams are equal. The model types have no
+/// `PartialEq`; the structs are taken apart without `..`, so a field added
+/// to the model does not compile here until it is compared.
+fn same_team(a: &Team, b: &Team) -> bool {
+    let Team {
+        name,
+        source,
+        description,
+        contacts,
+        members,
+        namespaces,
+    } = a;
+    *name == b.name
+        && *source == b.source
+        && *description == b.description
+        && *contacts == b.contacts
+        && *members == b.members
+        && namespaces.len() == b.namespaces.len()
+        && namespaces
+            .iter()
+            .zip(&b.namespaces)
+            .all(|(x, y)| same_namespace(x, y))
+}
+
+fn same_namespace(a: &Namespace, b: &Namespace) -> bool {
+    let Namespace {
+        name,
+        clusters,
+        pod_security,
+        quota,
+        limit_range,
+        labels,
+        service_accounts,
+        bindings,
+    } = a;
+    *name == b.name
+        && *clusters == b.clusters
+        && *pod_security == b.pod_security
+        && *quota == b.quota
+        && *limit_range == b.limit_range
+        && *labels == b.labels
+        && *service_accounts == b.service_accounts
+        && *bindings == b.bindings
 }
 
 /// Each team's rendered kubeconfigs, by cluster.

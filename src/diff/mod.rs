@@ -386,14 +386,19 @@ pub fn diff(
         base.input.as_ref().and_then(|i| i.config.as_ref()),
         head.input.as_ref().and_then(|i| i.config.as_ref()),
     ));
-    Ok(Found::Diff(Box::new(Diff {
+    let diff = Diff {
         base: base_info,
         head: head_info,
         summary,
         access,
         warnings: all,
         files,
-    })))
+    };
+    // Freeing two compiled organisations takes a noticeable part of a
+    // second at 10,000 teams; nothing waits for it.
+    drop(outputs);
+    std::thread::spawn(move || drop((base_compiled, head_compiled)));
+    Ok(Found::Diff(Box::new(diff)))
 }
 
 /// What `rbacc diff` prints, and whether it is a finding (exit code 1).
