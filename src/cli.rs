@@ -80,6 +80,20 @@ rbacc access --as auditor@example.com --cluster prod     # where does auditor ha
 rbacc access --as alice --as-group payments-devs --cluster prod -n payments-prod -o json"
     )]
     Access(AccessArgs),
+    /// What a change does to the manifests, and who gains or loses access.
+    #[command(
+        after_help = "Compiles the base revision and the head (default: the work tree, uncommitted\n\
+edits included), both read from git's object database, and reports: a summary per cluster,\n\
+who gains or loses which permissions, warnings (namespaces that leave, risky grants, policy\n\
+changes), and a unified diff of every generated file. Exit codes: 0 compared (changed or\n\
+not; with --exit-code, 1 when anything changed), 1 the head does not compile, 2 usage or\n\
+environment (a base that is not in the repository: fetch it).\n\n\
+Examples:\n  \
+rbacc diff --base origin/main\n  \
+rbacc diff --base main --head feature --format markdown > comment.md\n  \
+rbacc diff --base HEAD~1 --format json --exit-code"
+    )]
+    Diff(crate::diff::DiffArgs),
     /// Create a new rbacc repository that passes `rbacc check` straight away.
     #[command(
         after_help = "Writes rbacc.yaml (one cluster), teams/example.yaml, templates/, .gitignore, a GitHub\n\

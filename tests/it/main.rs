@@ -6,6 +6,7 @@ mod atomic;
 mod build;
 mod determinism;
 mod diagnostics;
+mod diff;
 mod hostile;
 mod init;
 mod kubeconfig;
