@@ -76,6 +76,19 @@ const ALL: &[&str] = &[
     "watch",
 ];
 
+/// The verbs of namespaced resources in the order people read them (as
+/// kubectl and rakkess list them): reads, then writes, then deletes.
+pub const VERBS_IN_READING_ORDER: [&str; 8] = [
+    "get",
+    "list",
+    "watch",
+    "create",
+    "update",
+    "patch",
+    "delete",
+    "deletecollection",
+];
+
 /// Subresources that open a shell or a tunnel into a pod.
 pub const POD_ACCESS: &[&str] = &["pods/attach", "pods/exec", "pods/portforward"];
 /// Workload subresources that scale.

@@ -35,16 +35,7 @@ use crate::cli::{AccessArgs, CanIArgs, OutputFormat, UserArgs, WhoCanArgs};
 use crate::emit::Output;
 
 /// The verbs of the `access` matrix, in column order (rakkess's order).
-pub const MATRIX_VERBS: [&str; 8] = [
-    "get",
-    "list",
-    "watch",
-    "create",
-    "update",
-    "patch",
-    "delete",
-    "deletecollection",
-];
+pub const MATRIX_VERBS: [&str; 8] = crate::builtin::VERBS_IN_READING_ORDER;
 
 /// Verbs kubectl knows for resources and non-resource URLs; anything else is
 /// answered, with a warning (kubectl's `auth can-i` does the same).

@@ -21,16 +21,7 @@ pub const MARKDOWN_LIMIT: usize = 65_536;
 pub const MARKER: &str = "<!-- rbacc-diff -->";
 
 /// The verbs in the order people read them; others follow alphabetically.
-const VERB_ORDER: &[&str] = &[
-    "get",
-    "list",
-    "watch",
-    "create",
-    "update",
-    "patch",
-    "delete",
-    "deletecollection",
-];
+const VERB_ORDER: &[&str] = &crate::builtin::VERBS_IN_READING_ORDER;
 
 fn verb_rank(verb: &str) -> (usize, &str) {
     (
