@@ -27,8 +27,7 @@ pub const TEAM_SRE: &str = include_str!("../../tests/fixtures/fuzz/base/teams/sr
 
 /// A valid team that needs nothing of the config but one cluster (built-in
 /// roles, namespaces on every cluster): the fixed team of `compile_config`.
-pub const TEAM_PLATFORM: &str =
-    include_str!("../../tests/fixtures/fuzz/base/teams/platform.yaml");
+pub const TEAM_PLATFORM: &str = include_str!("../../tests/fixtures/fuzz/base/teams/platform.yaml");
 
 /// A team whose description and contacts need quoting, for templates that
 /// print them: the second team of `compile_template`.

@@ -32,6 +32,11 @@ pub const DEFAULT_NAMESPACE: &str = "rbacc-kubeconfigs";
 /// Most template instructions one render may run.
 const FUEL: u64 = 200_000;
 
+/// Most bytes one rendered kubeconfig may hold. Real ones are a few KiB; the
+/// limit stops a template (or team values it prints) from making megabytes
+/// of output with a handful of instructions.
+const MAX_RENDERED: usize = 256 * 1024;
+
 /// Templates shipped with rbacc, used when `templates/` has no file of the
 /// same name.
 pub(crate) const BUILT_IN: &[(&str, &str)] = &[
@@ -213,7 +218,7 @@ pub fn check(
                     return None;
                 }
                 let context = context(cluster, team, &namespaces, e);
-                let text = match template.render(&context) {
+                let text = match render(&template, &context) {
                     Ok(text) => text,
                     Err(err) => return Some(Err(template_diagnostic(&err, *file, e.template.span, name))),
                 };
@@ -261,13 +266,117 @@ pub fn check(
     })
 }
 
+/// Renders `template` into at most [`MAX_RENDERED`] bytes.
+fn render(template: &minijinja::Template, context: &Context) -> Result<String, minijinja::Error> {
+    let mut out = Bounded(Vec::new());
+    template
+        .render_captured_to(minijinja::value::Serde(context), &mut out)
+        .map_err(|err| {
+            if out.0.len() >= MAX_RENDERED {
+                minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    format!(
+                        "the rendered kubeconfig would be larger than {} KiB",
+                        MAX_RENDERED / 1024
+                    ),
+                )
+            } else {
+                err
+            }
+        })?;
+    // Auto-escaping JSON keeps every value valid UTF-8; the template text
+    // itself is a `&str`.
+    String::from_utf8(out.0).map_err(|_| {
+        minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            "the rendered kubeconfig is not UTF-8",
+        )
+    })
+}
+
+/// Refuses to print a value larger than [`MAX_RENDERED`] (string bytes plus
+/// items), before formatting it: a lazily repeated sequence costs no fuel
+/// until it is printed, and printing formats it whole.
+fn check_printable(value: &minijinja::Value) -> Result<(), minijinja::Error> {
+    fn walk(value: &minijinja::Value, budget: &mut usize) -> bool {
+        use minijinja::value::ValueKind;
+        let cost = value.as_str().map_or(1, str::len);
+        let Some(left) = budget.checked_sub(cost) else {
+            return false;
+        };
+        *budget = left;
+        match value.kind() {
+            ValueKind::Seq | ValueKind::Iterable => match value.try_iter() {
+                Ok(items) => {
+                    for item in items {
+                        if !walk(&item, budget) {
+                            return false;
+                        }
+                    }
+                    true
+                }
+                Err(_) => true,
+            },
+            ValueKind::Map => match value.try_iter() {
+                Ok(keys) => {
+                    for key in keys {
+                        let item = value.get_item(&key).unwrap_or_default();
+                        if !walk(&key, budget) || !walk(&item, budget) {
+                            return false;
+                        }
+                    }
+                    true
+                }
+                Err(_) => true,
+            },
+            _ => true,
+        }
+    }
+    let mut budget = MAX_RENDERED;
+    if walk(value, &mut budget) {
+        Ok(())
+    } else {
+        Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!(
+                "a value printed by the template is larger than {} KiB",
+                MAX_RENDERED / 1024
+            ),
+        ))
+    }
+}
+
+/// A writer that refuses to grow past [`MAX_RENDERED`] bytes.
+struct Bounded(Vec<u8>);
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + buf.len() > MAX_RENDERED {
+            self.0.resize(MAX_RENDERED, 0);
+            return Err(std::io::Error::other("rendered kubeconfig too large"));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     // Every `{{ value }}` becomes a JSON string: valid YAML whatever it holds.
     env.set_auto_escape_callback(|_| AutoEscape::Json);
-    env.set_keep_trailing_newline(true);
+    let mut syntax = minijinja::syntax::SyntaxConfig::builder();
+    syntax.keep_trailing_newline(true);
+    env.set_syntax(syntax.build().expect("the default delimiters are valid"));
     env.set_fuel(Some(FUEL));
+    env.set_formatter(|out, state, value| {
+        check_printable(value)?;
+        minijinja::escape_formatter(out, state, value)
+    });
     env.set_recursion_limit(64);
     env
 }
@@ -382,6 +491,14 @@ fn template_diagnostic(
     let mut d = Diagnostic::error(Code::TemplateError, span, message).label(err.kind().to_string());
     if file.is_some() {
         d = d.with_secondary(chosen, "template chosen here");
+    }
+    let too_big = err.kind() == minijinja::ErrorKind::OutOfFuel
+        || err.detail().is_some_and(|d| d.contains("larger than"));
+    if too_big {
+        return d.help(format!(
+            "a render may take {FUEL} steps (loop iterations, and bytes or items it builds) and print {} KiB; a kubeconfig needs far less",
+            MAX_RENDERED / 1024
+        ));
     }
     d.help("the template context holds `cluster`, `team`, `namespaces`, `contexts`, `currentContext`, `user` and `auth`; see the README")
 }

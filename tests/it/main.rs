@@ -12,3 +12,5 @@ mod init;
 mod kubeconfig;
 mod property;
 mod support;
+
+mod fuzz_regressions;
