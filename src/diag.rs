@@ -83,6 +83,10 @@ codes! {
     ReservedLabel => "reserved-label",
     /// A grant that is legal but gives more than it may seem to.
     RiskyGrant => "risky-grant",
+    /// Access whose `expires` date has come: it is no longer emitted.
+    Expired => "expired",
+    /// Access that expires within two weeks.
+    ExpiresSoon => "expires-soon",
     /// A namespace that runs without Pod Security restrictions.
     PrivilegedNamespace => "privileged-namespace",
     /// A file under `teams/` that rbacc does not read.

@@ -19,6 +19,8 @@ pub enum Error {
     Locked { out: PathBuf },
     #[error("an interrupted build left an update of {} pending; run `rbacc build` to finish it", out.display())]
     PendingUpdate { out: PathBuf },
+    #[error("`RBACC_TODAY={value}` is not a date: {problem}")]
+    InvalidToday { value: String, problem: String },
     #[error("{} exists and is not a directory", path.display())]
     NotADirectory { path: PathBuf },
 }

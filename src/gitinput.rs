@@ -190,10 +190,13 @@ impl GitRepo {
         }
     }
 
-    /// Reads everything one compilation needs from a revision's tree.
-    pub fn input(&self, rev: &Revision) -> Result<Input, GitError> {
+    /// Reads everything one compilation needs from a revision's tree, to
+    /// be judged on `today`.
+    pub fn input(&self, rev: &Revision, today: crate::clock::Date) -> Result<Input, GitError> {
         let reader = Reader::new(self, rev)?;
-        reader.input()
+        let mut input = reader.input()?;
+        input.today = Some(today);
+        Ok(input)
     }
 }
 

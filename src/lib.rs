@@ -9,6 +9,7 @@
 pub mod access;
 pub mod builtin;
 pub mod cli;
+pub mod clock;
 pub mod decode;
 pub mod diag;
 pub mod diff;

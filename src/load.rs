@@ -60,11 +60,16 @@ pub struct Input {
     pub templates: Vec<InputFile>,
     /// Files under `teams/` that are not read, such as `.yml` files.
     pub ignored: Vec<String>,
+    /// The date expiring access is judged on ([`crate::clock::today`]).
+    /// `None` only for inputs built in memory with no clock: then nothing
+    /// counts as expired.
+    pub today: Option<crate::clock::Date>,
 }
 
 impl Input {
-    /// Reads the declarations from a directory on disk.
-    pub fn from_worktree(repo: &Path) -> Result<Input, Error> {
+    /// Reads the declarations from a directory on disk, to be judged on
+    /// `today`.
+    pub fn from_worktree(repo: &Path, today: crate::clock::Date) -> Result<Input, Error> {
         let root = repo.canonicalize().map_err(|e| Error::io(repo, e))?;
         let config_path = root.join(CONFIG_FILE);
         if !config_path.exists() {
@@ -74,6 +79,7 @@ impl Input {
         }
         let mut input = Input {
             config: Some(read_file(&root, &config_path, CONFIG_FILE.to_string())?),
+            today: Some(today),
             ..Input::default()
         };
         let templates = root.join(TEMPLATES_DIR);
@@ -205,6 +211,8 @@ pub struct Parsed {
     pub teams: Vec<raw::Team>,
     /// Kubeconfig templates by name (file name without `.yaml.j2`).
     pub templates: Vec<Template>,
+    /// The date expiring access is judged on ([`Input::today`]).
+    pub today: Option<crate::clock::Date>,
 }
 
 /// A kubeconfig template as read.
@@ -222,6 +230,7 @@ pub fn parse(input: &Input, sources: &mut Sources, diags: &mut Diagnostics) -> P
         config: raw::Config::default(),
         teams: Vec::new(),
         templates: Vec::new(),
+        today: input.today,
     };
     if let Some(file) = &input.config
         && let Some((id, text, root)) = read_yaml(file, Document::Config, sources, diags)

@@ -184,7 +184,7 @@ impl Ui {
 /// Reads the repository's declarations.
 fn load(ui: &Ui, repo: &RepoArgs) -> Result<Input, Error> {
     let start = Instant::now();
-    let input = Input::from_worktree(&repo.repo)?;
+    let input = Input::from_worktree(&repo.repo, rbacc::clock::today()?)?;
     ui.timing("load", start.elapsed());
     Ok(input)
 }
@@ -313,12 +313,16 @@ fn check(ui: &Ui, repo: &RepoArgs, format: Format) -> Result<Outcome, Error> {
         ));
         return Ok(Outcome::Success);
     }
-    let Some((_, output)) = compile(ui, &input, format) else {
+    let Some((compilation, output)) = compile(ui, &input, format) else {
         return Ok(Outcome::Finding);
     };
     let start = Instant::now();
     let plan = output::plan(&out_dir, &output)?;
     ui.timing("compare", start.elapsed());
+    let expired = compilation
+        .diagnostics
+        .iter()
+        .any(|d| d.code == rbacc::diag::Code::Expired);
     if plan.is_clean() {
         ui.status(&format!(
             "{} is up to date ({} files)",
@@ -339,6 +343,9 @@ fn check(ui: &Ui, repo: &RepoArgs, format: Format) -> Result<Outcome, Error> {
         for path in list {
             text.push_str(&format!("  {mark:<8} {path}\n"));
         }
+    }
+    if expired {
+        text.push_str("it may still grant access that has expired (see the warnings above)\n");
     }
     text.push_str("run `rbacc build` and commit the result\n");
     ui.eprint(&text);

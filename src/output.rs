@@ -367,6 +367,9 @@ pub fn fingerprint(input: &crate::load::Input) -> u64 {
         }
     }
     input.ignored.hash(&mut hasher);
+    // What expired depends on the date: a record from another day is not
+    // trusted.
+    input.today.map(|d| d.to_string()).hash(&mut hasher);
     hasher.finish()
 }
 

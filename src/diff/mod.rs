@@ -432,17 +432,20 @@ pub fn run(args: &DiffArgs, style: Style, verbose: bool) -> Result<Report, DiffE
         },
     };
     let repo_dir = args.repo.clone();
-    let read_base = |git: &GitRepo| match git.input(&base_rev) {
+    // Both sides are judged on the same day, so that an expiry shows as a
+    // change only when the pull request makes one.
+    let today = crate::clock::today()?;
+    let read_base = |git: &GitRepo| match git.input(&base_rev, today) {
         Ok(input) => Ok(Some(input)),
         Err(GitError::NoConfig { .. }) => Ok(None),
         Err(e) => Err(DiffError::from(e)),
     };
     let (base_input, head_input) = match &head_rev {
-        Some(rev) => (read_base(&git)?, git.input(rev)?),
+        Some(rev) => (read_base(&git)?, git.input(rev, today)?),
         None => {
             let (base, head) = rayon::join(
                 move || read_base(&git),
-                move || Input::from_worktree(&repo_dir),
+                move || Input::from_worktree(&repo_dir, today),
             );
             (base?, head?)
         }

@@ -12,7 +12,11 @@ use super::{Diff, Found, Revision, SideInfo};
 
 /// The example organisation of this repository.
 fn example() -> Input {
-    Input::from_worktree(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("example org")
+    Input::from_worktree(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        jiff::civil::date(2026, 11, 23),
+    )
+    .expect("example org")
 }
 
 fn file_mut<'a>(input: &'a mut Input, path: &str) -> &'a mut Vec<u8> {

@@ -181,6 +181,9 @@ pub struct Subjects {
     pub groups: Vec<Sp<String>>,
     pub users: Vec<Sp<String>>,
     pub service_accounts: Vec<Sp<String>>,
+    /// `expires: YYYY-MM-DD`, unchecked: the day from which the entry no
+    /// longer grants anything.
+    pub expires: Option<Sp<String>>,
 }
 
 #[derive(Debug)]
@@ -549,7 +552,7 @@ pub fn decode_team(d: &mut Decoder, file: FileId, file_stem: String, root: &Node
     let mut s = d.fields(spec, &["members", "namespaces"]);
     if let Some(members) = s.get("members") {
         for (role, subjects) in d.entries(members) {
-            let mut f = d.fields(subjects, &["groups", "users", "serviceAccounts"]);
+            let mut f = d.fields(subjects, &["groups", "users", "serviceAccounts", "expires"]);
             let subjects = take_subjects(d, &mut f);
             f.finish(d);
             team.members.push((role.clone(), subjects));
@@ -575,6 +578,7 @@ fn take_subjects(d: &mut Decoder, f: &mut Fields) -> Subjects {
             .get("serviceAccounts")
             .map(|n| d.strings(n))
             .unwrap_or_default(),
+        expires: f.get("expires").and_then(|n| d.scalar_text(n)),
     }
 }
 
@@ -641,7 +645,14 @@ fn decode_namespace(d: &mut Decoder, node: &Node) -> Option<Namespace> {
         for item in d.items(list) {
             let mut g = d.fields(
                 item,
-                &["role", "teams", "groups", "users", "serviceAccounts"],
+                &[
+                    "role",
+                    "teams",
+                    "groups",
+                    "users",
+                    "serviceAccounts",
+                    "expires",
+                ],
             );
             let subjects = take_subjects(d, &mut g);
             let role = g.required(d, "role", "a grant").and_then(|n| d.string(n));

@@ -34,7 +34,7 @@ use crate::source::{Sources, Sp};
 /// Validates the declarations and resolves them into an [`Org`].
 pub fn validate(sources: &Sources, parsed: &Parsed, diags: &mut Diagnostics) -> Option<Org> {
     let settings = config::check(sources, &parsed.config, diags);
-    let teams = teams::check(sources, &settings, &parsed.teams, diags);
+    let teams = teams::check(sources, &settings, &parsed.teams, parsed.today, diags);
     if diags.has_errors() {
         return None;
     }

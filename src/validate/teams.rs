@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::clock::{self, Date};
 use crate::decode::{backticked, backticked_all};
 use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::model::raw::{self, NamespacePrefix, PodSecurity};
@@ -57,6 +58,7 @@ pub fn check(
     sources: &Sources,
     settings: &Settings,
     teams: &[raw::Team],
+    today: Option<Date>,
     diags: &mut Diagnostics,
 ) -> Vec<Team> {
     // Pass 1: team identities, so grants can refer to any team.
@@ -105,7 +107,7 @@ pub fn check(
     // Pass 2: members, so grants to teams can name them.
     let members: BTreeMap<&str, BTreeMap<String, Members>> = by_name
         .iter()
-        .map(|(name, team)| (*name, check_members(settings, team, diags)))
+        .map(|(name, team)| (*name, check_members(settings, team, today, diags)))
         .collect();
 
     // Pass 3: namespaces and bindings.
@@ -118,6 +120,7 @@ pub fn check(
                 settings,
                 team: name,
                 members: &members,
+                today,
             };
             if let Some(ns) = check_namespace(&ctx, ns, &mut namespaces_seen, diags) {
                 namespaces.push(ns);
@@ -148,6 +151,7 @@ struct TeamCtx<'a> {
     settings: &'a Settings,
     team: &'a str,
     members: &'a BTreeMap<&'a str, BTreeMap<String, Members>>,
+    today: Option<Date>,
 }
 
 /// The subjects a team's `spec.members` gives one role.
@@ -162,6 +166,7 @@ struct Members {
 fn check_members(
     settings: &Settings,
     team: &raw::Team,
+    today: Option<Date>,
     diags: &mut Diagnostics,
 ) -> BTreeMap<String, Members> {
     let mut out: BTreeMap<String, Members> = BTreeMap::new();
@@ -181,7 +186,11 @@ fn check_members(
         if !check_role_ref(settings, role, diags) {
             continue;
         }
+        let active = check_expiry(subjects.expires.as_ref(), today, diags);
         let subjects = check_subjects(subjects, diags);
+        if !active {
+            continue;
+        }
         out.insert(
             role.value.clone(),
             Members {
@@ -191,6 +200,74 @@ fn check_members(
         );
     }
     out
+}
+
+/// Whether access declared with `expires` still holds on `today`; reports a
+/// date that is not one, an expiry within [`clock::WARN_DAYS`], and one
+/// that has passed. Without a date to judge on, everything holds.
+fn check_expiry(
+    expires: Option<&Sp<String>>,
+    today: Option<Date>,
+    diags: &mut Diagnostics,
+) -> bool {
+    let Some(expires) = expires else {
+        return true;
+    };
+    let date = match clock::parse_date(&expires.value) {
+        Ok(date) => date,
+        Err(problem) => {
+            diags.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    expires.span,
+                    format!("`{}` is not a date: {problem}", expires.value),
+                )
+                .label("expected `YYYY-MM-DD`")
+                .help("`expires: 2026-12-31` grants the access until that day; from that day on it is not emitted"),
+            );
+            // Invalid input fails the compilation; grant nothing meanwhile.
+            return false;
+        }
+    };
+    let Some(today) = today else {
+        return true;
+    };
+    let days = clock::days_until(today, date);
+    if days <= 0 {
+        let ago = match -days {
+            0 => "today".to_string(),
+            1 => "yesterday".to_string(),
+            n => format!("{n} days ago"),
+        };
+        diags.push(
+            Diagnostic::warning(
+                Code::Expired,
+                expires.span,
+                format!("this access expired on {date}; it is no longer emitted"),
+            )
+            .label(format!("expired {ago}"))
+            .help("delete the entry, or move `expires` to a later date to renew it"),
+        );
+        false
+    } else {
+        if days <= clock::WARN_DAYS {
+            let when = if days == 1 {
+                "tomorrow".to_string()
+            } else {
+                format!("in {days} days")
+            };
+            diags.push(
+                Diagnostic::warning(
+                    Code::ExpiresSoon,
+                    expires.span,
+                    format!("this access expires on {date}, {when}"),
+                )
+                .label(format!("expires {when}"))
+                .help("move `expires` to a later date to renew it; from that day, `rbacc check` fails until `rbacc build` has removed it from out/"),
+            );
+        }
+        true
+    }
 }
 
 /// Whether `role` names a role a team may bind.
@@ -489,6 +566,9 @@ fn check_namespace(
     }
     for grant in &ns.grants {
         if !check_role_ref(settings, &grant.role, diags) {
+            continue;
+        }
+        if !check_expiry(grant.subjects.expires.as_ref(), ctx.today, diags) {
             continue;
         }
         if grant.teams.is_empty()

@@ -810,4 +810,14 @@ fn ci_examples_are_yaml_and_in_the_readme() {
             "README.md does not show docs/ci/{file} as it is"
         );
     }
+    let path = crate::support::root().join("docs/ci/github-actions-expiry.yml");
+    let text = std::fs::read_to_string(&path).expect("CI example");
+    let doc: Value = serde_saphyr::from_str(&text)
+        .unwrap_or_else(|e| panic!("{}: not YAML: {e}", path.display()));
+    assert!(doc["on"]["schedule"].is_array(), "a scheduled workflow");
+    assert!(text.contains("rbacc check") && text.contains("rbacc build"));
+    assert!(
+        readme.contains(&format!("```yaml\n{text}```")),
+        "README.md does not show docs/ci/github-actions-expiry.yml as it is"
+    );
 }

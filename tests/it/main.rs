@@ -13,4 +13,5 @@ mod kubeconfig;
 mod property;
 mod support;
 
+mod expiry;
 mod fuzz_regressions;

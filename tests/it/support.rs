@@ -69,19 +69,36 @@ impl Repo {
 
     /// Runs `rbacc ARGS --repo <repo>` (for commands that take `--repo`).
     pub fn rbacc(&self, args: &[&str]) -> Run {
+        self.rbacc_on(TODAY, args)
+    }
+
+    /// Runs `rbacc ARGS --repo <repo>` as if today were `today`
+    /// (`YYYY-MM-DD`, through `RBACC_TODAY`).
+    pub fn rbacc_on(&self, today: &str, args: &[&str]) -> Run {
         let mut all: Vec<&str> = args.to_vec();
         let repo = self.path().to_str().expect("utf-8 temp path");
         all.extend(["--repo", repo]);
-        rbacc(&all, self.path())
+        rbacc_on(today, &all, self.path())
     }
 }
 
-/// Runs the real binary with `args` in `cwd`, without colour.
+/// The date tests run on, unless they say otherwise: the real date must not
+/// decide an outcome.
+pub const TODAY: &str = "2026-11-23";
+
+/// Runs the real binary with `args` in `cwd`, without colour, on [`TODAY`].
 pub fn rbacc(args: &[&str], cwd: &Path) -> Run {
+    rbacc_on(TODAY, args, cwd)
+}
+
+/// Runs the real binary with `args` in `cwd`, without colour, as if today
+/// were `today`.
+pub fn rbacc_on(today: &str, args: &[&str], cwd: &Path) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_rbacc"))
         .args(args)
         .current_dir(cwd)
         .env("NO_COLOR", "1")
+        .env("RBACC_TODAY", today)
         .env_remove("CLICOLOR_FORCE")
         .output()
         .expect("run rbacc");
