@@ -21,6 +21,10 @@ pub const CONFIG: &str = include_str!("../../tests/fixtures/fuzz/base/rbacc.yaml
 /// The clusters [`CONFIG`] declares.
 pub const CONFIG_CLUSTERS: &[&str] = &["prod", "staging"];
 
+/// The date every fuzzed input is judged on, so that `expires` dates
+/// around it reach both sides of an expiry.
+pub const TODAY: rbacc::clock::Date = rbacc::clock::Date::constant(2026, 11, 23);
+
 /// A valid team that other teams may name in grants, with namespaces on
 /// both clusters, the custom role, a service account and a grant.
 pub const TEAM_SRE: &str = include_str!("../../tests/fixtures/fuzz/base/teams/sre.yaml");

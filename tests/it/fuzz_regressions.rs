@@ -130,6 +130,7 @@ fn rbacc_limited(repo: &Repo, args: &[&str]) -> (Run, Duration) {
         .arg(repo.path())
         .current_dir(repo.path())
         .env("NO_COLOR", "1")
+        .env("RBACC_TODAY", crate::support::TODAY)
         .env_remove("CLICOLOR_FORCE")
         // glibc reserves address space per thread arena; keep that small so
         // the limit measures what rbacc allocates.
