@@ -124,6 +124,9 @@ spec:
   policy:
     extraResources:
       - { apiGroup: argoproj.io, resources: [rollouts] }
+    # Accepted, so builds are warning-free (and recorded); the analysis
+    # still runs over every binding.
+    risks: { secrets: allow, pods-exec: allow }
   defaults:
     podSecurity: baseline
     quota: { requests.cpu: \"4\", requests.memory: 8Gi, pods: \"50\" }

@@ -80,6 +80,20 @@ rbacc access --as auditor@example.com --cluster prod     # where does auditor ha
 rbacc access --as alice --as-group payments-devs --cluster prod -n payments-prod -o json"
     )]
     Access(AccessArgs),
+    /// Where a generated object comes from, and the risks it gives.
+    #[command(
+        after_help = "OBJECT is KIND/NAME as kubectl writes it: rolebinding/NAME (rb), namespace/NAME (ns),\n\
+serviceaccount/NAME (sa), clusterrole/NAME, resourcequota/NAME, limitrange/NAME,\n\
+configmap/NAME, role/NAME, kustomization/NAME. Prints the files of out/ that hold it, the\n\
+declaration it is generated from (file, line and column), and for a RoleBinding every risk\n\
+finding about it (binding -> role -> rule), allowed ones with the reason their `allow:`\n\
+gives. Exit codes: 0 explained, 1 no such object or invalid declarations, 2 usage.\n\n\
+Examples:\n  \
+rbacc explain rolebinding/payments-admin -n payments-prod\n  \
+rbacc explain ns/payments-prod\n  \
+rbacc explain sa/ci-deployer -n payments-prod -o json"
+    )]
+    Explain(ExplainArgs),
     /// What a change does to the manifests, and who gains or loses access.
     #[command(
         after_help = "Compiles the base revision and the head (default: the work tree, uncommitted\n\
@@ -246,6 +260,25 @@ pub struct WhoCanArgs {
 
     #[command(flatten)]
     pub source: SourceArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The object, as KIND/NAME: `rolebinding/payments-admin`, `ns/payments-prod`.
+    #[arg(value_parser = parse_non_empty)]
+    pub object: String,
+
+    /// The namespace of a namespaced object.
+    #[arg(long, short, value_name = "NS", value_parser = parse_non_empty)]
+    pub namespace: Option<String>,
+
+    /// The repository, compiled in memory.
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+
+    /// How to print the answer.
+    #[arg(long, short, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
 }
 
 #[derive(Debug, Args)]

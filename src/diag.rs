@@ -83,6 +83,8 @@ codes! {
     ReservedLabel => "reserved-label",
     /// A grant that is legal but gives more than it may seem to.
     RiskyGrant => "risky-grant",
+    /// A binding gives a risky permission the policy does not allow.
+    AccessRisk => "access-risk",
     /// Access whose `expires` date has come: it is no longer emitted.
     Expired => "expired",
     /// Access that expires within two weeks.

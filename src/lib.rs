@@ -15,6 +15,7 @@ pub mod diag;
 pub mod diff;
 pub mod emit;
 pub mod error;
+pub mod explain;
 pub mod gitinput;
 pub mod init;
 pub mod load;
@@ -22,6 +23,7 @@ pub mod model;
 pub mod output;
 pub mod query;
 pub mod report;
+pub mod risk;
 pub mod shell;
 pub mod source;
 pub mod validate;
@@ -38,6 +40,8 @@ pub struct Compilation {
     pub diagnostics: Diagnostics,
     /// The files of `out/`, when there was no error.
     pub output: Option<Output>,
+    /// Where objects come from, and the risk findings (allowed ones too).
+    pub analysis: validate::analysis::Analysis,
     /// How long each stage took, for `--verbose`.
     pub timings: Vec<(&'static str, std::time::Duration)>,
 }
@@ -55,7 +59,7 @@ pub fn compile(input: &Input) -> Compilation {
     };
     let parsed = load::parse(input, &mut sources, &mut diagnostics);
     lap("parse");
-    let org = validate::validate(&sources, &parsed, &mut diagnostics);
+    let (org, analysis) = validate::validate_with_analysis(&sources, &parsed, &mut diagnostics);
     let flux = validate::flux(&parsed, &mut diagnostics);
     lap("validate");
     let output = org.filter(|_| !diagnostics.has_errors()).map(|org| {
@@ -70,6 +74,7 @@ pub fn compile(input: &Input) -> Compilation {
         sources,
         diagnostics,
         output,
+        analysis,
         timings,
     }
 }

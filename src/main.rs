@@ -75,6 +75,7 @@ fn main() -> ExitCode {
                 query::access(target, args, style(&args.source))
             })
         }
+        Command::Explain(args) => explain(&ui, args),
         Command::Init(args) => init(&ui, args),
         Command::Completions(args) => print(&rbacc::shell::completions(args.shell)),
         Command::Man => print(&rbacc::shell::man()),
@@ -125,6 +126,43 @@ fn init(ui: &Ui, args: &rbacc::cli::InitArgs) -> Result<Outcome, String> {
 }
 
 /// Prints generated text; a closed pipe is not an error worth reporting.
+fn explain(ui: &Ui, args: &rbacc::cli::ExplainArgs) -> Result<Outcome, String> {
+    use rbacc::explain::{ObjectRef, explain};
+    let object = ObjectRef::parse(&args.object, args.namespace.as_deref())?;
+    let repo = RepoArgs {
+        repo: args.repo.clone(),
+        out: None,
+    };
+    let input = load(ui, &repo).map_err(|e| e.to_string())?;
+    let compilation = rbacc::compile(&input);
+    if compilation.output.is_none() {
+        ui.diagnostics(&compilation, Format::Human);
+        ui.error("invalid declarations; no answer");
+        return Ok(Outcome::Finding);
+    }
+    let Some(explanation) = explain(&compilation, &object) else {
+        let place = match &object.namespace {
+            Some(ns) => format!(" in namespace `{ns}`"),
+            None => String::new(),
+        };
+        ui.error(&format!(
+            "rbacc generates no {} `{}`{place}",
+            object.kind, object.name
+        ));
+        return Ok(Outcome::Finding);
+    };
+    let text = match args.output {
+        rbacc::cli::OutputFormat::Text => explanation.text(),
+        rbacc::cli::OutputFormat::Json => {
+            let mut json = serde_json::to_string_pretty(&explanation)
+                .map_err(|e| format!("internal error: {e}"))?;
+            json.push('\n');
+            json
+        }
+    };
+    print(&text)
+}
+
 fn print(text: &str) -> Result<Outcome, String> {
     let _ = std::io::stdout().write_all(text.as_bytes());
     Ok(Outcome::Success)
@@ -232,7 +270,14 @@ fn run_query(
                 out: None,
             };
             let input = load(ui, &repo).map_err(|e| e.to_string())?;
-            let Some((_, output)) = compile(ui, &input, Format::Human) else {
+            // Warnings about the declarations are `check`'s to report; an
+            // answer shows diagnostics only when there is none.
+            let mut compilation = rbacc::compile(&input);
+            for (stage, took) in &compilation.timings {
+                ui.timing(stage, *took);
+            }
+            let Some(output) = compilation.output.take() else {
+                ui.diagnostics(&compilation, Format::Human);
                 ui.error("invalid declarations; no answer");
                 return Ok(Outcome::Finding);
             };

@@ -124,6 +124,8 @@ pub struct Policy {
     pub forbid_cluster_admin: Option<Sp<bool>>,
     pub protect_namespaces: Option<bool>,
     pub extra_resources: Vec<ExtraResource>,
+    /// `policy.risks`: risk id -> level, unchecked.
+    pub risks: Vec<(Sp<String>, Sp<String>)>,
 }
 
 #[derive(Debug)]
@@ -174,6 +176,18 @@ pub struct Team {
     pub contacts: Vec<Sp<String>>,
     pub members: Vec<(Sp<String>, Subjects)>,
     pub namespaces: Vec<Namespace>,
+    /// `spec.allow`: risk findings the team accepts on purpose.
+    pub allow: Vec<Allow>,
+}
+
+/// One entry of a team's `spec.allow`, unchecked.
+#[derive(Debug)]
+pub struct Allow {
+    pub span: Span,
+    pub risk: Sp<String>,
+    /// Only findings through bindings of this role; every role when absent.
+    pub role: Option<Sp<String>>,
+    pub reason: Option<Sp<String>>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -400,6 +414,7 @@ fn decode_policy(d: &mut Decoder, node: &Node) -> Policy {
             "forbidClusterAdmin",
             "protectNamespaces",
             "extraResources",
+            "risks",
         ],
     );
     let mut policy = Policy {
@@ -417,6 +432,7 @@ fn decode_policy(d: &mut Decoder, node: &Node) -> Policy {
             .get("forbidClusterAdmin")
             .and_then(|n| Some(Sp::new(d.bool(n)?, n.span))),
         protect_namespaces: f.get("protectNamespaces").and_then(|n| d.bool(n)),
+        risks: f.get("risks").map(|n| d.string_map(n)).unwrap_or_default(),
         ..Policy::default()
     };
     if let Some(viewers) = f.get("viewers") {
@@ -531,6 +547,7 @@ pub fn decode_team(d: &mut Decoder, file: FileId, file_stem: String, root: &Node
         contacts: Vec::new(),
         members: Vec::new(),
         namespaces: Vec::new(),
+        allow: Vec::new(),
     };
     let mut top = d.fields(root, &["apiVersion", "kind", "metadata", "spec"]);
     header(d, &mut top, "Team", TEAM_FILE);
@@ -549,7 +566,7 @@ pub fn decode_team(d: &mut Decoder, file: FileId, file_stem: String, root: &Node
     let spec = top.required(d, "spec", TEAM_FILE);
     top.finish(d);
     let Some(spec) = spec else { return team };
-    let mut s = d.fields(spec, &["members", "namespaces"]);
+    let mut s = d.fields(spec, &["members", "namespaces", "allow"]);
     if let Some(members) = s.get("members") {
         for (role, subjects) in d.entries(members) {
             let mut f = d.fields(subjects, &["groups", "users", "serviceAccounts", "expires"]);
@@ -562,6 +579,27 @@ pub fn decode_team(d: &mut Decoder, file: FileId, file_stem: String, root: &Node
         for node in d.items(namespaces) {
             if let Some(ns) = decode_namespace(d, node) {
                 team.namespaces.push(ns);
+            }
+        }
+    }
+    if let Some(allow) = s.get("allow") {
+        for item in d.items(allow) {
+            let mut a = d.fields(item, &["risk", "role", "reason"]);
+            let risk = a
+                .required(d, "risk", "an `allow` entry")
+                .and_then(|n| d.string(n));
+            let role = a.get("role").and_then(|n| d.string(n));
+            let reason = a
+                .required(d, "reason", "an `allow` entry")
+                .and_then(|n| d.string(n));
+            a.finish(d);
+            if let Some(risk) = risk {
+                team.allow.push(Allow {
+                    span: item.span,
+                    risk,
+                    role,
+                    reason,
+                });
             }
         }
     }

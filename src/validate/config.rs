@@ -7,6 +7,7 @@ use crate::decode::backticked;
 use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::model::raw::{self, NamespacePrefix, PodSecurity};
 use crate::model::{Cluster, LimitRange, RoleDef, Rule};
+use crate::risk::{Level, Risk};
 use crate::source::{Sources, Sp, Span};
 
 use super::check_dns_label;
@@ -29,6 +30,9 @@ pub struct Settings {
     pub limit_range: Option<LimitRange>,
     /// Every role a team may bind, by the name teams use.
     pub roles: BTreeMap<String, KnownRole>,
+    /// What each risk finding is (`policy.risks`, else the default), and
+    /// where the policy set it.
+    pub risk_levels: BTreeMap<Risk, (Level, Option<Span>)>,
 }
 
 pub struct KnownRole {
@@ -38,6 +42,9 @@ pub struct KnownRole {
     /// Whether the role lets its holders create pods (and so mount every
     /// Secret and service account of the namespace).
     pub creates_pods: bool,
+    /// Risks the role's `allow:` accepts, with its `reason:` and where.
+    pub allowed: Vec<Risk>,
+    pub reason: Option<Sp<String>>,
 }
 
 impl Settings {
@@ -84,6 +91,8 @@ pub fn check(sources: &Sources, config: &raw::Config, diags: &mut Diagnostics) -
                 def,
                 span: None,
                 creates_pods,
+                allowed: Vec::new(),
+                reason: None,
             },
         );
     }
@@ -93,6 +102,7 @@ pub fn check(sources: &Sources, config: &raw::Config, diags: &mut Diagnostics) -
         }
     }
     Settings {
+        risk_levels: risk_levels(&policy.risks, diags),
         clusters: check_clusters(config, diags),
         reserved_namespaces: policy
             .reserved_namespaces
@@ -277,6 +287,45 @@ pub fn check_quantities(
     out
 }
 
+/// `policy.risks`, checked, over the default level of every risk.
+fn risk_levels(
+    written: &[(Sp<String>, Sp<String>)],
+    diags: &mut Diagnostics,
+) -> BTreeMap<Risk, (Level, Option<Span>)> {
+    let mut levels: BTreeMap<Risk, (Level, Option<Span>)> = Risk::ALL
+        .iter()
+        .map(|&r| (r, (r.default_level(), None)))
+        .collect();
+    let ids: Vec<&str> = Risk::ALL.iter().map(|r| r.id()).collect();
+    for (key, value) in written {
+        let Some(risk) = Risk::from_id(&key.value) else {
+            diags.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    key.span,
+                    format!("`{}` is not a risk rbacc reports", key.value),
+                )
+                .label("unknown risk")
+                .help(match did_you_mean(&key.value, ids.iter().copied()) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => format!("risks are {}", backticked(&ids)),
+                }),
+            );
+            continue;
+        };
+        let Some(&(_, level)) = Level::CHOICES.iter().find(|(name, _)| *name == value.value) else {
+            diags.push(
+                Diagnostic::error(Code::InvalidValue, value.span, format!("`{}` is not a level", value.value))
+                    .label("expected `error`, `warning` or `allow`")
+                    .help("`error` fails `check`, `warning` reports, `allow` reports nothing (`rbacc explain` still shows it)"),
+            );
+            continue;
+        };
+        levels.insert(risk, (level, Some(value.span)));
+    }
+    levels
+}
+
 /// The escalation-grade permissions a custom role must name in `allow:`.
 const ESCALATIONS: &[&str] = &[
     "bind",
@@ -322,8 +371,15 @@ fn check_role(
         );
         return None;
     }
+    let accepted: Vec<&str> = {
+        let mut all: Vec<&str> = ESCALATIONS.to_vec();
+        all.extend(Risk::ALL.iter().map(|r| r.id()));
+        all.sort();
+        all.dedup();
+        all
+    };
     for allowed in &role.allow {
-        if !ESCALATIONS.contains(&allowed.value.as_str()) {
+        if !accepted.contains(&allowed.value.as_str()) {
             diags.push(
                 Diagnostic::error(
                     Code::InvalidValue,
@@ -332,9 +388,9 @@ fn check_role(
                 )
                 .label("unknown permission")
                 .help(
-                    match did_you_mean(&allowed.value, ESCALATIONS.iter().copied()) {
+                    match did_you_mean(&allowed.value, accepted.iter().copied()) {
                         Some(best) => format!("did you mean `{best}`?"),
-                        None => format!("`allow` takes {}", backticked(ESCALATIONS)),
+                        None => format!("`allow` takes {}", backticked(&accepted)),
                     },
                 ),
             );
@@ -417,6 +473,12 @@ fn check_role(
         },
         span: Some(name.span),
         creates_pods,
+        allowed: role
+            .allow
+            .iter()
+            .filter_map(|a| Risk::from_id(&a.value))
+            .collect(),
+        reason: role.reason.clone(),
     })
 }
 

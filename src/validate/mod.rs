@@ -7,6 +7,7 @@
 //!
 //! Architecture invariant: validation never touches the file system or git.
 
+pub mod analysis;
 mod config;
 mod gitops;
 mod kubeconfig;
@@ -29,12 +30,62 @@ pub fn flux(parsed: &Parsed, diags: &mut Diagnostics) -> Option<crate::model::Fl
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::load::Parsed;
 use crate::model::Org;
+use crate::risk;
 use crate::source::{Sources, Sp};
+use analysis::Analysis;
 
 /// Validates the declarations and resolves them into an [`Org`].
 pub fn validate(sources: &Sources, parsed: &Parsed, diags: &mut Diagnostics) -> Option<Org> {
+    validate_with_analysis(sources, parsed, diags).0
+}
+
+/// Validates the declarations and resolves them into an [`Org`], with the
+/// origins of its objects and the risk findings; reports the findings the
+/// policy makes errors or warnings.
+pub fn validate_with_analysis(
+    sources: &Sources,
+    parsed: &Parsed,
+    diags: &mut Diagnostics,
+) -> (Option<Org>, Analysis) {
+    let mut analysis = Analysis::default();
+    let org = resolve(sources, parsed, &mut analysis, diags);
+    // With errors to fix, risk warnings (about bindings that will not be
+    // emitted yet) would bury them: only risk errors are reported.
+    let least = if diags.has_errors() {
+        risk::Level::Error
+    } else {
+        risk::Level::Warning
+    };
+    analysis.report(least, diags);
+    (org.filter(|_| !diags.has_errors()), analysis)
+}
+
+fn resolve(
+    sources: &Sources,
+    parsed: &Parsed,
+    analysis: &mut Analysis,
+    diags: &mut Diagnostics,
+) -> Option<Org> {
     let settings = config::check(sources, &parsed.config, diags);
-    let teams = teams::check(sources, &settings, &parsed.teams, parsed.today, diags);
+    for role in settings.roles.values() {
+        if let Some(span) = role.span {
+            analysis.origins.push(analysis::Origin {
+                kind: "ClusterRole",
+                namespace: None,
+                name: role.def.object_name(),
+                span,
+                what: format!("role `{}` in rbacc.yaml", role.def.name),
+            });
+        }
+    }
+    let teams = teams::check(
+        sources,
+        &settings,
+        &parsed.teams,
+        parsed.today,
+        analysis,
+        diags,
+    );
     if diags.has_errors() {
         return None;
     }

@@ -8,8 +8,10 @@ use crate::decode::{backticked, backticked_all};
 use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::model::raw::{self, NamespacePrefix, PodSecurity};
 use crate::model::{Binding, Namespace, Subject, Team, cluster_role_name};
+use crate::risk::{self, Risk};
 use crate::source::{Sources, Sp, Span};
 
+use super::analysis::{Analysis, Finding, Origin};
 use super::config::{CLUSTER_ADMIN, Settings, check_quantities};
 use super::names::{label_key_problem, label_value_problem};
 use super::{check_dns_label, dns_label_problem};
@@ -59,6 +61,7 @@ pub fn check(
     settings: &Settings,
     teams: &[raw::Team],
     today: Option<Date>,
+    analysis: &mut Analysis,
     diags: &mut Diagnostics,
 ) -> Vec<Team> {
     // Pass 1: team identities, so grants can refer to any team.
@@ -110,19 +113,34 @@ pub fn check(
         .map(|(name, team)| (*name, check_members(settings, team, today, diags)))
         .collect();
 
+    // The risks each role gives: the same in every namespace, since a
+    // RoleBinding's namespace scopes the request, not the rule.
+    let role_risks: BTreeMap<&str, Vec<risk::RuleMatch>> = settings
+        .roles
+        .iter()
+        .map(|(name, role)| (name.as_str(), risk::findings_of(&role.def.rules, "")))
+        .chain([(
+            CLUSTER_ADMIN,
+            risk::findings_of(&risk::cluster_admin_rules(), ""),
+        )])
+        .collect();
+
     // Pass 3: namespaces and bindings.
     let mut namespaces_seen: BTreeMap<String, Span> = BTreeMap::new();
     let mut out = Vec::new();
     for (name, team) in &by_name {
         let mut namespaces = Vec::new();
+        let allow = check_allow(settings, team, diags);
         for ns in &team.namespaces {
             let ctx = TeamCtx {
                 settings,
                 team: name,
                 members: &members,
                 today,
+                allow: &allow,
+                role_risks: &role_risks,
             };
-            if let Some(ns) = check_namespace(&ctx, ns, &mut namespaces_seen, diags) {
+            if let Some(ns) = check_namespace(&ctx, ns, &mut namespaces_seen, analysis, diags) {
                 namespaces.push(ns);
             }
         }
@@ -152,6 +170,67 @@ struct TeamCtx<'a> {
     team: &'a str,
     members: &'a BTreeMap<&'a str, BTreeMap<String, Members>>,
     today: Option<Date>,
+    /// The team's `spec.allow`, checked.
+    allow: &'a [Allowed],
+    /// The risks each role (by the name teams use) gives.
+    role_risks: &'a BTreeMap<&'a str, Vec<risk::RuleMatch>>,
+}
+
+/// A checked entry of a team's `spec.allow`.
+struct Allowed {
+    risk: Risk,
+    role: Option<String>,
+    reason: String,
+    span: Span,
+}
+
+/// Checks a team's `spec.allow`: known risks and roles, and a reason.
+fn check_allow(settings: &Settings, team: &raw::Team, diags: &mut Diagnostics) -> Vec<Allowed> {
+    let ids: Vec<&str> = Risk::ALL.iter().map(|r| r.id()).collect();
+    let mut out = Vec::new();
+    for entry in &team.allow {
+        let Some(risk) = Risk::from_id(&entry.risk.value) else {
+            diags.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    entry.risk.span,
+                    format!("`{}` is not a risk rbacc reports", entry.risk.value),
+                )
+                .label("unknown risk")
+                .help(match did_you_mean(&entry.risk.value, ids.iter().copied()) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => format!("risks are {}", backticked(&ids)),
+                }),
+            );
+            continue;
+        };
+        if let Some(role) = &entry.role
+            && !check_role_ref(settings, role, diags)
+        {
+            continue;
+        }
+        let Some(reason) = entry.reason.as_ref().filter(|r| !r.value.trim().is_empty()) else {
+            if let Some(reason) = &entry.reason {
+                diags.push(
+                    Diagnostic::error(
+                        Code::MissingField,
+                        reason.span,
+                        "an `allow` entry needs a reason",
+                    )
+                    .label("empty reason")
+                    .help("say why the team needs this, so reviewers can judge it"),
+                );
+            }
+            continue;
+        };
+        out.push(Allowed {
+            risk,
+            role: entry.role.as_ref().map(|r| r.value.clone()),
+            reason: reason.value.clone(),
+            span: entry.span,
+        });
+    }
+    out
 }
 
 /// The subjects a team's `spec.members` gives one role.
@@ -418,6 +497,7 @@ fn check_namespace(
     ctx: &TeamCtx,
     ns: &raw::Namespace,
     seen: &mut BTreeMap<String, Span>,
+    analysis: &mut Analysis,
     diags: &mut Diagnostics,
 ) -> Option<Namespace> {
     let settings = ctx.settings;
@@ -533,6 +613,7 @@ fn check_namespace(
             role,
             members.subjects.clone(),
             members.key,
+            format!("`members.{role}`"),
         );
     }
     let mut service_accounts = BTreeMap::new();
@@ -561,6 +642,7 @@ fn check_namespace(
                 &sa.role.value,
                 vec![subject],
                 sa.name.span,
+                format!("service account `{}`", sa.name.value),
             );
         }
     }
@@ -622,12 +704,29 @@ fn check_namespace(
                 role,
                 subjects,
                 other.span,
+                format!("a grant of `{role}` to team `{}`", other.value),
             );
         }
         let direct = check_subjects(&grant.subjects, diags);
         if !direct.is_empty() {
-            bindings.add(format!("grant-{role}"), role, direct, grant.role.span);
+            bindings.add(
+                format!("grant-{role}"),
+                role,
+                direct,
+                grant.role.span,
+                format!("a grant of `{role}`"),
+            );
         }
+    }
+    if ok {
+        analyse(
+            ctx,
+            &name.value,
+            name.span,
+            &ns.service_accounts,
+            &bindings,
+            analysis,
+        );
     }
     let bindings = bindings.finish(&name.value, diags);
     if !ok {
@@ -711,6 +810,76 @@ fn check_labels(
     out
 }
 
+/// Records where the objects of namespace `namespace` come from, and the
+/// risks each declared binding gives.
+fn analyse(
+    ctx: &TeamCtx,
+    namespace: &str,
+    span: Span,
+    service_accounts: &[raw::ServiceAccount],
+    bindings: &Bindings,
+    analysis: &mut Analysis,
+) {
+    let team = ctx.team;
+    analysis.origins.push(Origin {
+        kind: "Namespace",
+        namespace: None,
+        name: namespace.to_string(),
+        span,
+        what: format!("namespace `{namespace}` of team `{team}`"),
+    });
+    for sa in service_accounts {
+        analysis.origins.push(Origin {
+            kind: "ServiceAccount",
+            namespace: Some(namespace.to_string()),
+            name: sa.name.value.clone(),
+            span: sa.name.span,
+            what: format!("service account `{}` of team `{team}`", sa.name.value),
+        });
+    }
+    for declared in &bindings.0 {
+        let binding = &declared.binding;
+        analysis.origins.push(Origin {
+            kind: "RoleBinding",
+            namespace: Some(namespace.to_string()),
+            name: binding.name.clone(),
+            span: declared.span,
+            what: format!(
+                "{} in team `{team}`, binding role `{}`",
+                declared.what, declared.role
+            ),
+        });
+        let known = ctx.settings.roles.get(&declared.role);
+        let risks = ctx.role_risks.get(declared.role.as_str());
+        for found in risks.into_iter().flatten() {
+            let by_role = known
+                .filter(|r| r.allowed.contains(&found.risk))
+                .and_then(|r| r.reason.as_ref())
+                .map(|reason| (reason.value.clone(), reason.span));
+            let by_team = ctx
+                .allow
+                .iter()
+                .find(|a| {
+                    a.risk == found.risk && a.role.as_ref().is_none_or(|r| *r == declared.role)
+                })
+                .map(|a| (a.reason.clone(), a.span));
+            analysis.findings.push(Finding {
+                risk: found.risk,
+                level: ctx.settings.risk_levels[&found.risk].0,
+                namespace: namespace.to_string(),
+                binding: binding.name.clone(),
+                cluster_role: binding.cluster_role.clone(),
+                subjects: binding.subjects.clone(),
+                rule_index: found.rule_index,
+                request: found.request.clone(),
+                span: declared.span,
+                allowed: by_role.or(by_team),
+                policy: ctx.settings.risk_levels[&found.risk].1,
+            });
+        }
+    }
+}
+
 /// The RoleBindings of one namespace as they are declared, checked for
 /// name collisions.
 #[derive(Default)]
@@ -723,10 +892,12 @@ struct Declared {
     binding: Binding,
     role: String,
     span: Span,
+    /// The declaration in words: `members.admin`, `grants[0]`.
+    what: String,
 }
 
 impl Bindings {
-    fn add(&mut self, name: String, role: &str, subjects: Vec<Subject>, span: Span) {
+    fn add(&mut self, name: String, role: &str, subjects: Vec<Subject>, span: Span, what: String) {
         if subjects.is_empty() {
             return;
         }
@@ -741,6 +912,7 @@ impl Bindings {
             },
             role: role.to_string(),
             span,
+            what,
         });
     }
 

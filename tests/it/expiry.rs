@@ -10,6 +10,8 @@ spec:
   clusters:
     - name: only
       server: https://kubeapi.example.com:6443
+  policy:
+    risks: { secrets: allow, pods-exec: allow }
 ";
 
 /// `blue` gives a contractor `deployer` until 2026-12-01, and grants the

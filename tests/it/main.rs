@@ -15,3 +15,4 @@ mod support;
 
 mod expiry;
 mod fuzz_regressions;
+mod risk;

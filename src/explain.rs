@@ -1,0 +1,361 @@
+//! `rbacc explain KIND/NAME`: where a generated object comes from (the
+//! files of `out/` that hold it, the declaration and its line) and the risk
+//! findings about it, allowed ones with their reasons.
+//!
+//! Pure: works on a [`Compilation`] of the repository.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::Compilation;
+use crate::risk::Level;
+use crate::source::{Sources, Span};
+use crate::validate::analysis::{Finding, Origin, subjects_text};
+
+/// The kinds `explain` knows, with the names kubectl accepts for them.
+const KINDS: &[(&str, &[&str], bool)] = &[
+    // (kind, names, namespaced)
+    ("Namespace", &["namespace", "namespaces", "ns"], false),
+    ("RoleBinding", &["rolebinding", "rolebindings", "rb"], true),
+    ("Role", &["role", "roles"], true),
+    (
+        "ServiceAccount",
+        &["serviceaccount", "serviceaccounts", "sa"],
+        true,
+    ),
+    ("ClusterRole", &["clusterrole", "clusterroles"], false),
+    (
+        "ResourceQuota",
+        &["resourcequota", "resourcequotas", "quota"],
+        true,
+    ),
+    ("LimitRange", &["limitrange", "limitranges", "limits"], true),
+    ("ConfigMap", &["configmap", "configmaps", "cm"], true),
+    (
+        "Kustomization",
+        &["kustomization", "kustomizations", "ks"],
+        true,
+    ),
+];
+
+/// What `explain` is asked about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRef {
+    pub kind: &'static str,
+    pub name: String,
+    /// `None` for cluster-scoped kinds.
+    pub namespace: Option<String>,
+}
+
+impl ObjectRef {
+    /// Reads `KIND/NAME` as kubectl writes it (`rolebinding/x`, `rb/x`,
+    /// `RoleBinding/x`, `rolebindings.rbac.authorization.k8s.io/x`), in
+    /// `namespace` when the kind is namespaced.
+    pub fn parse(text: &str, namespace: Option<&str>) -> Result<ObjectRef, String> {
+        let Some((kind, name)) = text.split_once('/') else {
+            return Err(format!(
+                "`{text}` is not KIND/NAME, e.g. `rolebinding/payments-admin`"
+            ));
+        };
+        let kind = kind.to_ascii_lowercase();
+        let kind = kind.split('.').next().unwrap_or_default();
+        let Some(&(kind, _, namespaced)) = KINDS.iter().find(|(_, names, _)| names.contains(&kind))
+        else {
+            let known: Vec<&str> = KINDS.iter().map(|(_, names, _)| names[0]).collect();
+            return Err(format!(
+                "rbacc generates no `{kind}`; explain takes {}",
+                known.join(", ")
+            ));
+        };
+        if name.is_empty() {
+            return Err(format!("`{text}` names no object"));
+        }
+        let namespace = match (namespaced, namespace) {
+            (true, Some(ns)) => Some(ns.to_string()),
+            (true, None) => {
+                return Err(format!(
+                    "a {kind} is namespaced: say which namespace with `-n NAMESPACE`"
+                ));
+            }
+            (false, _) => None,
+        };
+        Ok(ObjectRef {
+            kind,
+            name: name.to_string(),
+            namespace,
+        })
+    }
+}
+
+/// The answer, for people or as JSON.
+#[derive(Debug, Serialize)]
+pub struct Explanation {
+    pub kind: &'static str,
+    pub name: String,
+    pub namespace: Option<String>,
+    /// The files of `out/` that hold the object, one per cluster.
+    pub files: Vec<String>,
+    /// The declaration it is generated from.
+    pub source: Option<SourcePoint>,
+    /// When no one declaration produces it: the source file the generated
+    /// file's header names.
+    pub generated_from: Option<String>,
+    pub findings: Vec<FindingView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SourcePoint {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub declaration: String,
+    /// The line of the file, as written.
+    pub text: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FindingView {
+    pub risk: &'static str,
+    /// `error`, `warning` or `allow`.
+    pub level: &'static str,
+    pub message: String,
+    /// binding → role → rule.
+    pub chain: String,
+    /// Why it is allowed, and where that is written; for a finding the
+    /// policy allows, where it does (or `default`).
+    pub allowed: Option<Allowance>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Allowance {
+    pub reason: String,
+    pub at: String,
+}
+
+/// Explains `object` in a compiled repository; `None` when no generated
+/// file holds it.
+pub fn explain(compilation: &Compilation, object: &ObjectRef) -> Option<Explanation> {
+    let output = compilation.output.as_ref()?;
+    let files: Vec<String> = output
+        .files
+        .iter()
+        .filter(|(path, text)| holds(path, text, object))
+        .map(|(path, _)| format!("out/{path}"))
+        .collect();
+    if files.is_empty() {
+        return None;
+    }
+    let sources = &compilation.sources;
+    let analysis = &compilation.analysis;
+    let origin = analysis
+        .origins
+        .iter()
+        .find(|o| o.kind == object.kind && o.name == object.name && o.namespace == object.namespace)
+        .or_else(|| {
+            // Other objects of a namespace come from its declaration.
+            let ns = object.namespace.as_deref()?;
+            analysis
+                .origins
+                .iter()
+                .find(|o| o.kind == "Namespace" && o.name == ns)
+        });
+    let findings = if object.kind == "RoleBinding" {
+        analysis
+            .findings
+            .iter()
+            .filter(|f| Some(&f.namespace) == object.namespace.as_ref() && f.binding == object.name)
+            .map(|f| view(sources, f))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let generated_from = match origin {
+        Some(_) => None,
+        None => files.first().and_then(|path| {
+            let text = &output.files[path.trim_start_matches("out/")];
+            let header = text.lines().next()?;
+            let rest = header.strip_prefix("# Generated by rbacc from ")?;
+            Some(rest.split(". ").next()?.to_string())
+        }),
+    };
+    Some(Explanation {
+        kind: object.kind,
+        name: object.name.clone(),
+        namespace: object.namespace.clone(),
+        files,
+        source: origin.map(|o| point(sources, o)),
+        generated_from,
+        findings,
+    })
+}
+
+/// Whether a generated file holds the object: a document with its kind,
+/// name and namespace.
+fn holds(path: &str, text: &str, object: &ObjectRef) -> bool {
+    if !path.ends_with(".yaml") {
+        return false;
+    }
+    text.split("\n---\n").any(|doc| {
+        let Ok(value) = serde_saphyr::from_str::<serde_json::Value>(doc) else {
+            return false;
+        };
+        let meta = &value["metadata"];
+        value["kind"] == object.kind
+            && meta["name"] == object.name.as_str()
+            && meta["namespace"].as_str() == object.namespace.as_deref()
+    })
+}
+
+fn point(sources: &Sources, origin: &Origin) -> SourcePoint {
+    let (file, line, column) = location(sources, origin.span);
+    let text = sources
+        .get(origin.span.file)
+        .text
+        .lines()
+        .nth(line - 1)
+        .unwrap_or_default()
+        .to_string();
+    SourcePoint {
+        file,
+        line,
+        column,
+        declaration: origin.what.clone(),
+        text,
+    }
+}
+
+/// `path:line:column`.
+fn at(sources: &Sources, span: Span) -> String {
+    let (file, line, column) = location(sources, span);
+    format!("{file}:{line}:{column}")
+}
+
+/// `(path, line, column)`, one-based.
+fn location(sources: &Sources, span: Span) -> (String, usize, usize) {
+    let file = sources.get(span.file);
+    let before = &file.text[..(span.offset as usize).min(file.text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (sources.path(span.file).to_string(), line, column)
+}
+
+fn view(sources: &Sources, finding: &Finding) -> FindingView {
+    let level = match (&finding.allowed, finding.level) {
+        (Some(_), _) | (None, Level::Allow) => "allow",
+        (None, level) => level.as_str(),
+    };
+    FindingView {
+        risk: finding.risk.id(),
+        level,
+        message: format!(
+            "{} can {}",
+            subjects_text(&finding.subjects),
+            finding.risk.can()
+        ),
+        chain: format!(
+            "RoleBinding {} → ClusterRole {} → rule {} allows `{}`",
+            finding.binding,
+            finding.cluster_role,
+            finding.rule_index + 1,
+            finding.request
+        ),
+        allowed: match (&finding.allowed, finding.level, finding.policy) {
+            (Some((reason, span)), _, _) => Some(Allowance {
+                reason: reason.clone(),
+                at: at(sources, *span),
+            }),
+            (None, Level::Allow, Some(span)) => Some(Allowance {
+                reason: format!("`policy.risks.{}: allow`", finding.risk.id()),
+                at: at(sources, span),
+            }),
+            (None, Level::Allow, None) => Some(Allowance {
+                reason: format!(
+                    "`{}` is allowed unless `policy.risks` says otherwise",
+                    finding.risk.id()
+                ),
+                at: "default".to_string(),
+            }),
+            (None, _, _) => None,
+        },
+    }
+}
+
+impl Explanation {
+    /// The answer for people.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        let _ = write!(out, "{} {}", self.kind, self.name);
+        if let Some(ns) = &self.namespace {
+            let _ = write!(out, " in namespace {ns}");
+        }
+        out.push('\n');
+        for file in &self.files {
+            let _ = writeln!(out, "  written to  {file}");
+        }
+        match &self.source {
+            Some(source) => {
+                let _ = writeln!(
+                    out,
+                    "  from        {}:{}:{}: {}",
+                    source.file, source.line, source.column, source.declaration
+                );
+                let _ = writeln!(out, "    {:>4} │ {}", source.line, source.text);
+            }
+            None => match &self.generated_from {
+                Some(path) => {
+                    let _ = writeln!(out, "  from        {path} (the file as a whole)");
+                }
+                None => {
+                    let _ = writeln!(out, "  from        built into rbacc (no declaration)");
+                }
+            },
+        }
+        if self.kind == "RoleBinding" {
+            if self.findings.is_empty() {
+                out.push_str("no risk findings\n");
+            } else {
+                out.push_str("risk findings:\n");
+            }
+            for f in &self.findings {
+                let _ = writeln!(out, "  {:<8} {}: {}", f.level, f.risk, f.message);
+                let _ = writeln!(out, "           {}", f.chain);
+                if let Some(allowed) = &f.allowed {
+                    let _ = writeln!(
+                        out,
+                        "           allowed ({}): {}",
+                        allowed.at, allowed.reason
+                    );
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn objects_are_read_as_kubectl_writes_them() {
+        let rb = ObjectRef::parse("rb/payments-admin", Some("payments-prod")).unwrap();
+        assert_eq!(rb.kind, "RoleBinding");
+        assert_eq!(rb.namespace.as_deref(), Some("payments-prod"));
+        let full = ObjectRef::parse("rolebindings.rbac.authorization.k8s.io/x", Some("n")).unwrap();
+        assert_eq!(full.kind, "RoleBinding");
+        let ns = ObjectRef::parse("Namespace/payments-prod", Some("ignored")).unwrap();
+        assert_eq!((ns.kind, ns.namespace), ("Namespace", None));
+        assert!(
+            ObjectRef::parse("rolebinding/x", None)
+                .unwrap_err()
+                .contains("-n NAMESPACE")
+        );
+        assert!(
+            ObjectRef::parse("secret/x", Some("n"))
+                .unwrap_err()
+                .contains("generates no `secret`")
+        );
+        assert!(ObjectRef::parse("payments-admin", None).is_err());
+    }
+}

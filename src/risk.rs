@@ -1,0 +1,428 @@
+//! Risk analysis: which bindings give their subjects a permission that
+//! reaches beyond what it says (reading Secrets, creating pods, exec,
+//! escalation, token creation, writing RBAC), each traced through binding →
+//! role → rule with the evaluator's own rule matching, so a finding holds
+//! exactly when the API server would allow the request.
+//!
+//! Pure: `validate` calls [`findings_of`] for every binding it resolves and
+//! decides, from the policy and the `allow:` entries, what each finding is.
+
+use k8s_openapi::api::rbac::v1::PolicyRule;
+
+use crate::access::Request;
+use crate::model::Rule;
+
+/// A kind of risky permission. Its [`Risk::id`] is how `rbacc.yaml`
+/// (`policy.risks`) and `allow:` entries name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Risk {
+    /// `get`, `list` or `watch` on Secrets.
+    Secrets,
+    /// `create` on pods: whoever creates pods can mount every Secret and run
+    /// as every service account of the namespace.
+    PodsCreate,
+    /// `pods/exec`, `pods/attach` or `pods/portforward`.
+    PodsExec,
+    /// `escalate` on roles: edit roles beyond one's own permissions.
+    Escalate,
+    /// `bind` on roles: grant roles one does not hold.
+    Bind,
+    /// `impersonate` users, groups or service accounts.
+    Impersonate,
+    /// `create` on `serviceaccounts/token`: act as any service account.
+    ServiceaccountToken,
+    /// Writing Roles or RoleBindings.
+    RbacWrite,
+    /// `nodes/proxy`: the kubelet API of every node.
+    NodesProxy,
+    /// Any ClusterRoleBinding: access in every namespace.
+    ClusterBinding,
+}
+
+/// What the policy makes of a finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Allow,
+    Warning,
+    Error,
+}
+
+impl Level {
+    pub const CHOICES: &'static [(&'static str, Level)] = &[
+        ("error", Level::Error),
+        ("warning", Level::Warning),
+        ("allow", Level::Allow),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Allow => "allow",
+            Level::Warning => "warning",
+            Level::Error => "error",
+        }
+    }
+}
+
+impl Risk {
+    pub const ALL: &'static [Risk] = &[
+        Risk::Secrets,
+        Risk::PodsCreate,
+        Risk::PodsExec,
+        Risk::Escalate,
+        Risk::Bind,
+        Risk::Impersonate,
+        Risk::ServiceaccountToken,
+        Risk::RbacWrite,
+        Risk::NodesProxy,
+        Risk::ClusterBinding,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Risk::Secrets => "secrets",
+            Risk::PodsCreate => "pods-create",
+            Risk::PodsExec => "pods-exec",
+            Risk::Escalate => "escalate",
+            Risk::Bind => "bind",
+            Risk::Impersonate => "impersonate",
+            Risk::ServiceaccountToken => "serviceaccount-token",
+            Risk::RbacWrite => "rbac-write",
+            Risk::NodesProxy => "nodes-proxy",
+            Risk::ClusterBinding => "cluster-binding",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Risk> {
+        Risk::ALL.iter().copied().find(|r| r.id() == id)
+    }
+
+    /// What a subject with this permission can do, after "can".
+    pub fn can(self) -> &'static str {
+        match self {
+            Risk::Secrets => "read Secrets",
+            Risk::PodsCreate => {
+                "create pods, and so mount any Secret and run as any service account of the namespace"
+            }
+            Risk::PodsExec => "exec into, attach to or port-forward to pods",
+            Risk::Escalate => "edit roles beyond its own permissions (`escalate`)",
+            Risk::Bind => "bind roles it does not hold (`bind`)",
+            Risk::Impersonate => "impersonate other users, groups or service accounts",
+            Risk::ServiceaccountToken => "create tokens for service accounts, and so act as them",
+            Risk::RbacWrite => "write Roles and RoleBindings",
+            Risk::NodesProxy => "reach the kubelet API of nodes (`nodes/proxy`)",
+            Risk::ClusterBinding => "act in every namespace through a ClusterRoleBinding",
+        }
+    }
+
+    /// The level when `policy.risks` does not name the risk: a warning for
+    /// reading Secrets and exec, the two things viewers are kept from; an
+    /// error for escalation; allowed for what owning a namespace needs
+    /// (creating pods, delegating access, tokens for its service accounts).
+    pub fn default_level(self) -> Level {
+        match self {
+            Risk::PodsCreate | Risk::ServiceaccountToken | Risk::RbacWrite => Level::Allow,
+            Risk::Secrets | Risk::PodsExec => Level::Warning,
+            Risk::Escalate
+            | Risk::Bind
+            | Risk::Impersonate
+            | Risk::NodesProxy
+            | Risk::ClusterBinding => Level::Error,
+        }
+    }
+
+    /// The requests, in `namespace`, any one of which shows the risk.
+    /// `nodes/proxy` and ClusterRoleBindings are cluster-wide: a RoleBinding
+    /// cannot grant them, so they have no namespaced probe.
+    fn probes(self, namespace: &str) -> Vec<Request> {
+        let request =
+            |verb: &str, resource: &str| Request::parse_resource(verb, resource, Some(namespace));
+        match self {
+            Risk::Secrets => ["get", "list", "watch"]
+                .iter()
+                .map(|v| request(v, "secrets"))
+                .collect(),
+            Risk::PodsCreate => vec![request("create", "pods")],
+            Risk::PodsExec => ["pods/exec", "pods/attach", "pods/portforward"]
+                .iter()
+                .flat_map(|r| [request("create", r), request("get", r)])
+                .collect(),
+            Risk::Escalate => [
+                "roles.rbac.authorization.k8s.io",
+                "clusterroles.rbac.authorization.k8s.io",
+            ]
+            .iter()
+            .map(|r| request("escalate", r))
+            .collect(),
+            Risk::Bind => [
+                "roles.rbac.authorization.k8s.io",
+                "clusterroles.rbac.authorization.k8s.io",
+            ]
+            .iter()
+            .map(|r| request("bind", r))
+            .collect(),
+            Risk::Impersonate => [
+                "users",
+                "groups",
+                "serviceaccounts",
+                "uids",
+                "userextras.authentication.k8s.io",
+            ]
+            .iter()
+            .map(|r| request("impersonate", r))
+            .collect(),
+            Risk::ServiceaccountToken => vec![request("create", "serviceaccounts/token")],
+            Risk::RbacWrite => [
+                "roles.rbac.authorization.k8s.io",
+                "rolebindings.rbac.authorization.k8s.io",
+            ]
+            .iter()
+            .flat_map(|r| {
+                ["create", "update", "patch", "delete", "deletecollection"]
+                    .iter()
+                    .map(|v| request(v, r))
+                    .collect::<Vec<_>>()
+            })
+            .collect(),
+            Risk::NodesProxy | Risk::ClusterBinding => Vec::new(),
+        }
+    }
+}
+
+/// One risk a role gives in a namespace, and the first of the role's rules
+/// that gives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleMatch {
+    pub risk: Risk,
+    /// The index of the rule in the role's rules.
+    pub rule_index: usize,
+    /// The request the rule allows, as kubectl writes it: `get secrets`,
+    /// `create pods/exec`, `escalate roles.rbac.authorization.k8s.io`.
+    pub request: String,
+}
+
+/// Every risk that a RoleBinding of a role with `rules` gives in
+/// `namespace` (the same in every namespace: `""` will do), in
+/// [`Risk::ALL`] order.
+pub fn findings_of(rules: &[Rule], namespace: &str) -> Vec<RuleMatch> {
+    let policy: Vec<PolicyRule> = rules.iter().map(policy_rule).collect();
+    let mut found = Vec::new();
+    for &risk in Risk::ALL {
+        let probes = risk.probes(namespace);
+        // A rule limited to some objects by name still gives the risk for
+        // those objects.
+        let hit = policy.iter().enumerate().find_map(|(index, rule)| {
+            probes.iter().find_map(|probe| {
+                let named = rule
+                    .resource_names
+                    .iter()
+                    .flatten()
+                    .map(|name| probe.clone().with_name(name));
+                std::iter::once(probe.clone())
+                    .chain(named)
+                    .find(|p| crate::access::rule_allows(rule, p))
+                    .map(|p| (index, p))
+            })
+        });
+        if let Some((rule_index, request)) = hit {
+            found.push(RuleMatch {
+                risk,
+                rule_index,
+                request: request_text(&request),
+            });
+        }
+    }
+    found
+}
+
+/// The rules of `cluster-admin`, as the upstream bootstrap role has them.
+pub fn cluster_admin_rules() -> Vec<Rule> {
+    vec![Rule {
+        api_groups: vec!["*".to_string()],
+        resources: vec!["*".to_string()],
+        verbs: vec!["*".to_string()],
+        resource_names: Vec::new(),
+    }]
+}
+
+fn policy_rule(rule: &Rule) -> PolicyRule {
+    PolicyRule {
+        api_groups: Some(rule.api_groups.clone()),
+        resources: Some(rule.resources.clone()),
+        verbs: rule.verbs.clone(),
+        resource_names: (!rule.resource_names.is_empty()).then(|| rule.resource_names.clone()),
+        non_resource_urls: None,
+    }
+}
+
+/// A request in kubectl's words: `get secrets`, `create pods/exec`,
+/// `get secrets tls` for a named object.
+fn request_text(request: &Request) -> String {
+    match request {
+        Request::Resource {
+            verb,
+            api_group,
+            resource,
+            subresource,
+            name,
+            ..
+        } => {
+            let mut text = format!("{verb} {resource}");
+            if !api_group.is_empty() {
+                text.push_str(&format!(".{api_group}"));
+            }
+            if let Some(sub) = subresource.as_deref().filter(|s| !s.is_empty()) {
+                text.push_str(&format!("/{sub}"));
+            }
+            if let Some(name) = name {
+                text.push_str(&format!(" {name}"));
+            }
+            text
+        }
+        Request::NonResource { verb, path } => format!("{verb} {path}"),
+    }
+}
+
+/// A rule in one line: `get, list, watch on secrets` (with the group when
+/// it is not the core group, and names when it has them).
+pub fn describe(rule: &Rule) -> String {
+    let resources: Vec<String> = rule
+        .resources
+        .iter()
+        .map(|r| {
+            let groups: Vec<&str> = rule
+                .api_groups
+                .iter()
+                .filter(|g| !g.is_empty())
+                .map(String::as_str)
+                .collect();
+            match groups.as_slice() {
+                [] => r.clone(),
+                [group] => format!("{r}.{group}"),
+                _ => format!("{r}.{{{}}}", groups.join(",")),
+            }
+        })
+        .collect();
+    let mut text = format!("{} on {}", rule.verbs.join(", "), resources.join(", "));
+    if !rule.resource_names.is_empty() {
+        text.push_str(&format!(" named {}", rule.resource_names.join(", ")));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> Rule {
+        let own = |l: &[&str]| l.iter().map(|s| s.to_string()).collect();
+        Rule {
+            api_groups: own(groups),
+            resources: own(resources),
+            verbs: own(verbs),
+            resource_names: Vec::new(),
+        }
+    }
+
+    fn risks(rules: &[Rule]) -> Vec<&'static str> {
+        findings_of(rules, "ns")
+            .iter()
+            .map(|f| f.risk.id())
+            .collect()
+    }
+
+    #[test]
+    fn each_risk_is_found_by_the_rule_that_gives_it() {
+        assert_eq!(risks(&[rule(&[""], &["secrets"], &["watch"])]), ["secrets"]);
+        assert_eq!(
+            risks(&[rule(&[""], &["pods"], &["create"])]),
+            ["pods-create"]
+        );
+        assert_eq!(
+            risks(&[rule(&[""], &["pods/portforward"], &["create"])]),
+            ["pods-exec"]
+        );
+        assert_eq!(
+            risks(&[rule(
+                &["rbac.authorization.k8s.io"],
+                &["roles"],
+                &["bind", "escalate"]
+            )]),
+            ["escalate", "bind"]
+        );
+        assert_eq!(
+            risks(&[rule(&[""], &["serviceaccounts"], &["impersonate"])]),
+            ["impersonate"]
+        );
+        assert_eq!(
+            risks(&[rule(&[""], &["serviceaccounts/token"], &["create"])]),
+            ["serviceaccount-token"]
+        );
+        assert_eq!(
+            risks(&[rule(
+                &["rbac.authorization.k8s.io"],
+                &["rolebindings"],
+                &["patch"]
+            )]),
+            ["rbac-write"]
+        );
+    }
+
+    #[test]
+    fn matching_follows_the_authorizer() {
+        // `*/exec` covers pods/exec; `pods/*` is not a wildcard upstream.
+        assert_eq!(
+            risks(&[rule(&[""], &["*/exec"], &["create"])]),
+            ["pods-exec"]
+        );
+        assert!(risks(&[rule(&[""], &["pods/*"], &["create"])]).is_empty());
+        // Secrets in another group are not Secrets.
+        assert!(risks(&[rule(&["example.com"], &["secrets"], &["get"])]).is_empty());
+        // Read-only RBAC is not a write; viewers of pods are not creators.
+        assert!(
+            risks(&[rule(
+                &["rbac.authorization.k8s.io"],
+                &["roles", "rolebindings"],
+                &["get", "list"]
+            )])
+            .is_empty()
+        );
+        assert!(
+            risks(&[rule(
+                &[""],
+                &["pods", "pods/log"],
+                &["get", "list", "watch"]
+            )])
+            .is_empty()
+        );
+        // A rule limited to one Secret by name still reads that Secret.
+        let mut named = rule(&[""], &["secrets"], &["get"]);
+        named.resource_names = vec!["tls".to_string()];
+        assert_eq!(risks(&[named]), ["secrets"]);
+    }
+
+    #[test]
+    fn cluster_admin_has_every_namespaced_risk() {
+        let all: Vec<&str> = Risk::ALL
+            .iter()
+            .filter(|r| !matches!(r, Risk::NodesProxy | Risk::ClusterBinding))
+            .map(|r| r.id())
+            .collect();
+        assert_eq!(risks(&cluster_admin_rules()), all);
+    }
+
+    #[test]
+    fn the_first_rule_that_gives_a_risk_is_named() {
+        let rules = [
+            rule(&[""], &["configmaps"], &["get"]),
+            rule(&[""], &["secrets"], &["get", "list"]),
+            rule(&[""], &["*"], &["*"]),
+        ];
+        let found = findings_of(&rules, "ns");
+        assert_eq!(found[0].risk, Risk::Secrets);
+        assert_eq!(found[0].rule_index, 1);
+        assert_eq!(found[0].request, "get secrets");
+        assert_eq!(describe(&rules[1]), "get, list on secrets");
+        let exec = findings_of(&[rule(&[""], &["*/exec"], &["*"])], "ns");
+        assert_eq!(exec[0].request, "create pods/exec");
+    }
+}

@@ -1,0 +1,234 @@
+//! Risk analysis in `check` and `rbacc explain`: findings on the
+//! declaration that causes them, with the binding → role → rule chain;
+//! policy levels; `allow:` with a reason on a team or a role.
+
+use crate::support::{Repo, read_tree};
+
+const CONFIG: &str = "apiVersion: rbacc.dev/v1alpha1
+kind: Config
+spec:
+  clusters:
+    - name: only
+      server: https://kubeapi.example.com:6443
+  roles:
+    - name: secret-reader
+      description: Reads the TLS certificate
+      rules:
+        - { apiGroups: [\"\"], resources: [configmaps], verbs: [get] }
+        - { apiGroups: [\"\"], resources: [secrets], resourceNames: [tls], verbs: [get] }
+      allow: [secrets]
+      reason: the ingress sidecar reloads its certificate
+";
+
+/// `blue` gives `alice` admin, the `blue-devs` deployer, and the `readers`
+/// group viewer.
+const BLUE: &str = "apiVersion: rbacc.dev/v1alpha1
+kind: Team
+metadata:
+  name: blue
+spec:
+  members:
+    admin: { users: [alice@example.com] }
+    deployer: { groups: [blue-devs] }
+  namespaces:
+    - name: blue-app
+      grants:
+        - { role: viewer, groups: [readers] }
+        - { role: secret-reader, serviceAccounts: [blue-app/ingress] }
+";
+
+fn repo(config: &str, team: &str) -> Repo {
+    let repo = Repo::new();
+    repo.write("rbacc.yaml", config)
+        .write("teams/blue.yaml", team);
+    repo
+}
+
+#[test]
+fn findings_are_warnings_on_the_declaration_with_the_chain() {
+    let repo = repo(CONFIG, BLUE);
+    let run = repo.rbacc(&["check"]);
+    // Warnings only: out/ is missing, which is the only failure.
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("0 errors, 3 warnings"),
+        "admin: secrets and pods-exec; deployer: secrets\n{stderr}"
+    );
+    assert!(
+        stderr.contains("user `alice@example.com` can read Secrets in namespace `blue-app`")
+            && stderr.contains("teams/blue.yaml:7:5")
+            && stderr.contains(
+                "RoleBinding `blue-admin` → ClusterRole `rbacc:admin` → rule 2 allows `get secrets`"
+            ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("group `blue-devs` can read Secrets in namespace `blue-app`")
+            && stderr.contains("teams/blue.yaml:8:5"),
+        "{stderr}"
+    );
+    // Viewers read no Secrets; the role that allows its one Secret says why.
+    assert!(!stderr.contains("readers"), "{stderr}");
+    assert!(!stderr.contains("ingress"), "{stderr}");
+    // Creating pods, writing RBAC and minting tokens are allowed by
+    // default: no word about them.
+    assert!(!stderr.contains("can create pods"), "{stderr}");
+    assert!(!stderr.contains("RoleBindings in"), "{stderr}");
+    assert!(!stderr.contains("tokens"), "{stderr}");
+}
+
+#[test]
+fn the_policy_decides_what_a_finding_is() {
+    let strict = CONFIG.replace(
+        "  roles:\n",
+        "  policy:\n    risks: { secrets: error, pods-exec: allow, rbac-write: allow, serviceaccount-token: allow, pods-create: warning }\n  roles:\n",
+    );
+    let repo = repo(&strict, BLUE);
+    let before = read_tree(&repo.out());
+    let run = repo.rbacc(&["build"]);
+    run.expect_code(1);
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("2 errors, 2 warnings") && stderr.contains("nothing was written"),
+        "secrets for admin and deployer are errors; pods-create for both warnings\n{stderr}"
+    );
+    assert!(
+        stderr.contains("can create pods, and so mount any Secret"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("exec into"), "{stderr}");
+    assert_eq!(read_tree(&repo.out()), before);
+}
+
+#[test]
+fn an_allow_with_a_reason_silences_one_finding() {
+    let allowed = BLUE.replace(
+        "  namespaces:\n",
+        "  allow:\n    - { risk: secrets, role: admin, reason: alice rotates the database password }\n    - { risk: pods-exec, reason: debugging }\n    - { risk: rbac-write, reason: alice delegates }\n    - { risk: serviceaccount-token, reason: CI tokens }\n  namespaces:\n",
+    );
+    // Entries for risks the policy allows anyway are shown, not needed.
+    let repo = repo(CONFIG, &allowed);
+    let run = repo.rbacc(&["build"]);
+    run.expect_code(0);
+    let stderr = run.stderr();
+    assert!(stderr.contains("0 errors, 1 warning"), "{stderr}");
+    assert!(
+        stderr.contains("group `blue-devs` can read Secrets"),
+        "the allow names `admin`: the deployer finding stays\n{stderr}"
+    );
+
+    // explain shows every finding of the binding, the allowed ones with
+    // their reason and place.
+    let run = repo.rbacc(&["explain", "rolebinding/blue-admin", "-n", "blue-app"]);
+    run.expect_code(0);
+    assert_eq!(
+        run.stdout(),
+        "RoleBinding blue-admin in namespace blue-app
+  written to  out/only/teams/blue/blue-app.yaml
+  from        teams/blue.yaml:7:5: `members.admin` in team `blue`, binding role `admin`
+       7 │     admin: { users: [alice@example.com] }
+risk findings:
+  allow    secrets: user `alice@example.com` can read Secrets
+           RoleBinding blue-admin → ClusterRole rbacc:admin → rule 2 allows `get secrets`
+           allowed (teams/blue.yaml:10:7): alice rotates the database password
+  allow    pods-create: user `alice@example.com` can create pods, and so mount any Secret and run as any service account of the namespace
+           RoleBinding blue-admin → ClusterRole rbacc:admin → rule 2 allows `create pods`
+           allowed (default): `pods-create` is allowed unless `policy.risks` says otherwise
+  allow    pods-exec: user `alice@example.com` can exec into, attach to or port-forward to pods
+           RoleBinding blue-admin → ClusterRole rbacc:admin → rule 4 allows `create pods/exec`
+           allowed (teams/blue.yaml:11:7): debugging
+  allow    serviceaccount-token: user `alice@example.com` can create tokens for service accounts, and so act as them
+           RoleBinding blue-admin → ClusterRole rbacc:admin → rule 1 allows `create serviceaccounts/token`
+           allowed (teams/blue.yaml:13:7): CI tokens
+  allow    rbac-write: user `alice@example.com` can write Roles and RoleBindings
+           RoleBinding blue-admin → ClusterRole rbacc:admin → rule 19 allows `create roles.rbac.authorization.k8s.io`
+           allowed (teams/blue.yaml:12:7): alice delegates
+"
+    );
+
+    // A role's own `allow:` and `reason:` cover every binding of it, and
+    // the rule limited to one Secret is still found.
+    let run = repo.rbacc(&[
+        "explain",
+        "rb/grant-secret-reader",
+        "-n",
+        "blue-app",
+        "-o",
+        "json",
+    ]);
+    run.expect_code(0);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout()).expect("JSON");
+    assert_eq!(json["source"]["file"], "teams/blue.yaml");
+    assert_eq!(json["source"]["line"], 18);
+    let findings = json["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 1, "{json}");
+    assert_eq!(findings[0]["risk"], "secrets");
+    assert_eq!(findings[0]["level"], "allow");
+    assert_eq!(
+        findings[0]["chain"],
+        "RoleBinding grant-secret-reader → ClusterRole rbacc:secret-reader → rule 2 allows `get secrets tls`"
+    );
+    assert_eq!(
+        findings[0]["allowed"]["reason"],
+        "the ingress sidecar reloads its certificate"
+    );
+    assert_eq!(findings[0]["allowed"]["at"], "rbacc.yaml:14:15");
+}
+
+#[test]
+fn allow_entries_and_policy_levels_are_checked() {
+    let bad_team = BLUE.replace(
+        "  namespaces:\n",
+        "  allow:\n    - { risk: secret, reason: typo }\n    - { risk: secrets, role: admn, reason: typo }\n    - { risk: pods-exec }\n  namespaces:\n",
+    );
+    let bad_config = CONFIG.replace(
+        "  roles:\n",
+        "  policy:\n    risks: { secrets: fatal, exec: warning }\n  roles:\n",
+    );
+    let run = repo(&bad_config, &bad_team).rbacc(&["check"]);
+    run.expect_code(1);
+    let stderr = run.stderr();
+    for expected in [
+        "`secret` is not a risk rbacc reports",
+        "did you mean `secrets`?",
+        "unknown role `admn`",
+        "an `allow` entry is missing the field `reason`",
+        "`fatal` is not a level",
+        "`exec` is not a risk rbacc reports",
+        "risks are `secrets`, `pods-create`, `pods-exec`",
+    ] {
+        assert!(stderr.contains(expected), "no `{expected}` in\n{stderr}");
+    }
+}
+
+#[test]
+fn explain_names_the_source_of_other_objects_and_refuses_unknown_ones() {
+    let repo = repo(CONFIG, BLUE);
+    let run = repo.rbacc(&["explain", "ns/blue-app"]);
+    run.expect_code(0);
+    assert_eq!(
+        run.stdout(),
+        "Namespace blue-app
+  written to  out/only/teams/blue/blue-app.yaml
+  from        teams/blue.yaml:10:13: namespace `blue-app` of team `blue`
+      10 │     - name: blue-app
+"
+    );
+    let run = repo.rbacc(&["explain", "clusterrole/rbacc:secret-reader"]);
+    run.expect_code(0);
+    assert!(
+        run.stdout()
+            .contains("from        rbacc.yaml:8:13: role `secret-reader` in rbacc.yaml"),
+        "{}",
+        run.stdout()
+    );
+    let run = repo.rbacc(&["explain", "rb/nobody", "-n", "blue-app"]);
+    run.expect_code(1);
+    assert_eq!(
+        run.stderr(),
+        "error: rbacc generates no RoleBinding `nobody` in namespace `blue-app`\n"
+    );
+    let run = repo.rbacc(&["explain", "rb/blue-admin"]);
+    run.expect_code(2);
+    assert!(run.stderr().contains("-n NAMESPACE"), "{}", run.stderr());
+}
