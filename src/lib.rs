@@ -21,6 +21,7 @@ pub mod model;
 pub mod output;
 pub mod query;
 pub mod report;
+pub mod schema;
 pub mod shell;
 pub mod source;
 pub mod validate;

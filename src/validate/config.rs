@@ -278,7 +278,7 @@ pub fn check_quantities(
 }
 
 /// The escalation-grade permissions a custom role must name in `allow:`.
-const ESCALATIONS: &[&str] = &[
+pub(crate) const ESCALATIONS: &[&str] = &[
     "bind",
     "escalate",
     "impersonate",

@@ -13,6 +13,7 @@ mod kubeconfig;
 mod names;
 mod teams;
 
+pub(crate) use config::ESCALATIONS;
 pub use names::{dns_label_problem, label_key_problem, label_value_problem};
 
 /// The kubeconfig templates shipped in the binary, as `(name, text)`.

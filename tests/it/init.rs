@@ -12,6 +12,7 @@ const COMMANDS: &[&str] = &[
     "can-i",
     "who-can",
     "access",
+    "schema",
     "completions",
 ];
 
