@@ -96,10 +96,11 @@ rbacc diff --base HEAD~1 --format json --exit-code"
     Diff(crate::diff::DiffArgs),
     /// Create a new rbacc repository that passes `rbacc check` straight away.
     #[command(
-        after_help = "Writes rbacc.yaml (one cluster), teams/example.yaml, templates/, .gitignore, a GitHub\n\
-Actions workflow running `rbacc check --format github`, the Argo CD and Flux wiring under\n\
-deploy/, and out/ as `rbacc build` writes it. Refuses to overwrite anything: when one of\n\
-those files exists, it lists them and writes nothing (exit 2).\n\n\
+        after_help = "Writes rbacc.yaml (one cluster), teams/example.yaml, templates/, schema/ (the JSON\n\
+Schemas both files name, for editors), .gitignore, a GitHub Actions workflow running\n\
+`rbacc check --format github`, the Argo CD and Flux wiring under deploy/, and out/ as\n\
+`rbacc build` writes it. Refuses to overwrite anything: when one of those files exists, it\n\
+lists them and writes nothing (exit 2).\n\n\
 Examples:\n  \
 rbacc init platform-rbac\n  \
 rbacc init --git-url https://github.com/acme/platform-rbac.git"

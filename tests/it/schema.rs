@@ -1,5 +1,6 @@
 //! `rbacc schema`: the committed schemas are current, every example file
-//! validates against its schema, and broken files are rejected.
+//! validates against its schema, the examples name their schema, and broken
+//! files are rejected.
 
 use std::path::{Path, PathBuf};
 
@@ -7,6 +8,8 @@ use rbacc::schema::Document;
 use serde_json::Value;
 
 use crate::support::{assert_text, fixtures, rbacc, root};
+
+const MODELINE: &str = "# yaml-language-server: $schema=";
 
 fn argument(document: Document) -> &'static str {
     match document {
@@ -208,4 +211,45 @@ fn broken_files_fail_the_schema() {
         &format!("{config}  kubeconfig: {{ template: mine }}\n  policy:\n  roles:\n"),
     );
     assert!(found.is_empty(), "{found:#?}");
+}
+
+/// The examples and the files `rbacc init` writes name their schema in
+/// their first line, by a path that leads to it.
+#[test]
+fn declarations_name_their_schema() {
+    for (document, path) in declarations(&root()) {
+        let text = std::fs::read_to_string(&path).expect("read");
+        let target = modeline(&text)
+            .unwrap_or_else(|| panic!("{}: no schema in the first line", path.display()));
+        let named = path.parent().expect("dir").join(target);
+        assert_eq!(
+            std::fs::canonicalize(&named).expect("the schema exists"),
+            root().join(document.path()),
+            "{}",
+            path.display()
+        );
+    }
+    let scaffold = rbacc::init::scaffold(rbacc::init::PLACEHOLDER_URL);
+    for (document, path) in [
+        (Document::Config, "rbacc.yaml"),
+        (Document::Team, "teams/example.yaml"),
+    ] {
+        let target = modeline(&scaffold[path]).expect("init's files name their schema");
+        let dir = Path::new(path).parent().expect("dir");
+        let mut named = PathBuf::new();
+        for part in dir.join(target).components() {
+            match part {
+                std::path::Component::ParentDir => {
+                    named.pop();
+                }
+                other => named.push(other),
+            }
+        }
+        assert_eq!(named, Path::new(document.path()), "{path}");
+        assert_eq!(scaffold[document.path()], rbacc::schema::text(document));
+    }
+}
+
+fn modeline(text: &str) -> Option<&str> {
+    text.lines().next()?.strip_prefix(MODELINE)
 }
