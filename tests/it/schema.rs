@@ -1,13 +1,13 @@
-//! `rbacc schema`: the committed schemas are current, every example file
-//! validates against its schema, the examples name their schema, and broken
-//! files are rejected.
+//! `rbacc schema`: the committed schemas and the README's input reference
+//! are current, every example file validates against its schema, the
+//! examples name their schema, and broken files are rejected.
 
 use std::path::{Path, PathBuf};
 
 use rbacc::schema::Document;
 use serde_json::Value;
 
-use crate::support::{assert_text, fixtures, rbacc, root};
+use crate::support::{assert_text, bless, fixtures, rbacc, root};
 
 const MODELINE: &str = "# yaml-language-server: $schema=";
 
@@ -45,6 +45,32 @@ fn committed_schemas_are_current() {
         rbacc(&["schema", "team"], dir.path()).stdout()
     );
     rbacc(&["schema", "teams"], dir.path()).expect_code(2);
+}
+
+const BEGIN: &str = "<!-- input-reference:begin";
+const END: &str = "<!-- input-reference:end -->";
+
+/// The README's input reference is generated from the schemas.
+#[test]
+fn readme_input_reference_is_current() {
+    let path = root().join("README.md");
+    let readme = std::fs::read_to_string(&path).expect("README");
+    let start = readme.find(BEGIN).expect("begin marker");
+    let start = start + readme[start..].find("-->\n").expect("end of begin marker") + 4;
+    let end = readme.find(END).expect("end marker");
+    let generated = rbacc::schema::reference();
+    if bless() {
+        let updated = format!("{}{generated}{}", &readme[..start], &readme[end..]);
+        std::fs::write(&path, updated).expect("write README");
+        return;
+    }
+    if readme[start..end] != generated {
+        let diff = similar::TextDiff::from_lines(&readme[start..end], &generated);
+        panic!(
+            "README.md's input reference differs from the schemas (RBACC_BLESS=1 to update after review):\n{}",
+            diff.unified_diff().header("README.md", "generated")
+        );
+    }
 }
 
 /// `rbacc.yaml` and the team files below `dir`.
