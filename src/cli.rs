@@ -110,15 +110,27 @@ rbacc diff --base HEAD~1 --format json --exit-code"
     Diff(crate::diff::DiffArgs),
     /// Create a new rbacc repository that passes `rbacc check` straight away.
     #[command(
-        after_help = "Writes rbacc.yaml (one cluster), teams/example.yaml, templates/, .gitignore, a GitHub\n\
-Actions workflow running `rbacc check --format github`, the Argo CD and Flux wiring under\n\
-deploy/, and out/ as `rbacc build` writes it. Refuses to overwrite anything: when one of\n\
-those files exists, it lists them and writes nothing (exit 2).\n\n\
+        after_help = "Writes rbacc.yaml (one cluster), teams/example.yaml, templates/, schema/ (the JSON\n\
+Schemas both files name, for editors), .gitignore, a GitHub Actions workflow running\n\
+`rbacc check --format github`, the Argo CD and Flux wiring under deploy/, and out/ as\n\
+`rbacc build` writes it. Refuses to overwrite anything: when one of those files exists, it\n\
+lists them and writes nothing (exit 2).\n\n\
 Examples:\n  \
 rbacc init platform-rbac\n  \
 rbacc init --git-url https://github.com/acme/platform-rbac.git"
     )]
     Init(InitArgs),
+    /// Print the JSON Schema of team files or of `rbacc.yaml`, for editors.
+    #[command(
+        after_help = "Editors with YAML language support (yaml-language-server: VS Code, Neovim, Helix, ...)\n\
+complete and check a file that names its schema in its first line:\n  \
+# yaml-language-server: $schema=../schema/team.json\n\
+`rbacc init` writes both schemas into schema/ and names them in the files it writes.\n\n\
+Examples:\n  \
+rbacc schema > schema/team.json\n  \
+rbacc schema config > schema/config.json"
+    )]
+    Schema(SchemaArgs),
     /// Print a shell completion script.
     #[command(
         after_help = "Examples:\n  rbacc completions bash > ~/.local/share/bash-completion/completions/rbacc\n  rbacc completions zsh > \"${fpath[1]}/_rbacc\"\n  rbacc completions fish > ~/.config/fish/completions/rbacc.fish"
@@ -140,6 +152,30 @@ pub struct InitArgs {
     /// The URL Argo CD and Flux clone the repository from, written into `deploy/`.
     #[arg(long, value_name = "URL", default_value = crate::init::PLACEHOLDER_URL)]
     pub git_url: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// The file whose schema to print.
+    #[arg(value_enum, default_value_t = SchemaFile::Team)]
+    pub file: SchemaFile,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaFile {
+    /// A team file, `teams/**/*.yaml`.
+    Team,
+    /// `rbacc.yaml`.
+    Config,
+}
+
+impl From<SchemaFile> for crate::schema::Document {
+    fn from(file: SchemaFile) -> Self {
+        match file {
+            SchemaFile::Team => crate::schema::Document::Team,
+            SchemaFile::Config => crate::schema::Document::Config,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

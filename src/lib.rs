@@ -24,6 +24,7 @@ pub mod output;
 pub mod query;
 pub mod report;
 pub mod risk;
+pub mod schema;
 pub mod shell;
 pub mod source;
 pub mod validate;

@@ -79,6 +79,7 @@ fn main() -> ExitCode {
         Command::Init(args) => init(&ui, args),
         Command::Completions(args) => print(&rbacc::shell::completions(args.shell)),
         Command::Man => print(&rbacc::shell::man()),
+        Command::Schema(args) => print(&rbacc::schema::text(args.file.into())),
         Command::Diff(args) => {
             rbacc::diff::cli(args, ui.style, ui.quiet, ui.verbose).map(|exit| match exit {
                 rbacc::diff::Exit::Success => Outcome::Success,

@@ -1,7 +1,8 @@
 //! `rbacc init`: the files of a new repository, and writing them.
 //!
-//! [`scaffold`] is pure: it returns the declarations, templates, CI
-//! workflow and GitOps wiring of a new repository as text. These are files
+//! [`scaffold`] is pure: it returns the declarations, templates, JSON
+//! schemas (which the declarations name in their first line, for editors),
+//! CI workflow and GitOps wiring of a new repository as text. These are files
 //! people read and edit, so they are written as commented text here, not
 //! built from k8s-openapi types like the compiled output; `out/` itself is
 //! compiled and written by the code `rbacc build` uses. [`conflicts`] and
@@ -44,6 +45,9 @@ pub fn scaffold(git_url: &str) -> BTreeMap<String, String> {
     files.insert("teams/example.yaml".to_string(), TEAM.to_string());
     for (name, text) in crate::validate::built_in_templates() {
         files.insert(format!("templates/{name}.yaml.j2"), text.to_string());
+    }
+    for document in crate::schema::Document::ALL {
+        files.insert(document.path().to_string(), crate::schema::text(document));
     }
     files.insert(".gitignore".to_string(), GITIGNORE.to_string());
     files.insert(

@@ -9,6 +9,73 @@ use crate::yaml::{Kind, Node};
 
 pub const API_VERSION: &str = "rbacc.dev/v1alpha1";
 
+/// The fields each mapping of the input may hold, as the decoder reads
+/// them. The JSON schema (`crate::schema`) describes the same mappings; a
+/// test there checks that both list the same fields.
+pub(crate) mod fields {
+    pub const FILE: &[&str] = &["apiVersion", "kind", "metadata", "spec"];
+
+    // rbacc.yaml
+    pub const CONFIG_SPEC: &[&str] = &[
+        "clusters",
+        "policy",
+        "defaults",
+        "roles",
+        "kubeconfig",
+        "gitops",
+    ];
+    pub const CLUSTER: &[&str] = &["name", "server", "certificateAuthorityData", "kubeconfig"];
+    pub const KUBECONFIG: &[&str] = &["template", "namespace", "oidc", "pinniped"];
+    pub const CLUSTER_KUBECONFIG: &[&str] = &["template", "oidc", "pinniped"];
+    pub const OIDC: &[&str] = &["issuerUrl", "clientId", "extraScopes"];
+    pub const PINNIPED: &[&str] = &[
+        "conciergeEndpoint",
+        "authenticatorName",
+        "authenticatorType",
+    ];
+    pub const POLICY: &[&str] = &[
+        "reservedNamespaces",
+        "namespacePrefix",
+        "viewers",
+        "forbidClusterAdmin",
+        "protectNamespaces",
+        "extraResources",
+        "risks",
+    ];
+    pub const VIEWERS: &[&str] = &["secrets", "exec"];
+    pub const EXTRA_RESOURCE: &[&str] = &["apiGroup", "resources"];
+    pub const DEFAULTS: &[&str] = &["podSecurity", "quota", "limitRange"];
+    pub const LIMIT_RANGE: &[&str] = &["defaultRequest", "default"];
+    pub const ROLE: &[&str] = &["name", "description", "rules", "allow", "reason"];
+    pub const RULE: &[&str] = &["apiGroups", "resources", "verbs", "resourceNames"];
+    pub const GITOPS: &[&str] = &["flux"];
+    pub const FLUX: &[&str] = &["sourceRef", "namespace", "interval"];
+
+    // Team files
+    pub const TEAM_METADATA: &[&str] = &["name", "description", "contacts", "owners"];
+    pub const TEAM_SPEC: &[&str] = &["members", "namespaces", "allow"];
+    pub const SUBJECTS: &[&str] = &["groups", "users", "serviceAccounts", "expires"];
+    pub const ALLOW: &[&str] = &["risk", "role", "reason"];
+    pub const NAMESPACE: &[&str] = &[
+        "name",
+        "clusters",
+        "podSecurity",
+        "quota",
+        "labels",
+        "serviceAccounts",
+        "grants",
+    ];
+    pub const SERVICE_ACCOUNT: &[&str] = &["name", "role"];
+    pub const GRANT: &[&str] = &[
+        "role",
+        "teams",
+        "groups",
+        "users",
+        "serviceAccounts",
+        "expires",
+    ];
+}
+
 /// How missing-field messages name a file's top level.
 const CONFIG_FILE: &str = "the config file";
 const TEAM_FILE: &str = "the team file";
@@ -90,6 +157,13 @@ pub struct Cluster {
 pub enum NamespacePrefix {
     Team,
     None,
+}
+
+impl NamespacePrefix {
+    pub const CHOICES: &'static [(&'static str, NamespacePrefix)] = &[
+        ("team", NamespacePrefix::Team),
+        ("none", NamespacePrefix::None),
+    ];
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -265,26 +339,14 @@ pub fn decode_config(d: &mut Decoder, file: FileId, root: &Node) -> Config {
         file: Some(file),
         ..Config::default()
     };
-    let mut top = d.fields(root, &["apiVersion", "kind", "metadata", "spec"]);
+    let mut top = d.fields(root, fields::FILE);
     header(d, &mut top, "Config", CONFIG_FILE);
     top.get("metadata");
     let spec = top.required(d, "spec", CONFIG_FILE);
     let spec_key = top.key_span("spec");
     top.finish(d);
     let Some(spec) = spec else { return config };
-    let mut spec = d
-        .fields(
-            spec,
-            &[
-                "clusters",
-                "policy",
-                "defaults",
-                "roles",
-                "kubeconfig",
-                "gitops",
-            ],
-        )
-        .missing_at(spec_key);
+    let mut spec = d.fields(spec, fields::CONFIG_SPEC).missing_at(spec_key);
     if let Some(clusters) = spec.required(d, "clusters", "`spec`") {
         let items = d.items(clusters);
         if items.is_empty() && matches!(clusters.kind, Kind::Seq(_) | Kind::Null) {
@@ -320,9 +382,9 @@ pub fn decode_config(d: &mut Decoder, file: FileId, root: &Node) -> Config {
 }
 
 fn decode_gitops(d: &mut Decoder, node: &Node) -> Gitops {
-    let mut f = d.fields(node, &["flux"]);
+    let mut f = d.fields(node, fields::GITOPS);
     let flux = f.get("flux").map(|n| {
-        let mut x = d.fields(n, &["sourceRef", "namespace", "interval"]);
+        let mut x = d.fields(n, fields::FLUX);
         let flux = Flux {
             span: n.span,
             source_ref: x.get("sourceRef").and_then(|n| d.string(n)),
@@ -337,10 +399,7 @@ fn decode_gitops(d: &mut Decoder, node: &Node) -> Gitops {
 }
 
 fn decode_cluster(d: &mut Decoder, node: &Node) -> Option<Cluster> {
-    let mut f = d.fields(
-        node,
-        &["name", "server", "certificateAuthorityData", "kubeconfig"],
-    );
+    let mut f = d.fields(node, fields::CLUSTER);
     let name = f.required(d, "name", "a cluster").and_then(|n| d.string(n));
     let server = f
         .required(d, "server", "a cluster")
@@ -357,9 +416,12 @@ fn decode_cluster(d: &mut Decoder, node: &Node) -> Option<Cluster> {
 }
 
 fn decode_kubeconfig(d: &mut Decoder, node: &Node, config_wide: bool) -> Kubeconfig {
-    const WIDE: &[&str] = &["template", "namespace", "oidc", "pinniped"];
-    const CLUSTER: &[&str] = &["template", "oidc", "pinniped"];
-    let mut f = d.fields(node, if config_wide { WIDE } else { CLUSTER });
+    let known = if config_wide {
+        fields::KUBECONFIG
+    } else {
+        fields::CLUSTER_KUBECONFIG
+    };
+    let mut f = d.fields(node, known);
     let mut k = Kubeconfig {
         span: node.span,
         template: f.get("template").and_then(|n| d.string(n)),
@@ -371,7 +433,7 @@ fn decode_kubeconfig(d: &mut Decoder, node: &Node, config_wide: bool) -> Kubecon
         k.namespace = f.get("namespace").and_then(|n| d.string(n));
     }
     if let Some(n) = f.get("oidc") {
-        let mut o = d.fields(n, &["issuerUrl", "clientId", "extraScopes"]);
+        let mut o = d.fields(n, fields::OIDC);
         k.oidc = Some(Oidc {
             span: n.span,
             issuer_url: o.get("issuerUrl").and_then(|n| d.string(n)),
@@ -384,14 +446,7 @@ fn decode_kubeconfig(d: &mut Decoder, node: &Node, config_wide: bool) -> Kubecon
         o.finish(d);
     }
     if let Some(n) = f.get("pinniped") {
-        let mut p = d.fields(
-            n,
-            &[
-                "conciergeEndpoint",
-                "authenticatorName",
-                "authenticatorType",
-            ],
-        );
+        let mut p = d.fields(n, fields::PINNIPED);
         k.pinniped = Some(Pinniped {
             span: n.span,
             concierge_endpoint: p.get("conciergeEndpoint").and_then(|n| d.string(n)),
@@ -405,29 +460,12 @@ fn decode_kubeconfig(d: &mut Decoder, node: &Node, config_wide: bool) -> Kubecon
 }
 
 fn decode_policy(d: &mut Decoder, node: &Node) -> Policy {
-    let mut f = d.fields(
-        node,
-        &[
-            "reservedNamespaces",
-            "namespacePrefix",
-            "viewers",
-            "forbidClusterAdmin",
-            "protectNamespaces",
-            "extraResources",
-            "risks",
-        ],
-    );
+    let mut f = d.fields(node, fields::POLICY);
     let mut policy = Policy {
         reserved_namespaces: f.get("reservedNamespaces").map(|n| d.strings(n)),
-        namespace_prefix: f.get("namespacePrefix").and_then(|n| {
-            d.one_of(
-                n,
-                &[
-                    ("team", NamespacePrefix::Team),
-                    ("none", NamespacePrefix::None),
-                ],
-            )
-        }),
+        namespace_prefix: f
+            .get("namespacePrefix")
+            .and_then(|n| d.one_of(n, NamespacePrefix::CHOICES)),
         forbid_cluster_admin: f
             .get("forbidClusterAdmin")
             .and_then(|n| Some(Sp::new(d.bool(n)?, n.span))),
@@ -436,7 +474,7 @@ fn decode_policy(d: &mut Decoder, node: &Node) -> Policy {
         ..Policy::default()
     };
     if let Some(viewers) = f.get("viewers") {
-        let mut v = d.fields(viewers, &["secrets", "exec"]);
+        let mut v = d.fields(viewers, fields::VIEWERS);
         policy.viewers_secrets = v
             .get("secrets")
             .and_then(|n| Some(Sp::new(d.bool(n)?, n.span)));
@@ -447,7 +485,7 @@ fn decode_policy(d: &mut Decoder, node: &Node) -> Policy {
     }
     if let Some(extra) = f.get("extraResources") {
         for item in d.items(extra) {
-            let mut e = d.fields(item, &["apiGroup", "resources"]);
+            let mut e = d.fields(item, fields::EXTRA_RESOURCE);
             let group = e
                 .required(d, "apiGroup", "an extra resource")
                 .and_then(|n| d.string(n));
@@ -469,14 +507,14 @@ fn decode_policy(d: &mut Decoder, node: &Node) -> Policy {
 }
 
 fn decode_defaults(d: &mut Decoder, node: &Node) -> Defaults {
-    let mut f = d.fields(node, &["podSecurity", "quota", "limitRange"]);
+    let mut f = d.fields(node, fields::DEFAULTS);
     let defaults = Defaults {
         pod_security: f
             .get("podSecurity")
             .and_then(|n| d.one_of(n, PodSecurity::CHOICES)),
         quota: f.get("quota").map(|n| d.string_map(n)).unwrap_or_default(),
         limit_range: f.get("limitRange").map(|n| {
-            let mut l = d.fields(n, &["defaultRequest", "default"]);
+            let mut l = d.fields(n, fields::LIMIT_RANGE);
             let limit_range = LimitRange {
                 default_request: l
                     .get("defaultRequest")
@@ -496,13 +534,13 @@ fn decode_defaults(d: &mut Decoder, node: &Node) -> Defaults {
 }
 
 fn decode_role(d: &mut Decoder, node: &Node) -> Option<Role> {
-    let mut f = d.fields(node, &["name", "description", "rules", "allow", "reason"]);
+    let mut f = d.fields(node, fields::ROLE);
     let name = f.required(d, "name", "a role").and_then(|n| d.string(n));
     let description = f.get("description").and_then(|n| d.string(n));
     let mut rules = Vec::new();
     if let Some(list) = f.required(d, "rules", "a role") {
         for item in d.items(list) {
-            let mut r = d.fields(item, &["apiGroups", "resources", "verbs", "resourceNames"]);
+            let mut r = d.fields(item, fields::RULE);
             let rule = Rule {
                 span: item.span,
                 api_groups: r
@@ -549,11 +587,11 @@ pub fn decode_team(d: &mut Decoder, file: FileId, file_stem: String, root: &Node
         namespaces: Vec::new(),
         allow: Vec::new(),
     };
-    let mut top = d.fields(root, &["apiVersion", "kind", "metadata", "spec"]);
+    let mut top = d.fields(root, fields::FILE);
     header(d, &mut top, "Team", TEAM_FILE);
     if let Some(meta) = top.required(d, "metadata", TEAM_FILE) {
         let mut m = d
-            .fields(meta, &["name", "description", "contacts", "owners"])
+            .fields(meta, fields::TEAM_METADATA)
             .missing_at(top.key_span("metadata"));
         team.name = m
             .required(d, "name", "`metadata`")
@@ -566,10 +604,10 @@ pub fn decode_team(d: &mut Decoder, file: FileId, file_stem: String, root: &Node
     let spec = top.required(d, "spec", TEAM_FILE);
     top.finish(d);
     let Some(spec) = spec else { return team };
-    let mut s = d.fields(spec, &["members", "namespaces", "allow"]);
+    let mut s = d.fields(spec, fields::TEAM_SPEC);
     if let Some(members) = s.get("members") {
         for (role, subjects) in d.entries(members) {
-            let mut f = d.fields(subjects, &["groups", "users", "serviceAccounts", "expires"]);
+            let mut f = d.fields(subjects, fields::SUBJECTS);
             let subjects = take_subjects(d, &mut f);
             f.finish(d);
             team.members.push((role.clone(), subjects));
@@ -584,7 +622,7 @@ pub fn decode_team(d: &mut Decoder, file: FileId, file_stem: String, root: &Node
     }
     if let Some(allow) = s.get("allow") {
         for item in d.items(allow) {
-            let mut a = d.fields(item, &["risk", "role", "reason"]);
+            let mut a = d.fields(item, fields::ALLOW);
             let risk = a
                 .required(d, "risk", "an `allow` entry")
                 .and_then(|n| d.string(n));
@@ -633,18 +671,7 @@ fn decode_namespace(d: &mut Decoder, node: &Node) -> Option<Namespace> {
             grants: Vec::new(),
         });
     }
-    let mut f = d.fields(
-        node,
-        &[
-            "name",
-            "clusters",
-            "podSecurity",
-            "quota",
-            "labels",
-            "serviceAccounts",
-            "grants",
-        ],
-    );
+    let mut f = d.fields(node, fields::NAMESPACE);
     let name = f
         .required(d, "name", "a namespace")
         .and_then(|n| d.string(n));
@@ -666,7 +693,7 @@ fn decode_namespace(d: &mut Decoder, node: &Node) -> Option<Namespace> {
     };
     if let Some(list) = f.get("serviceAccounts") {
         for item in d.items(list) {
-            let mut s = d.fields(item, &["name", "role"]);
+            let mut s = d.fields(item, fields::SERVICE_ACCOUNT);
             let name = s
                 .required(d, "name", "a service account")
                 .and_then(|n| d.string(n));
@@ -681,17 +708,7 @@ fn decode_namespace(d: &mut Decoder, node: &Node) -> Option<Namespace> {
     }
     if let Some(list) = f.get("grants") {
         for item in d.items(list) {
-            let mut g = d.fields(
-                item,
-                &[
-                    "role",
-                    "teams",
-                    "groups",
-                    "users",
-                    "serviceAccounts",
-                    "expires",
-                ],
-            );
+            let mut g = d.fields(item, fields::GRANT);
             let subjects = take_subjects(d, &mut g);
             let role = g.required(d, "role", "a grant").and_then(|n| d.string(n));
             let teams = g.get("teams").map(|n| d.strings(n)).unwrap_or_default();

@@ -326,12 +326,19 @@ fn risk_levels(
     levels
 }
 
-/// The escalation-grade permissions a custom role must name in `allow:`.
-const ESCALATIONS: &[&str] = &[
+/// What a custom role may name in `allow:`: the escalation-grade
+/// permissions it must name (`bind`, `escalate`, `impersonate`,
+/// `nodes-proxy`, `secrets`, `serviceaccount-token`, `wildcard`), and every
+/// risk of [`Risk::ALL`], whose findings it then accepts. Sorted.
+pub(crate) const ROLE_ALLOW: &[&str] = &[
     "bind",
+    "cluster-binding",
     "escalate",
     "impersonate",
     "nodes-proxy",
+    "pods-create",
+    "pods-exec",
+    "rbac-write",
     "secrets",
     "serviceaccount-token",
     "wildcard",
@@ -371,13 +378,7 @@ fn check_role(
         );
         return None;
     }
-    let accepted: Vec<&str> = {
-        let mut all: Vec<&str> = ESCALATIONS.to_vec();
-        all.extend(Risk::ALL.iter().map(|r| r.id()));
-        all.sort();
-        all.dedup();
-        all
-    };
+    let accepted = ROLE_ALLOW;
     for allowed in &role.allow {
         if !accepted.contains(&allowed.value.as_str()) {
             diags.push(
@@ -390,7 +391,7 @@ fn check_role(
                 .help(
                     match did_you_mean(&allowed.value, accepted.iter().copied()) {
                         Some(best) => format!("did you mean `{best}`?"),
-                        None => format!("`allow` takes {}", backticked(&accepted)),
+                        None => format!("`allow` takes {}", backticked(accepted)),
                     },
                 ),
             );

@@ -14,6 +14,7 @@ mod kubeconfig;
 mod names;
 mod teams;
 
+pub(crate) use config::ROLE_ALLOW;
 pub use names::{dns_label_problem, label_key_problem, label_value_problem};
 
 /// The kubeconfig templates shipped in the binary, as `(name, text)`.

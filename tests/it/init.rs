@@ -12,6 +12,7 @@ const COMMANDS: &[&str] = &[
     "can-i",
     "who-can",
     "access",
+    "schema",
     "completions",
 ];
 
@@ -85,6 +86,8 @@ fn init_in_an_empty_directory_makes_a_repository_that_passes_check() {
         "templates/in-cluster.yaml.j2",
         "templates/oidc-kubelogin.yaml.j2",
         "templates/pinniped.yaml.j2",
+        "schema/team.json",
+        "schema/config.json",
         ".gitignore",
         ".github/workflows/rbacc.yaml",
         "deploy/argocd/applicationset.yaml",

@@ -11,6 +11,7 @@ mod hostile;
 mod init;
 mod kubeconfig;
 mod property;
+mod schema;
 mod support;
 
 mod expiry;

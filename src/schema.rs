@@ -1,0 +1,1021 @@
+//! JSON Schemas of the input files, for editors and other tools: `rbacc
+//! schema team|config` prints them, `schema/` holds them, and
+//! [`reference`] renders them as the README's input reference.
+//!
+//! The types below describe the files as written; they never read one.
+//! Reading is `model::raw`'s, which keeps spans and reports every problem at
+//! once. Doc comments become descriptions. Tests keep the two in step: each
+//! mapping here has exactly the fields the decoder reads
+//! (`model::raw::fields`), `required` is exactly where it reports a missing
+//! field, and the fixed sets of values (`podSecurity`, `allow`, ...) come
+//! from the constants the decoder and validation check against.
+//!
+//! The schemas are JSON Schema draft 7, which yaml-language-server (most
+//! editors' YAML support) reads in full, with every subschema inline (no
+//! `$ref`), keys sorted and a final newline: the output is the same from
+//! build to build.
+
+use std::borrow::Cow;
+
+use schemars::generate::SchemaSettings;
+use schemars::transform::RecursiveTransform;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde_json::Value;
+
+use crate::builtin::BUILTIN_ROLES;
+use crate::model::raw::{API_VERSION, NamespacePrefix, PodSecurity};
+
+/// A file the schemas describe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Document {
+    /// `teams/**/*.yaml`.
+    Team,
+    /// `rbacc.yaml`.
+    Config,
+}
+
+impl Document {
+    pub const ALL: [Document; 2] = [Document::Team, Document::Config];
+
+    /// Where the schema lives in a repository, relative to its root.
+    pub fn path(self) -> &'static str {
+        match self {
+            Document::Team => "schema/team.json",
+            Document::Config => "schema/config.json",
+        }
+    }
+
+    /// The file the schema describes, as the reference names it.
+    pub fn file(self) -> &'static str {
+        match self {
+            Document::Team => "teams/**/*.yaml",
+            Document::Config => "rbacc.yaml",
+        }
+    }
+}
+
+/// The schema of `document`, keys sorted.
+pub fn schema(document: Document) -> Value {
+    let generator = SchemaSettings::draft07()
+        .with(|s| s.inline_subschemas = true)
+        .with_transform(RecursiveTransform(null_only_for_collections))
+        .with_transform(RecursiveTransform(unwrap_description))
+        .into_generator();
+    let schema = match document {
+        Document::Team => generator.into_root_schema_for::<TeamFile>(),
+        Document::Config => generator.into_root_schema_for::<ConfigFile>(),
+    };
+    let mut value = schema.to_value();
+    value.sort_all_objects();
+    value
+}
+
+/// The schema of `document` as `rbacc schema` prints it.
+pub fn text(document: Document) -> String {
+    let mut text = serde_json::to_string_pretty(&schema(document)).expect("a schema serializes");
+    text.push('\n');
+    text
+}
+
+/// One place in a document's schema: the values at `path`
+/// (`spec.clusters[].name`; `[]` is any item of a list, `<name>` any key
+/// of a mapping with free-form keys; empty for the whole file).
+pub struct Entry<'a> {
+    pub path: String,
+    pub schema: &'a Value,
+    /// The field is required in its mapping.
+    pub required: bool,
+    /// One of the forms the value at `path` may take (`anyOf`), such as a
+    /// namespace written as a mapping; the entry before it is the whole.
+    pub alternative: bool,
+}
+
+/// Every place in `schema`, parents before their fields.
+pub fn entries(schema: &Value) -> Vec<Entry<'_>> {
+    let mut out = Vec::new();
+    walk(String::new(), schema, false, false, &mut out);
+    out
+}
+
+fn walk<'a>(
+    path: String,
+    schema: &'a Value,
+    required: bool,
+    alternative: bool,
+    out: &mut Vec<Entry<'a>>,
+) {
+    let join = |name: &str| match path.as_str() {
+        "" => name.to_string(),
+        _ => format!("{path}.{name}"),
+    };
+    out.push(Entry {
+        path: path.clone(),
+        schema,
+        required,
+        alternative,
+    });
+    if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+        let needed = schema.get("required").and_then(Value::as_array);
+        for (name, field) in properties {
+            let required = needed.is_some_and(|n| n.iter().any(|r| r == name.as_str()));
+            walk(join(name), field, required, false, out);
+        }
+    }
+    if let Some(value) = schema.get("additionalProperties").filter(|v| v.is_object()) {
+        walk(join("<name>"), value, false, false, out);
+    }
+    if let Some(item) = schema.get("items") {
+        walk(format!("{path}[]"), item, false, false, out);
+    }
+    let forms = schema.get("anyOf").and_then(Value::as_array);
+    for form in forms.into_iter().flatten() {
+        if form.get("properties").is_some() {
+            walk(path.clone(), form, false, true, out);
+        }
+    }
+}
+
+/// The input reference in Markdown: a table of every field of each file,
+/// as the README shows it.
+pub fn reference() -> String {
+    let mut text = String::new();
+    for document in Document::ALL {
+        let schema = schema(document);
+        text.push_str(&format!(
+            "#### `{}` ([`{}`]({}))\n\n",
+            document.file(),
+            document.path(),
+            document.path()
+        ));
+        text.push_str("| field | type | required | description |\n| --- | --- | --- | --- |\n");
+        for entry in entries(&schema) {
+            // A list's items are described by the list, unless they take
+            // several forms.
+            let listed = entry.path.ends_with("[]") && entry.schema.get("anyOf").is_none();
+            if entry.path.is_empty() || entry.alternative || listed {
+                continue;
+            }
+            let description = entry
+                .schema
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            text.push_str(&format!(
+                "| `{}` | {} | {} | {} |\n",
+                entry.path,
+                cell(&type_name(entry.schema)),
+                if entry.required { "yes" } else { "" },
+                cell(&description.replace("\n\n", " ")),
+            ));
+        }
+        text.push('\n');
+    }
+    text.pop();
+    text
+}
+
+/// `text` fit for a Markdown table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
+/// How the reference names what a schema accepts.
+fn type_name(schema: &Value) -> String {
+    let strings = |key: &str| -> Vec<&str> {
+        schema
+            .get(key)
+            .and_then(Value::as_array)
+            .map(|values| values.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default()
+    };
+    if let Some(value) = schema.get("const").and_then(Value::as_str) {
+        return format!("`{value}`");
+    }
+    if schema.get("enum").is_some() {
+        return crate::decode::backticked(&strings("enum"));
+    }
+    if let Some(forms) = schema.get("anyOf").and_then(Value::as_array) {
+        let names: Vec<String> = forms.iter().map(type_name).collect();
+        return names.join(" or ");
+    }
+    let types: Vec<&str> = match schema.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        _ => strings("type"),
+    };
+    let names: Vec<String> = types
+        .into_iter()
+        .filter(|t| *t != "null")
+        .map(|t| match t {
+            "string" if schema.get("examples").is_some() => {
+                format!(
+                    "string: {} or another",
+                    strings("examples")
+                        .iter()
+                        .map(|e| format!("`{e}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+            "array" => {
+                let item = schema.get("items").map(type_name).unwrap_or_default();
+                let items = match item.as_str() {
+                    "string" => "strings".to_string(),
+                    "mapping" => "mappings".to_string(),
+                    "string or mapping" => "strings or mappings".to_string(),
+                    _ => item,
+                };
+                match schema.get("minItems").and_then(Value::as_u64) {
+                    Some(n) if n > 0 => format!("non-empty list of {items}"),
+                    _ => format!("list of {items}"),
+                }
+            }
+            "object" => match schema.get("additionalProperties").filter(|v| v.is_object()) {
+                Some(value) => format!("mapping: name -> {}", type_name(value)),
+                None => "mapping".to_string(),
+            },
+            other => other.to_string(),
+        })
+        .collect();
+    match names.split_last() {
+        None => "any".to_string(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// Optional fields are `Option`s, which schemars lets be `null`. The
+/// decoder reads `null` as an empty mapping or list and refuses it anywhere
+/// else, so `null` stays only beside `object` and `array`.
+fn null_only_for_collections(schema: &mut Schema) {
+    let Some(Value::Array(types)) = schema.get_mut("type") else {
+        return;
+    };
+    let null = Value::from("null");
+    if !types.contains(&null) || types.iter().any(|t| t == "object" || t == "array") {
+        return;
+    }
+    types.retain(|t| *t != null);
+    if types.len() == 1 {
+        let only = types.remove(0);
+        schema.insert("type".to_string(), only);
+    }
+    if let Some(Value::Array(values)) = schema.get_mut("enum") {
+        values.retain(|v| !v.is_null());
+    }
+}
+
+/// Doc comments keep their line breaks in descriptions: join the lines of
+/// each paragraph, as Markdown reads them.
+fn unwrap_description(schema: &mut Schema) {
+    if let Some(Value::String(description)) = schema.get_mut("description") {
+        *description = description
+            .split("\n\n")
+            .map(|paragraph| {
+                paragraph
+                    .lines()
+                    .map(str::trim)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect::<Vec<_>>()
+            .join("\n\n");
+    }
+}
+
+// ---- Values with schemas written by hand
+
+/// Declares a type that stands for a value with the given schema.
+macro_rules! value_schema {
+    ($(#[$doc:meta])* $name:ident, |$generator:ident| $schema:expr) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl JsonSchema for $name {
+            fn inline_schema() -> bool {
+                true
+            }
+
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema($generator: &mut SchemaGenerator) -> Schema {
+                $schema
+            }
+        }
+    };
+}
+
+/// A string that must be `value`.
+fn constant(value: &str) -> Schema {
+    json_schema!({ "type": "string", "const": value })
+}
+
+/// A string that must be one of `values`.
+fn one_of<'a>(values: impl IntoIterator<Item = &'a str>) -> Schema {
+    let values: Vec<&str> = values.into_iter().collect();
+    json_schema!({ "type": "string", "enum": values })
+}
+
+/// A string, with the values rbacc knows of offered to editors.
+fn known<'a>(values: impl IntoIterator<Item = &'a str>) -> Schema {
+    let values: Vec<&str> = values.into_iter().collect();
+    json_schema!({ "type": "string", "examples": values })
+}
+
+value_schema!(ApiVersion, |_g| constant(API_VERSION));
+value_schema!(TeamKind, |_g| constant("Team"));
+value_schema!(ConfigKind, |_g| constant("Config"));
+value_schema!(PodSecurityLevel, |_g| one_of(
+    PodSecurity::CHOICES.iter().map(|(name, _)| *name)
+));
+value_schema!(Prefix, |_g| one_of(
+    NamespacePrefix::CHOICES.iter().map(|(name, _)| *name)
+));
+value_schema!(Escalation, |_g| one_of(
+    crate::validate::ROLE_ALLOW.iter().copied()
+));
+value_schema!(RiskId, |_g| one_of(
+    crate::risk::Risk::ALL.iter().map(|r| r.id())
+));
+value_schema!(RiskLevel, |_g| one_of(
+    crate::risk::Level::CHOICES.iter().map(|(name, _)| *name)
+));
+value_schema!(
+    /// Risk -> `error`, `warning` or `allow`.
+    RiskLevels,
+    |g| json_schema!({
+        "type": "object",
+        "propertyNames": g.subschema_for::<RiskId>(),
+        "additionalProperties": g.subschema_for::<RiskLevel>(),
+    })
+);
+value_schema!(Day, |_g| json_schema!({
+    "type": "string",
+    "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+    "description": "A day, `YYYY-MM-DD` (UTC).",
+}));
+value_schema!(
+    /// A built-in role or a custom role of `rbacc.yaml`.
+    RoleName,
+    |_g| known(BUILTIN_ROLES.iter().copied())
+);
+value_schema!(
+    /// A shipped kubeconfig template, or one in `templates/`.
+    TemplateName,
+    |_g| known(
+        crate::validate::built_in_templates()
+            .iter()
+            .map(|(name, _)| *name)
+    )
+);
+value_schema!(Quantity, |_g| json_schema!({
+    "type": ["string", "number"],
+    "description": "A Kubernetes quantity, such as `500m`, `2` or `8Gi`.",
+}));
+value_schema!(LabelValue, |_g| json_schema!({
+    "type": ["string", "number", "boolean"],
+    "description": "A label value; numbers and booleans are read as written.",
+}));
+value_schema!(
+    /// Role name -> subjects.
+    Members,
+    |g| json_schema!({
+        "type": "object",
+        "propertyNames": g.subschema_for::<RoleName>(),
+        "additionalProperties": g.subschema_for::<Subjects>(),
+    })
+);
+value_schema!(
+    /// Resource name -> quantity.
+    Quota,
+    |g| json_schema!({
+        "type": "object",
+        "additionalProperties": g.subschema_for::<Quantity>(),
+    })
+);
+value_schema!(
+    /// Label key -> value.
+    Labels,
+    |g| json_schema!({
+        "type": "object",
+        "additionalProperties": g.subschema_for::<LabelValue>(),
+    })
+);
+
+// ---- rbacc.yaml
+
+/// rbacc's configuration, `rbacc.yaml`: the clusters, and the policy every
+/// team file is checked against.
+#[derive(JsonSchema)]
+#[schemars(title = "rbacc.yaml", rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConfigFile {
+    /// The version of the format.
+    pub api_version: ApiVersion,
+    /// What the file holds.
+    pub kind: ConfigKind,
+    /// Free-form; rbacc does not read it.
+    pub metadata: Option<Value>,
+    /// The settings.
+    pub spec: ConfigSpec,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConfigSpec {
+    /// The clusters to compile for: each gets `out/<name>/`.
+    #[schemars(length(min = 1))]
+    pub clusters: Vec<Cluster>,
+    /// What team files may declare.
+    pub policy: Option<Policy>,
+    /// Settings for namespaces that do not set their own.
+    pub defaults: Option<Defaults>,
+    /// Custom roles, besides the built-in `admin`, `deployer` and `viewer`.
+    pub roles: Option<Vec<Role>>,
+    /// Kubeconfigs for every team: which template renders them, with which
+    /// settings. Without it (and without a cluster's `kubeconfig`), none are
+    /// written.
+    pub kubeconfig: Option<Kubeconfig>,
+    /// Wiring for GitOps controllers.
+    pub gitops: Option<Gitops>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Cluster {
+    /// A DNS-1123 label: the directory `out/<name>/`, and the cluster's name
+    /// in Argo CD.
+    pub name: String,
+    /// The https URL of the API server, written into kubeconfigs.
+    pub server: String,
+    /// The API server's CA certificate, base64 PEM, written into kubeconfigs.
+    pub certificate_authority_data: Option<String>,
+    /// Kubeconfig settings for this cluster, over `spec.kubeconfig`.
+    pub kubeconfig: Option<ClusterKubeconfig>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Kubeconfig {
+    /// The template: a shipped one (`oidc-kubelogin`, `pinniped`,
+    /// `in-cluster`) or `templates/<name>.yaml.j2`.
+    pub template: Option<TemplateName>,
+    /// Where the per-team kubeconfig ConfigMaps live. Default:
+    /// `rbacc-kubeconfigs`.
+    pub namespace: Option<String>,
+    /// The OpenID Connect provider people log in with.
+    pub oidc: Option<Oidc>,
+    /// Pinniped's Concierge, for the `pinniped` template.
+    pub pinniped: Option<Pinniped>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClusterKubeconfig {
+    /// The template: a shipped one (`oidc-kubelogin`, `pinniped`,
+    /// `in-cluster`) or `templates/<name>.yaml.j2`.
+    pub template: Option<TemplateName>,
+    /// The OpenID Connect provider people log in with.
+    pub oidc: Option<Oidc>,
+    /// Pinniped's Concierge, for the `pinniped` template.
+    pub pinniped: Option<Pinniped>,
+}
+
+/// The OpenID Connect provider people log in with.
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Oidc {
+    /// The issuer URL.
+    pub issuer_url: Option<String>,
+    /// The client ID.
+    pub client_id: Option<String>,
+    /// Scopes to ask for besides `openid`, such as `groups`.
+    pub extra_scopes: Option<Vec<String>>,
+}
+
+/// Pinniped's Concierge, for the `pinniped` template.
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Pinniped {
+    /// The Concierge's endpoint.
+    pub concierge_endpoint: Option<String>,
+    /// The name of the Concierge's authenticator.
+    pub authenticator_name: Option<String>,
+    /// The authenticator's type. Default: `jwt`.
+    pub authenticator_type: Option<String>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Policy {
+    /// Namespaces no team may declare (names starting with `kube-` never
+    /// may). Default: `default`, `kube-system`, `kube-public`,
+    /// `kube-node-lease`.
+    pub reserved_namespaces: Option<Vec<String>>,
+    /// `team`: team x's namespaces are named `x-…`; `none`: no rule.
+    /// Default: `team`.
+    pub namespace_prefix: Option<Prefix>,
+    /// What the built-in `viewer` may do beyond reading.
+    pub viewers: Option<Viewers>,
+    /// Refuse bindings to `cluster-admin`. Default: `true`.
+    pub forbid_cluster_admin: Option<bool>,
+    /// Mark Namespaces so that Argo CD and Flux never delete them. Default:
+    /// `true`.
+    pub protect_namespaces: Option<bool>,
+    /// Custom resources the built-in roles cover, besides every namespaced
+    /// resource of Kubernetes.
+    pub extra_resources: Option<Vec<ExtraResource>>,
+    /// What `check` makes of each risk finding: `error`, `warning` or
+    /// `allow`. Defaults: `secrets` and `pods-exec` warn; `escalate`,
+    /// `bind`, `impersonate`, `nodes-proxy`, `cluster-binding` are errors;
+    /// the rest are allowed.
+    pub risks: Option<RiskLevels>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Viewers {
+    /// Viewers may read Secrets. Default: `false`.
+    pub secrets: Option<bool>,
+    /// Viewers may exec into, attach to and port-forward to pods. Default:
+    /// `false`.
+    pub exec: Option<bool>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExtraResource {
+    /// The API group, such as `argoproj.io`.
+    pub api_group: String,
+    /// The resources of the group, plural, such as `rollouts`.
+    #[schemars(required)]
+    pub resources: Option<Vec<String>>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Defaults {
+    /// The Pod Security Standard enforced in namespaces. Default:
+    /// `baseline`.
+    pub pod_security: Option<PodSecurityLevel>,
+    /// The namespaces' ResourceQuota, such as `requests.cpu: "4"`; a
+    /// namespace's own `quota` is merged over it.
+    pub quota: Option<Quota>,
+    /// The default requests and limits of containers in the namespaces.
+    pub limit_range: Option<LimitRange>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LimitRange {
+    /// Resource name -> the request a container gets when it sets none.
+    pub default_request: Option<Quota>,
+    /// Resource name -> the limit a container gets when it sets none.
+    pub default: Option<Quota>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Role {
+    /// A DNS-1123 label; emitted as the ClusterRole `rbacc:<name>`.
+    pub name: String,
+    /// What the role is for.
+    pub description: Option<String>,
+    /// What the role may do, as in a ClusterRole.
+    #[schemars(required)]
+    pub rules: Option<Vec<Rule>>,
+    /// The escalation-grade permissions the rules grant, named so that
+    /// reviewers see them, and risks whose findings the role accepts.
+    pub allow: Option<Vec<Escalation>>,
+    /// Why the role needs what `allow` names; required with `allow`.
+    pub reason: Option<String>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Rule {
+    /// API groups; `""` is the core group.
+    #[schemars(length(min = 1))]
+    pub api_groups: Vec<String>,
+    /// Resources, plural, with `/subresource` where needed.
+    #[schemars(length(min = 1))]
+    pub resources: Vec<String>,
+    /// Verbs, such as `get`, `list`, `watch`.
+    #[schemars(length(min = 1))]
+    pub verbs: Vec<String>,
+    /// Limits the rule to objects of these names.
+    pub resource_names: Option<Vec<String>>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Gitops {
+    /// Present (even empty): write a Flux Kustomization per shard into
+    /// `out/<cluster>/flux/`.
+    pub flux: Option<Flux>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Flux {
+    /// The name of the GitRepository the Kustomizations read. Default:
+    /// `rbacc`.
+    pub source_ref: Option<String>,
+    /// The namespace of the Kustomizations and their GitRepository.
+    /// Default: `flux-system`.
+    pub namespace: Option<String>,
+    /// How often Flux reconciles, as a Go duration. Default: `10m`.
+    pub interval: Option<String>,
+}
+
+// ---- Team files
+
+/// One team: `teams/<name>.yaml`, its members and its namespaces.
+#[derive(JsonSchema)]
+#[schemars(
+    title = "rbacc team file",
+    rename_all = "camelCase",
+    deny_unknown_fields
+)]
+pub struct TeamFile {
+    /// The version of the format.
+    pub api_version: ApiVersion,
+    /// What the file holds.
+    pub kind: TeamKind,
+    /// Who the team is.
+    pub metadata: TeamMetadata,
+    /// What the team has: its members and namespaces.
+    #[schemars(required)]
+    pub spec: Option<TeamSpec>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TeamMetadata {
+    /// The team's name, a DNS-1123 label: the file's name without `.yaml`.
+    pub name: String,
+    /// What the team does.
+    pub description: Option<String>,
+    /// How to reach the team.
+    pub contacts: Option<Vec<String>>,
+    /// Accepted, and not read by this version of rbacc.
+    pub owners: Option<Value>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TeamSpec {
+    /// Role -> who has it, in every namespace of the team.
+    pub members: Option<Members>,
+    /// The team's namespaces.
+    pub namespaces: Option<Vec<NamespaceEntry>>,
+    /// Risk findings the team accepts on purpose, each with a reason.
+    pub allow: Option<Vec<Allow>>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Allow {
+    /// The risk accepted.
+    pub risk: RiskId,
+    /// Only through bindings of this role. Default: every role.
+    pub role: Option<RoleName>,
+    /// Why the team needs it, for reviewers.
+    pub reason: String,
+}
+
+/// Users, groups and service accounts.
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Subjects {
+    /// Group names.
+    pub groups: Option<Vec<String>>,
+    /// User names.
+    pub users: Option<Vec<String>>,
+    /// Service accounts, as `namespace/name`.
+    pub service_accounts: Option<Vec<String>>,
+    /// The day from which this access is no longer emitted.
+    pub expires: Option<Day>,
+}
+
+/// A namespace: its name alone, or a mapping.
+#[derive(JsonSchema)]
+#[schemars(untagged)]
+pub enum NamespaceEntry {
+    /// Just the name.
+    Name(String),
+    /// The name and settings.
+    Namespace(Namespace),
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Namespace {
+    /// A DNS-1123 label, starting with the team's name and `-` unless
+    /// `policy.namespacePrefix` is `none`.
+    pub name: String,
+    /// The clusters the namespace is on. Default: every cluster.
+    pub clusters: Option<Vec<String>>,
+    /// The Pod Security Standard enforced. Default: `defaults.podSecurity`.
+    pub pod_security: Option<PodSecurityLevel>,
+    /// ResourceQuota entries, merged over `defaults.quota`.
+    pub quota: Option<Quota>,
+    /// Labels on the Namespace; keys under `kubernetes.io`, `k8s.io` and
+    /// `rbacc.dev` are reserved.
+    pub labels: Option<Labels>,
+    /// Service accounts created in the namespace, each bound to a role.
+    pub service_accounts: Option<Vec<ServiceAccount>>,
+    /// Access for others to this namespace.
+    pub grants: Option<Vec<Grant>>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServiceAccount {
+    /// A DNS-1123 label.
+    pub name: String,
+    /// The role the service account gets in its namespace.
+    pub role: RoleName,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Grant {
+    /// The role granted.
+    pub role: RoleName,
+    /// Teams whose members all get the role.
+    pub teams: Option<Vec<String>>,
+    /// Group names.
+    pub groups: Option<Vec<String>>,
+    /// User names.
+    pub users: Option<Vec<String>>,
+    /// Service accounts, as `namespace/name`.
+    pub service_accounts: Option<Vec<String>>,
+    /// The day from which this grant is no longer emitted.
+    pub expires: Option<Day>,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use serde_json::{Value, json};
+
+    use super::{Document, entries, schema};
+    use crate::decode::Decoder;
+    use crate::diag::{Code, Diagnostics};
+    use crate::model::raw::{self, fields};
+    use crate::source::Sources;
+
+    /// The mappings the decoder reads, by where they are in each file.
+    fn decoded(document: Document) -> Vec<(&'static str, &'static [&'static str])> {
+        match document {
+            Document::Team => vec![
+                ("", fields::FILE),
+                ("metadata", fields::TEAM_METADATA),
+                ("spec", fields::TEAM_SPEC),
+                ("spec.allow[]", fields::ALLOW),
+                ("spec.members.<name>", fields::SUBJECTS),
+                ("spec.namespaces[]", fields::NAMESPACE),
+                ("spec.namespaces[].grants[]", fields::GRANT),
+                (
+                    "spec.namespaces[].serviceAccounts[]",
+                    fields::SERVICE_ACCOUNT,
+                ),
+            ],
+            Document::Config => vec![
+                ("", fields::FILE),
+                ("spec", fields::CONFIG_SPEC),
+                ("spec.clusters[]", fields::CLUSTER),
+                ("spec.clusters[].kubeconfig", fields::CLUSTER_KUBECONFIG),
+                ("spec.clusters[].kubeconfig.oidc", fields::OIDC),
+                ("spec.clusters[].kubeconfig.pinniped", fields::PINNIPED),
+                ("spec.defaults", fields::DEFAULTS),
+                ("spec.defaults.limitRange", fields::LIMIT_RANGE),
+                ("spec.gitops", fields::GITOPS),
+                ("spec.gitops.flux", fields::FLUX),
+                ("spec.kubeconfig", fields::KUBECONFIG),
+                ("spec.kubeconfig.oidc", fields::OIDC),
+                ("spec.kubeconfig.pinniped", fields::PINNIPED),
+                ("spec.policy", fields::POLICY),
+                ("spec.policy.extraResources[]", fields::EXTRA_RESOURCE),
+                ("spec.policy.viewers", fields::VIEWERS),
+                ("spec.roles[]", fields::ROLE),
+                ("spec.roles[].rules[]", fields::RULE),
+            ],
+        }
+    }
+
+    /// Every mapping of the schema is closed and has exactly the fields the
+    /// decoder reads there; every mapping the decoder reads is in the schema.
+    #[test]
+    fn mappings_have_the_fields_the_decoder_reads() {
+        for document in Document::ALL {
+            let schema = schema(document);
+            let mut seen = BTreeSet::new();
+            for entry in entries(&schema) {
+                let Some(properties) = entry.schema.get("properties").and_then(Value::as_object)
+                else {
+                    continue;
+                };
+                let path = entry.path.as_str();
+                assert_eq!(
+                    entry.schema.get("additionalProperties"),
+                    Some(&Value::Bool(false)),
+                    "{document:?} `{path}`: unknown fields are errors"
+                );
+                let decoded = decoded(document);
+                let Some((_, known)) = decoded.iter().find(|(p, _)| *p == path) else {
+                    panic!("{document:?} `{path}`: a mapping the decoder does not read");
+                };
+                let want: BTreeSet<&str> = known.iter().copied().collect();
+                let got: BTreeSet<&str> = properties.keys().map(String::as_str).collect();
+                assert_eq!(got, want, "{document:?} `{path}`");
+                seen.insert(entry.path.clone());
+            }
+            for (path, _) in decoded(document) {
+                assert!(
+                    seen.contains(path),
+                    "{document:?} `{path}` is not in the schema"
+                );
+            }
+        }
+    }
+
+    /// Every field a user writes has a description.
+    #[test]
+    fn fields_are_described() {
+        for document in Document::ALL {
+            let schema = schema(document);
+            for entry in entries(&schema) {
+                let Some(properties) = entry.schema.get("properties").and_then(Value::as_object)
+                else {
+                    continue;
+                };
+                for (name, field) in properties {
+                    let description = field.get("description").and_then(Value::as_str);
+                    assert!(
+                        description.is_some_and(|d| !d.trim().is_empty()),
+                        "{document:?} `{}.{name}` has no description",
+                        entry.path
+                    );
+                }
+            }
+        }
+    }
+
+    /// A document with every field the schema knows, each holding a value
+    /// the schema accepts, but for the value `at.1` at the path `at.0`.
+    fn instance(schema: &Value, path: &str, at: (&str, &Value)) -> Value {
+        if path == at.0 {
+            return at.1.clone();
+        }
+        let join = |name: &str| match path {
+            "" => name.to_string(),
+            _ => format!("{path}.{name}"),
+        };
+        if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+            let map = properties
+                .iter()
+                .map(|(name, field)| (name.clone(), instance(field, &join(name), at)))
+                .collect();
+            return Value::Object(map);
+        }
+        if let Some(value) = schema.get("const") {
+            return value.clone();
+        }
+        for key in ["enum", "examples"] {
+            if let Some(first) = schema.get(key).and_then(|v| v.get(0)) {
+                return first.clone();
+            }
+        }
+        if let Some(forms) = schema.get("anyOf").and_then(Value::as_array) {
+            // The richest form: a mapping where there is one.
+            let form = forms
+                .iter()
+                .find(|f| f.get("properties").is_some())
+                .unwrap_or(&forms[0]);
+            return instance(form, path, at);
+        }
+        let kind = match schema.get("type") {
+            Some(Value::String(t)) => t.as_str(),
+            Some(Value::Array(types)) => types[0].as_str().expect("type name"),
+            _ => "string",
+        };
+        match kind {
+            "array" => json!([instance(&schema["items"], &format!("{path}[]"), at)]),
+            "object" => {
+                let value = instance(&schema["additionalProperties"], &join("<name>"), at);
+                json!({ "x": value })
+            }
+            "boolean" => json!(true),
+            "number" => json!(1),
+            _ => json!("x"),
+        }
+    }
+
+    /// Decodes `value` as `document`; JSON is YAML.
+    fn decode(document: Document, value: &Value) -> Diagnostics {
+        let text = serde_json::to_string(value).expect("JSON");
+        let mut sources = Sources::default();
+        let mut diags = Diagnostics::default();
+        let (path, stem) = match document {
+            Document::Team => ("teams/x.yaml", "x"),
+            Document::Config => ("rbacc.yaml", ""),
+        };
+        let file = sources.add(path.to_string(), text.as_str());
+        let root = crate::yaml::parse(file, &text).expect("parses");
+        let mut decoder = Decoder::new(&mut diags, &text);
+        match document {
+            Document::Team => {
+                raw::decode_team(&mut decoder, file, stem.to_string(), &root);
+            }
+            Document::Config => {
+                raw::decode_config(&mut decoder, file, &root);
+            }
+        }
+        diags
+    }
+
+    /// The decoder reads every field of the schema, with a value of the
+    /// type the schema gives, without a word.
+    #[test]
+    fn decoder_reads_every_field_with_its_type() {
+        for document in Document::ALL {
+            let schema = schema(document);
+            let full = instance(&schema, "", ("-", &Value::Null));
+            let diags = decode(document, &full);
+            let messages: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
+            assert!(messages.is_empty(), "{document:?}: {messages:?}\n{full:#}");
+        }
+    }
+
+    /// Emptied, each mapping is reported missing exactly its required
+    /// fields.
+    #[test]
+    fn required_is_where_the_decoder_reports_a_missing_field() {
+        for document in Document::ALL {
+            let schema = schema(document);
+            for entry in entries(&schema) {
+                if entry.schema.get("properties").is_none() {
+                    continue;
+                }
+                let want: BTreeSet<&str> = entry
+                    .schema
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .map(|r| r.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                let empty = instance(&schema, "", (&entry.path, &json!({})));
+                let diags = decode(document, &empty);
+                let mut got = BTreeSet::new();
+                for d in diags.iter() {
+                    assert_eq!(
+                        d.code,
+                        Code::MissingField,
+                        "{document:?} `{}`: {}",
+                        entry.path,
+                        d.message
+                    );
+                    let field = d.message.rsplit('`').nth(1).expect("a field name");
+                    got.insert(field);
+                }
+                assert_eq!(got, want, "{document:?} `{}`", entry.path);
+            }
+        }
+    }
+
+    /// `null` is allowed where the decoder reads it as an empty mapping or
+    /// list, and a wrong type for every other value.
+    #[test]
+    fn null_is_allowed_where_the_decoder_reads_it() {
+        for document in Document::ALL {
+            let schema = schema(document);
+            for entry in entries(&schema) {
+                if entry.path.is_empty() || entry.alternative || entry.path.ends_with(']') {
+                    continue;
+                }
+                let types: Vec<&str> = match entry.schema.get("type") {
+                    Some(Value::String(t)) => vec![t.as_str()],
+                    Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).collect(),
+                    _ => continue,
+                };
+                let diags = decode(
+                    document,
+                    &instance(&schema, "", (&entry.path, &Value::Null)),
+                );
+                let codes: Vec<(Code, &str)> =
+                    diags.iter().map(|d| (d.code, d.message.as_str())).collect();
+                let path = &entry.path;
+                if types.contains(&"null") {
+                    assert!(codes.is_empty(), "{document:?} `{path}`: {codes:?}");
+                } else if !types.iter().any(|t| *t == "object" || *t == "array") {
+                    assert!(
+                        codes.iter().any(|(code, _)| *code == Code::WrongType),
+                        "{document:?} `{path}`: null is read without a word"
+                    );
+                }
+            }
+        }
+    }
+}
