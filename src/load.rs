@@ -60,6 +60,10 @@ pub struct Input {
     pub templates: Vec<InputFile>,
     /// Files under `teams/` that are not read, such as `.yml` files.
     pub ignored: Vec<String>,
+    /// The CODEOWNERS files at the places forges read them
+    /// ([`crate::codeowners::LOCATIONS`]), in that order: not compiled, but
+    /// compared with what rbacc generates when they carry its header.
+    pub codeowners: Vec<InputFile>,
 }
 
 impl Input {
@@ -76,6 +80,14 @@ impl Input {
             config: Some(read_file(&root, &config_path, CONFIG_FILE.to_string())?),
             ..Input::default()
         };
+        for rel in crate::codeowners::LOCATIONS {
+            let path = root.join(rel);
+            if path.symlink_metadata().is_ok() && !path.is_dir() {
+                input
+                    .codeowners
+                    .push(read_file(&root, &path, rel.to_string())?);
+            }
+        }
         let templates = root.join(TEMPLATES_DIR);
         if templates.is_dir() {
             let entries = WalkDir::new(&templates)

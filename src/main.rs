@@ -7,12 +7,14 @@ use std::time::Instant;
 
 use clap::Parser;
 
-use rbacc::cli::{Cli, ColorChoice, Command, Format, RepoArgs, SourceArgs};
+use rbacc::cli::{Cli, CodeownersArgs, ColorChoice, Command, Format, RepoArgs, SourceArgs};
+use rbacc::codeowners::{self, Syntax};
+use rbacc::diag::Severity;
 use rbacc::error::Error;
 use rbacc::load::Input;
 use rbacc::query::{self, Answer, QueryError, Scope, Target};
 use rbacc::report::{self, Style};
-use rbacc::{Compilation, output};
+use rbacc::{Compilation, Options, output};
 
 /// What a command found, as an exit code.
 enum Outcome {
@@ -75,6 +77,7 @@ fn main() -> ExitCode {
                 query::access(target, args, style(&args.source))
             })
         }
+        Command::Codeowners(args) => codeowners_command(&ui, args),
         Command::Init(args) => init(&ui, args),
         Command::Completions(args) => print(&rbacc::shell::completions(args.shell)),
         Command::Man => print(&rbacc::shell::man()),
@@ -198,10 +201,29 @@ fn known_up_to_date(ui: &Ui, out_dir: &std::path::Path, input: &Input) -> bool {
     fresh
 }
 
+/// Compiles, prints the diagnostics and returns the compilation and its
+/// output, or `None` when there is an error in the declarations.
 fn compile(ui: &Ui, input: &Input, format: Format) -> Option<(Compilation, rbacc::emit::Output)> {
-    let mut compilation = rbacc::compile(input);
+    compile_with(ui, input, &Options::default(), None, format)
+}
+
+/// As [`compile`], with `options`; with `stale`, every committed CODEOWNERS
+/// file rbacc generated is compared with what it generates now, and each
+/// that differs is reported with that severity.
+fn compile_with(
+    ui: &Ui,
+    input: &Input,
+    options: &Options,
+    stale: Option<Severity>,
+    format: Format,
+) -> Option<(Compilation, rbacc::emit::Output)> {
+    let mut compilation = rbacc::compile_with(input, options);
     for (stage, took) in &compilation.timings {
         ui.timing(stage, *took);
+    }
+    if let Some(severity) = stale {
+        let committed = codeowners::committed(&input.codeowners);
+        codeowners::check_committed(&mut compilation, &committed, severity);
     }
     ui.diagnostics(&compilation, format);
     compilation
@@ -274,14 +296,21 @@ fn build(ui: &Ui, repo: &RepoArgs) -> Result<Outcome, Error> {
         ));
         return Ok(Outcome::Success);
     }
-    let Some((compilation, output)) = compile(ui, &input, Format::Human) else {
+    // A stale CODEOWNERS file is a warning here (build does not write it)
+    // and an error in `check`.
+    let options = codeowners_options(repo, &input);
+    let Some((compilation, output)) =
+        compile_with(ui, &input, &options, Some(Severity::Warning), Format::Human)
+    else {
         ui.error("invalid declarations; nothing was written");
         return Ok(Outcome::Finding);
     };
     let start = Instant::now();
     let plan = output::write(&out_dir, &output)?;
     ui.timing("write", start.elapsed());
-    // Warnings must show on every build: record only warning-free ones.
+    // Warnings (a stale CODEOWNERS file among them) must show on every
+    // build, and `check` must see a stale CODEOWNERS file: record only
+    // builds without any.
     let start = Instant::now();
     if compilation.diagnostics.is_empty() {
         output::record(&out_dir, output::fingerprint(&input))?;
@@ -303,6 +332,130 @@ fn build(ui: &Ui, repo: &RepoArgs) -> Result<Outcome, Error> {
     Ok(Outcome::Success)
 }
 
+/// Where `out/` lies in the repository, `/`-separated, when it lies in it
+/// and its path can be written in CODEOWNERS as it is.
+fn out_in_repo(repo: &RepoArgs) -> Option<String> {
+    let Some(out) = &repo.out else {
+        return Some("out".to_string());
+    };
+    let root = repo.repo.canonicalize().ok()?;
+    let out = match out.canonicalize() {
+        Ok(out) => out,
+        Err(_) => out.parent()?.canonicalize().ok()?.join(out.file_name()?),
+    };
+    let rel = out.strip_prefix(&root).ok()?;
+    let rel: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let rel = rel.join("/");
+    codeowners::plain_path(&rel).then_some(rel)
+}
+
+/// Options that render the CODEOWNERS file in the syntax of every
+/// committed file rbacc generated, so that `build` and `check` compare them.
+fn codeowners_options(repo: &RepoArgs, input: &Input) -> Options {
+    let committed = codeowners::committed(&input.codeowners);
+    Options {
+        codeowners: committed.iter().map(|c| c.syntax).collect(),
+        out: out_in_repo(repo),
+    }
+}
+
+/// `rbacc codeowners`: prints, writes or checks the CODEOWNERS file.
+fn codeowners_command(ui: &Ui, args: &CodeownersArgs) -> Result<Outcome, String> {
+    let input = load(ui, &args.repo).map_err(|e| e.to_string())?;
+    let committed = codeowners::committed(&input.codeowners);
+    let syntax = args
+        .syntax
+        .or(committed.first().map(|c| c.syntax))
+        .unwrap_or(Syntax::Github);
+    // rbacc's own file in this syntax where the forge reads it, else the
+    // place the forge reads first.
+    let target = committed
+        .iter()
+        .find(|c| c.syntax == syntax && syntax.locations().contains(&c.path))
+        .map_or(syntax.default_location(), |c| c.path);
+    let options = Options {
+        codeowners: [syntax].into(),
+        out: out_in_repo(&args.repo),
+    };
+    let Some((mut compilation, _)) = compile_with(ui, &input, &options, None, args.format) else {
+        ui.error("invalid declarations; no CODEOWNERS file");
+        return Ok(Outcome::Finding);
+    };
+    let text = compilation.codeowners.remove(&syntax).unwrap_or_default();
+    let existing = input.codeowners.iter().find(|f| f.path == target);
+    if !args.check && !args.write {
+        return print(&text);
+    }
+    let current = match existing.map(|f| &f.contents) {
+        None => None,
+        Some(Ok(bytes)) => Some(bytes),
+        Some(Err(_)) => {
+            return Err(format!(
+                "{target} was not read: it is a link that leads outside the repository or nowhere, or it is too large"
+            ));
+        }
+    };
+    if args.check {
+        let Some(current) = current else {
+            ui.error(&format!(
+                "{target} does not exist: run `{}` and commit it",
+                syntax.command()
+            ));
+            return Ok(Outcome::Finding);
+        };
+        let mut diagnostics = rbacc::diag::Diagnostics::default();
+        let sources = &mut compilation.sources;
+        return Ok(
+            match codeowners::compare(sources, target, current, &text, syntax) {
+                Some(stale) => {
+                    diagnostics.push(stale);
+                    compilation.diagnostics = diagnostics;
+                    ui.diagnostics(&compilation, args.format);
+                    Outcome::Finding
+                }
+                None => {
+                    ui.status(&format!("{target} is up to date"));
+                    Outcome::Success
+                }
+            },
+        );
+    }
+    // The forge reads one file: never overwrite, or shadow, a hand-written one.
+    let hand_written = input.codeowners.iter().find(|f| {
+        syntax.locations().contains(&f.path.as_str())
+            && f.contents
+                .as_deref()
+                .map_or(true, |c| codeowners::generated(c).is_none())
+    });
+    if let Some(file) = hand_written {
+        return Err(format!(
+            "{} exists and rbacc did not generate it (its first line is not rbacc's header), \
+             and {} reads only one CODEOWNERS file; nothing was written. Print the file with \
+             `rbacc codeowners` and merge it by hand, or move {} away",
+            file.path,
+            syntax.forge(),
+            file.path
+        ));
+    }
+    if current.is_some_and(|c| c.as_slice() == text.as_bytes()) {
+        ui.status(&format!("{target} is up to date"));
+        return Ok(Outcome::Success);
+    }
+    output::write_file(&args.repo.repo.join(target), &text).map_err(|e| e.to_string())?;
+    ui.status(&format!("wrote {target}"));
+    let first = syntax.locations().iter().take_while(|l| **l != target);
+    for other in first.filter(|l| input.codeowners.iter().any(|f| f.path == **l)) {
+        ui.status(&format!(
+            "note: {} reads {other} first, so it does not read {target}",
+            syntax.forge()
+        ));
+    }
+    Ok(Outcome::Success)
+}
+
 fn check(ui: &Ui, repo: &RepoArgs, format: Format) -> Result<Outcome, Error> {
     let input = load(ui, repo)?;
     let out_dir = repo.out_dir();
@@ -313,12 +466,20 @@ fn check(ui: &Ui, repo: &RepoArgs, format: Format) -> Result<Outcome, Error> {
         ));
         return Ok(Outcome::Success);
     }
-    let Some((_, output)) = compile(ui, &input, format) else {
+    let options = codeowners_options(repo, &input);
+    let Some((compilation, output)) =
+        compile_with(ui, &input, &options, Some(Severity::Error), format)
+    else {
         return Ok(Outcome::Finding);
     };
+    // Errors now are stale CODEOWNERS files, already reported.
+    let stale_codeowners = compilation.diagnostics.has_errors();
     let start = Instant::now();
     let plan = output::plan(&out_dir, &output)?;
     ui.timing("compare", start.elapsed());
+    if plan.is_clean() && stale_codeowners {
+        return Ok(Outcome::Finding);
+    }
     if plan.is_clean() {
         ui.status(&format!(
             "{} is up to date ({} files)",

@@ -179,6 +179,19 @@ pub fn write(out_dir: &Path, output: &Output) -> Result<Plan, Error> {
     Ok(plan)
 }
 
+/// Writes one file outside `out/` (the CODEOWNERS file) atomically: into
+/// a sibling first, then renamed over it. Creates its directory.
+pub fn write_file(path: &Path, contents: &str) -> Result<(), Error> {
+    let dir = parent_of(path);
+    fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let name = path
+        .file_name()
+        .map_or("file".into(), |n| n.to_string_lossy().into_owned());
+    let pending = dir.join(format!(".{name}.rbacc-pending"));
+    fs::write(&pending, contents).map_err(|e| Error::io(&pending, e))?;
+    fs::rename(&pending, path).map_err(|e| Error::io(path, e))
+}
+
 /// Writes `files` of `output` below `staging`: directories first, then the
 /// files, in parallel.
 fn stage_files(staging: &Path, output: &Output, files: &[&String]) -> Result<(), Error> {
@@ -349,16 +362,19 @@ struct FileState {
 const RACY_NS: i128 = 100_000_000;
 const STATE_HEADER: &str = "rbacc state v1";
 
-/// A fingerprint of everything a compilation reads, and of the compiler.
+/// A fingerprint of everything a compilation reads (and the CODEOWNERS
+/// files `check` compares), and of the compiler.
 pub fn fingerprint(input: &crate::load::Input) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::hash::DefaultHasher::new();
     env!("CARGO_PKG_VERSION").hash(&mut hasher);
+    // CODEOWNERS files too: `check` compares the one rbacc generated.
     let files = input
         .config
         .iter()
         .chain(&input.teams)
-        .chain(&input.templates);
+        .chain(&input.templates)
+        .chain(&input.codeowners);
     for file in files {
         file.path.hash(&mut hasher);
         match &file.contents {

@@ -15,6 +15,7 @@ fuzz_target!(|data: &[u8]| {
         teams: vec![platform()],
         templates: Vec::new(),
         ignored: Vec::new(),
+        codeowners: Vec::new(),
     };
     // The clusters the fuzzed config declares, as written: every output
     // path must lie below one of them.

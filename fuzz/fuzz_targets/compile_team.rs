@@ -14,6 +14,7 @@ fuzz_target!(|data: &[u8]| {
         teams: vec![fuzzed.clone(), sre()],
         templates: Vec::new(),
         ignored: Vec::new(),
+        codeowners: Vec::new(),
     };
     let first = compile_and_check(&input, CONFIG_CLUSTERS);
     if let Some(output) = &first.output {

@@ -14,6 +14,7 @@ fuzz_target!(|data: &[u8]| {
         teams: vec![sre(), web()],
         templates: vec![file("templates/fuzz.yaml.j2", data)],
         ignored: Vec::new(),
+        codeowners: Vec::new(),
     };
     let compilation = compile_and_check(&input, CONFIG_CLUSTERS);
     if let Some(output) = &compilation.output {
