@@ -21,6 +21,7 @@ pub mod init;
 pub mod load;
 pub mod model;
 pub mod output;
+pub mod progress;
 pub mod query;
 pub mod report;
 pub mod shell;

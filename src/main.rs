@@ -12,6 +12,7 @@ use rbacc::codeowners::{self, Syntax};
 use rbacc::diag::Severity;
 use rbacc::error::Error;
 use rbacc::load::Input;
+use rbacc::progress::Progress;
 use rbacc::query::{self, Answer, QueryError, Scope, Target};
 use rbacc::report::{self, Style};
 use rbacc::{Compilation, Options, output};
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
         style,
         quiet: cli.quiet,
         verbose: cli.verbose,
+        progress: Progress::stderr(!cli.quiet && std::io::stderr().is_terminal()),
     };
     // Symbols and colour in query tables only on a terminal.
     let fancy = match cli.color {
@@ -81,12 +83,11 @@ fn main() -> ExitCode {
         Command::Init(args) => init(&ui, args),
         Command::Completions(args) => print(&rbacc::shell::completions(args.shell)),
         Command::Man => print(&rbacc::shell::man()),
-        Command::Diff(args) => {
-            rbacc::diff::cli(args, ui.style, ui.quiet, ui.verbose).map(|exit| match exit {
+        Command::Diff(args) => rbacc::diff::cli(args, ui.style, ui.quiet, ui.verbose, &ui.progress)
+            .map(|exit| match exit {
                 rbacc::diff::Exit::Success => Outcome::Success,
                 rbacc::diff::Exit::Finding => Outcome::Finding,
-            })
-        }
+            }),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
@@ -137,12 +138,24 @@ struct Ui {
     style: Style,
     quiet: bool,
     verbose: bool,
+    /// The progress line of long operations, on a terminal only.
+    progress: Progress,
 }
 
 impl Ui {
-    /// Writes to stderr; a closed pipe is not an error worth reporting.
+    /// Writes to stderr, above the progress line; a closed pipe is not an
+    /// error worth reporting.
     fn eprint(&self, text: &str) {
-        let _ = std::io::stderr().write_all(text.as_bytes());
+        self.progress.suspend(|| {
+            let _ = std::io::stderr().write_all(text.as_bytes());
+        });
+    }
+
+    /// Writes to stdout, with the progress line out of the way.
+    fn print(&self, text: &str) {
+        self.progress.suspend(|| {
+            let _ = std::io::stdout().write_all(text.as_bytes());
+        });
     }
 
     fn status(&self, text: &str) {
@@ -162,6 +175,7 @@ impl Ui {
     }
 
     fn error(&self, text: &str) {
+        self.progress.finish();
         self.eprint(&format!("error: {text}\n"));
     }
 
@@ -176,9 +190,7 @@ impl Ui {
         };
         match format {
             // Annotations are read from stdout by the runner.
-            Format::Github => {
-                let _ = std::io::stdout().write_all(text.as_bytes());
-            }
+            Format::Github => self.print(&text),
             Format::Human => self.eprint(&text),
         }
     }
@@ -217,7 +229,11 @@ fn compile_with(
     stale: Option<Severity>,
     format: Format,
 ) -> Option<(Compilation, rbacc::emit::Output)> {
+    let teams = rbacc::progress::thousands(input.teams.len() as u64);
+    ui.progress
+        .stage(&format!("compiling {teams} team files"), 0);
     let mut compilation = rbacc::compile_with(input, options);
+    ui.progress.finish();
     for (stage, took) in &compilation.timings {
         ui.timing(stage, *took);
     }
@@ -244,7 +260,9 @@ fn run_query(
     let target = match &source.manifests {
         Some(dir) => {
             let start = Instant::now();
+            ui.progress.stage("reading the manifests", 0);
             let target = Target::from_dir(dir).map_err(|e| e.to_string())?;
+            ui.progress.finish();
             ui.timing("load", start.elapsed());
             target
         }
@@ -259,14 +277,18 @@ fn run_query(
                 return Ok(Outcome::Finding);
             };
             let start = Instant::now();
+            ui.progress.stage("reading the manifests", 0);
             let target = Target::from_output(&output, source.cluster.as_deref(), scope)
                 .map_err(|e| e.to_string())?;
+            ui.progress.finish();
             ui.timing("manifests", start.elapsed());
             target
         }
     };
     let start = Instant::now();
+    ui.progress.stage("evaluating", 0);
     let answer = answer(&target).map_err(|e| e.to_string())?;
+    ui.progress.finish();
     ui.timing("evaluate", start.elapsed());
     if !ui.quiet {
         for warning in &answer.warnings {
@@ -278,7 +300,7 @@ fn run_query(
             ui.eprint(&format!("{detail}\n"));
         }
     }
-    let _ = std::io::stdout().write_all(answer.stdout.as_bytes());
+    ui.print(&answer.stdout);
     Ok(if answer.yes {
         Outcome::Success
     } else {
@@ -306,7 +328,8 @@ fn build(ui: &Ui, repo: &RepoArgs) -> Result<Outcome, Error> {
         return Ok(Outcome::Finding);
     };
     let start = Instant::now();
-    let plan = output::write(&out_dir, &output)?;
+    let plan = output::write(&out_dir, &output, &ui.progress)?;
+    ui.progress.finish();
     ui.timing("write", start.elapsed());
     // Warnings (a stale CODEOWNERS file among them) must show on every
     // build, and `check` must see a stale CODEOWNERS file: record only
@@ -475,7 +498,8 @@ fn check(ui: &Ui, repo: &RepoArgs, format: Format) -> Result<Outcome, Error> {
     // Errors now are stale CODEOWNERS files, already reported.
     let stale_codeowners = compilation.diagnostics.has_errors();
     let start = Instant::now();
-    let plan = output::plan(&out_dir, &output)?;
+    let plan = output::plan(&out_dir, &output, &ui.progress)?;
+    ui.progress.finish();
     ui.timing("compare", start.elapsed());
     if plan.is_clean() && stale_codeowners {
         return Ok(Outcome::Finding);
@@ -504,10 +528,10 @@ fn check(ui: &Ui, repo: &RepoArgs, format: Format) -> Result<Outcome, Error> {
     text.push_str("run `rbacc build` and commit the result\n");
     ui.eprint(&text);
     if format == Format::Github {
-        let _ = std::io::stdout().write_all(
-            format!("::error title=stale-output::{} is stale: run `rbacc build` and commit the result\n", out_dir.display())
-                .as_bytes(),
-        );
+        ui.print(&format!(
+            "::error title=stale-output::{} is stale: run `rbacc build` and commit the result\n",
+            out_dir.display()
+        ));
     }
     Ok(Outcome::Finding)
 }
