@@ -377,11 +377,16 @@ fn out_in_repo(repo: &RepoArgs) -> Option<String> {
 
 /// Options that render the CODEOWNERS file in the syntax of every
 /// committed file rbacc generated, so that `build` and `check` compare them.
+/// None when `out/` lies outside the repository: the committed file lists
+/// the repository's own `out/`, which this run does not look at.
 fn codeowners_options(repo: &RepoArgs, input: &Input) -> Options {
+    let Some(out) = out_in_repo(repo) else {
+        return Options::default();
+    };
     let committed = codeowners::committed(&input.codeowners);
     Options {
         codeowners: committed.iter().map(|c| c.syntax).collect(),
-        out: out_in_repo(repo),
+        out: Some(out),
     }
 }
 

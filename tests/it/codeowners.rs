@@ -293,6 +293,19 @@ fn out_elsewhere() {
     );
     assert!(!run.stdout().contains("/out/"));
     let outside = tempfile::tempdir().expect("temp dir");
+    // `build` and `check` into a directory outside the repository do not
+    // compare the committed file, which lists the repository's own `out/`.
+    repo.rbacc(&["codeowners", "--write"]).expect_code(0);
+    let elsewhere = outside.path().join("out");
+    let elsewhere = elsewhere.to_str().expect("utf-8");
+    let build = repo.rbacc(&["build", "--out", elsewhere]);
+    build.expect_code(0);
+    assert!(
+        !build.stderr().contains("stale-codeowners"),
+        "{}",
+        build.stderr()
+    );
+    repo.rbacc(&["check", "--out", elsewhere]).expect_code(0);
     let run = repo.rbacc(&[
         "codeowners",
         "--out",
