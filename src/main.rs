@@ -434,22 +434,16 @@ fn codeowners_command(ui: &Ui, args: &CodeownersArgs) -> Result<Outcome, String>
             ));
             return Ok(Outcome::Finding);
         };
-        let mut diagnostics = rbacc::diag::Diagnostics::default();
         let sources = &mut compilation.sources;
-        return Ok(
-            match codeowners::compare(sources, target, current, &text, syntax) {
-                Some(stale) => {
-                    diagnostics.push(stale);
-                    compilation.diagnostics = diagnostics;
-                    ui.diagnostics(&compilation, args.format);
-                    Outcome::Finding
-                }
-                None => {
-                    ui.status(&format!("{target} is up to date"));
-                    Outcome::Success
-                }
-            },
-        );
+        let Some(stale) = codeowners::compare(sources, target, current, &text, syntax) else {
+            ui.status(&format!("{target} is up to date"));
+            return Ok(Outcome::Success);
+        };
+        // Only this finding: the compilation's warnings were printed above.
+        compilation.diagnostics = rbacc::diag::Diagnostics::default();
+        compilation.diagnostics.push(stale);
+        ui.diagnostics(&compilation, args.format);
+        return Ok(Outcome::Finding);
     }
     // The forge reads one file: never overwrite, or shadow, a hand-written one.
     let hand_written = input.codeowners.iter().find(|f| {
