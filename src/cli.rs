@@ -108,6 +108,23 @@ rbacc diff --base main --head feature --format markdown > comment.md\n  \
 rbacc diff --base HEAD~1 --format json --exit-code"
     )]
     Diff(crate::diff::DiffArgs),
+    /// Print or write the CODEOWNERS file that asks each team's owners to review its changes.
+    #[command(
+        after_help = "Maps each team file (`/teams/payments.yaml`) and what rbacc compiles from it\n\
+(`/out/*/teams/payments/`, `/out/*/kubeconfigs/payments.yaml`, `/out/*/flux/team-payments.yaml`)\n\
+to the team's `metadata.owners`. Teams without owners are listed as comments. The file starts\n\
+with rbacc's header; `rbacc check` fails while a committed file with that header is stale, and\n\
+leaves a CODEOWNERS file without it alone.\n\n\
+--write writes the file rbacc generated before, else the place the forge reads first\n\
+(.github/CODEOWNERS for GitHub, CODEOWNERS for GitLab); it never overwrites a file rbacc did\n\
+not generate. The syntax defaults to that of the file rbacc generated before, else github.\n\n\
+Examples:\n  \
+rbacc codeowners                           # print it\n  \
+rbacc codeowners --write\n  \
+rbacc codeowners --syntax gitlab --write   # one section per team\n  \
+rbacc codeowners --check"
+    )]
+    Codeowners(CodeownersArgs),
     /// Create a new rbacc repository that passes `rbacc check` straight away.
     #[command(
         after_help = "Writes rbacc.yaml (one cluster), teams/example.yaml, templates/, schema/ (the JSON\n\
@@ -212,6 +229,28 @@ pub struct BuildArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub repo: RepoArgs,
+
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct CodeownersArgs {
+    #[command(flatten)]
+    pub repo: RepoArgs,
+
+    /// The forge whose syntax to write [default: that of the file rbacc generated before, else github].
+    #[arg(long, value_enum)]
+    pub syntax: Option<crate::codeowners::Syntax>,
+
+    /// Write the file where the forge reads it, instead of printing it.
+    #[arg(long, conflicts_with = "check")]
+    pub write: bool,
+
+    /// Print nothing; fail (exit 1) when the file is missing or not what rbacc generates.
+    #[arg(long)]
+    pub check: bool,
 
     /// How to print diagnostics.
     #[arg(long, value_enum, default_value_t = Format::Human)]

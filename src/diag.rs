@@ -103,6 +103,10 @@ codes! {
     TemplateError => "template-error",
     /// A template rendered something that is not a safe, consistent kubeconfig.
     InvalidKubeconfig => "invalid-kubeconfig",
+    /// An entry of `metadata.owners` that a CODEOWNERS file cannot name.
+    InvalidOwner => "invalid-owner",
+    /// A CODEOWNERS file rbacc generated that differs from what it generates now.
+    StaleCodeowners => "stale-codeowners",
 }
 
 impl fmt::Display for Code {

@@ -4,12 +4,14 @@
 //! [`load::Input`], [`yaml`] and [`model::raw`] parse them with spans,
 //! [`validate`] resolves them into a [`model::Org`] (or diagnostics),
 //! [`emit`] turns the `Org` into the files of `out/`, and [`output`] writes
-//! them atomically. See ARCHITECTURE.md.
+//! them atomically; [`codeowners`] renders the CODEOWNERS file beside them.
+//! See ARCHITECTURE.md.
 
 pub mod access;
 pub mod builtin;
 pub mod cli;
 pub mod clock;
+pub mod codeowners;
 pub mod decode;
 pub mod diag;
 pub mod diff;
@@ -21,6 +23,7 @@ pub mod init;
 pub mod load;
 pub mod model;
 pub mod output;
+pub mod progress;
 pub mod query;
 pub mod report;
 pub mod risk;
@@ -30,6 +33,9 @@ pub mod source;
 pub mod validate;
 pub mod yaml;
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use codeowners::Syntax;
 use diag::Diagnostics;
 use emit::Output;
 use load::Input;
@@ -43,12 +49,33 @@ pub struct Compilation {
     pub output: Option<Output>,
     /// Where objects come from, and the risk findings (allowed ones too).
     pub analysis: validate::analysis::Analysis,
+    /// The CODEOWNERS file in each syntax [`Options::codeowners`] asked
+    /// for, when there was no error.
+    pub codeowners: BTreeMap<Syntax, String>,
     /// How long each stage took, for `--verbose`.
     pub timings: Vec<(&'static str, std::time::Duration)>,
 }
 
+/// What a compilation makes besides the files of `out/`.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Render the CODEOWNERS file in these syntaxes, and check every
+    /// team's owners as those forges read them.
+    pub codeowners: BTreeSet<Syntax>,
+    /// Where `out/` lies in the repository (`/`-separated, such as `out`),
+    /// for the CODEOWNERS patterns of compiled files; `None` when it is
+    /// outside the repository, and only team files are listed.
+    pub out: Option<String>,
+}
+
 /// Compiles declarations into the files of `out/`. Pure: no I/O.
 pub fn compile(input: &Input) -> Compilation {
+    compile_with(input, &Options::default())
+}
+
+/// Compiles declarations into the files of `out/` and what `options` asks
+/// for besides. Pure: no I/O.
+pub fn compile_with(input: &Input, options: &Options) -> Compilation {
     let mut sources = Sources::default();
     let mut diagnostics = Diagnostics::default();
     let mut timings = Vec::new();
@@ -62,20 +89,32 @@ pub fn compile(input: &Input) -> Compilation {
     lap("parse");
     let (org, analysis) = validate::validate_with_analysis(&sources, &parsed, &mut diagnostics);
     let flux = validate::flux(&parsed, &mut diagnostics);
+    for syntax in &options.codeowners {
+        validate::owners_for(*syntax, &parsed, &mut diagnostics);
+    }
     lap("validate");
-    let output = org.filter(|_| !diagnostics.has_errors()).map(|org| {
-        let mut output = emit::emit(&org);
+    let org = org.filter(|_| !diagnostics.has_errors());
+    let output = org.as_ref().map(|org| {
+        let mut output = emit::emit(org);
         if let Some(flux) = &flux {
-            emit::flux(&org, flux, &mut output);
+            emit::flux(org, flux, &mut output);
         }
         output
     });
+    let mut codeowners = BTreeMap::new();
+    if let (Some(org), Some(output)) = (&org, &output) {
+        for syntax in &options.codeowners {
+            let text = codeowners::render(org, output, *syntax, options.out.as_deref());
+            codeowners.insert(*syntax, text);
+        }
+    }
     lap("emit");
     Compilation {
         sources,
         diagnostics,
         output,
         analysis,
+        codeowners,
         timings,
     }
 }

@@ -64,6 +64,10 @@ pub struct Input {
     /// `None` only for inputs built in memory with no clock: then nothing
     /// counts as expired.
     pub today: Option<crate::clock::Date>,
+    /// The CODEOWNERS files at the places forges read them
+    /// ([`crate::codeowners::LOCATIONS`]), in that order: not compiled, but
+    /// compared with what rbacc generates when they carry its header.
+    pub codeowners: Vec<InputFile>,
 }
 
 impl Input {
@@ -82,6 +86,14 @@ impl Input {
             today: Some(today),
             ..Input::default()
         };
+        for rel in crate::codeowners::LOCATIONS {
+            let path = root.join(rel);
+            if path.symlink_metadata().is_ok() && !path.is_dir() {
+                input
+                    .codeowners
+                    .push(read_file(&root, &path, rel.to_string())?);
+            }
+        }
         let templates = root.join(TEMPLATES_DIR);
         if templates.is_dir() {
             let entries = WalkDir::new(&templates)

@@ -7,12 +7,15 @@ use std::time::Instant;
 
 use clap::Parser;
 
-use rbacc::cli::{Cli, ColorChoice, Command, Format, RepoArgs, SourceArgs};
+use rbacc::cli::{Cli, CodeownersArgs, ColorChoice, Command, Format, RepoArgs, SourceArgs};
+use rbacc::codeowners::{self, Syntax};
+use rbacc::diag::Severity;
 use rbacc::error::Error;
 use rbacc::load::Input;
+use rbacc::progress::Progress;
 use rbacc::query::{self, Answer, QueryError, Scope, Target};
 use rbacc::report::{self, Style};
-use rbacc::{Compilation, output};
+use rbacc::{Compilation, Options, output};
 
 /// What a command found, as an exit code.
 enum Outcome {
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
         style,
         quiet: cli.quiet,
         verbose: cli.verbose,
+        progress: Progress::stderr(!cli.quiet && std::io::stderr().is_terminal()),
     };
     // Symbols and colour in query tables only on a terminal.
     let fancy = match cli.color {
@@ -76,16 +80,16 @@ fn main() -> ExitCode {
             })
         }
         Command::Explain(args) => explain(&ui, args),
+        Command::Codeowners(args) => codeowners_command(&ui, args),
         Command::Init(args) => init(&ui, args),
         Command::Completions(args) => print(&rbacc::shell::completions(args.shell)),
         Command::Man => print(&rbacc::shell::man()),
         Command::Schema(args) => print(&rbacc::schema::text(args.file.into())),
-        Command::Diff(args) => {
-            rbacc::diff::cli(args, ui.style, ui.quiet, ui.verbose).map(|exit| match exit {
+        Command::Diff(args) => rbacc::diff::cli(args, ui.style, ui.quiet, ui.verbose, &ui.progress)
+            .map(|exit| match exit {
                 rbacc::diff::Exit::Success => Outcome::Success,
                 rbacc::diff::Exit::Finding => Outcome::Finding,
-            })
-        }
+            }),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
@@ -173,12 +177,24 @@ struct Ui {
     style: Style,
     quiet: bool,
     verbose: bool,
+    /// The progress line of long operations, on a terminal only.
+    progress: Progress,
 }
 
 impl Ui {
-    /// Writes to stderr; a closed pipe is not an error worth reporting.
+    /// Writes to stderr, above the progress line; a closed pipe is not an
+    /// error worth reporting.
     fn eprint(&self, text: &str) {
-        let _ = std::io::stderr().write_all(text.as_bytes());
+        self.progress.suspend(|| {
+            let _ = std::io::stderr().write_all(text.as_bytes());
+        });
+    }
+
+    /// Writes to stdout, with the progress line out of the way.
+    fn print(&self, text: &str) {
+        self.progress.suspend(|| {
+            let _ = std::io::stdout().write_all(text.as_bytes());
+        });
     }
 
     fn status(&self, text: &str) {
@@ -198,6 +214,7 @@ impl Ui {
     }
 
     fn error(&self, text: &str) {
+        self.progress.finish();
         self.eprint(&format!("error: {text}\n"));
     }
 
@@ -212,9 +229,7 @@ impl Ui {
         };
         match format {
             // Annotations are read from stdout by the runner.
-            Format::Github => {
-                let _ = std::io::stdout().write_all(text.as_bytes());
-            }
+            Format::Github => self.print(&text),
             Format::Human => self.eprint(&text),
         }
     }
@@ -237,10 +252,29 @@ fn known_up_to_date(ui: &Ui, out_dir: &std::path::Path, input: &Input) -> bool {
     fresh
 }
 
-fn compile(ui: &Ui, input: &Input, format: Format) -> Option<(Compilation, rbacc::emit::Output)> {
-    let mut compilation = rbacc::compile(input);
+/// Compiles with `options`, prints the diagnostics and returns the
+/// compilation and its output, or `None` when there is an error in the
+/// declarations. With `stale`, every committed CODEOWNERS file rbacc
+/// generated is compared with what it generates now, and each that differs
+/// is reported with that severity.
+fn compile_with(
+    ui: &Ui,
+    input: &Input,
+    options: &Options,
+    stale: Option<Severity>,
+    format: Format,
+) -> Option<(Compilation, rbacc::emit::Output)> {
+    let teams = rbacc::progress::thousands(input.teams.len() as u64);
+    ui.progress
+        .stage(&format!("compiling {teams} team files"), 0);
+    let mut compilation = rbacc::compile_with(input, options);
+    ui.progress.finish();
     for (stage, took) in &compilation.timings {
         ui.timing(stage, *took);
+    }
+    if let Some(severity) = stale {
+        let committed = codeowners::committed(&input.codeowners);
+        codeowners::check_committed(&mut compilation, &committed, severity);
     }
     ui.diagnostics(&compilation, format);
     compilation
@@ -261,7 +295,9 @@ fn run_query(
     let target = match &source.manifests {
         Some(dir) => {
             let start = Instant::now();
+            ui.progress.stage("reading the manifests", 0);
             let target = Target::from_dir(dir).map_err(|e| e.to_string())?;
+            ui.progress.finish();
             ui.timing("load", start.elapsed());
             target
         }
@@ -283,14 +319,18 @@ fn run_query(
                 return Ok(Outcome::Finding);
             };
             let start = Instant::now();
+            ui.progress.stage("reading the manifests", 0);
             let target = Target::from_output(&output, source.cluster.as_deref(), scope)
                 .map_err(|e| e.to_string())?;
+            ui.progress.finish();
             ui.timing("manifests", start.elapsed());
             target
         }
     };
     let start = Instant::now();
+    ui.progress.stage("evaluating", 0);
     let answer = answer(&target).map_err(|e| e.to_string())?;
+    ui.progress.finish();
     ui.timing("evaluate", start.elapsed());
     if !ui.quiet {
         for warning in &answer.warnings {
@@ -302,7 +342,7 @@ fn run_query(
             ui.eprint(&format!("{detail}\n"));
         }
     }
-    let _ = std::io::stdout().write_all(answer.stdout.as_bytes());
+    ui.print(&answer.stdout);
     Ok(if answer.yes {
         Outcome::Success
     } else {
@@ -320,14 +360,22 @@ fn build(ui: &Ui, repo: &RepoArgs) -> Result<Outcome, Error> {
         ));
         return Ok(Outcome::Success);
     }
-    let Some((compilation, output)) = compile(ui, &input, Format::Human) else {
+    // A stale CODEOWNERS file is a warning here (build does not write it)
+    // and an error in `check`.
+    let options = codeowners_options(repo, &input);
+    let Some((compilation, output)) =
+        compile_with(ui, &input, &options, Some(Severity::Warning), Format::Human)
+    else {
         ui.error("invalid declarations; nothing was written");
         return Ok(Outcome::Finding);
     };
     let start = Instant::now();
-    let plan = output::write(&out_dir, &output)?;
+    let plan = output::write(&out_dir, &output, &ui.progress)?;
+    ui.progress.finish();
     ui.timing("write", start.elapsed());
-    // Warnings must show on every build: record only warning-free ones.
+    // Warnings (a stale CODEOWNERS file among them) must show on every
+    // build, and `check` must see a stale CODEOWNERS file: record only
+    // builds without any.
     let start = Instant::now();
     if compilation.diagnostics.is_empty() {
         output::record(&out_dir, output::fingerprint(&input))?;
@@ -349,6 +397,129 @@ fn build(ui: &Ui, repo: &RepoArgs) -> Result<Outcome, Error> {
     Ok(Outcome::Success)
 }
 
+/// Where `out/` lies in the repository, `/`-separated, when it lies in it
+/// and its path can be written in CODEOWNERS as it is.
+fn out_in_repo(repo: &RepoArgs) -> Option<String> {
+    let Some(out) = &repo.out else {
+        return Some("out".to_string());
+    };
+    let root = repo.repo.canonicalize().ok()?;
+    let out = match out.canonicalize() {
+        Ok(out) => out,
+        Err(_) => out.parent()?.canonicalize().ok()?.join(out.file_name()?),
+    };
+    let rel = out.strip_prefix(&root).ok()?;
+    let rel: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let rel = rel.join("/");
+    codeowners::plain_path(&rel).then_some(rel)
+}
+
+/// Options that render the CODEOWNERS file in the syntax of every
+/// committed file rbacc generated, so that `build` and `check` compare them.
+/// None when `out/` lies outside the repository: the committed file lists
+/// the repository's own `out/`, which this run does not look at.
+fn codeowners_options(repo: &RepoArgs, input: &Input) -> Options {
+    let Some(out) = out_in_repo(repo) else {
+        return Options::default();
+    };
+    let committed = codeowners::committed(&input.codeowners);
+    Options {
+        codeowners: committed.iter().map(|c| c.syntax).collect(),
+        out: Some(out),
+    }
+}
+
+/// `rbacc codeowners`: prints, writes or checks the CODEOWNERS file.
+fn codeowners_command(ui: &Ui, args: &CodeownersArgs) -> Result<Outcome, String> {
+    let input = load(ui, &args.repo).map_err(|e| e.to_string())?;
+    let committed = codeowners::committed(&input.codeowners);
+    let syntax = args
+        .syntax
+        .or(committed.first().map(|c| c.syntax))
+        .unwrap_or(Syntax::Github);
+    // rbacc's own file in this syntax where the forge reads it, else the
+    // place the forge reads first.
+    let target = committed
+        .iter()
+        .find(|c| c.syntax == syntax && syntax.locations().contains(&c.path))
+        .map_or(syntax.default_location(), |c| c.path);
+    let options = Options {
+        codeowners: [syntax].into(),
+        out: out_in_repo(&args.repo),
+    };
+    let Some((mut compilation, _)) = compile_with(ui, &input, &options, None, args.format) else {
+        ui.error("invalid declarations; no CODEOWNERS file");
+        return Ok(Outcome::Finding);
+    };
+    let text = compilation.codeowners.remove(&syntax).unwrap_or_default();
+    let existing = input.codeowners.iter().find(|f| f.path == target);
+    if !args.check && !args.write {
+        return print(&text);
+    }
+    let current = match existing.map(|f| &f.contents) {
+        None => None,
+        Some(Ok(bytes)) => Some(bytes),
+        Some(Err(_)) => {
+            return Err(format!(
+                "{target} was not read: it is a link that leads outside the repository or nowhere, or it is too large"
+            ));
+        }
+    };
+    if args.check {
+        let Some(current) = current else {
+            ui.error(&format!(
+                "{target} does not exist: run `{}` and commit it",
+                syntax.command()
+            ));
+            return Ok(Outcome::Finding);
+        };
+        let sources = &mut compilation.sources;
+        let Some(stale) = codeowners::compare(sources, target, current, &text, syntax) else {
+            ui.status(&format!("{target} is up to date"));
+            return Ok(Outcome::Success);
+        };
+        // Only this finding: the compilation's warnings were printed above.
+        compilation.diagnostics = rbacc::diag::Diagnostics::default();
+        compilation.diagnostics.push(stale);
+        ui.diagnostics(&compilation, args.format);
+        return Ok(Outcome::Finding);
+    }
+    // The forge reads one file: never overwrite, or shadow, a hand-written one.
+    let hand_written = input.codeowners.iter().find(|f| {
+        syntax.locations().contains(&f.path.as_str())
+            && f.contents
+                .as_deref()
+                .map_or(true, |c| codeowners::generated(c).is_none())
+    });
+    if let Some(file) = hand_written {
+        return Err(format!(
+            "{} exists and rbacc did not generate it (its first line is not rbacc's header), \
+             and {} reads only one CODEOWNERS file; nothing was written. Print the file with \
+             `rbacc codeowners` and merge it by hand, or move {} away",
+            file.path,
+            syntax.forge(),
+            file.path
+        ));
+    }
+    if current.is_some_and(|c| c.as_slice() == text.as_bytes()) {
+        ui.status(&format!("{target} is up to date"));
+        return Ok(Outcome::Success);
+    }
+    output::write_file(&args.repo.repo.join(target), &text).map_err(|e| e.to_string())?;
+    ui.status(&format!("wrote {target}"));
+    let first = syntax.locations().iter().take_while(|l| **l != target);
+    for other in first.filter(|l| input.codeowners.iter().any(|f| f.path == **l)) {
+        ui.status(&format!(
+            "note: {} reads {other} first, so it does not read {target}",
+            syntax.forge()
+        ));
+    }
+    Ok(Outcome::Success)
+}
+
 fn check(ui: &Ui, repo: &RepoArgs, format: Format) -> Result<Outcome, Error> {
     let input = load(ui, repo)?;
     let out_dir = repo.out_dir();
@@ -359,12 +530,21 @@ fn check(ui: &Ui, repo: &RepoArgs, format: Format) -> Result<Outcome, Error> {
         ));
         return Ok(Outcome::Success);
     }
-    let Some((compilation, output)) = compile(ui, &input, format) else {
+    let options = codeowners_options(repo, &input);
+    let Some((compilation, output)) =
+        compile_with(ui, &input, &options, Some(Severity::Error), format)
+    else {
         return Ok(Outcome::Finding);
     };
+    // Errors now are stale CODEOWNERS files, already reported.
+    let stale_codeowners = compilation.diagnostics.has_errors();
     let start = Instant::now();
-    let plan = output::plan(&out_dir, &output)?;
+    let plan = output::plan(&out_dir, &output, &ui.progress)?;
+    ui.progress.finish();
     ui.timing("compare", start.elapsed());
+    if plan.is_clean() && stale_codeowners {
+        return Ok(Outcome::Finding);
+    }
     let expired = compilation
         .diagnostics
         .iter()
@@ -396,10 +576,10 @@ fn check(ui: &Ui, repo: &RepoArgs, format: Format) -> Result<Outcome, Error> {
     text.push_str("run `rbacc build` and commit the result\n");
     ui.eprint(&text);
     if format == Format::Github {
-        let _ = std::io::stdout().write_all(
-            format!("::error title=stale-output::{} is stale: run `rbacc build` and commit the result\n", out_dir.display())
-                .as_bytes(),
-        );
+        ui.print(&format!(
+            "::error title=stale-output::{} is stale: run `rbacc build` and commit the result\n",
+            out_dir.display()
+        ));
     }
     Ok(Outcome::Finding)
 }

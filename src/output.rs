@@ -23,6 +23,7 @@ use walkdir::WalkDir;
 
 use crate::emit::{Output, is_generated};
 use crate::error::Error;
+use crate::progress::Progress;
 
 /// How `out/` differs from what a build would write.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -45,14 +46,16 @@ impl Plan {
     }
 }
 
-/// Compares `out_dir` with `output`.
-pub fn plan(out_dir: &Path, output: &Output) -> Result<Plan, Error> {
+/// Compares `out_dir` with `output`, counting the files compared on
+/// `progress`.
+pub fn plan(out_dir: &Path, output: &Output, progress: &Progress) -> Result<Plan, Error> {
     if pending_update(out_dir) {
         return Err(Error::PendingUpdate {
             out: out_dir.to_path_buf(),
         });
     }
     let existing = list_tree(out_dir)?;
+    progress.stage("comparing out/", existing.len() as u64);
     // Compare file by file, in parallel, keeping no contents: a file whose
     // size differs is changed without reading it; a file rbacc no longer
     // generates is read only as far as its header.
@@ -85,6 +88,7 @@ pub fn plan(out_dir: &Path, output: &Output) -> Result<Plan, Error> {
                     }
                 }
             };
+            progress.add(1);
             Ok((rel, class))
         })
         .collect::<Result<_, Error>>()?;
@@ -142,19 +146,21 @@ fn list_tree(dir: &Path) -> Result<BTreeMap<String, bool>, Error> {
     Ok(files)
 }
 
-/// Brings `out_dir` to `output`, atomically. Returns the plan it carried out.
-pub fn write(out_dir: &Path, output: &Output) -> Result<Plan, Error> {
+/// Brings `out_dir` to `output`, atomically, showing what it does on
+/// `progress`. Returns the plan it carried out.
+pub fn write(out_dir: &Path, output: &Output, progress: &Progress) -> Result<Plan, Error> {
     let parent = parent_of(out_dir);
     fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
     let _lock = lock(&parent, out_dir)?;
     recover(out_dir)?;
-    let plan = plan(out_dir, output)?;
+    let plan = plan(out_dir, output, progress)?;
     if plan.is_clean() {
         return Ok(plan);
     }
     let staging = sibling(out_dir, "staging");
     let written: Vec<&String> = plan.added.iter().chain(&plan.changed).collect();
-    stage_files(&staging, output, &written)?;
+    progress.stage("writing out/", written.len() as u64);
+    stage_files(&staging, output, &written, progress)?;
     if !out_dir.exists() {
         // A first build: the staged tree becomes `out/` in one rename.
         fs::rename(&staging, out_dir).map_err(|e| Error::io(out_dir, e))?;
@@ -175,13 +181,32 @@ pub fn write(out_dir: &Path, output: &Output) -> Result<Plan, Error> {
         .and_then(|()| file.sync_all())
         .map_err(|e| Error::io(&pending, e))?;
     fs::rename(&pending, &journal_path).map_err(|e| Error::io(&journal_path, e))?;
+    progress.stage("moving files into out/", 0);
     apply(out_dir, &journal)?;
     Ok(plan)
 }
 
+/// Writes one file outside `out/` (the CODEOWNERS file) atomically: into
+/// a sibling first, then renamed over it. Creates its directory.
+pub fn write_file(path: &Path, contents: &str) -> Result<(), Error> {
+    let dir = parent_of(path);
+    fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let name = path
+        .file_name()
+        .map_or("file".into(), |n| n.to_string_lossy().into_owned());
+    let pending = dir.join(format!(".{name}.rbacc-pending"));
+    fs::write(&pending, contents).map_err(|e| Error::io(&pending, e))?;
+    fs::rename(&pending, path).map_err(|e| Error::io(path, e))
+}
+
 /// Writes `files` of `output` below `staging`: directories first, then the
 /// files, in parallel.
-fn stage_files(staging: &Path, output: &Output, files: &[&String]) -> Result<(), Error> {
+fn stage_files(
+    staging: &Path,
+    output: &Output,
+    files: &[&String],
+    progress: &Progress,
+) -> Result<(), Error> {
     let dirs: BTreeSet<&str> = files
         .iter()
         .filter_map(|rel| rel.rsplit_once('/').map(|(dir, _)| dir))
@@ -193,7 +218,9 @@ fn stage_files(staging: &Path, output: &Output, files: &[&String]) -> Result<(),
     }
     files.par_iter().try_for_each(|rel| {
         let to = staging.join(rel);
-        fs::write(&to, &output.files[rel.as_str()]).map_err(|e| Error::io(&to, e))
+        fs::write(&to, &output.files[rel.as_str()]).map_err(|e| Error::io(&to, e))?;
+        progress.add(1);
+        Ok(())
     })
 }
 
@@ -349,16 +376,19 @@ struct FileState {
 const RACY_NS: i128 = 100_000_000;
 const STATE_HEADER: &str = "rbacc state v1";
 
-/// A fingerprint of everything a compilation reads, and of the compiler.
+/// A fingerprint of everything a compilation reads (and the CODEOWNERS
+/// files `check` compares), and of the compiler.
 pub fn fingerprint(input: &crate::load::Input) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::hash::DefaultHasher::new();
     env!("CARGO_PKG_VERSION").hash(&mut hasher);
+    // CODEOWNERS files too: `check` compares the one rbacc generated.
     let files = input
         .config
         .iter()
         .chain(&input.teams)
-        .chain(&input.templates);
+        .chain(&input.templates)
+        .chain(&input.codeowners);
     for file in files {
         file.path.hash(&mut hasher);
         match &file.contents {

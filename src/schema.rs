@@ -658,8 +658,10 @@ pub struct TeamMetadata {
     pub description: Option<String>,
     /// How to reach the team.
     pub contacts: Option<Vec<String>>,
-    /// Accepted, and not read by this version of rbacc.
-    pub owners: Option<Value>,
+    /// Who reviews changes to the team, as the forge writes them
+    /// (`@org/team`, `@user`, an email): `rbacc codeowners` makes them the
+    /// code owners of the team file and its compiled output.
+    pub owners: Option<Vec<String>>,
 }
 
 #[derive(JsonSchema)]

@@ -279,8 +279,17 @@ fn syntax_diagnostic(file: FileId, text: &str, error: &serde_saphyr::Error) -> D
         E::InvalidUtf8Input => {
             Diagnostic::error(Code::InvalidEncoding, span, "file is not valid UTF-8")
         }
-        _ => Diagnostic::error(Code::YamlSyntax, span, strip_position(&error.to_string()))
-            .label("here"),
+        _ => {
+            let d = Diagnostic::error(Code::YamlSyntax, span, strip_position(&error.to_string()))
+                .label("here");
+            // `@` and `` ` `` are reserved: owners (`@acme/payments`) must be quoted.
+            match text.get(span.offset as usize..).and_then(|rest| rest.chars().next()) {
+                Some(c @ ('@' | '`')) => d.help(format!(
+                    "a plain YAML value cannot start with `{c}`: put it in quotes, as in `\"@acme/payments\"`"
+                )),
+                _ => d,
+            }
+        }
     }
 }
 
@@ -539,6 +548,28 @@ mod tests {
         let primary = cover(d.primary.span);
         let secondary = d.secondary.iter().map(|l| cover(l.span)).collect();
         (d, primary, secondary)
+    }
+
+    /// `owners: [@acme/payments]` is the mistake everyone makes once.
+    #[test]
+    fn an_unquoted_at_sign_says_to_quote_it() {
+        for text in [
+            "owners: [@acme/payments]\n",
+            "owners:\n  - @alice\n",
+            "a: `x`\n",
+        ] {
+            let (d, _, _) = rejected(text);
+            assert_eq!(d.code, Code::YamlSyntax, "{text}");
+            assert!(
+                d.help
+                    .as_deref()
+                    .is_some_and(|h| h.contains("put it in quotes")),
+                "{text}: {:?}",
+                d.help
+            );
+        }
+        let (d, _, _) = rejected("a: [x\n");
+        assert_eq!(d.help, None);
     }
 
     #[test]

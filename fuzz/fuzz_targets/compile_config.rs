@@ -16,6 +16,7 @@ fuzz_target!(|data: &[u8]| {
         templates: Vec::new(),
         ignored: Vec::new(),
         today: Some(rbacc_fuzz::TODAY),
+        codeowners: Vec::new(),
     };
     // The clusters the fuzzed config declares, as written: every output
     // path must lie below one of them.

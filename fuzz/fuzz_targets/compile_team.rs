@@ -15,6 +15,7 @@ fuzz_target!(|data: &[u8]| {
         templates: Vec::new(),
         ignored: Vec::new(),
         today: Some(rbacc_fuzz::TODAY),
+        codeowners: Vec::new(),
     };
     let first = compile_and_check(&input, CONFIG_CLUSTERS);
     if let Some(output) = &first.output {

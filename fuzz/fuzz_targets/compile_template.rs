@@ -15,6 +15,7 @@ fuzz_target!(|data: &[u8]| {
         templates: vec![file("templates/fuzz.yaml.j2", data)],
         ignored: Vec::new(),
         today: Some(rbacc_fuzz::TODAY),
+        codeowners: Vec::new(),
     };
     let compilation = compile_and_check(&input, CONFIG_CLUSTERS);
     if let Some(output) = &compilation.output {

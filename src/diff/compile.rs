@@ -219,6 +219,7 @@ fn same_team(a: &Team, b: &Team) -> bool {
         source,
         description,
         contacts,
+        owners,
         members,
         namespaces,
     } = a;
@@ -226,6 +227,7 @@ fn same_team(a: &Team, b: &Team) -> bool {
         && *source == b.source
         && *description == b.description
         && *contacts == b.contacts
+        && *owners == b.owners
         && *members == b.members
         && namespaces.len() == b.namespaces.len()
         && namespaces
@@ -312,6 +314,7 @@ fn org_wide_files(model: Model) -> Files {
             source: team.source.clone(),
             description: None,
             contacts: Vec::new(),
+            owners: Vec::new(),
             members: Vec::new(),
             namespaces: team
                 .namespaces
@@ -419,6 +422,7 @@ fn clone_team(team: &Team) -> Team {
         source: team.source.clone(),
         description: team.description.clone(),
         contacts: team.contacts.clone(),
+        owners: team.owners.clone(),
         members: team.members.clone(),
         namespaces: team
             .namespaces

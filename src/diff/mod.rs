@@ -514,8 +514,17 @@ pub enum Exit {
 /// Runs `rbacc diff` and prints the report: the report on stdout,
 /// warnings, head diagnostics and timings on stderr. An error is for exit
 /// code 2.
-pub fn cli(args: &DiffArgs, style: Style, quiet: bool, verbose: bool) -> Result<Exit, String> {
-    let report = run(args, style, verbose).map_err(|e| e.to_string())?;
+pub fn cli(
+    args: &DiffArgs,
+    style: Style,
+    quiet: bool,
+    verbose: bool,
+    progress: &crate::progress::Progress,
+) -> Result<Exit, String> {
+    progress.stage("compiling and comparing both revisions", 0);
+    let report = run(args, style, verbose);
+    progress.finish();
+    let report = report.map_err(|e| e.to_string())?;
     let stderr = if quiet && !report.stderr.contains("error:") {
         String::new()
     } else {

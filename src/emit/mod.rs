@@ -151,6 +151,46 @@ pub fn flux(org: &Org, flux: &Flux, out: &mut Output) {
     }
 }
 
+/// A kind of file a team's declarations compile to, on any cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TeamFiles {
+    /// `<cluster>/teams/<team>/`: the team's shard.
+    Shard,
+    /// `<cluster>/kubeconfigs/<team>.yaml`.
+    Kubeconfig,
+    /// `<cluster>/flux/team-<team>.yaml`: the Flux Kustomization of the shard.
+    Flux,
+}
+
+impl TeamFiles {
+    /// A gitignore-style pattern, relative to `out/`, that matches these
+    /// files of `team` on every cluster and no other file: `*` stands for
+    /// the cluster, a trailing `/` for everything in the directory.
+    pub fn pattern(self, team: &str) -> String {
+        match self {
+            TeamFiles::Shard => format!("*/teams/{team}/"),
+            TeamFiles::Kubeconfig => format!("*/kubeconfigs/{team}.yaml"),
+            TeamFiles::Flux => format!("*/flux/team-{team}.yaml"),
+        }
+    }
+
+    /// The team a file of `out/` (a path as in [`Output::files`]) is
+    /// compiled from, and which kind of its files it is; `None` for the
+    /// files every team shares.
+    pub fn of(path: &str) -> Option<(&str, TeamFiles)> {
+        let parts: Vec<&str> = path.split('/').collect();
+        match parts.as_slice() {
+            [_, "teams", team, _, ..] => Some((team, TeamFiles::Shard)),
+            [_, "kubeconfigs", file] => Some((file.strip_suffix(".yaml")?, TeamFiles::Kubeconfig)),
+            [_, "flux", file] => Some((
+                file.strip_prefix("team-")?.strip_suffix(".yaml")?,
+                TeamFiles::Flux,
+            )),
+            _ => None,
+        }
+    }
+}
+
 /// Whether `team` has anything on `cluster`.
 fn has_shard(org: &Org, team: &Team, cluster: &str) -> bool {
     team.namespaces

@@ -110,6 +110,9 @@ pub struct Team {
     pub source: String,
     pub description: Option<String>,
     pub contacts: Vec<String>,
+    /// `metadata.owners` as written (checked, duplicates removed): who
+    /// reviews changes to the team, for its CODEOWNERS entries.
+    pub owners: Vec<String>,
     /// Every subject named under `spec.members`, whatever its role: sorted.
     pub members: Vec<Subject>,
     /// Sorted by name.

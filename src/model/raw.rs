@@ -248,6 +248,9 @@ pub struct Team {
     pub name: Option<Sp<String>>,
     pub description: Option<Sp<String>>,
     pub contacts: Vec<Sp<String>>,
+    /// `metadata.owners`: who reviews changes to the team, as a forge's
+    /// CODEOWNERS file names them (`@user`, `@org/team`, an email address).
+    pub owners: Vec<Sp<String>>,
     pub members: Vec<(Sp<String>, Subjects)>,
     pub namespaces: Vec<Namespace>,
     /// `spec.allow`: risk findings the team accepts on purpose.
@@ -583,6 +586,7 @@ pub fn decode_team(d: &mut Decoder, file: FileId, file_stem: String, root: &Node
         name: None,
         description: None,
         contacts: Vec::new(),
+        owners: Vec::new(),
         members: Vec::new(),
         namespaces: Vec::new(),
         allow: Vec::new(),
@@ -598,7 +602,7 @@ pub fn decode_team(d: &mut Decoder, file: FileId, file_stem: String, root: &Node
             .and_then(|n| d.string(n));
         team.description = m.get("description").and_then(|n| d.string(n));
         team.contacts = m.get("contacts").map(|n| d.strings(n)).unwrap_or_default();
-        m.get("owners");
+        team.owners = m.get("owners").map(|n| d.strings(n)).unwrap_or_default();
         m.finish(d);
     }
     let spec = top.required(d, "spec", TEAM_FILE);

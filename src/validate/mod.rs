@@ -3,7 +3,8 @@
 //! Every check runs and pushes its findings; the [`Org`] is returned only
 //! when none of them is an error. One file per family of checks:
 //! [`config`] for `rbacc.yaml` (clusters, policy, defaults, custom roles),
-//! [`teams`] for team files (names, namespaces, subjects, bindings).
+//! [`teams`] for team files (names, namespaces, subjects, bindings),
+//! [`owners`] for the owners of team files.
 //!
 //! Architecture invariant: validation never touches the file system or git.
 
@@ -12,6 +13,7 @@ mod config;
 mod gitops;
 mod kubeconfig;
 mod names;
+mod owners;
 mod teams;
 
 pub(crate) use config::ROLE_ALLOW;
@@ -26,6 +28,12 @@ pub fn built_in_templates() -> &'static [(&'static str, &'static str)] {
 /// from [`validate`]: the Flux settings are not part of the [`Org`].
 pub fn flux(parsed: &Parsed, diags: &mut Diagnostics) -> Option<crate::model::Flux> {
     gitops::check(&parsed.config, &parsed.teams, diags)
+}
+
+/// Checks every team's `metadata.owners` against what `syntax`'s forge
+/// accepts in a CODEOWNERS file, beyond what [`validate`] checks for both.
+pub fn owners_for(syntax: crate::codeowners::Syntax, parsed: &Parsed, diags: &mut Diagnostics) {
+    owners::check_for(syntax, &parsed.teams, diags);
 }
 
 use crate::diag::{Code, Diagnostic, Diagnostics};

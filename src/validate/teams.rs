@@ -150,6 +150,7 @@ pub fn check(
             source: sources.path(team.file).to_string(),
             description: team.description.as_ref().map(|d| d.value.clone()),
             contacts: team.contacts.iter().map(|c| c.value.clone()).collect(),
+            owners: super::owners::check(&team.owners, diags),
             members: {
                 let mut all: Vec<Subject> = members[name]
                     .values()

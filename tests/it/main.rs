@@ -4,6 +4,7 @@
 mod access;
 mod atomic;
 mod build;
+mod codeowners;
 mod determinism;
 mod diagnostics;
 mod diff;

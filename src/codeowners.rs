@@ -1,0 +1,362 @@
+//! CODEOWNERS files: a change to a team's file, or to what rbacc compiles
+//! from it, asks for the review of the team's owners (`metadata.owners`).
+//!
+//! Input: the resolved [`Org`] and the files of `out/` that [`crate::emit`]
+//! made from it; output: the text of a CODEOWNERS file, in GitHub's syntax
+//! (one line per path) or GitLab's (one section per team). [`compare`]
+//! checks a committed file against it.
+//!
+//! Architecture invariant: pure, like `emit`. `load` reads the committed
+//! files from the places forges look for them; `main` writes one.
+//!
+//! Every pattern matches one team's files only: the team file's own path,
+//! and, for the compiled output, patterns with `*` for the cluster that
+//! [`TeamFiles`] derives from the layout of `out/`. Team names are DNS
+//! labels, so these need no escaping; a team file whose directory has other
+//! characters is matched as `/teams/**/<team>.yaml`, which is unique because
+//! a team file is named after its team and team names are unique.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use crate::Compilation;
+use crate::diag::{Code, Diagnostic, Severity};
+use crate::emit::{GENERATED_MARKER, Output, TeamFiles};
+use crate::load::{InputFile, TEAMS_DIR};
+use crate::model::Org;
+use crate::source::{Sources, Span};
+
+/// Whose CODEOWNERS syntax to write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
+pub enum Syntax {
+    /// GitHub: one line per path, the team's name in a comment above.
+    Github,
+    /// GitLab: one section per team (`[Team payments]`), so that each
+    /// team's approval is asked for on its own.
+    Gitlab,
+}
+
+/// Every place a forge reads a CODEOWNERS file from, relative to the
+/// repository: GitHub reads the first of `.github/`, the root and `docs/`;
+/// GitLab the first of the root, `docs/` and `.gitlab/`.
+pub const LOCATIONS: &[&str] = &[
+    ".github/CODEOWNERS",
+    "CODEOWNERS",
+    "docs/CODEOWNERS",
+    ".gitlab/CODEOWNERS",
+];
+
+impl Syntax {
+    /// The forge's name.
+    pub fn forge(self) -> &'static str {
+        match self {
+            Syntax::Github => "GitHub",
+            Syntax::Gitlab => "GitLab",
+        }
+    }
+
+    /// Where `rbacc codeowners --write` puts a new file: the place the
+    /// forge reads first.
+    pub fn default_location(self) -> &'static str {
+        self.locations()[0]
+    }
+
+    /// The places the forge reads, in the order it looks.
+    pub fn locations(self) -> &'static [&'static str] {
+        match self {
+            Syntax::Github => &[".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"],
+            Syntax::Gitlab => &["CODEOWNERS", "docs/CODEOWNERS", ".gitlab/CODEOWNERS"],
+        }
+    }
+
+    /// The command that writes the file again.
+    pub fn command(self) -> &'static str {
+        match self {
+            Syntax::Github => "rbacc codeowners --write",
+            Syntax::Gitlab => "rbacc codeowners --syntax gitlab --write",
+        }
+    }
+}
+
+/// The syntax of a CODEOWNERS file rbacc generated, read from its first
+/// line; `None` for a file rbacc did not generate.
+pub fn generated(contents: &[u8]) -> Option<Syntax> {
+    let first = contents.split(|&b| b == b'\n').next().unwrap_or_default();
+    if !first.starts_with(GENERATED_MARKER.as_bytes()) {
+        return None;
+    }
+    let gitlab = b"--syntax gitlab";
+    Some(if first.windows(gitlab.len()).any(|w| w == gitlab) {
+        Syntax::Gitlab
+    } else {
+        Syntax::Github
+    })
+}
+
+/// A committed CODEOWNERS file that rbacc generated.
+#[derive(Clone, Copy, Debug)]
+pub struct Committed<'a> {
+    /// Where it is, one of [`LOCATIONS`].
+    pub path: &'a str,
+    pub contents: &'a [u8],
+    /// The syntax its header names.
+    pub syntax: Syntax,
+}
+
+/// The files among `files` (read from [`LOCATIONS`]) that rbacc generated,
+/// in that order. Hand-written files are left out: rbacc leaves them alone.
+pub fn committed(files: &[InputFile]) -> Vec<Committed<'_>> {
+    files
+        .iter()
+        .filter_map(|file| {
+            let contents = file.contents.as_deref().ok()?;
+            Some(Committed {
+                path: &file.path,
+                contents,
+                syntax: generated(contents)?,
+            })
+        })
+        .collect()
+}
+
+/// Compares every committed file rbacc generated with what `compilation`
+/// rendered in its syntax (files in a syntax not rendered are skipped),
+/// adding a diagnostic of `severity` for each that differs. Returns how many
+/// differ.
+pub fn check_committed(
+    compilation: &mut Compilation,
+    committed: &[Committed],
+    severity: Severity,
+) -> usize {
+    let mut stale = 0;
+    for file in committed {
+        let Some(expected) = compilation.codeowners.get(&file.syntax) else {
+            continue;
+        };
+        if let Some(mut d) = compare(
+            &mut compilation.sources,
+            file.path,
+            file.contents,
+            expected,
+            file.syntax,
+        ) {
+            d.severity = severity;
+            compilation.diagnostics.push(d);
+            stale += 1;
+        }
+    }
+    stale
+}
+
+fn header(syntax: Syntax) -> String {
+    let mut text = format!(
+        "{GENERATED_MARKER} from `metadata.owners` in teams/. Do not edit: run `{}`.\n",
+        syntax.command()
+    );
+    text.push_str(
+        "#\n\
+         # Each team's file, and what rbacc compiles from it on every cluster (its\n\
+         # shard of out/, kubeconfigs and Flux Kustomization), belongs to the team's\n\
+         # owners: a change to them asks for their review.",
+    );
+    if syntax == Syntax::Gitlab {
+        text.push_str(" Each team is a section,\n# so each team's owners approve on their own.");
+    }
+    text.push_str(" Teams without owners are\n# listed as comments.\n");
+    text
+}
+
+/// The CODEOWNERS file for `org`, whose compiled files are `output`.
+/// `out` is where `out/` lies in the repository (`out`); without it, only
+/// team files are listed. Teams come in name order, each with its file,
+/// then its compiled files, then its owners as written.
+pub fn render(org: &Org, output: &Output, syntax: Syntax, out: Option<&str>) -> String {
+    let mut compiled: BTreeMap<&str, BTreeSet<TeamFiles>> = BTreeMap::new();
+    if out.is_some() {
+        for path in output.files.keys() {
+            if let Some((team, files)) = TeamFiles::of(path) {
+                compiled.entry(team).or_default().insert(files);
+            }
+        }
+    }
+    let mut text = header(syntax);
+    for team in &org.teams {
+        text.push('\n');
+        if team.owners.is_empty() {
+            let _ = writeln!(
+                text,
+                "# Team {}: no owners (`metadata.owners` in {})",
+                team.name, team.source
+            );
+            continue;
+        }
+        let _ = match syntax {
+            Syntax::Github => writeln!(text, "# Team {}", team.name),
+            Syntax::Gitlab => writeln!(text, "[Team {}]", team.name),
+        };
+        let owners = team.owners.join(" ");
+        let mut patterns = vec![team_file_pattern(&team.source, &team.name)];
+        if let (Some(out), Some(kinds)) = (out, compiled.get(team.name.as_str())) {
+            for kind in kinds {
+                patterns.push(format!("/{out}/{}", kind.pattern(&team.name)));
+            }
+        }
+        for pattern in patterns {
+            let _ = writeln!(text, "{pattern} {owners}");
+        }
+    }
+    text
+}
+
+/// Whether `path` can be written in a CODEOWNERS pattern as it is: no
+/// spaces, glob characters, `#`, `!` or backslashes, which the forges
+/// escape differently or not at all.
+pub fn plain_path(path: &str) -> bool {
+    !path.is_empty()
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'))
+        && !path.split('/').any(|part| part.is_empty() || part == "..")
+}
+
+/// The pattern of a team's file: its path, or `/teams/**/<team>.yaml` when
+/// the path is not plain.
+fn team_file_pattern(source: &str, team: &str) -> String {
+    if plain_path(source) {
+        format!("/{source}")
+    } else {
+        format!("/{TEAMS_DIR}/**/{team}.yaml")
+    }
+}
+
+/// A diagnostic when the committed file at `path` (one rbacc generated)
+/// differs from `expected`, pointing at the first line that differs. The
+/// file is added to `sources`.
+pub fn compare(
+    sources: &mut Sources,
+    path: &str,
+    committed: &[u8],
+    expected: &str,
+    syntax: Syntax,
+) -> Option<Diagnostic> {
+    if committed == expected.as_bytes() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(committed).into_owned();
+    let mut offset = 0;
+    let mut at = None;
+    let mut expected_lines = expected.split_inclusive('\n');
+    for line in text.split_inclusive('\n') {
+        let want = expected_lines.next();
+        if want != Some(line) {
+            let shown = line.trim_end_matches(['\n', '\r']).len();
+            at = Some((offset, shown, want));
+            break;
+        }
+        offset += line.len();
+    }
+    let (offset, len, want) = at.unwrap_or((text.len(), 0, expected_lines.next()));
+    let file = sources.add(path.to_string(), text);
+    let label = match want {
+        Some(_) if len == 0 => "a line is missing here",
+        Some(_) => "differs from what rbacc generates",
+        None => "rbacc generates nothing from here on",
+    };
+    let expected_line = want
+        .map(|w| format!("expected `{}`; ", w.trim_end_matches('\n')))
+        .unwrap_or_default();
+    Some(
+        Diagnostic::error(
+            Code::StaleCodeowners,
+            Span::new(file, offset, len),
+            format!("`{path}` is not what `rbacc codeowners` generates from the team files"),
+        )
+        .label(label)
+        .help(format!(
+            "{expected_line}run `{}` and commit the result",
+            syntax.command()
+        )),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_files_are_known_by_their_first_line() {
+        for syntax in [Syntax::Github, Syntax::Gitlab] {
+            assert_eq!(generated(header(syntax).as_bytes()), Some(syntax));
+        }
+        assert_eq!(generated(b"* @acme/platform\n"), None);
+        assert_eq!(generated(b"# owners\n# Generated by rbacc\n"), None);
+        assert_eq!(generated(b""), None);
+    }
+
+    #[test]
+    fn only_plain_paths_are_written_as_they_are() {
+        assert!(plain_path("teams/payments.yaml"));
+        assert!(plain_path("teams/platform/sre_1.yaml"));
+        for odd in [
+            "teams/my team/x.yaml",
+            "teams/#x/x.yaml",
+            "teams/[a]/x.yaml",
+            "teams/*/x.yaml",
+            "teams/!x/x.yaml",
+            "teams/a\\b/x.yaml",
+            "teams/ü/x.yaml",
+            "",
+        ] {
+            assert!(!plain_path(odd), "{odd}");
+        }
+        assert_eq!(
+            team_file_pattern("teams/my team/payments.yaml", "payments"),
+            "/teams/**/payments.yaml"
+        );
+    }
+
+    #[test]
+    fn compare_points_at_the_first_difference() {
+        let expected = "# head\na @x\nb @y\n";
+        let mut sources = Sources::default();
+        assert!(
+            compare(
+                &mut sources,
+                "CODEOWNERS",
+                expected.as_bytes(),
+                expected,
+                Syntax::Github
+            )
+            .is_none()
+        );
+        for (committed, offset, len, help) in [
+            ("# head\na @x\nb @z\n", 12, 4, "expected `b @y`"),
+            ("# head\na @x\n", 12, 0, "expected `b @y`"),
+            (
+                "# head\na @x\nb @y\nc @z\n",
+                17,
+                4,
+                "run `rbacc codeowners --write`",
+            ),
+        ] {
+            let d = compare(
+                &mut sources,
+                "CODEOWNERS",
+                committed.as_bytes(),
+                expected,
+                Syntax::Github,
+            )
+            .expect("stale");
+            assert_eq!(
+                (d.primary.span.offset, d.primary.span.len),
+                (offset, len),
+                "{committed:?}"
+            );
+            assert!(
+                d.help.as_deref().is_some_and(|h| h.starts_with(help)),
+                "{:?}",
+                d.help
+            );
+        }
+    }
+}
