@@ -85,6 +85,8 @@ codes! {
     RiskyGrant => "risky-grant",
     /// A binding gives a risky permission the policy does not allow.
     AccessRisk => "access-risk",
+    /// A team's `allow:` entry that accepts no finding.
+    UnusedAllow => "unused-allow",
     /// Access whose `expires` date has come: it is no longer emitted.
     Expired => "expired",
     /// Access that expires within two weeks.

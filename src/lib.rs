@@ -73,6 +73,47 @@ pub fn compile(input: &Input) -> Compilation {
     compile_with(input, &Options::default())
 }
 
+/// Compiles declarations for a question about `namespace`: validates
+/// everything, but emits only the files every team shares and those of the
+/// team that owns `namespace` (every team's when it is `None` or no team
+/// owns it). What the access queries read. Pure: no I/O.
+pub fn compile_for(input: &Input, namespace: Option<&str>) -> Compilation {
+    let mut sources = Sources::default();
+    let mut diagnostics = Diagnostics::default();
+    let mut timings = Vec::new();
+    let mut clock = std::time::Instant::now();
+    let mut lap = |stage: &'static str| {
+        let now = std::time::Instant::now();
+        timings.push((stage, now - clock));
+        clock = now;
+    };
+    let parsed = load::parse(input, &mut sources, &mut diagnostics);
+    lap("parse");
+    let (org, analysis) = validate::validate_with_analysis(&sources, &parsed, &mut diagnostics);
+    lap("validate");
+    let output = org.filter(|_| !diagnostics.has_errors()).map(|org| {
+        let owner = namespace.and_then(|ns| {
+            org.teams
+                .iter()
+                .find(|t| t.namespaces.iter().any(|n| n.name == ns))
+                .map(|t| t.name.clone())
+        });
+        match owner {
+            Some(owner) => emit::emit_teams(&org, |team| team.name == owner),
+            None => emit::emit(&org),
+        }
+    });
+    lap("emit");
+    Compilation {
+        sources,
+        diagnostics,
+        output,
+        analysis,
+        codeowners: BTreeMap::new(),
+        timings,
+    }
+}
+
 /// Compiles declarations into the files of `out/` and what `options` asks
 /// for besides. Pure: no I/O.
 pub fn compile_with(input: &Input, options: &Options) -> Compilation {

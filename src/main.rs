@@ -130,7 +130,7 @@ fn init(ui: &Ui, args: &rbacc::cli::InitArgs) -> Result<Outcome, String> {
     Ok(outcome)
 }
 
-/// Prints generated text; a closed pipe is not an error worth reporting.
+/// `rbacc explain`: compiles in memory and explains one object.
 fn explain(ui: &Ui, args: &rbacc::cli::ExplainArgs) -> Result<Outcome, String> {
     use rbacc::explain::{ObjectRef, explain};
     let object = ObjectRef::parse(&args.object, args.namespace.as_deref())?;
@@ -168,6 +168,7 @@ fn explain(ui: &Ui, args: &rbacc::cli::ExplainArgs) -> Result<Outcome, String> {
     print(&text)
 }
 
+/// Prints generated text; a closed pipe is not an error worth reporting.
 fn print(text: &str) -> Result<Outcome, String> {
     let _ = std::io::stdout().write_all(text.as_bytes());
     Ok(Outcome::Success)
@@ -309,7 +310,11 @@ fn run_query(
             let input = load(ui, &repo).map_err(|e| e.to_string())?;
             // Warnings about the declarations are `check`'s to report; an
             // answer shows diagnostics only when there is none.
-            let mut compilation = rbacc::compile(&input);
+            let namespace = match scope {
+                Scope::Request(namespace) => namespace,
+                Scope::All => None,
+            };
+            let mut compilation = rbacc::compile_for(&input, namespace);
             for (stage, took) in &compilation.timings {
                 ui.timing(stage, *took);
             }

@@ -18,8 +18,9 @@ use crate::model::Rule;
 pub enum Risk {
     /// `get`, `list` or `watch` on Secrets.
     Secrets,
-    /// `create` on pods: whoever creates pods can mount every Secret and run
-    /// as every service account of the namespace.
+    /// `create` on pods, or on a workload that creates pods (Deployments,
+    /// Jobs, ...): whoever creates pods can mount every Secret and run as
+    /// every service account of the namespace.
     PodsCreate,
     /// `pods/exec`, `pods/attach` or `pods/portforward`.
     PodsExec,
@@ -141,7 +142,20 @@ impl Risk {
                 .iter()
                 .map(|v| request(v, "secrets"))
                 .collect(),
-            Risk::PodsCreate => vec![request("create", "pods")],
+            // Workload controllers create pods for whoever creates them.
+            Risk::PodsCreate => [
+                "pods",
+                "replicationcontrollers",
+                "deployments.apps",
+                "replicasets.apps",
+                "statefulsets.apps",
+                "daemonsets.apps",
+                "jobs.batch",
+                "cronjobs.batch",
+            ]
+            .iter()
+            .map(|r| request("create", r))
+            .collect(),
             Risk::PodsExec => ["pods/exec", "pods/attach", "pods/portforward"]
                 .iter()
                 .flat_map(|r| [request("create", r), request("get", r)])

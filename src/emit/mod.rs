@@ -58,10 +58,18 @@ impl Output {
 /// Builds every file of `out/`. Teams are emitted in parallel; the result
 /// does not depend on scheduling.
 pub fn emit(org: &Org) -> Output {
+    emit_teams(org, |_| true)
+}
+
+/// Builds the files of `out/` that every team shares, and those of the
+/// teams `keep` selects: the files a query about some teams' namespaces
+/// needs, without writing out the rest.
+pub fn emit_teams(org: &Org, keep: impl Fn(&Team) -> bool + Sync) -> Output {
     let mut out = Output::default();
     let per_team: Vec<Vec<(String, String)>> = org
         .teams
         .par_iter()
+        .filter(|team| keep(team))
         .map(|team| team_files(org, team))
         .collect();
     for files in per_team {

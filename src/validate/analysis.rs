@@ -15,6 +15,8 @@ pub struct Analysis {
     pub origins: Vec<Origin>,
     /// Every risk finding, allowed ones included, in declaration order.
     pub findings: Vec<Finding>,
+    /// The team `allow:` entries (by span) that matched a finding.
+    pub used_allow: std::collections::BTreeSet<Span>,
 }
 
 /// The declaration an object is generated from.
@@ -56,6 +58,9 @@ pub struct Finding {
     pub allowed: Option<(String, Span)>,
     /// Where `policy.risks` sets the level; `None` for the default.
     pub policy: Option<Span>,
+    /// A team `allow:` entry that matches, but cannot accept the finding
+    /// because the policy makes it an error.
+    pub refused_allow: Option<Span>,
 }
 
 impl Analysis {
@@ -86,8 +91,25 @@ impl Analysis {
                 Level::Error => Diagnostic::error,
                 _ => Diagnostic::warning,
             };
+            let mut diagnostic = make(Code::AccessRisk, span, message);
+            if let Some(allow) = first.refused_allow {
+                diagnostic = diagnostic
+                    .with_secondary(allow, "a team cannot accept what the policy makes an error");
+            }
+            let accept = if first.level == Level::Error {
+                format!(
+                    "only rbacc.yaml can relax it: `policy.risks.{}`, or `allow:` with a `reason:` on a custom role",
+                    risk.id()
+                )
+            } else {
+                format!(
+                    "if this is intended, accept it with `allow: [{{ risk: {}, reason: … }}]` under the team's `spec` (or the role), or set `policy.risks.{}` in rbacc.yaml",
+                    risk.id(),
+                    risk.id()
+                )
+            };
             diags.push(
-                make(Code::AccessRisk, span, message)
+                diagnostic
                     .label(format!(
                         "RoleBinding `{binding}` → ClusterRole `{}` → rule {} allows `{}`",
                         first.cluster_role,
@@ -95,11 +117,13 @@ impl Analysis {
                         first.request
                     ))
                     .help(format!(
-                        "risk `{}` is {} by the policy; if this is intended, accept it with `allow: [{{ risk: {}, reason: … }}]` under the team's `spec` (or the role), or set `policy.risks.{}` in rbacc.yaml",
+                        "risk `{}` is {} by the policy; {accept}",
                         risk.id(),
-                        if first.level == Level::Error { "an error" } else { "a warning" },
-                        risk.id(),
-                        risk.id(),
+                        if first.level == Level::Error {
+                            "an error"
+                        } else {
+                            "a warning"
+                        },
                     )),
             );
         }

@@ -414,7 +414,6 @@ fn check_role(
         );
     }
     let mut rules = Vec::new();
-    let mut creates_pods = false;
     for rule in &role.rules {
         if rule.verbs.is_empty() || rule.resources.is_empty() || rule.api_groups.is_empty() {
             diags.push(
@@ -445,15 +444,6 @@ fn check_role(
                 )),
             );
         }
-        let covers = |list: &[Sp<String>], word: &str| {
-            list.iter().any(|s| s.value == word || s.value == "*")
-        };
-        if covers(&rule.api_groups, "")
-            && covers(&rule.resources, "pods")
-            && covers(&rule.verbs, "create")
-        {
-            creates_pods = true;
-        }
         rules.push(Rule {
             api_groups: sorted(&rule.api_groups),
             resources: sorted(&rule.resources),
@@ -461,6 +451,10 @@ fn check_role(
             resource_names: sorted(&rule.resource_names),
         });
     }
+    // Pods, or workloads that create them: with the evaluator's matching.
+    let creates_pods = crate::risk::findings_of(&rules, "")
+        .iter()
+        .any(|f| f.risk == Risk::PodsCreate);
     Some(KnownRole {
         def: RoleDef {
             name: name.value.clone(),

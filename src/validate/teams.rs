@@ -8,7 +8,7 @@ use crate::decode::{backticked, backticked_all};
 use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::model::raw::{self, NamespacePrefix, PodSecurity};
 use crate::model::{Binding, Namespace, Subject, Team, cluster_role_name};
-use crate::risk::{self, Risk};
+use crate::risk::{self, Level, Risk};
 use crate::source::{Sources, Sp, Span};
 
 use super::analysis::{Analysis, Finding, Origin};
@@ -131,6 +131,7 @@ pub fn check(
     for (name, team) in &by_name {
         let mut namespaces = Vec::new();
         let allow = check_allow(settings, team, diags);
+        let errors_before = diags.error_count();
         for ns in &team.namespaces {
             let ctx = TeamCtx {
                 settings,
@@ -142,6 +143,24 @@ pub fn check(
             };
             if let Some(ns) = check_namespace(&ctx, ns, &mut namespaces_seen, analysis, diags) {
                 namespaces.push(ns);
+            }
+        }
+        // An entry that accepts nothing would silently accept whatever a
+        // later change adds: say so (once the team's file is otherwise valid).
+        if diags.error_count() == errors_before {
+            for entry in allow
+                .iter()
+                .filter(|a| !analysis.used_allow.contains(&a.span))
+            {
+                diags.push(
+                    Diagnostic::warning(
+                        Code::UnusedAllow,
+                        entry.span,
+                        format!("this `allow` of `{}` accepts no finding", entry.risk.id()),
+                    )
+                    .label("no binding of the team gives this risk")
+                    .help("remove it, so that it does not accept a risk a later change brings in unnoticed"),
+                );
             }
         }
         namespaces.sort_by(|a, b| a.name.cmp(&b.name));
@@ -651,9 +670,8 @@ fn check_namespace(
         if !check_role_ref(settings, &grant.role, diags) {
             continue;
         }
-        if !check_expiry(grant.subjects.expires.as_ref(), ctx.today, diags) {
-            continue;
-        }
+        // An expired grant is still checked, then left out.
+        let active = check_expiry(grant.subjects.expires.as_ref(), ctx.today, diags);
         if grant.teams.is_empty()
             && grant.subjects.groups.is_empty()
             && grant.subjects.users.is_empty()
@@ -673,7 +691,9 @@ fn check_namespace(
             continue;
         }
         let role = &grant.role.value;
-        if settings.roles.get(role).is_some_and(|r| r.creates_pods) || role == CLUSTER_ADMIN {
+        let creates_pods =
+            settings.roles.get(role).is_some_and(|r| r.creates_pods) || role == CLUSTER_ADMIN;
+        if active && creates_pods {
             diags.push(
                 Diagnostic::warning(Code::RiskyGrant, grant.role.span, format!("granting `{role}` on `{}` lets others create pods", name.value))
                     .label("can create pods")
@@ -696,6 +716,9 @@ fn check_namespace(
                 diags.push(d);
                 continue;
             };
+            if !active {
+                continue;
+            }
             let subjects: Vec<Subject> = other_members
                 .values()
                 .flat_map(|m| m.subjects.iter().cloned())
@@ -709,7 +732,7 @@ fn check_namespace(
             );
         }
         let direct = check_subjects(&grant.subjects, diags);
-        if !direct.is_empty() {
+        if active && !direct.is_empty() {
             bindings.add(
                 format!("grant-{role}"),
                 role,
@@ -857,16 +880,24 @@ fn analyse(
                 .filter(|r| r.allowed.contains(&found.risk))
                 .and_then(|r| r.reason.as_ref())
                 .map(|reason| (reason.value.clone(), reason.span));
-            let by_team = ctx
-                .allow
-                .iter()
-                .find(|a| {
-                    a.risk == found.risk && a.role.as_ref().is_none_or(|r| *r == declared.role)
-                })
-                .map(|a| (a.reason.clone(), a.span));
+            let level = ctx.settings.risk_levels[&found.risk].0;
+            let team_entry = ctx.allow.iter().find(|a| {
+                a.risk == found.risk && a.role.as_ref().is_none_or(|r| *r == declared.role)
+            });
+            if let Some(entry) = team_entry {
+                analysis.used_allow.insert(entry.span);
+            }
+            // What the policy makes an error only rbacc.yaml can relax: a
+            // team file cannot accept it for itself.
+            let (by_team, refused) = match team_entry {
+                Some(entry) if level == Level::Error => (None, Some(entry.span)),
+                Some(entry) => (Some((entry.reason.clone(), entry.span)), None),
+                None => (None, None),
+            };
             analysis.findings.push(Finding {
                 risk: found.risk,
-                level: ctx.settings.risk_levels[&found.risk].0,
+                level,
+                refused_allow: refused,
                 namespace: namespace.to_string(),
                 binding: binding.name.clone(),
                 cluster_role: binding.cluster_role.clone(),

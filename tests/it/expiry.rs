@@ -222,3 +222,28 @@ fn the_build_record_is_not_trusted_on_another_day() {
     run.expect_code(1);
     assert!(run.stderr().contains("expired today"), "{}", run.stderr());
 }
+
+/// An expired grant is still checked: it may name no team that does not
+/// exist, even though it is not emitted.
+#[test]
+fn an_expired_grant_is_still_checked() {
+    let repo = repo();
+    repo.write(
+        "teams/blue.yaml",
+        BLUE.replace(
+            "teams: [green], expires: 2027-01-10",
+            "teams: [gren], expires: 2026-01-10",
+        ),
+    );
+    let run = repo.rbacc(&["check"]);
+    run.expect_code(1);
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("unknown team `gren`") && stderr.contains("did you mean `green`?"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("this access expired on 2026-01-10"),
+        "{stderr}"
+    );
+}

@@ -232,3 +232,77 @@ fn explain_names_the_source_of_other_objects_and_refuses_unknown_ones() {
     run.expect_code(2);
     assert!(run.stderr().contains("-n NAMESPACE"), "{}", run.stderr());
 }
+
+/// A team cannot accept for itself what the policy makes an error, and an
+/// `allow` that accepts nothing is reported.
+#[test]
+fn a_team_cannot_accept_an_error_and_unused_entries_warn() {
+    let strict = CONFIG.replace(
+        "  roles:\n",
+        "  policy:\n    risks: { secrets: error, pods-exec: allow }\n  roles:\n",
+    );
+    let team = BLUE.replace(
+        "  namespaces:\n",
+        "  allow:\n    - { risk: secrets, reason: we promise }\n  namespaces:\n",
+    );
+    let run = repo(&strict, &team).rbacc(&["check"]);
+    run.expect_code(1);
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("2 errors")
+            && stderr.contains("a team cannot accept what the policy makes an error")
+            && stderr.contains("only rbacc.yaml can relax it"),
+        "{stderr}"
+    );
+
+    let unused = BLUE.replace(
+        "  namespaces:\n",
+        "  allow:\n    - { risk: secrets, role: viewer, reason: viewers read no Secrets }\n    - { risk: bind, reason: nothing binds }\n  namespaces:\n",
+    );
+    let run = repo(CONFIG, &unused).rbacc(&["check"]);
+    let stderr = run.stderr();
+    assert_eq!(
+        stderr.matches("unused-allow").count(),
+        2,
+        "both entries accept nothing\n{stderr}"
+    );
+    assert!(
+        stderr.contains("this `allow` of `secrets` accepts no finding")
+            && stderr.contains("this `allow` of `bind` accepts no finding"),
+        "{stderr}"
+    );
+}
+
+/// Creating workloads is creating pods, and a cluster named like the output
+/// directory does not confuse `explain`.
+#[test]
+fn workloads_create_pods_and_explain_takes_any_cluster_name() {
+    let config = CONFIG
+        .replace("- name: only", "- name: out")
+        .replace(
+            "  roles:\n",
+            "  policy:\n    risks: { pods-create: warning, secrets: allow, pods-exec: allow }\n  roles:\n    - name: job-runner\n      description: Runs batch jobs\n      rules:\n        - { apiGroups: [batch], resources: [jobs], verbs: [create, get] }\n",
+        );
+    let team = BLUE.replace(
+        "        - { role: viewer, groups: [readers] }\n",
+        "        - { role: job-runner, groups: [batch-users] }\n",
+    );
+    let repo = repo(&config, &team);
+    let run = repo.rbacc(&["build"]);
+    run.expect_code(0);
+    assert!(
+        run.stderr().contains(
+            "RoleBinding `grant-job-runner` → ClusterRole `rbacc:job-runner` → rule 1 allows `create jobs.batch`"
+        ),
+        "{}",
+        run.stderr()
+    );
+    let run = repo.rbacc(&["explain", "clusterrole/rbacc:admin"]);
+    run.expect_code(0);
+    assert!(
+        run.stdout()
+            .contains("written to  out/out/cluster/clusterrole-admin.yaml"),
+        "{}",
+        run.stdout()
+    );
+}
