@@ -74,9 +74,11 @@ pub fn compile(input: &Input) -> Compilation {
 }
 
 /// Compiles declarations for a question about `namespace`: validates
-/// everything, but emits only the files every team shares and those of the
-/// team that owns `namespace` (every team's when it is `None` or no team
-/// owns it). What the access queries read. Pure: no I/O.
+/// everything but kubeconfig templates (they are not rendered: their
+/// ConfigMaps are empty, their RBAC objects complete), and emits only the
+/// files every team shares and those of the team that owns `namespace`
+/// (every team's when it is `None` or no team owns it). What the access
+/// queries read. Pure: no I/O.
 pub fn compile_for(input: &Input, namespace: Option<&str>) -> Compilation {
     let mut sources = Sources::default();
     let mut diagnostics = Diagnostics::default();
@@ -89,7 +91,12 @@ pub fn compile_for(input: &Input, namespace: Option<&str>) -> Compilation {
     };
     let parsed = load::parse(input, &mut sources, &mut diagnostics);
     lap("parse");
-    let (org, analysis) = validate::validate_with_analysis(&sources, &parsed, &mut diagnostics);
+    let (org, analysis) = validate::validate_with_analysis(
+        &sources,
+        &parsed,
+        validate::Render::NamesOnly,
+        &mut diagnostics,
+    );
     lap("validate");
     let output = org.filter(|_| !diagnostics.has_errors()).map(|org| {
         let owner = namespace.and_then(|ns| {
@@ -128,7 +135,12 @@ pub fn compile_with(input: &Input, options: &Options) -> Compilation {
     };
     let parsed = load::parse(input, &mut sources, &mut diagnostics);
     lap("parse");
-    let (org, analysis) = validate::validate_with_analysis(&sources, &parsed, &mut diagnostics);
+    let (org, analysis) = validate::validate_with_analysis(
+        &sources,
+        &parsed,
+        validate::Render::Full,
+        &mut diagnostics,
+    );
     let flux = validate::flux(&parsed, &mut diagnostics);
     for syntax in &options.codeowners {
         validate::owners_for(*syntax, &parsed, &mut diagnostics);

@@ -29,6 +29,14 @@ use super::dns_label_problem;
 /// says otherwise.
 pub const DEFAULT_NAMESPACE: &str = "rbacc-kubeconfigs";
 
+/// Whether [`check`] renders the kubeconfigs, or only records which team
+/// gets one on which cluster (what their RBAC objects need).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Render {
+    Full,
+    NamesOnly,
+}
+
 /// Most template instructions one render may run.
 const FUEL: u64 = 200_000;
 
@@ -88,6 +96,7 @@ pub fn check(
     templates: &[Template],
     clusters: &[Cluster],
     teams: &[Team],
+    mode: Render,
     diags: &mut Diagnostics,
 ) -> Option<Kubeconfigs> {
     let wide = config.kubeconfig.as_ref();
@@ -216,6 +225,9 @@ pub fn check(
                     .collect();
                 if namespaces.is_empty() {
                     return None;
+                }
+                if mode == Render::NamesOnly {
+                    return Some(Ok((team.name.clone(), String::new())));
                 }
                 let context = context(cluster, team, &namespaces, e);
                 let text = match render(&template, &context) {

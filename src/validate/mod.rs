@@ -43,21 +43,25 @@ use crate::risk;
 use crate::source::{Sources, Sp};
 use analysis::Analysis;
 
+pub use kubeconfig::Render;
+
 /// Validates the declarations and resolves them into an [`Org`].
 pub fn validate(sources: &Sources, parsed: &Parsed, diags: &mut Diagnostics) -> Option<Org> {
-    validate_with_analysis(sources, parsed, diags).0
+    validate_with_analysis(sources, parsed, Render::Full, diags).0
 }
 
 /// Validates the declarations and resolves them into an [`Org`], with the
 /// origins of its objects and the risk findings; reports the findings the
-/// policy makes errors or warnings.
+/// policy makes errors or warnings. With [`Render::NamesOnly`], kubeconfig
+/// templates are not rendered (nor checked): the `Org` holds empty texts.
 pub fn validate_with_analysis(
     sources: &Sources,
     parsed: &Parsed,
+    render: Render,
     diags: &mut Diagnostics,
 ) -> (Option<Org>, Analysis) {
     let mut analysis = Analysis::default();
-    let org = resolve(sources, parsed, &mut analysis, diags);
+    let org = resolve(sources, parsed, render, &mut analysis, diags);
     // With errors to fix, risk warnings (about bindings that will not be
     // emitted yet) would bury them: only risk errors are reported.
     let least = if diags.has_errors() {
@@ -72,6 +76,7 @@ pub fn validate_with_analysis(
 fn resolve(
     sources: &Sources,
     parsed: &Parsed,
+    render: Render,
     analysis: &mut Analysis,
     diags: &mut Diagnostics,
 ) -> Option<Org> {
@@ -104,6 +109,7 @@ fn resolve(
         &parsed.templates,
         &settings.clusters,
         &teams,
+        render,
         diags,
     );
     if diags.has_errors() {
