@@ -66,6 +66,9 @@ pub struct Options {
     /// for the CODEOWNERS patterns of compiled files; `None` when it is
     /// outside the repository, and only team files are listed.
     pub out: Option<String>,
+    /// Keep what `rbacc explain` shows: every object's origin and the
+    /// accepted risk findings too.
+    pub explain: bool,
 }
 
 /// Compiles declarations into the files of `out/`. Pure: no I/O.
@@ -95,6 +98,7 @@ pub fn compile_for(input: &Input, namespace: Option<&str>) -> Compilation {
         &sources,
         &parsed,
         validate::Render::NamesOnly,
+        false,
         &mut diagnostics,
     );
     lap("validate");
@@ -139,6 +143,7 @@ pub fn compile_with(input: &Input, options: &Options) -> Compilation {
         &sources,
         &parsed,
         validate::Render::Full,
+        options.explain,
         &mut diagnostics,
     );
     let flux = validate::flux(&parsed, &mut diagnostics);

@@ -139,7 +139,11 @@ fn explain(ui: &Ui, args: &rbacc::cli::ExplainArgs) -> Result<Outcome, String> {
         out: None,
     };
     let input = load(ui, &repo).map_err(|e| e.to_string())?;
-    let compilation = rbacc::compile(&input);
+    let options = Options {
+        explain: true,
+        ..Options::default()
+    };
+    let compilation = rbacc::compile_with(&input, &options);
     if compilation.output.is_none() {
         ui.diagnostics(&compilation, Format::Human);
         ui.error("invalid declarations; no answer");
@@ -434,6 +438,7 @@ fn codeowners_options(repo: &RepoArgs, input: &Input) -> Options {
     Options {
         codeowners: committed.iter().map(|c| c.syntax).collect(),
         out: Some(out),
+        ..Options::default()
     }
 }
 
@@ -454,6 +459,7 @@ fn codeowners_command(ui: &Ui, args: &CodeownersArgs) -> Result<Outcome, String>
     let options = Options {
         codeowners: [syntax].into(),
         out: out_in_repo(&args.repo),
+        ..Options::default()
     };
     let Some((mut compilation, _)) = compile_with(ui, &input, &options, None, args.format) else {
         ui.error("invalid declarations; no CODEOWNERS file");

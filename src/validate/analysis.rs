@@ -11,6 +11,9 @@ use crate::source::Span;
 
 #[derive(Debug, Default)]
 pub struct Analysis {
+    /// Keep origins and accepted findings too (what `rbacc explain` shows);
+    /// otherwise only what [`Analysis::report`] reports is kept.
+    pub keep_all: bool,
     /// Every object a declaration generates, in declaration order.
     pub origins: Vec<Origin>,
     /// Every risk finding, allowed ones included, in declaration order.

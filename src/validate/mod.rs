@@ -47,20 +47,26 @@ pub use kubeconfig::Render;
 
 /// Validates the declarations and resolves them into an [`Org`].
 pub fn validate(sources: &Sources, parsed: &Parsed, diags: &mut Diagnostics) -> Option<Org> {
-    validate_with_analysis(sources, parsed, Render::Full, diags).0
+    validate_with_analysis(sources, parsed, Render::Full, false, diags).0
 }
 
 /// Validates the declarations and resolves them into an [`Org`], with the
 /// origins of its objects and the risk findings; reports the findings the
 /// policy makes errors or warnings. With [`Render::NamesOnly`], kubeconfig
 /// templates are not rendered (nor checked): the `Org` holds empty texts.
+/// With `keep_all`, the analysis also keeps every object's origin and the
+/// findings that are accepted (for `rbacc explain`).
 pub fn validate_with_analysis(
     sources: &Sources,
     parsed: &Parsed,
     render: Render,
+    keep_all: bool,
     diags: &mut Diagnostics,
 ) -> (Option<Org>, Analysis) {
-    let mut analysis = Analysis::default();
+    let mut analysis = Analysis {
+        keep_all,
+        ..Analysis::default()
+    };
     let org = resolve(sources, parsed, render, &mut analysis, diags);
     // With errors to fix, risk warnings (about bindings that will not be
     // emitted yet) would bury them: only risk errors are reported.
@@ -81,7 +87,7 @@ fn resolve(
     diags: &mut Diagnostics,
 ) -> Option<Org> {
     let settings = config::check(sources, &parsed.config, diags);
-    for role in settings.roles.values() {
+    for role in settings.roles.values().filter(|_| analysis.keep_all) {
         if let Some(span) = role.span {
             analysis.origins.push(analysis::Origin {
                 kind: "ClusterRole",

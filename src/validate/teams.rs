@@ -845,34 +845,12 @@ fn analyse(
     analysis: &mut Analysis,
 ) {
     let team = ctx.team;
-    analysis.origins.push(Origin {
-        kind: "Namespace",
-        namespace: None,
-        name: namespace.to_string(),
-        span,
-        what: format!("namespace `{namespace}` of team `{team}`"),
-    });
-    for sa in service_accounts {
-        analysis.origins.push(Origin {
-            kind: "ServiceAccount",
-            namespace: Some(namespace.to_string()),
-            name: sa.name.value.clone(),
-            span: sa.name.span,
-            what: format!("service account `{}` of team `{team}`", sa.name.value),
-        });
+    let keep_all = analysis.keep_all;
+    if keep_all {
+        record_origins(team, namespace, span, service_accounts, bindings, analysis);
     }
     for declared in &bindings.0 {
         let binding = &declared.binding;
-        analysis.origins.push(Origin {
-            kind: "RoleBinding",
-            namespace: Some(namespace.to_string()),
-            name: binding.name.clone(),
-            span: declared.span,
-            what: format!(
-                "{} in team `{team}`, binding role `{}`",
-                declared.what, declared.role
-            ),
-        });
         let known = ctx.settings.roles.get(&declared.role);
         let risks = ctx.role_risks.get(declared.role.as_str());
         for found in risks.into_iter().flatten() {
@@ -894,6 +872,10 @@ fn analyse(
                 Some(entry) => (Some((entry.reason.clone(), entry.span)), None),
                 None => (None, None),
             };
+            let allowed = by_role.or(by_team);
+            if !keep_all && (allowed.is_some() || level == Level::Allow) {
+                continue;
+            }
             analysis.findings.push(Finding {
                 risk: found.risk,
                 level,
@@ -905,10 +887,49 @@ fn analyse(
                 rule_index: found.rule_index,
                 request: found.request.clone(),
                 span: declared.span,
-                allowed: by_role.or(by_team),
+                allowed,
                 policy: ctx.settings.risk_levels[&found.risk].1,
             });
         }
+    }
+}
+
+/// Records where the objects of a namespace come from.
+fn record_origins(
+    team: &str,
+    namespace: &str,
+    span: Span,
+    service_accounts: &[raw::ServiceAccount],
+    bindings: &Bindings,
+    analysis: &mut Analysis,
+) {
+    analysis.origins.push(Origin {
+        kind: "Namespace",
+        namespace: None,
+        name: namespace.to_string(),
+        span,
+        what: format!("namespace `{namespace}` of team `{team}`"),
+    });
+    for sa in service_accounts {
+        analysis.origins.push(Origin {
+            kind: "ServiceAccount",
+            namespace: Some(namespace.to_string()),
+            name: sa.name.value.clone(),
+            span: sa.name.span,
+            what: format!("service account `{}` of team `{team}`", sa.name.value),
+        });
+    }
+    for declared in &bindings.0 {
+        analysis.origins.push(Origin {
+            kind: "RoleBinding",
+            namespace: Some(namespace.to_string()),
+            name: declared.binding.name.clone(),
+            span: declared.span,
+            what: format!(
+                "{} in team `{team}`, binding role `{}`",
+                declared.what, declared.role
+            ),
+        });
     }
 }
 
