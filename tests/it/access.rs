@@ -764,3 +764,37 @@ fn scoped_answers_equal_answers_from_the_whole_output() {
         }
     }
 }
+
+/// Queries answer about RBAC: they do not render kubeconfig templates, so a
+/// broken template (which `check` reports) does not stop them, and the
+/// kubeconfig ConfigMaps' own access is still answered.
+#[test]
+fn queries_answer_while_a_template_is_broken() {
+    let repo = Repo::example();
+    repo.write(
+        "templates/pinniped.yaml.j2",
+        "apiVersion: v1\nkind: Config\nclusters: {{ cluster.nmae }}\n",
+    );
+    let check = repo.rbacc(&["check"]);
+    check.expect_code(1);
+    assert!(
+        check.stderr().contains("`cluster.nmae` is undefined"),
+        "{}",
+        check.stderr()
+    );
+    let run = repo.rbacc(&[
+        "can-i",
+        "get",
+        "configmaps",
+        "kubeconfig-payments",
+        "-n",
+        "rbacc-kubeconfigs",
+        "--cluster",
+        "prod",
+        "--as",
+        "auditor@example.com",
+    ]);
+    run.expect_code(0);
+    assert_eq!(run.stdout(), "yes\n");
+    assert_eq!(run.stderr(), "");
+}
