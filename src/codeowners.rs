@@ -150,19 +150,21 @@ pub fn check_committed(
 
 fn header(syntax: Syntax) -> String {
     let mut text = format!(
-        "{GENERATED_MARKER} from `metadata.owners` in teams/. Do not edit: run `{}`.\n",
+        "{GENERATED_MARKER} from the owners in rbacc.yaml and teams/. Do not edit: run `{}`.\n",
         syntax.command()
     );
     text.push_str(
         "#\n\
-         # Each team's file, and what rbacc compiles from it on every cluster (its\n\
-         # shard of out/, kubeconfigs and Flux Kustomization), belongs to the team's\n\
-         # owners: a change to them asks for their review.",
+         # What every team shares (rbacc.yaml, templates/, schema/, this file and\n\
+         # the cluster-wide output) belongs to the platform's owners, `spec.owners`\n\
+         # in rbacc.yaml. Each team's file, and what rbacc compiles from it on every\n\
+         # cluster (its shard of out/, kubeconfigs and Flux Kustomization), belongs\n\
+         # to the team's owners, `metadata.owners`: a change to them asks for their\n\
+         # review. Teams without owners are listed as comments.\n",
     );
     if syntax == Syntax::Gitlab {
-        text.push_str(" Each team is a section,\n# so each team's owners approve on their own.");
+        text.push_str("# Each team is a section, so each team's owners approve on their own.\n");
     }
-    text.push_str(" Teams without owners are\n# listed as comments.\n");
     text
 }
 
@@ -180,6 +182,17 @@ pub fn render(org: &Org, output: &Output, syntax: Syntax, out: Option<&str>) -> 
         }
     }
     let mut text = header(syntax);
+    if !org.owners.is_empty() {
+        text.push('\n');
+        let _ = match syntax {
+            Syntax::Github => writeln!(text, "# Platform: what every team shares"),
+            Syntax::Gitlab => writeln!(text, "[Platform]"),
+        };
+        let owners = org.owners.join(" ");
+        for pattern in shared_patterns(syntax, out) {
+            let _ = writeln!(text, "{pattern} {owners}");
+        }
+    }
     for team in &org.teams {
         text.push('\n');
         if team.owners.is_empty() {
@@ -206,6 +219,27 @@ pub fn render(org: &Org, output: &Output, syntax: Syntax, out: Option<&str>) -> 
         }
     }
     text
+}
+
+/// The files no one team owns: the configuration, templates, schemas,
+/// this file where the forge reads it, and the cluster-wide output.
+fn shared_patterns(syntax: Syntax, out: Option<&str>) -> Vec<String> {
+    let mut patterns: Vec<String> = ["/rbacc.yaml", "/templates/", "/schema/"]
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    patterns.extend(syntax.locations().iter().map(|l| format!("/{l}")));
+    if let Some(out) = out {
+        for shared in [
+            "*/kustomization.yaml",
+            "*/cluster/",
+            "*/flux/cluster.yaml",
+            "*/flux/kustomization.yaml",
+        ] {
+            patterns.push(format!("/{out}/{shared}"));
+        }
+    }
+    patterns
 }
 
 /// Whether `path` can be written in a CODEOWNERS pattern as it is: no

@@ -423,6 +423,10 @@ pub struct ConfigFile {
 #[derive(JsonSchema)]
 #[schemars(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConfigSpec {
+    /// Who reviews what every team shares (rbacc.yaml, templates/, schema/,
+    /// CODEOWNERS, cluster-wide output), as the forge writes them
+    /// (`@org/team`, `@user`, an email): `rbacc codeowners` writes them.
+    pub owners: Option<Vec<String>>,
     /// The clusters to compile for: each gets `out/<name>/`.
     #[schemars(length(min = 1))]
     pub clusters: Vec<Cluster>,

@@ -394,6 +394,7 @@ impl View {
     ) -> View {
         View {
             org: Org {
+                owners: org.owners.clone(),
                 clusters: org
                     .clusters
                     .iter()

@@ -15,6 +15,8 @@ pub use raw::PodSecurity;
 /// A whole organisation, validated.
 #[derive(Debug)]
 pub struct Org {
+    /// Who reviews what every team shares (`spec.owners`), as written.
+    pub owners: Vec<String>,
     /// Sorted by name.
     pub clusters: Vec<Cluster>,
     pub protect_namespaces: bool,

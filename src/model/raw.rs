@@ -17,6 +17,7 @@ pub(crate) mod fields {
 
     // rbacc.yaml
     pub const CONFIG_SPEC: &[&str] = &[
+        "owners",
         "clusters",
         "policy",
         "defaults",
@@ -92,6 +93,9 @@ pub struct Config {
     pub kubeconfig: Option<Kubeconfig>,
     /// `spec.gitops`: wiring for GitOps controllers.
     pub gitops: Gitops,
+    /// `spec.owners`: who reviews what every team shares (this file,
+    /// templates, cluster-wide output), as a forge writes them.
+    pub owners: Vec<Sp<String>>,
     /// Where `spec.clusters` was written as an empty list, for the "no
     /// clusters" diagnostic. `None` when it has items, or is absent or of
     /// the wrong type (reported as such).
@@ -380,6 +384,7 @@ pub fn decode_config(d: &mut Decoder, file: FileId, root: &Node) -> Config {
     if let Some(gitops) = spec.get("gitops") {
         config.gitops = decode_gitops(d, gitops);
     }
+    config.owners = spec.get("owners").map(|n| d.strings(n)).unwrap_or_default();
     spec.finish(d);
     config
 }

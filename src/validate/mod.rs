@@ -33,7 +33,7 @@ pub fn flux(parsed: &Parsed, diags: &mut Diagnostics) -> Option<crate::model::Fl
 /// Checks every team's `metadata.owners` against what `syntax`'s forge
 /// accepts in a CODEOWNERS file, beyond what [`validate`] checks for both.
 pub fn owners_for(syntax: crate::codeowners::Syntax, parsed: &Parsed, diags: &mut Diagnostics) {
-    owners::check_for(syntax, &parsed.teams, diags);
+    owners::check_for(syntax, &parsed.config, &parsed.teams, diags);
 }
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
@@ -87,6 +87,7 @@ fn resolve(
     diags: &mut Diagnostics,
 ) -> Option<Org> {
     let settings = config::check(sources, &parsed.config, diags);
+    let owners = owners::check(&parsed.config.owners, diags);
     for role in settings.roles.values().filter(|_| analysis.keep_all) {
         if let Some(span) = role.span {
             analysis.origins.push(analysis::Origin {
@@ -122,6 +123,7 @@ fn resolve(
         return None;
     }
     Some(Org {
+        owners,
         clusters: settings.clusters,
         protect_namespaces: settings.protect_namespaces,
         roles: settings.roles.into_values().map(|r| r.def).collect(),

@@ -141,12 +141,21 @@ pub fn check(owners: &[Sp<String>], diags: &mut Diagnostics) -> Vec<String> {
     out
 }
 
-/// Checks every team's owners against what `syntax`'s forge accepts
+/// Checks the platform's and every team's owners against what `syntax`'s forge accepts
 /// beyond [`check`]: GitHub has no nested teams and no roles; GitLab's roles
 /// are `@@developer`, `@@maintainer` and `@@owner`. Entries [`check`]
 /// rejects are not reported again.
-pub fn check_for(syntax: Syntax, teams: &[raw::Team], diags: &mut Diagnostics) {
-    for owner in teams.iter().flat_map(|t| &t.owners) {
+pub fn check_for(
+    syntax: Syntax,
+    config: &raw::Config,
+    teams: &[raw::Team],
+    diags: &mut Diagnostics,
+) {
+    for owner in config
+        .owners
+        .iter()
+        .chain(teams.iter().flat_map(|t| &t.owners))
+    {
         let problem = match (syntax, parse(&owner.value)) {
             (Syntax::Github, Ok(Owner::Account { parts })) if parts > 2 => (
                 format!("GitHub has no nested teams: `{}`", owner.value),
