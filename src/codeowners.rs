@@ -303,7 +303,7 @@ pub fn compare(
         Diagnostic::error(
             Code::StaleCodeowners,
             Span::new(file, offset, len),
-            format!("`{path}` is not what `rbacc codeowners` generates from the team files"),
+            format!("`{path}` is not what `rbacc codeowners` generates from the owners in rbacc.yaml and teams/"),
         )
         .label(label)
         .help(format!(
