@@ -55,6 +55,15 @@ impl Syntax {
         }
     }
 
+    /// The largest file the forge reads, if it has a limit: GitHub does not
+    /// load a CODEOWNERS file of 3 MB or more.
+    pub fn size_limit(self) -> Option<usize> {
+        match self {
+            Syntax::Github => Some(3 * 1024 * 1024),
+            Syntax::Gitlab => None,
+        }
+    }
+
     /// Where `rbacc codeowners --write` puts a new file: the place the
     /// forge reads first.
     pub fn default_location(self) -> &'static str {
@@ -316,6 +325,12 @@ pub fn compare(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_github_limits_the_size() {
+        assert_eq!(Syntax::Github.size_limit(), Some(3 << 20));
+        assert_eq!(Syntax::Gitlab.size_limit(), None);
+    }
 
     #[test]
     fn generated_files_are_known_by_their_first_line() {
