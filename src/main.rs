@@ -288,6 +288,35 @@ fn compile_with(
         .map(|output| (compilation, output))
 }
 
+/// The RBAC objects a query needs, compiled from the declarations in
+/// memory (`None` with the diagnostics printed, when they are invalid).
+fn compiled(
+    ui: &Ui,
+    input: &Input,
+    source: &SourceArgs,
+    scope: Scope<'_>,
+) -> Result<Option<Target>, String> {
+    let namespace = match scope {
+        Scope::Request(namespace) => namespace,
+        Scope::All => None,
+    };
+    let mut compilation = rbacc::compile_for(input, namespace);
+    for (stage, took) in &compilation.timings {
+        ui.timing(stage, *took);
+    }
+    let Some(output) = compilation.output.take() else {
+        ui.diagnostics(&compilation, Format::Human);
+        return Ok(None);
+    };
+    let start = Instant::now();
+    ui.progress.stage("reading the manifests", 0);
+    let target = Target::from_output(&output, source.cluster.as_deref(), scope)
+        .map_err(|e| e.to_string())?;
+    ui.progress.finish();
+    ui.timing("manifests", start.elapsed());
+    Ok(Some(target))
+}
+
 /// Loads the manifests a query is about (the repository compiled in memory,
 /// or `--manifests DIR`), answers it and prints the answer. `can-i`'s `no`
 /// and invalid declarations are findings (exit 1).
@@ -312,32 +341,28 @@ fn run_query(
                 out: None,
             };
             let input = load(ui, &repo).map_err(|e| e.to_string())?;
-            // Warnings about the declarations are `check`'s to report; an
-            // answer shows diagnostics only when there is none.
-            let namespace = match scope {
-                Scope::Request(namespace) => namespace,
-                Scope::All => None,
-            };
-            let mut compilation = rbacc::compile_for(&input, namespace);
-            for (stage, took) in &compilation.timings {
-                ui.timing(stage, *took);
-            }
-            let Some(output) = compilation.output.take() else {
-                ui.diagnostics(&compilation, Format::Human);
-                ui.error("invalid declarations; no answer");
-                return Ok(Outcome::Finding);
-            };
+            // When the last build recorded `out/` for these very
+            // declarations, its files are the compiled answer: read the
+            // few the question needs.
             let start = Instant::now();
-            ui.progress.stage("reading the manifests", 0);
-            let target = Target::from_output(&output, source.cluster.as_deref(), scope)
-                .map_err(|e| e.to_string())?;
-            ui.progress.finish();
-            ui.timing("manifests", start.elapsed());
-            target
+            let recorded = output::Recorded::open(&repo.out_dir(), output::fingerprint(&input))
+                .and_then(|r| Target::from_recorded(&r, source.cluster.as_deref(), scope));
+            ui.timing("record", start.elapsed());
+            match recorded {
+                Some(target) => target.map_err(|e| e.to_string())?,
+                None => match compiled(ui, &input, source, scope)? {
+                    Some(target) => target,
+                    None => {
+                        ui.error("invalid declarations; no answer");
+                        return Ok(Outcome::Finding);
+                    }
+                },
+            }
         }
     };
     let start = Instant::now();
     ui.progress.stage("evaluating", 0);
+
     let answer = answer(&target).map_err(|e| e.to_string())?;
     ui.progress.finish();
     ui.timing("evaluate", start.elapsed());

@@ -427,6 +427,55 @@ pub fn known_up_to_date(out_dir: &Path, fingerprint: u64) -> bool {
     }
 }
 
+/// The files of `out/` as the last build recorded them, when it compiled
+/// exactly `fingerprint` (the same declarations, on the same day) and no
+/// update is pending. A reader takes a file as what the declarations
+/// compile to only through [`Recorded::read`], which checks that the file
+/// is still as recorded; the rest of `out/` is not looked at.
+pub struct Recorded {
+    out_dir: PathBuf,
+    state: State,
+}
+
+impl Recorded {
+    pub fn open(out_dir: &Path, fingerprint: u64) -> Option<Recorded> {
+        let text = fs::read_to_string(state_path(out_dir)).ok()?;
+        let state = State::parse(&text)?;
+        (state.fingerprint == fingerprint && !pending_update(out_dir)).then(|| Recorded {
+            out_dir: out_dir.to_path_buf(),
+            state,
+        })
+    }
+
+    /// Every recorded path, relative to `out/`, sorted.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.state.files.keys().map(String::as_str)
+    }
+
+    /// The text of the recorded file `rel`, if it is still the file the
+    /// build wrote: same size, modification time and inode, older than the
+    /// record by more than a clock tick, and UTF-8.
+    pub fn read(&self, rel: &str) -> Option<String> {
+        use std::os::unix::fs::MetadataExt;
+        let recorded = self.state.files.get(rel)?;
+        if recorded.mtime_ns >= self.state.taken_ns - RACY_NS {
+            return None;
+        }
+        let path = self.out_dir.join(rel);
+        let meta = fs::symlink_metadata(&path).ok()?;
+        let now = FileState {
+            size: meta.len(),
+            mtime_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
+            inode: meta.ino(),
+        };
+        if !meta.is_file() || now != *recorded {
+            return None;
+        }
+        let text = fs::read_to_string(&path).ok()?;
+        (text.len() as u64 == recorded.size).then_some(text)
+    }
+}
+
 /// Records that `out/` is now exactly what `fingerprint` compiles to.
 /// Writes only when the record changes.
 pub fn record(out_dir: &Path, fingerprint: u64) -> Result<(), Error> {

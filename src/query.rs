@@ -33,6 +33,7 @@ use serde::Serialize;
 use crate::access::{AccessError, Grant, Manifests, Request, UserBinding, UserInfo};
 use crate::cli::{AccessArgs, CanIArgs, OutputFormat, UserArgs, WhoCanArgs};
 use crate::emit::Output;
+use crate::output::Recorded;
 
 /// The verbs of the `access` matrix, in column order (rakkess's order).
 pub const MATRIX_VERBS: [&str; 8] = crate::builtin::VERBS_IN_READING_ORDER;
@@ -205,6 +206,83 @@ impl Target {
         })
     }
 
+    /// The RBAC objects of one cluster for a request in a namespace a team
+    /// owns, from the files of `out/` the last build recorded for these very
+    /// declarations ([`Recorded`]): the cluster-wide files and that
+    /// namespace's file. `None` for any other question, or when a file it
+    /// needs is no longer as recorded: then compile.
+    pub fn from_recorded(
+        recorded: &Recorded,
+        cluster: Option<&str>,
+        scope: Scope<'_>,
+    ) -> Option<Result<Target, QueryError>> {
+        let clusters: Vec<String> = recorded
+            .paths()
+            .filter_map(|p| p.strip_suffix("/kustomization.yaml"))
+            .filter(|dir| !dir.contains('/'))
+            .map(String::from)
+            .collect();
+        let cluster = match select_cluster(&clusters, cluster) {
+            Ok(cluster) => cluster,
+            Err(e) => return Some(Err(e)),
+        };
+        let prefix = format!("{cluster}/");
+        let candidates: Vec<&str> = recorded
+            .paths()
+            .filter(|path| {
+                path.strip_prefix(&prefix).is_some_and(|rel| {
+                    !rel.starts_with("kubeconfigs/")
+                        && rel.rsplit('/').next() != Some("kustomization.yaml")
+                })
+            })
+            .collect();
+        // A namespace's objects are all in its file, `teams/<team>/<ns>.yaml`.
+        let own_file = match scope {
+            Scope::Request(Some(ns)) => {
+                let name = format!("/{ns}.yaml");
+                candidates
+                    .iter()
+                    .find(|p| p[prefix.len()..].starts_with("teams/") && p.ends_with(&name))
+                    .copied()
+            }
+            _ => None,
+        };
+        // Other questions read most of `out/`: compiling is faster.
+        let file = own_file?;
+        let wanted: Vec<&str> = candidates
+            .iter()
+            .filter(|p| p[prefix.len()..].starts_with("cluster/") || **p == file)
+            .copied()
+            .collect();
+        let texts: Vec<Option<(&str, String)>> = wanted
+            .par_iter()
+            .map(|path| recorded.read(path).map(|text| (*path, text)))
+            .collect();
+        let mut manifests = Manifests::default();
+        for entry in texts {
+            let (path, text) = entry?;
+            if !scope.needs(&path[prefix.len()..], &text) {
+                continue;
+            }
+            match Manifests::from_yaml(&text) {
+                Ok(file) => manifests.extend(file),
+                Err(e) => {
+                    return Some(Err(AccessError::File {
+                        path: PathBuf::from(path),
+                        source: Box::new(e),
+                    }
+                    .into()));
+                }
+            }
+        }
+        Some(Ok(Target {
+            manifests,
+            namespaces: Some(namespaces_in(recorded.paths(), &cluster)),
+            cluster: Some(cluster),
+            warnings: Vec::new(),
+        }))
+    }
+
     /// The RBAC objects of a directory of manifests
     /// ([`Manifests::load_dir`]).
     pub fn from_dir(dir: &Path) -> Result<Target, QueryError> {
@@ -266,8 +344,14 @@ fn select_cluster(clusters: &[String], wanted: Option<&str>) -> Result<String, Q
 /// `<cluster>/teams/<team>/`, and the kubeconfig namespace under
 /// `<cluster>/cluster/namespace-<name>.yaml` (see [`crate::emit`]).
 fn declared_namespaces(output: &Output, cluster: &str) -> BTreeSet<String> {
+    namespaces_in(output.files.keys().map(String::as_str), cluster)
+}
+
+/// The namespaces the files at `paths` (relative to `out/`) declare on
+/// `cluster`, read from the layout of `out/`.
+fn namespaces_in<'a>(paths: impl Iterator<Item = &'a str>, cluster: &str) -> BTreeSet<String> {
     let mut namespaces = BTreeSet::new();
-    for path in output.files.keys() {
+    for path in paths {
         let Some(rel) = path.strip_prefix(cluster).and_then(|p| p.strip_prefix('/')) else {
             continue;
         };

@@ -798,3 +798,54 @@ fn queries_answer_while_a_template_is_broken() {
     assert_eq!(run.stdout(), "yes\n");
     assert_eq!(run.stderr(), "");
 }
+
+/// After a build recorded `out/` for the same declarations, a question
+/// about a team's namespace reads that namespace's files instead of
+/// compiling, and answers the same; a hand-edited file is not trusted.
+#[test]
+fn queries_read_recorded_output_and_answer_the_same() {
+    let repo = Repo::example();
+    // The record trusts files a clock tick older than itself: build again.
+    repo.rbacc(&["build"]).expect_code(0);
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    repo.rbacc(&["build"]).expect_code(0);
+    let ask = |repo: &Repo| {
+        let run = repo.rbacc(&[
+            "who-can",
+            "get",
+            "secrets",
+            "-n",
+            "payments-prod",
+            "--cluster",
+            "prod",
+            "--verbose",
+        ]);
+        run.expect_code(0);
+        let compiled = run.stderr().contains("parse");
+        (run.stdout(), compiled)
+    };
+    let (recorded, compiled) = ask(&repo);
+    assert!(!compiled, "the recorded output answers");
+    assert!(recorded.contains("payments-leads"), "{recorded}");
+
+    // Without the record: compiled, the same answer.
+    let state = repo.path().join(".out.rbacc-state");
+    let saved = std::fs::read(&state).expect("build record");
+    std::fs::remove_file(&state).expect("remove the record");
+    let (fresh, compiled) = ask(&repo);
+    assert!(compiled);
+    assert_eq!(fresh, recorded);
+
+    // A hand edit of the namespace's file: not trusted, so compiled, and
+    // the answer is the declarations', not the edit's.
+    std::fs::write(&state, saved).expect("restore the record");
+    let file = repo.out().join("prod/teams/payments/payments-prod.yaml");
+    let text = std::fs::read_to_string(&file).expect("namespace file");
+    std::fs::write(&file, text.replace("payments-leads", "intruders")).expect("edit");
+    let (edited, compiled) = ask(&repo);
+    assert!(
+        compiled,
+        "a changed file is not read as the compiled answer"
+    );
+    assert_eq!(edited, recorded);
+}
