@@ -114,6 +114,7 @@ impl Input {
             return Ok(input);
         }
         let walker = WalkDir::new(&teams).follow_links(false).sort_by_file_name();
+        let mut to_read: Vec<(PathBuf, String)> = Vec::new();
         for entry in walker {
             let entry = entry.map_err(|e| {
                 let path = e
@@ -130,7 +131,7 @@ impl Input {
             // The walk does not follow links, so the files of a linked
             // directory would silently go unread: refuse the link instead.
             if entry.depth() > 0 && entry.path_is_symlink() && entry.path().is_dir() {
-                input.teams.push(read_file(&root, entry.path(), rel)?);
+                to_read.push((entry.path().to_path_buf(), rel));
                 continue;
             }
             let is_file = entry.file_type().is_file() || entry.path_is_symlink();
@@ -144,14 +145,19 @@ impl Input {
             if !name.ends_with(".yaml") {
                 continue;
             }
-            if input.teams.len() >= MAX_TEAM_FILES {
+            if to_read.len() >= MAX_TEAM_FILES {
                 return Err(Error::TooManyFiles {
                     dir: teams,
                     limit: MAX_TEAM_FILES,
                 });
             }
-            input.teams.push(read_file(&root, entry.path(), rel)?);
+            to_read.push((entry.path().to_path_buf(), rel));
         }
+        // Read in parallel, kept in walk order.
+        input.teams = to_read
+            .into_par_iter()
+            .map(|(path, rel)| read_file(&root, &path, rel))
+            .collect::<Result<_, _>>()?;
         Ok(input)
     }
 }
