@@ -83,75 +83,31 @@ pub fn compile(input: &Input) -> Compilation {
 /// (every team's when it is `None` or no team owns it). What the access
 /// queries read. Pure: no I/O.
 pub fn compile_for(input: &Input, namespace: Option<&str>) -> Compilation {
-    let mut sources = Sources::default();
-    let mut diagnostics = Diagnostics::default();
-    let mut timings = Vec::new();
-    let mut clock = std::time::Instant::now();
-    let mut lap = |stage: &'static str| {
-        let now = std::time::Instant::now();
-        timings.push((stage, now - clock));
-        clock = now;
-    };
-    let parsed = load::parse(input, &mut sources, &mut diagnostics);
-    lap("parse");
-    let (org, analysis) = validate::validate_with_analysis(
-        &sources,
-        &parsed,
-        validate::Render::NamesOnly,
-        false,
-        &mut diagnostics,
-    );
-    lap("validate");
-    let output = org.filter(|_| !diagnostics.has_errors()).map(|org| {
+    let mut front = Front::run(input, validate::Render::NamesOnly, false);
+    let output = front.valid_org().map(|org| {
         let owner = namespace.and_then(|ns| {
             org.teams
                 .iter()
                 .find(|t| t.namespaces.iter().any(|n| n.name == ns))
-                .map(|t| t.name.clone())
         });
         match owner {
-            Some(owner) => emit::emit_teams(&org, |team| team.name == owner),
+            Some(owner) => emit::emit_teams(&org, |team| team.name == owner.name),
             None => emit::emit(&org),
         }
     });
-    lap("emit");
-    Compilation {
-        sources,
-        diagnostics,
-        output,
-        analysis,
-        codeowners: BTreeMap::new(),
-        timings,
-    }
+    front.finish(output, BTreeMap::new())
 }
 
 /// Compiles declarations into the files of `out/` and what `options` asks
 /// for besides. Pure: no I/O.
 pub fn compile_with(input: &Input, options: &Options) -> Compilation {
-    let mut sources = Sources::default();
-    let mut diagnostics = Diagnostics::default();
-    let mut timings = Vec::new();
-    let mut clock = std::time::Instant::now();
-    let mut lap = |stage: &'static str| {
-        let now = std::time::Instant::now();
-        timings.push((stage, now - clock));
-        clock = now;
-    };
-    let parsed = load::parse(input, &mut sources, &mut diagnostics);
-    lap("parse");
-    let (org, analysis) = validate::validate_with_analysis(
-        &sources,
-        &parsed,
-        validate::Render::Full,
-        options.explain,
-        &mut diagnostics,
-    );
-    let flux = validate::flux(&parsed, &mut diagnostics);
+    let mut front = Front::run(input, validate::Render::Full, options.explain);
+    let flux = validate::flux(&front.parsed, &mut front.diagnostics);
     for syntax in &options.codeowners {
-        validate::owners_for(*syntax, &parsed, &mut diagnostics);
+        validate::owners_for(*syntax, &front.parsed, &mut front.diagnostics);
     }
-    lap("validate");
-    let org = org.filter(|_| !diagnostics.has_errors());
+    front.lap("validate");
+    let org = front.valid_org();
     let output = org.as_ref().map(|org| {
         let mut output = emit::emit(org);
         if let Some(flux) = &flux {
@@ -166,13 +122,79 @@ pub fn compile_with(input: &Input, options: &Options) -> Compilation {
             codeowners.insert(*syntax, text);
         }
     }
-    lap("emit");
-    Compilation {
-        sources,
-        diagnostics,
-        output,
-        analysis,
-        codeowners,
-        timings,
+    front.finish(output, codeowners)
+}
+
+/// The stages every compilation shares: parse and validate, timed.
+struct Front {
+    sources: Sources,
+    diagnostics: Diagnostics,
+    parsed: load::Parsed,
+    org: Option<model::Org>,
+    analysis: validate::analysis::Analysis,
+    timings: Vec<(&'static str, std::time::Duration)>,
+    clock: std::time::Instant,
+}
+
+impl Front {
+    fn run(input: &Input, render: validate::Render, explain: bool) -> Front {
+        let clock = std::time::Instant::now();
+        let mut sources = Sources::default();
+        let mut diagnostics = Diagnostics::default();
+        let parsed = load::parse(input, &mut sources, &mut diagnostics);
+        let mut front = Front {
+            sources,
+            diagnostics,
+            parsed,
+            org: None,
+            analysis: Default::default(),
+            timings: Vec::new(),
+            clock,
+        };
+        front.lap("parse");
+        let (org, analysis) = validate::validate_with_analysis(
+            &front.sources,
+            &front.parsed,
+            render,
+            explain,
+            &mut front.diagnostics,
+        );
+        front.org = org;
+        front.analysis = analysis;
+        front.lap("validate");
+        front
+    }
+
+    /// Records how long the stage that ends now took. A stage timed twice
+    /// (validation that goes on after the shared part) adds up.
+    fn lap(&mut self, stage: &'static str) {
+        let now = std::time::Instant::now();
+        let took = now - self.clock;
+        self.clock = now;
+        match self.timings.last_mut() {
+            Some((last, total)) if *last == stage => *total += took,
+            _ => self.timings.push((stage, took)),
+        }
+    }
+
+    /// The organisation, if nothing reported so far is an error.
+    fn valid_org(&mut self) -> Option<model::Org> {
+        self.org.take().filter(|_| !self.diagnostics.has_errors())
+    }
+
+    fn finish(
+        mut self,
+        output: Option<Output>,
+        codeowners: BTreeMap<codeowners::Syntax, String>,
+    ) -> Compilation {
+        self.lap("emit");
+        Compilation {
+            sources: self.sources,
+            diagnostics: self.diagnostics,
+            output,
+            analysis: self.analysis,
+            codeowners,
+            timings: self.timings,
+        }
     }
 }
