@@ -178,21 +178,13 @@ impl Target {
             .files
             .iter()
             .filter(|(path, text)| {
-                path.strip_prefix(&prefix).is_some_and(|rel| {
-                    !rel.starts_with("kubeconfigs/")
-                        && rel.rsplit('/').next() != Some("kustomization.yaml")
-                        && scope.needs(rel, text)
-                })
+                path.strip_prefix(&prefix)
+                    .is_some_and(|rel| holds_rbac(rel) && scope.needs(rel, text))
             })
             .collect();
         let parsed: Vec<Result<Manifests, AccessError>> = files
             .par_iter()
-            .map(|(path, text)| {
-                Manifests::from_yaml(text).map_err(|e| AccessError::File {
-                    path: PathBuf::from(path),
-                    source: Box::new(e),
-                })
-            })
+            .map(|(path, text)| parse_file(path, text))
             .collect();
         let mut manifests = Manifests::default();
         for file in parsed {
@@ -216,12 +208,7 @@ impl Target {
         cluster: Option<&str>,
         scope: Scope<'_>,
     ) -> Option<Result<Target, QueryError>> {
-        let clusters: Vec<String> = recorded
-            .paths()
-            .filter_map(|p| p.strip_suffix("/kustomization.yaml"))
-            .filter(|dir| !dir.contains('/'))
-            .map(String::from)
-            .collect();
+        let clusters = clusters_in(recorded.paths());
         let cluster = match select_cluster(&clusters, cluster) {
             Ok(cluster) => cluster,
             Err(e) => return Some(Err(e)),
@@ -229,12 +216,7 @@ impl Target {
         let prefix = format!("{cluster}/");
         let candidates: Vec<&str> = recorded
             .paths()
-            .filter(|path| {
-                path.strip_prefix(&prefix).is_some_and(|rel| {
-                    !rel.starts_with("kubeconfigs/")
-                        && rel.rsplit('/').next() != Some("kustomization.yaml")
-                })
-            })
+            .filter(|path| path.strip_prefix(&prefix).is_some_and(holds_rbac))
             .collect();
         // A namespace's objects are all in its file, `teams/<team>/<ns>.yaml`.
         let own_file = match scope {
@@ -264,15 +246,9 @@ impl Target {
             if !scope.needs(&path[prefix.len()..], &text) {
                 continue;
             }
-            match Manifests::from_yaml(&text) {
+            match parse_file(path, &text) {
                 Ok(file) => manifests.extend(file),
-                Err(e) => {
-                    return Some(Err(AccessError::File {
-                        path: PathBuf::from(path),
-                        source: Box::new(e),
-                    }
-                    .into()));
-                }
+                Err(e) => return Some(Err(e.into())),
             }
         }
         Some(Ok(Target {
@@ -306,13 +282,30 @@ impl Target {
 /// The clusters of a compiled output: the directories with a
 /// `kustomization.yaml`, sorted.
 pub fn clusters(output: &Output) -> Vec<String> {
-    output
-        .files
-        .keys()
+    clusters_in(output.files.keys().map(String::as_str))
+}
+
+/// The clusters among sorted paths of `out/`.
+fn clusters_in<'a>(paths: impl Iterator<Item = &'a str>) -> Vec<String> {
+    paths
         .filter_map(|path| path.strip_suffix("/kustomization.yaml"))
         .filter(|dir| !dir.contains('/'))
         .map(String::from)
         .collect()
+}
+
+/// Whether a file of a cluster's output (`rel` to `out/<cluster>/`) may hold
+/// RBAC objects: not a kustomization, not a people's kubeconfig.
+fn holds_rbac(rel: &str) -> bool {
+    !rel.starts_with("kubeconfigs/") && rel.rsplit('/').next() != Some("kustomization.yaml")
+}
+
+/// The RBAC objects of one generated file.
+fn parse_file(path: &str, text: &str) -> Result<Manifests, AccessError> {
+    Manifests::from_yaml(text).map_err(|e| AccessError::File {
+        path: PathBuf::from(path),
+        source: Box::new(e),
+    })
 }
 
 fn select_cluster(clusters: &[String], wanted: Option<&str>) -> Result<String, QueryError> {
