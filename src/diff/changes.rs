@@ -235,22 +235,30 @@ pub fn escalations(access: &AccessChanges) -> Option<Warning> {
     ))
 }
 
-/// Risky-grant and privileged-namespace warnings of the head that the base
-/// did not have.
+/// Risky-grant, access-risk and privileged-namespace warnings of the head
+/// that the base did not have.
 pub fn risky_grants(base: Option<&Compiled>, head: &Compiled) -> Vec<Warning> {
-    let risky = |code: Code| matches!(code, Code::RiskyGrant | Code::PrivilegedNamespace);
-    let known: BTreeSet<(Code, &str, &str)> = base
+    let risky = |code: Code| {
+        matches!(
+            code,
+            Code::RiskyGrant | Code::AccessRisk | Code::PrivilegedNamespace
+        )
+    };
+    // A risk finding names the namespaces it reaches; the same subject with
+    // the same risk in other namespaces is not new (the access changes show
+    // where).
+    let key = |d: &'_ crate::diag::Diagnostic| -> String {
+        match d.message.rsplit_once(" in namespace") {
+            Some((what, _)) if d.code == Code::AccessRisk => what.to_string(),
+            _ => d.message.clone(),
+        }
+    };
+    let known: BTreeSet<(Code, &str, String)> = base
         .map(|b| {
             b.diagnostics
                 .iter()
                 .filter(|d| d.severity == Severity::Warning && risky(d.code))
-                .map(|d| {
-                    (
-                        d.code,
-                        b.sources.path(d.primary.span.file),
-                        d.message.as_str(),
-                    )
-                })
+                .map(|d| (d.code, b.sources.path(d.primary.span.file), key(d)))
                 .collect()
         })
         .unwrap_or_default();
@@ -258,13 +266,7 @@ pub fn risky_grants(base: Option<&Compiled>, head: &Compiled) -> Vec<Warning> {
         .sorted(&head.sources)
         .into_iter()
         .filter(|d| d.severity == Severity::Warning && risky(d.code))
-        .filter(|d| {
-            !known.contains(&(
-                d.code,
-                head.sources.path(d.primary.span.file),
-                d.message.as_str(),
-            ))
-        })
+        .filter(|d| !known.contains(&(d.code, head.sources.path(d.primary.span.file), key(d))))
         .map(|d| {
             let path = head.sources.path(d.primary.span.file);
             let (line, _) = head.sources.line_col(d.primary.span);
@@ -277,6 +279,46 @@ pub fn risky_grants(base: Option<&Compiled>, head: &Compiled) -> Vec<Warning> {
             }
         })
         .collect()
+}
+
+/// `spec.allow` entries of team files that the base did not have: risks a
+/// team accepts on purpose, which its reviewers should read with the reason.
+pub fn accepted_risks(base: &[InputFile], head: &[InputFile]) -> Vec<Warning> {
+    let entries = |file: &InputFile| -> Vec<Value> {
+        file.contents
+            .as_ref()
+            .ok()
+            .and_then(|bytes| std::str::from_utf8(bytes).ok())
+            .and_then(|text| serde_saphyr::from_str::<Value>(text).ok())
+            .and_then(|v| v.get("spec")?.get("allow")?.as_array().cloned())
+            .unwrap_or_default()
+    };
+    let before: BTreeMap<&str, Vec<Value>> =
+        base.iter().map(|f| (f.path.as_str(), entries(f))).collect();
+    let mut warnings = Vec::new();
+    for file in head {
+        let known = before.get(file.path.as_str());
+        for entry in entries(file) {
+            if known.is_some_and(|k| k.contains(&entry)) {
+                continue;
+            }
+            let text = |key: &str| entry.get(key).and_then(Value::as_str).unwrap_or_default();
+            let role = match text("role") {
+                "" => String::new(),
+                role => format!(" through `{role}`"),
+            };
+            warnings.push(Warning::new(
+                "accepted-risk",
+                format!(
+                    "{}: the team accepts risk `{}`{role}: \"{}\"",
+                    file.path,
+                    text("risk"),
+                    text("reason")
+                ),
+            ));
+        }
+    }
+    warnings
 }
 
 /// Changes to `rbacc.yaml` that change what is allowed: every setting under

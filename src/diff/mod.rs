@@ -187,7 +187,7 @@ pub struct ClusterSummary {
 #[serde(rename_all = "camelCase")]
 pub struct Warning {
     /// `namespace-removed`, `namespace-unprotected`, `risky-grant`,
-    /// `escalation`, `policy` or `base-invalid`.
+    /// `escalation`, `accepted-risk`, `policy` or `base-invalid`.
     pub kind: &'static str,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -381,6 +381,10 @@ pub fn diff(
     all.extend(changes::risky_grants(
         base_compiled.as_ref().filter(|c| c.org.is_some()),
         &head_compiled,
+    ));
+    all.extend(changes::accepted_risks(
+        base.input.as_ref().map_or(&[][..], |i| &i.teams),
+        head.input.as_ref().map_or(&[][..], |i| &i.teams),
     ));
     all.extend(changes::policy(
         base.input.as_ref().and_then(|i| i.config.as_ref()),

@@ -406,7 +406,48 @@ fn role_change_in_the_policy() {
         .iter()
         .map(|w| w["kind"].as_str().expect("kind"))
         .collect();
-    assert_eq!(kinds, ["escalation", "risky-grant", "policy"]);
+    // The policy's own warning, and the risk finding it brings: viewers
+    // now read Secrets.
+    assert_eq!(
+        kinds,
+        ["escalation", "risky-grant", "risky-grant", "policy"]
+    );
+    assert!(
+        report["warnings"][2]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("can read Secrets") && m.contains("(access-risk)")),
+        "{}",
+        report["warnings"]
+    );
+}
+
+/// A pull request that adds an `allow:` to a team file shows it, with its
+/// reason, among the warnings.
+#[test]
+fn accepted_risks_are_shown() {
+    let repo = fixture();
+    edit(
+        &repo,
+        "teams/alpha.yaml",
+        "  namespaces:\n",
+        "  allow:\n    - { risk: secrets, role: admin, reason: leads rotate the database password }\n  namespaces:\n",
+    );
+    commit(repo.path(), "accept");
+    let run = diff(&repo, COMMITTED);
+    run.expect_code(0);
+    let stdout = run.stdout();
+    assert!(
+        stdout.contains(
+            "teams/alpha.yaml: the team accepts risk `secrets` through `admin`: \"leads rotate the database password\""
+        ),
+        "{stdout}"
+    );
+    // Nothing else changed: no access change, no output file.
+    assert!(
+        stdout.contains("no subject gains or loses access")
+            && stdout.contains("Manifests (0 files differ)"),
+        "{stdout}"
+    );
 }
 
 #[test]
