@@ -240,10 +240,7 @@ fn at(sources: &Sources, span: Span) -> String {
 
 /// `(path, line, column)`, one-based.
 fn location(sources: &Sources, span: Span) -> (String, usize, usize) {
-    let file = sources.get(span.file);
-    let before = &file.text[..(span.offset as usize).min(file.text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    let (line, column) = sources.line_col(span);
     (sources.path(span.file).to_string(), line, column)
 }
 

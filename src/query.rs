@@ -30,7 +30,7 @@ use k8s_openapi::{ClusterResourceScope, Resource};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::access::{AccessError, Grant, Manifests, Request, UserBinding, UserInfo};
+use crate::access::{AccessError, Grant, Manifests, Request, UserBinding, UserInfo, kubectl_name};
 use crate::cli::{AccessArgs, CanIArgs, OutputFormat, UserArgs, WhoCanArgs};
 use crate::emit::Output;
 use crate::output::Recorded;
@@ -686,20 +686,6 @@ fn binding_text(kind: &str, name: &str) -> String {
 
 fn role_text(kind: &str, name: &str) -> String {
     format!("{kind}/{name}")
-}
-
-/// A resource as kubectl writes it: `pods`, `deployments.apps/scale`.
-fn kubectl_name(group: &str, resource: &str, subresource: Option<&str>) -> String {
-    let mut name = resource.to_string();
-    if !group.is_empty() {
-        name.push('.');
-        name.push_str(group);
-    }
-    if let Some(sub) = subresource {
-        name.push('/');
-        name.push_str(sub);
-    }
-    name
 }
 
 /// The request in words, for "No subject can …".

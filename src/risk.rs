@@ -9,7 +9,7 @@
 
 use k8s_openapi::api::rbac::v1::PolicyRule;
 
-use crate::access::Request;
+use crate::access::{Request, kubectl_name};
 use crate::model::Rule;
 
 /// A kind of risky permission. Its [`Risk::id`] is how `rbacc.yaml`
@@ -280,13 +280,8 @@ fn request_text(request: &Request) -> String {
             name,
             ..
         } => {
-            let mut text = format!("{verb} {resource}");
-            if !api_group.is_empty() {
-                text.push_str(&format!(".{api_group}"));
-            }
-            if let Some(sub) = subresource.as_deref().filter(|s| !s.is_empty()) {
-                text.push_str(&format!("/{sub}"));
-            }
+            let sub = subresource.as_deref().filter(|s| !s.is_empty());
+            let mut text = format!("{verb} {}", kubectl_name(api_group, resource, sub));
             if let Some(name) = name {
                 text.push_str(&format!(" {name}"));
             }

@@ -56,7 +56,7 @@ use k8s_openapi::api::rbac::v1::{
 };
 
 pub use load::AccessError;
-pub use request::{Request, SERVICE_ACCOUNT_PREFIX, UserInfo, service_account_parts};
+pub use request::{Request, SERVICE_ACCOUNT_PREFIX, UserInfo, kubectl_name, service_account_parts};
 pub(crate) use rules::rule_allows;
 
 /// The API group of RBAC objects, and of User and Group subjects.

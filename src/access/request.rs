@@ -182,3 +182,17 @@ impl Request {
         }
     }
 }
+
+/// A resource as kubectl writes it: `pods`, `deployments.apps/scale`.
+pub fn kubectl_name(group: &str, resource: &str, subresource: Option<&str>) -> String {
+    let mut name = resource.to_string();
+    if !group.is_empty() {
+        name.push('.');
+        name.push_str(group);
+    }
+    if let Some(sub) = subresource {
+        name.push('/');
+        name.push_str(sub);
+    }
+    name
+}
