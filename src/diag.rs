@@ -99,6 +99,9 @@ codes! {
     OutsideRepo => "outside-repo",
     /// A link whose target does not exist, or a link to a directory.
     InvalidLink => "invalid-link",
+    /// A file or directory name that is not plain text (line breaks, control
+    /// characters, white space at either end).
+    InvalidPath => "invalid-path",
     /// A kubeconfig template name with no template.
     UnknownTemplate => "unknown-template",
     /// A kubeconfig template that does not parse or fails to render.

@@ -23,6 +23,14 @@ pub enum Error {
     InvalidToday { value: String, problem: String },
     #[error("{} exists and is not a directory", path.display())]
     NotADirectory { path: PathBuf },
+    #[error("{} is a symbolic link; rbacc writes only into a real directory: pass the directory it leads to", path.display())]
+    OutIsLink { path: PathBuf },
+    #[error(
+        "{} holds symbolic links, which `rbacc build` never follows; nothing was written. Remove them:\n  {}",
+        out.display(),
+        links.join("\n  ")
+    )]
+    LinksInOut { out: PathBuf, links: Vec<String> },
 }
 
 impl Error {

@@ -30,6 +30,7 @@ pub mod risk;
 pub mod schema;
 pub mod shell;
 pub mod source;
+pub mod text;
 pub mod validate;
 pub mod yaml;
 

@@ -306,7 +306,8 @@ pub fn parse(input: &Input, sources: &mut Sources, diags: &mut Diagnostics) -> P
         parsed.templates.push(Template { name, file: id });
     }
     for path in &input.ignored {
-        let id = sources.add(path.clone(), "");
+        let path = crate::text::visible(path);
+        let id = sources.add(path.to_string(), "");
         diags.push(
             Diagnostic::warning(
                 Code::IgnoredFile,
@@ -395,6 +396,22 @@ fn read_text(
     sources: &mut Sources,
     diags: &mut Diagnostics,
 ) -> Option<(crate::source::FileId, std::sync::Arc<str>)> {
+    if let Some(problem) = crate::text::path_problem(&file.path) {
+        let shown = crate::text::visible(&file.path).into_owned();
+        let id = sources.add(shown.clone(), "");
+        diags.push(
+            Diagnostic::error(
+                Code::InvalidPath,
+                Span::file_start(id),
+                format!("the path `{shown}` {problem}"),
+            )
+            .help(
+                "rename the file or directory: names under `teams/` and `templates/` \
+                 are written into generated files and must be plain text",
+            ),
+        );
+        return None;
+    }
     let bytes = match &file.contents {
         Ok(bytes) => bytes,
         Err(refused) => {

@@ -34,15 +34,27 @@ pub struct Plan {
     pub changed: Vec<String>,
     /// Generated files a build would remove.
     pub removed: Vec<String>,
-    /// Files rbacc did not generate; a build keeps them.
+    /// What rbacc did not generate and a build keeps: files without its
+    /// header, special files (FIFOs, sockets, devices), and directories
+    /// that hold nothing rbacc writes (written with a trailing `/`).
     pub foreign: Vec<String>,
+    /// Symbolic links, anywhere under `out/`. `build` refuses to write
+    /// while there is one (it would follow it); `check` fails.
+    pub links: Vec<String>,
     /// Files already as a build would write them.
     pub unchanged: Vec<String>,
 }
 
 impl Plan {
+    /// Whether a build would change no file.
     pub fn is_clean(&self) -> bool {
         self.added.is_empty() && self.changed.is_empty() && self.removed.is_empty()
+    }
+
+    /// Whether `out/` holds exactly what a build would write: no change,
+    /// and nothing rbacc did not write. What `check` asks.
+    pub fn is_exact(&self) -> bool {
+        self.is_clean() && self.foreign.is_empty() && self.links.is_empty()
     }
 }
 
@@ -56,16 +68,30 @@ pub fn plan(out_dir: &Path, output: &Output, progress: &Progress) -> Result<Plan
     }
     let existing = list_tree(out_dir)?;
     progress.stage("comparing out/", existing.len() as u64);
+    // Directories that hold something rbacc writes.
+    let wanted_dirs: BTreeSet<&str> = output
+        .files
+        .keys()
+        .flat_map(|rel| rel.match_indices('/').map(move |(i, _)| &rel[..i]))
+        .collect();
     // Compare file by file, in parallel, keeping no contents: a file whose
     // size differs is changed without reading it; a file rbacc no longer
     // generates is read only as far as its header.
     let classified: Vec<(&String, Class)> = existing
         .par_iter()
-        .map(|(rel, is_file)| {
+        .map(|(rel, entry)| {
             let path = out_dir.join(rel);
-            let class = match (output.files.get(rel), is_file) {
-                (_, false) => Class::Foreign,
-                (Some(wanted), true) => {
+            let class = match (entry, output.files.get(rel)) {
+                (Entry::Link, _) => Class::Link,
+                (Entry::Dir { empty }, _) => {
+                    if *empty && !wanted_dirs.contains(rel.as_str()) {
+                        Class::ForeignDir
+                    } else {
+                        Class::Skip
+                    }
+                }
+                (Entry::Other, _) => Class::Foreign,
+                (Entry::File, Some(wanted)) => {
                     let size = fs::metadata(&path).map_err(|e| Error::io(&path, e))?.len();
                     if size != wanted.len() as u64 {
                         Class::Changed
@@ -76,7 +102,7 @@ pub fn plan(out_dir: &Path, output: &Output, progress: &Progress) -> Result<Plan
                         Class::Changed
                     }
                 }
-                (None, true) => {
+                (Entry::File, None) => {
                     let mut head = [0u8; 64];
                     let n = File::open(&path)
                         .and_then(|mut f| io::Read::read(&mut f, &mut head))
@@ -99,6 +125,9 @@ pub fn plan(out_dir: &Path, output: &Output, progress: &Progress) -> Result<Plan
             Class::Changed => plan.changed.push(rel.clone()),
             Class::Removed => plan.removed.push(rel.clone()),
             Class::Foreign => plan.foreign.push(rel.clone()),
+            Class::ForeignDir => plan.foreign.push(format!("{rel}/")),
+            Class::Link => plan.links.push(rel.clone()),
+            Class::Skip => {}
         }
     }
     plan.added = output
@@ -115,15 +144,36 @@ enum Class {
     Changed,
     Removed,
     Foreign,
+    ForeignDir,
+    Link,
+    Skip,
 }
 
-/// Every file under `dir` by `/`-separated relative path, and whether it is
-/// a regular file (links and other special files are never rbacc's).
-fn list_tree(dir: &Path) -> Result<BTreeMap<String, bool>, Error> {
-    let mut files = BTreeMap::new();
+/// What one path under `out/` is, without following links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Entry {
+    File,
+    Dir {
+        empty: bool,
+    },
+    Link,
+    /// A FIFO, socket or device: never rbacc's, never read.
+    Other,
+}
+
+/// Every path under `dir` (not `dir` itself) by `/`-separated relative
+/// path, and what it is. `dir` itself must be a directory, not a link to
+/// one.
+fn list_tree(dir: &Path) -> Result<BTreeMap<String, Entry>, Error> {
+    let mut entries = BTreeMap::new();
     match fs::symlink_metadata(dir) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(files),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(entries),
         Err(e) => return Err(Error::io(dir, e)),
+        Ok(meta) if meta.file_type().is_symlink() => {
+            return Err(Error::OutIsLink {
+                path: dir.to_path_buf(),
+            });
+        }
         Ok(meta) if !meta.is_dir() => {
             return Err(Error::NotADirectory {
                 path: dir.to_path_buf(),
@@ -131,19 +181,36 @@ fn list_tree(dir: &Path) -> Result<BTreeMap<String, bool>, Error> {
         }
         Ok(_) => {}
     }
-    for entry in WalkDir::new(dir).follow_links(false) {
+    let mut children: BTreeMap<String, usize> = BTreeMap::new();
+    for entry in WalkDir::new(dir).min_depth(1).follow_links(false) {
         let entry = entry.map_err(|e| Error::io(dir, e.into()))?;
-        if entry.file_type().is_dir() {
-            continue;
-        }
         let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
         let rel: Vec<String> = rel
             .components()
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect();
-        files.insert(rel.join("/"), entry.file_type().is_file());
+        let rel = rel.join("/");
+        if let Some((parent, _)) = rel.rsplit_once('/') {
+            *children.entry(parent.to_string()).or_default() += 1;
+        }
+        let kind = entry.file_type();
+        let kind = if kind.is_symlink() {
+            Entry::Link
+        } else if kind.is_dir() {
+            Entry::Dir { empty: true }
+        } else if kind.is_file() {
+            Entry::File
+        } else {
+            Entry::Other
+        };
+        entries.insert(rel, kind);
     }
-    Ok(files)
+    for (parent, _) in children {
+        if let Some(Entry::Dir { empty }) = entries.get_mut(&parent) {
+            *empty = false;
+        }
+    }
+    Ok(entries)
 }
 
 /// Brings `out_dir` to `output`, atomically, showing what it does on
@@ -154,6 +221,12 @@ pub fn write(out_dir: &Path, output: &Output, progress: &Progress) -> Result<Pla
     let _lock = lock(&parent, out_dir)?;
     recover(out_dir)?;
     let plan = plan(out_dir, output, progress)?;
+    if !plan.links.is_empty() {
+        return Err(Error::LinksInOut {
+            out: out_dir.to_path_buf(),
+            links: plan.links,
+        });
+    }
     if plan.is_clean() {
         return Ok(plan);
     }
@@ -447,9 +520,13 @@ impl Recorded {
         })
     }
 
-    /// Every recorded path, relative to `out/`, sorted.
+    /// Every recorded file's path, relative to `out/`, sorted.
     pub fn paths(&self) -> impl Iterator<Item = &str> {
-        self.state.files.keys().map(String::as_str)
+        self.state
+            .files
+            .keys()
+            .map(String::as_str)
+            .filter(|p| !p.ends_with('/'))
     }
 
     /// The text of the recorded file `rel`, if it is still the file the
@@ -507,24 +584,27 @@ pub fn forget(out_dir: &Path) -> Result<(), Error> {
     remove_if_exists(&state_path(out_dir))
 }
 
-/// Size, modification time and inode of every file under `dir`.
+/// Size, modification time and inode of every file, directory and link
+/// under `dir`.
 fn scan(dir: &Path) -> Result<BTreeMap<String, FileState>, Error> {
     use std::os::unix::fs::MetadataExt;
     let mut files = BTreeMap::new();
-    for entry in WalkDir::new(dir).follow_links(false) {
+    for entry in WalkDir::new(dir).min_depth(1).follow_links(false) {
         let entry = entry.map_err(|e| Error::io(dir, e.into()))?;
-        if entry.file_type().is_dir() {
-            continue;
-        }
         let meta = entry
             .metadata()
             .map_err(|e| Error::io(entry.path(), e.into()))?;
-        let rel = entry
+        let mut rel = entry
             .path()
             .strip_prefix(dir)
             .unwrap_or(entry.path())
             .to_string_lossy()
             .into_owned();
+        // Directories too (as `dir/`), so that a new one, even empty, is
+        // seen; links as themselves, never followed.
+        if entry.file_type().is_dir() {
+            rel.push('/');
+        }
         let state = FileState {
             size: meta.len(),
             mtime_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),

@@ -8,6 +8,7 @@ use miette::{
 
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::source::Sources;
+use crate::text::{is_invisible, visible};
 
 /// How diagnostics are printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,7 +33,11 @@ pub fn render(diagnostics: &Diagnostics, sources: &Sources, style: Style) -> Str
         // Writing into a String cannot fail; a rendering failure would only
         // lose decoration, so fall back to the plain message.
         if handler.render_report(&mut out, &view).is_err() {
-            out.push_str(&format!("{}: {}\n", diagnostic.code, diagnostic.message));
+            out.push_str(&format!(
+                "{}: {}\n",
+                diagnostic.code,
+                crate::text::visible(&diagnostic.message)
+            ));
         }
         out.push('\n');
     }
@@ -58,14 +63,14 @@ pub fn render_github(diagnostics: &Diagnostics, sources: &Sources) -> String {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        let mut text = d.message.clone();
+        let mut text = visible(&d.message).into_owned();
         if let Some(help) = &d.help {
             text.push('\n');
-            text.push_str(help);
+            text.push_str(&visible(help));
         }
         out.push_str(&format!(
             "::{kind} file={},line={line},col={col},title={}::{}\n",
-            escape_property(sources.path(d.primary.span.file)),
+            escape_property(&visible(sources.path(d.primary.span.file))),
             d.code,
             escape_data(&text)
         ));
@@ -90,64 +95,117 @@ fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
 /// A diagnostic with its sources, in the shape miette renders. Labels in the
 /// primary file are shown inline; labels in other files become related
 /// reports with their own snippet.
+///
+/// Every text shown (message, labels, help, paths and the source lines
+/// themselves) is passed through [`visible`], so no control character from
+/// a file or its name reaches the terminal raw.
 struct View<'a> {
     diagnostic: &'a Diagnostic,
+    message: String,
+    help: Option<String>,
     severity: miette::Severity,
     source: NamedSource<String>,
     labels: Vec<LabeledSpan>,
-    related: Vec<Related<'a>>,
+    related: Vec<Related>,
 }
 
 impl<'a> View<'a> {
     fn new(diagnostic: &'a Diagnostic, sources: &'a Sources) -> View<'a> {
         let primary_file = diagnostic.primary.span.file;
         let file = sources.get(primary_file);
-        let mut labels = vec![labeled(&diagnostic.primary, true)];
+        let shown = Shown::new(&file.text);
+        let mut labels = vec![shown.label(&diagnostic.primary, true)];
         let mut related = Vec::new();
         for label in &diagnostic.secondary {
             if label.span.file == primary_file {
-                labels.push(labeled(label, false));
+                labels.push(shown.label(label, false));
             } else {
                 let other = sources.get(label.span.file);
+                let other_shown = Shown::new(&other.text);
                 related.push(Related {
-                    text: label.text.as_str(),
-                    source: NamedSource::new(&other.path, other.text.to_string()),
-                    label: labeled(label, true),
+                    text: visible(&label.text).into_owned(),
+                    label: other_shown.label(label, true),
+                    source: NamedSource::new(visible(&other.path), other_shown.text),
                 });
             }
         }
         View {
             diagnostic,
+            message: visible(&diagnostic.message).into_owned(),
+            help: diagnostic.help.as_deref().map(|h| visible(h).into_owned()),
             severity: match diagnostic.severity {
                 Severity::Error => miette::Severity::Error,
                 Severity::Warning => miette::Severity::Warning,
             },
-            source: NamedSource::new(&file.path, file.text.to_string()),
+            source: NamedSource::new(visible(&file.path), shown.text),
             labels,
             related,
         }
     }
 }
 
-fn labeled(label: &crate::diag::Label, primary: bool) -> LabeledSpan {
-    let span = SourceSpan::new((label.span.offset as usize).into(), label.span.len as usize);
-    let text = (!label.text.is_empty()).then(|| label.text.clone());
-    if primary {
-        LabeledSpan::new_primary_with_span(text, span)
-    } else {
-        LabeledSpan::new_with_span(text, span)
+/// A source file's text as shown: invisible characters written out as
+/// escapes (line ends kept), with the offsets of spans moved to match.
+struct Shown {
+    text: String,
+    /// `(offset in the file after an escaped character, bytes added so
+    /// far)`, in order.
+    shifts: Vec<(usize, usize)>,
+}
+
+impl Shown {
+    fn new(text: &str) -> Shown {
+        let keep = |c: char, next: Option<char>| {
+            c == '\n' || c == '\t' || (c == '\r' && next == Some('\n'))
+        };
+        let mut shown = Shown {
+            text: String::with_capacity(text.len()),
+            shifts: Vec::new(),
+        };
+        let mut chars = text.char_indices().peekable();
+        while let Some((at, c)) = chars.next() {
+            let next = chars.peek().map(|&(_, n)| n);
+            if is_invisible(c) && !keep(c, next) {
+                let before = shown.text.len();
+                shown.text.push_str(&visible(c.encode_utf8(&mut [0; 4])));
+                let added = shown.text.len() - before - c.len_utf8();
+                let total = shown.shifts.last().map_or(0, |&(_, t)| t) + added;
+                shown.shifts.push((at + c.len_utf8(), total));
+            } else {
+                shown.text.push(c);
+            }
+        }
+        shown
+    }
+
+    /// Where byte `offset` of the file is in the shown text.
+    fn offset(&self, offset: usize) -> usize {
+        let i = self.shifts.partition_point(|&(end, _)| end <= offset);
+        offset + if i == 0 { 0 } else { self.shifts[i - 1].1 }
+    }
+
+    fn label(&self, label: &crate::diag::Label, primary: bool) -> LabeledSpan {
+        let start = self.offset(label.span.offset as usize);
+        let end = self.offset(label.span.offset as usize + label.span.len as usize);
+        let span = SourceSpan::new(start.into(), end - start);
+        let text = (!label.text.is_empty()).then(|| visible(&label.text).into_owned());
+        if primary {
+            LabeledSpan::new_primary_with_span(text, span)
+        } else {
+            LabeledSpan::new_with_span(text, span)
+        }
     }
 }
 
 impl fmt::Debug for View<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diagnostic.message)
+        f.write_str(&self.message)
     }
 }
 
 impl fmt::Display for View<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diagnostic.message)
+        f.write_str(&self.message)
     }
 }
 
@@ -163,8 +221,7 @@ impl miette::Diagnostic for View<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.diagnostic
-            .help
+        self.help
             .as_ref()
             .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
@@ -188,27 +245,27 @@ impl miette::Diagnostic for View<'_> {
 }
 
 /// A secondary label in another file than the primary one.
-struct Related<'a> {
-    text: &'a str,
+struct Related {
+    text: String,
     source: NamedSource<String>,
     label: LabeledSpan,
 }
 
-impl fmt::Debug for Related<'_> {
+impl fmt::Debug for Related {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.text)
+        f.write_str(&self.text)
     }
 }
 
-impl fmt::Display for Related<'_> {
+impl fmt::Display for Related {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.text)
+        f.write_str(&self.text)
     }
 }
 
-impl std::error::Error for Related<'_> {}
+impl std::error::Error for Related {}
 
-impl miette::Diagnostic for Related<'_> {
+impl miette::Diagnostic for Related {
     fn severity(&self) -> Option<miette::Severity> {
         Some(miette::Severity::Advice)
     }

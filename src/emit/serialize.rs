@@ -47,6 +47,7 @@ pub fn objects_file(source: &str, objects: &[Object]) -> String {
 }
 
 fn header(source: &str) -> String {
+    let source = crate::text::comment(source);
     format!(
         "{GENERATED_MARKER} from {source}. Do not edit: change the source and run `rbacc build`.\n"
     )

@@ -149,6 +149,16 @@ fn build_rewrites_only_what_changed_and_keeps_foreign_files() {
         !after.contains_key("prod/teams/sre/sre-tools.yaml"),
         "removed team's files are pruned"
     );
+    // Kept, but `check` fails while it is there: the GitOps engine would
+    // apply it.
+    let check = repo.rbacc(&["check"]);
+    check.expect_code(1);
+    assert!(
+        check.stderr().contains("foreign  prod/NOTES.md"),
+        "{}",
+        check.stderr()
+    );
+    std::fs::remove_file(repo.out().join("prod/NOTES.md")).expect("remove NOTES.md");
     repo.rbacc(&["check"]).expect_code(0);
 }
 

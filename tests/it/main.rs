@@ -13,6 +13,7 @@ mod init;
 mod kubeconfig;
 mod property;
 mod schema;
+mod security;
 mod support;
 
 mod expiry;

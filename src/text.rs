@@ -1,0 +1,175 @@
+//! Text that came from a pull request, made safe for where it lands.
+//!
+//! Paths, names and values in team files are untrusted: a line break in a
+//! directory name would end the comment it is written into and start YAML
+//! of its own; an escape sequence in a diagnostic would rewrite the
+//! reviewer's terminal. Every destination has one function here, and every
+//! generated comment and printed diagnostic goes through it.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+/// Whether `c` is a character a reader cannot see as itself: control
+/// characters (C0, DEL, C1 with NEL), every Unicode line or paragraph
+/// separator, and the format characters that reorder or hide text
+/// (bidirectional overrides and isolates, zero-width characters, the byte
+/// order mark, the soft hyphen).
+pub fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{061C}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206F}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+        )
+}
+
+/// `s` with every [invisible](is_invisible) character written as Rust
+/// writes it in a string literal, `\u{1b}`: one line, printable as it is.
+/// What diagnostics and terminal output print of untrusted text.
+pub fn visible(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_invisible) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_invisible(c) {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `s` as [`visible`] writes it, but keeping line feeds and tabs: for
+/// messages of several lines printed on a terminal.
+pub fn visible_lines(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| is_invisible(c) && c != '\n' && c != '\t') {
+        return Cow::Borrowed(s);
+    }
+    let lines: Vec<String> = s
+        .split('\n')
+        .map(|line| {
+            line.split('\t')
+                .map(|part| visible(part).into_owned())
+                .collect::<Vec<_>>()
+                .join("\t")
+        })
+        .collect();
+    Cow::Owned(lines.join("\n"))
+}
+
+/// The text of a `#` comment in a generated file: one line, whatever `s`
+/// holds. Every comment rbacc writes into YAML or CODEOWNERS goes through
+/// this.
+pub fn comment(s: &str) -> Cow<'_, str> {
+    visible(s)
+}
+
+/// Why the repository-relative path `path` (`/`-separated) cannot be read,
+/// or `None` when every component is plain: not empty, no invisible
+/// characters, no leading or trailing white space, valid UTF-8 (a path read
+/// lossily carries U+FFFD), not `.` or `..`.
+pub fn path_problem(path: &str) -> Option<&'static str> {
+    for part in path.split('/') {
+        if part.is_empty() || part == "." || part == ".." {
+            return Some("has an empty, `.` or `..` component");
+        }
+        if part.chars().any(is_line_break) {
+            return Some("holds a line break");
+        }
+        if part.chars().any(is_invisible) {
+            return Some("holds a control or invisible character");
+        }
+        if part.contains('\u{FFFD}') {
+            return Some("is not valid UTF-8");
+        }
+        if part.starts_with(char::is_whitespace) || part.ends_with(char::is_whitespace) {
+            return Some("has a component that starts or ends with white space");
+        }
+    }
+    None
+}
+
+/// Whether YAML, kubectl or a reader of the text takes `c` for the end of a
+/// line: LF, CR, NEL, and the Unicode line and paragraph separators.
+pub fn is_line_break(c: char) -> bool {
+    matches!(c, '\n' | '\r' | '\u{0085}' | '\u{2028}' | '\u{2029}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visible_escapes_every_line_break_and_control() {
+        assert_eq!(visible("teams/payments.yaml"), "teams/payments.yaml");
+        assert_eq!(visible("a\nb"), "a\\u{a}b");
+        assert_eq!(
+            visible("a\u{85}b\u{2028}c\u{2029}d\re"),
+            "a\\u{85}b\\u{2028}c\\u{2029}d\\u{d}e"
+        );
+        assert_eq!(visible("\u{1b}[31mred"), "\\u{1b}[31mred");
+        assert_eq!(visible("evil\u{202e}lmth.yaml"), "evil\\u{202e}lmth.yaml");
+        assert_eq!(visible("zero\u{200b}width"), "zero\\u{200b}width");
+        assert_eq!(visible_lines("a\n\tb\u{1b}"), "a\n\tb\\u{1b}");
+        // Printable non-ASCII text is left alone.
+        assert_eq!(visible("équipe-données"), "équipe-données");
+    }
+
+    #[test]
+    fn comments_are_one_line() {
+        for hostile in [
+            "a\nkind: ClusterRoleBinding",
+            "a\r\n---\n",
+            "a\u{85}b",
+            "a\u{2028}b",
+        ] {
+            let c = comment(hostile);
+            assert!(!c.chars().any(is_line_break), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn path_problems() {
+        assert_eq!(path_problem("teams/payments.yaml"), None);
+        assert_eq!(path_problem("teams/squad a/payments.yaml"), None);
+        assert_eq!(path_problem("teams/équipe/payments.yaml"), None);
+        for (path, why) in [
+            ("teams/a\nb/x.yaml", "holds a line break"),
+            ("teams/a\u{2029}b/x.yaml", "holds a line break"),
+            ("teams/a\u{85}b/x.yaml", "holds a line break"),
+            (
+                "teams/a\u{1b}b/x.yaml",
+                "holds a control or invisible character",
+            ),
+            (
+                "teams/a\u{202e}b/x.yaml",
+                "holds a control or invisible character",
+            ),
+            ("teams/a\u{fffd}/x.yaml", "is not valid UTF-8"),
+            (
+                "teams/ a/x.yaml",
+                "has a component that starts or ends with white space",
+            ),
+            (
+                "teams/a /x.yaml",
+                "has a component that starts or ends with white space",
+            ),
+            (
+                "teams/a/x.yaml ",
+                "has a component that starts or ends with white space",
+            ),
+            ("teams//x.yaml", "has an empty, `.` or `..` component"),
+        ] {
+            assert_eq!(path_problem(path), Some(why), "{path:?}");
+        }
+    }
+}
