@@ -430,7 +430,7 @@ fn lock(parent: &Path, out_dir: &Path) -> Result<File, Error> {
 /// It lives beside `out/` (`.<out>.rbacc-state`), never in it, and is not
 /// meant to be committed.
 pub struct State {
-    fingerprint: u64,
+    fingerprint: Fingerprint,
     files: BTreeMap<String, FileState>,
     /// When the record was made (ns since the epoch); files modified within
     /// [`RACY_NS`] before it may have changed unseen within one clock tick.
@@ -447,33 +447,82 @@ struct FileState {
 /// Timestamps on Linux move in coarse ticks; a file modified this close
 /// before the record was made is not trusted.
 const RACY_NS: i128 = 100_000_000;
-const STATE_HEADER: &str = "rbacc state v1";
+const STATE_HEADER: &str = "rbacc state v2";
 
-/// A fingerprint of everything a compilation reads (and the CODEOWNERS
-/// files `check` compares), and of the compiler.
-pub fn fingerprint(input: &crate::load::Input) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::hash::DefaultHasher::new();
-    env!("CARGO_PKG_VERSION").hash(&mut hasher);
+/// A SHA-256 digest of everything a compilation reads (and the CODEOWNERS
+/// files `check` compares), and of the compiler. Pinned and collision-
+/// resistant: the record is trusted only on an equal fingerprint, so two
+/// inputs must never share one, on any machine or Rust release.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fingerprint([u8; 32]);
+
+impl Fingerprint {
+    fn hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn from_hex(text: &str) -> Option<Fingerprint> {
+        if text.len() != 64 || !text.is_ascii() {
+            return None;
+        }
+        let mut bytes = [0u8; 32];
+        for (i, byte) in bytes.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+        }
+        Some(Fingerprint(bytes))
+    }
+}
+
+/// The fingerprint of `input`. Every field is written with its length
+/// first, so no two different inputs write the same bytes.
+pub fn fingerprint(input: &crate::load::Input) -> Fingerprint {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    let mut field = |bytes: &[u8]| {
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(bytes);
+    };
+    field(b"rbacc state v2");
+    field(env!("CARGO_PKG_VERSION").as_bytes());
     // CODEOWNERS files too: `check` compares the one rbacc generated.
-    let files = input
-        .config
-        .iter()
-        .chain(&input.teams)
-        .chain(&input.templates)
-        .chain(&input.codeowners);
-    for file in files {
-        file.path.hash(&mut hasher);
-        match &file.contents {
-            Ok(bytes) => bytes.hash(&mut hasher),
-            Err(refused) => format!("{refused:?}").hash(&mut hasher),
+    let groups: [(&[u8], Vec<&crate::load::InputFile>); 4] = [
+        (b"config", input.config.iter().collect()),
+        (b"teams", input.teams.iter().collect()),
+        (b"templates", input.templates.iter().collect()),
+        (b"codeowners", input.codeowners.iter().collect()),
+    ];
+    for (name, files) in groups {
+        field(name);
+        field(&(files.len() as u64).to_le_bytes());
+        for file in files {
+            field(file.path.as_bytes());
+            match &file.contents {
+                Ok(bytes) => {
+                    field(b"read");
+                    field(bytes);
+                }
+                Err(refused) => {
+                    field(b"refused");
+                    field(format!("{refused:?}").as_bytes());
+                }
+            }
         }
     }
-    input.ignored.hash(&mut hasher);
+    field(b"ignored");
+    field(&(input.ignored.len() as u64).to_le_bytes());
+    for path in &input.ignored {
+        field(path.as_bytes());
+    }
     // What expired depends on the date: a record from another day is not
     // trusted.
-    input.today.map(|d| d.to_string()).hash(&mut hasher);
-    hasher.finish()
+    field(
+        input
+            .today
+            .map(|d| d.to_string())
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    Fingerprint(hasher.finalize().into())
 }
 
 fn state_path(out_dir: &Path) -> PathBuf {
@@ -482,7 +531,7 @@ fn state_path(out_dir: &Path) -> PathBuf {
 
 /// Whether the recorded state says `out/` is up to date for `fingerprint`.
 /// Reads no file of `out/`: only their metadata.
-pub fn known_up_to_date(out_dir: &Path, fingerprint: u64) -> bool {
+pub fn known_up_to_date(out_dir: &Path, fingerprint: Fingerprint) -> bool {
     let Ok(text) = fs::read_to_string(state_path(out_dir)) else {
         return false;
     };
@@ -511,7 +560,7 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    pub fn open(out_dir: &Path, fingerprint: u64) -> Option<Recorded> {
+    pub fn open(out_dir: &Path, fingerprint: Fingerprint) -> Option<Recorded> {
         let text = fs::read_to_string(state_path(out_dir)).ok()?;
         let state = State::parse(&text)?;
         (state.fingerprint == fingerprint && !pending_update(out_dir)).then(|| Recorded {
@@ -555,7 +604,7 @@ impl Recorded {
 
 /// Records that `out/` is now exactly what `fingerprint` compiles to.
 /// Writes only when the record changes.
-pub fn record(out_dir: &Path, fingerprint: u64) -> Result<(), Error> {
+pub fn record(out_dir: &Path, fingerprint: Fingerprint) -> Result<(), Error> {
     let files = scan(out_dir)?;
     let path = state_path(out_dir);
     if let Ok(old) = fs::read_to_string(&path)
@@ -618,8 +667,9 @@ fn scan(dir: &Path) -> Result<BTreeMap<String, FileState>, Error> {
 impl State {
     fn to_text(&self) -> String {
         let mut text = format!(
-            "{STATE_HEADER}\n{:016x} {}\n",
-            self.fingerprint, self.taken_ns
+            "{STATE_HEADER}\n{} {}\n",
+            self.fingerprint.hex(),
+            self.taken_ns
         );
         for (path, f) in &self.files {
             text.push_str(&format!("{} {} {} {path}\n", f.size, f.mtime_ns, f.inode));
@@ -644,7 +694,7 @@ impl State {
             files.insert(parts.next()?.to_string(), state);
         }
         Some(State {
-            fingerprint: u64::from_str_radix(fingerprint, 16).ok()?,
+            fingerprint: Fingerprint::from_hex(fingerprint)?,
             files,
             taken_ns: taken.parse().ok()?,
         })

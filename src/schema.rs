@@ -512,10 +512,17 @@ pub struct Pinniped {
 #[derive(JsonSchema)]
 #[schemars(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Policy {
-    /// Namespaces no team may declare (names starting with `kube-` never
-    /// may). Default: `default`, `kube-system`, `kube-public`,
-    /// `kube-node-lease`.
+    /// Namespaces no team may declare, besides those always reserved:
+    /// `default`, `kube-*`, `openshift`, `openshift-*`, the namespaces rbacc
+    /// writes into (the kubeconfig namespace, Flux's) and the namespaces of
+    /// common add-ons (`argocd`, `cert-manager`, `monitoring`, …; the list
+    /// is under `reserved-namespace` in docs/diagnostics.md). An entry
+    /// ending in `*` reserves every name with that prefix.
     pub reserved_namespaces: Option<Vec<String>>,
+    /// Add-on namespaces that teams may declare after all, because the
+    /// platform does not run that add-on there. rbacc's and Kubernetes'
+    /// namespaces cannot be listed.
+    pub unreserve_namespaces: Option<Vec<String>>,
     /// `team`: team x's namespaces are named `x-…`; `none`: no rule.
     /// Default: `team`.
     pub namespace_prefix: Option<Prefix>,

@@ -49,9 +49,12 @@ pub struct Output {
 }
 
 impl Output {
+    /// Adds a file. Validation rules out two objects sharing a path
+    /// (`reserved::LAYOUT_NAMES`, DNS names without dots); were one to slip
+    /// through, failing loudly beats one file silently replacing another.
     fn add(&mut self, path: String, contents: String) {
         let previous = self.files.insert(path, contents);
-        debug_assert!(previous.is_none(), "validation rules out colliding paths");
+        assert!(previous.is_none(), "validation rules out colliding paths");
     }
 }
 

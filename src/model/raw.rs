@@ -36,6 +36,7 @@ pub(crate) mod fields {
     ];
     pub const POLICY: &[&str] = &[
         "reservedNamespaces",
+        "unreserveNamespaces",
         "namespacePrefix",
         "viewers",
         "forbidClusterAdmin",
@@ -196,6 +197,8 @@ impl PodSecurity {
 #[derive(Debug, Default)]
 pub struct Policy {
     pub reserved_namespaces: Option<Vec<Sp<String>>>,
+    /// `policy.unreserveNamespaces`: add-on namespaces teams may declare.
+    pub unreserve_namespaces: Vec<Sp<String>>,
     pub namespace_prefix: Option<Sp<NamespacePrefix>>,
     pub viewers_secrets: Option<Sp<bool>>,
     pub viewers_exec: Option<Sp<bool>>,
@@ -471,6 +474,10 @@ fn decode_policy(d: &mut Decoder, node: &Node) -> Policy {
     let mut f = d.fields(node, fields::POLICY);
     let mut policy = Policy {
         reserved_namespaces: f.get("reservedNamespaces").map(|n| d.strings(n)),
+        unreserve_namespaces: f
+            .get("unreserveNamespaces")
+            .map(|n| d.strings(n))
+            .unwrap_or_default(),
         namespace_prefix: f
             .get("namespacePrefix")
             .and_then(|n| d.one_of(n, NamespacePrefix::CHOICES)),

@@ -19,7 +19,7 @@ pub const CLUSTER_ADMIN: &str = "cluster-admin";
 /// What team checks need from the config.
 pub struct Settings {
     pub clusters: Vec<Cluster>,
-    pub reserved_namespaces: Vec<String>,
+    pub reserved: super::reserved::Reserved,
     pub namespace_prefix: NamespacePrefix,
     pub forbid_cluster_admin: bool,
     /// Where `forbidClusterAdmin` was set, if it was.
@@ -104,15 +104,7 @@ pub fn check(sources: &Sources, config: &raw::Config, diags: &mut Diagnostics) -
     Settings {
         risk_levels: risk_levels(&policy.risks, diags),
         clusters: check_clusters(config, diags),
-        reserved_namespaces: policy
-            .reserved_namespaces
-            .as_ref()
-            .map(|list| list.iter().map(|n| n.value.clone()).collect())
-            .unwrap_or_else(|| {
-                ["default", "kube-node-lease", "kube-public", "kube-system"]
-                    .map(String::from)
-                    .to_vec()
-            }),
+        reserved: super::reserved::check(config, diags),
         namespace_prefix: policy
             .namespace_prefix
             .as_ref()

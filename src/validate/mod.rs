@@ -14,6 +14,7 @@ mod gitops;
 mod kubeconfig;
 mod names;
 mod owners;
+mod reserved;
 mod teams;
 
 pub(crate) use config::ROLE_ALLOW;

@@ -543,12 +543,8 @@ fn check_namespace(
     } else {
         seen.insert(name.value.clone(), name.span);
     }
-    if settings.reserved_namespaces.contains(&name.value) || name.value.starts_with("kube-") {
-        diags.push(
-            Diagnostic::error(Code::ReservedNamespace, name.span, format!("namespace `{}` is reserved", name.value))
-                .label("reserved for the platform")
-                .help("reserved namespaces are listed in `policy.reservedNamespaces` in rbacc.yaml; names starting with `kube-` are Kubernetes'"),
-        );
+    if let Some(why) = settings.reserved.why(&name.value) {
+        diags.push(super::reserved::diagnostic(name, &why));
         ok = false;
     }
     let prefix = format!("{}-", ctx.team);

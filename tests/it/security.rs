@@ -382,3 +382,202 @@ fn a_fifo_in_out_is_foreign_and_never_read() {
         run.stderr()
     );
 }
+
+// --- 3. Namespaces the platform runs on -----------------------------------
+
+/// A team file for `team` declaring `namespaces`, with one admin group.
+fn team_with(team: &str, namespaces: &[&str]) -> String {
+    let list: String = namespaces
+        .iter()
+        .map(|ns| format!("    - name: {ns}\n"))
+        .collect();
+    format!(
+        "apiVersion: rbacc.dev/v1alpha1\nkind: Team\nmetadata:\n  name: {team}\nspec:\n  members:\n    viewer: {{ groups: [{team}-all] }}\n  namespaces:\n{list}"
+    )
+}
+
+/// Asserts that `build` refuses `namespace` as reserved, with `why` in
+/// its label, and writes nothing.
+#[track_caller]
+fn assert_reserved(repo: &Repo, namespace: &str, why: &str) {
+    let run = repo.rbacc(&["build"]);
+    run.expect_code(1);
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains(&format!("namespace `{namespace}` is reserved")),
+        "{namespace}\n{stderr}"
+    );
+    assert!(stderr.contains(why), "{namespace}: {why}\n{stderr}");
+    assert!(!repo.out().exists(), "{namespace}: nothing written");
+}
+
+#[test]
+fn a_team_cannot_own_the_namespaces_rbacc_writes_into() {
+    // The prefix rule does not protect them: team `rbacc` may name
+    // namespaces `rbacc-…`, team `flux` `flux-…`.
+    let repo = Repo::example();
+    repo.write(
+        "teams/rbacc.yaml",
+        team_with("rbacc", &["rbacc-kubeconfigs"]),
+    );
+    assert_reserved(
+        &repo,
+        "rbacc-kubeconfigs",
+        "rbacc's own: it holds every team's kubeconfig",
+    );
+    let repo = Repo::example();
+    repo.write("teams/flux.yaml", team_with("flux", &["flux-system"]));
+    assert_reserved(
+        &repo,
+        "flux-system",
+        "rbacc's own: it holds the Flux Kustomizations",
+    );
+    // Nor with the prefix rule off, nor by giving the name back.
+    let repo = Repo::example();
+    let config = std::fs::read_to_string(repo.path().join("rbacc.yaml")).expect("config");
+    let config = config.replace(
+        "namespacePrefix: team",
+        "namespacePrefix: none\n    unreserveNamespaces: [flux-system]",
+    );
+    repo.write("rbacc.yaml", config);
+    let run = repo.rbacc(&["build"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr()
+            .contains("namespace `flux-system` is rbacc's own"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn add_on_and_kubernetes_namespaces_are_reserved_by_default() {
+    for (team, namespace, why) in [
+        ("cert", "cert-manager", "an add-on's namespace"),
+        ("external", "external-secrets", "an add-on's namespace"),
+        ("ingress", "ingress-nginx", "an add-on's namespace"),
+        ("istio", "istio-system", "an add-on's namespace"),
+        ("gatekeeper", "gatekeeper-system", "an add-on's namespace"),
+        ("tigera", "tigera-operator", "an add-on's namespace"),
+        ("kube", "kube-anything", "Kubernetes' own"),
+        ("openshift", "openshift-config", "Kubernetes' own"),
+    ] {
+        let repo = Repo::example();
+        repo.write(&format!("teams/{team}.yaml"), team_with(team, &[namespace]));
+        assert_reserved(&repo, namespace, why);
+    }
+}
+
+#[test]
+fn reserved_namespaces_extend_and_unreserve_gives_one_back() {
+    let repo = Repo::example();
+    let config = std::fs::read_to_string(repo.path().join("rbacc.yaml")).expect("config");
+    let config = config
+        .replace(
+            "reservedNamespaces: [default, kube-system, kube-public, kube-node-lease]",
+            "reservedNamespaces: [platform-*]\n    unreserveNamespaces: [monitoring]",
+        )
+        .replace("namespacePrefix: team", "namespacePrefix: none");
+    assert!(
+        config.contains("platform-*"),
+        "the example lists reservedNamespaces"
+    );
+    repo.write("rbacc.yaml", &config);
+    repo.write("teams/obs.yaml", team_with("obs", &["monitoring"]));
+    repo.rbacc(&["build"]).expect_code(0);
+    // Still reserved: Kubernetes' names, though the list no longer says so.
+    repo.write(
+        "teams/obs.yaml",
+        team_with("obs", &["monitoring", "kube-system"]),
+    );
+    let run = repo.rbacc(&["build"]);
+    run.expect_code(1);
+    assert!(run.stderr().contains("namespace `kube-system` is reserved"));
+    repo.write("teams/obs.yaml", team_with("obs", &["platform-tools"]));
+    let run = repo.rbacc(&["build"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr()
+            .contains("reserved by `policy.reservedNamespaces`"),
+        "{}",
+        run.stderr()
+    );
+    // Only add-on names can be given back.
+    let bad = config.replace(
+        "unreserveNamespaces: [monitoring]",
+        "unreserveNamespaces: [kube-system, payments-prod]",
+    );
+    repo.write("rbacc.yaml", bad);
+    repo.write("teams/obs.yaml", team_with("obs", &["obs-tools"]));
+    let run = repo.rbacc(&["build"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr()
+            .contains("namespace `kube-system` is Kubernetes' own"),
+        "{}",
+        run.stderr()
+    );
+    assert!(
+        run.stderr()
+            .contains("namespace `payments-prod` is not reserved by default"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn no_prefix_rule_and_no_reserved_list_is_a_warning() {
+    let repo = Repo::example();
+    let config = std::fs::read_to_string(repo.path().join("rbacc.yaml")).expect("config");
+    let config = config
+        .replace(
+            "    reservedNamespaces: [default, kube-system, kube-public, kube-node-lease]\n",
+            "",
+        )
+        .replace("namespacePrefix: team", "namespacePrefix: none");
+    repo.write("rbacc.yaml", config);
+    let run = repo.rbacc(&["build"]);
+    run.expect_code(0);
+    assert!(
+        run.stderr()
+            .contains("any namespace the platform runs in is open to teams"),
+        "{}",
+        run.stderr()
+    );
+}
+
+// --- 11. Trust in the build record, and the layout --------------------------
+
+#[test]
+fn a_namespace_cannot_take_the_place_of_a_shards_kustomization() {
+    let repo = Repo::example();
+    let config = std::fs::read_to_string(repo.path().join("rbacc.yaml")).expect("config");
+    repo.write(
+        "rbacc.yaml",
+        config.replace("namespacePrefix: team", "namespacePrefix: none"),
+    );
+    repo.write("teams/ops.yaml", team_with("ops", &["kustomization"]));
+    assert_reserved(&repo, "kustomization", "the shard's `kustomization.yaml`");
+}
+
+#[test]
+fn the_build_record_is_a_sha256_of_the_input() {
+    let repo = built();
+    let state = std::fs::read_to_string(repo.path().join(".out.rbacc-state")).expect("state");
+    let mut lines = state.lines();
+    assert_eq!(lines.next(), Some("rbacc state v2"));
+    let fingerprint = lines
+        .next()
+        .and_then(|l| l.split(' ').next())
+        .expect("fingerprint");
+    assert_eq!(fingerprint.len(), 64, "{fingerprint}");
+    assert!(fingerprint.bytes().all(|b| b.is_ascii_hexdigit()));
+    // Any change of input gives another fingerprint: check compiles again
+    // and sees the stale file.
+    let path = repo.path().join("teams/payments.yaml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(&path, text.replace("payments-devs", "payments-dev")).expect("write");
+    let run = repo.rbacc(&["check"]);
+    run.expect_code(1);
+    assert!(run.stderr().contains("differs"), "{}", run.stderr());
+}
