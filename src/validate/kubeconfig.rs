@@ -212,6 +212,9 @@ pub fn check(
         else {
             continue;
         };
+        // The structure each shape of team gets from this template, from a
+        // neutral team's values (computed once per shape).
+        let neutral: std::sync::Mutex<BTreeMap<Shape, Result<Value, String>>> = Default::default();
         // Render in parallel; report only the first failure (in team order)
         // of a template, which usually fails the same way for every team.
         let results: Vec<Option<Result<(String, String), Diagnostic>>> = teams
@@ -229,12 +232,22 @@ pub fn check(
                 if mode == Render::NamesOnly {
                     return Some(Ok((team.name.clone(), String::new())));
                 }
-                let context = context(cluster, team, &namespaces, e);
+                let context = context(cluster, team_context(team), &namespaces, e);
                 let text = match render(&template, &context) {
                     Ok(text) => text,
                     Err(err) => return Some(Err(template_diagnostic(&err, *file, e.template.span, name))),
                 };
-                if let Err(problem) = verify(&text) {
+                let checked = verify(&text).and_then(|root| {
+                    let shape = Shape::of(team, namespaces.len());
+                    let expected = neutral
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .entry(shape)
+                        .or_insert_with(|| neutral_structure(&template, cluster, shape, e))
+                        .clone();
+                    same_structure(&root, expected)
+                });
+                if let Err(problem) = checked {
                     let span = file.map_or(e.template.span, |f| locate(sources, f, &problem));
                     return Some(Err(Diagnostic::error(
                         Code::InvalidKubeconfig,
@@ -387,10 +400,43 @@ fn environment() -> Environment<'static> {
     env.set_fuel(Some(FUEL));
     env.set_formatter(|out, state, value| {
         check_printable(value)?;
-        minijinja::escape_formatter(out, state, value)
+        out.write_str(&printed(value, state.auto_escape())?)
+            .map_err(minijinja::Error::from)
     });
     env.set_recursion_limit(64);
     env
+}
+
+/// What `{{ value }}` prints: JSON (as the auto-escaping the environment
+/// sets), with every character YAML or kubectl takes for a line break
+/// (NEL, U+2028, U+2029, which JSON leaves raw) and every other invisible
+/// one written as a `\u` escape. So a team value stays inside its string
+/// even in a comment or a plain scalar, and `{{ x|safe }}` or
+/// `{% autoescape false %}` cannot print a line break either.
+fn printed(value: &minijinja::Value, escape: &AutoEscape) -> Result<String, minijinja::Error> {
+    let text = if value.is_safe() || *escape != AutoEscape::Json {
+        value.to_string()
+    } else {
+        serde_json::to_string(value).map_err(|e| {
+            minijinja::Error::new(
+                minijinja::ErrorKind::BadSerialization,
+                format!("a value cannot be printed as JSON: {e}"),
+            )
+        })?
+    };
+    if !text.chars().any(crate::text::is_invisible) {
+        return Ok(text);
+    }
+    let mut out = String::with_capacity(text.len() + 12);
+    for c in text.chars() {
+        if crate::text::is_invisible(c) {
+            // Every invisible character is in the Basic Multilingual Plane.
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    Ok(out)
 }
 
 fn template_names<'a>(templates: &'a [Template], _sources: &Sources) -> Vec<&'a str> {
@@ -544,9 +590,135 @@ fn locate(sources: &Sources, file: FileId, problem: &Problem) -> Span {
         .unwrap_or(Span::file_start(file))
 }
 
+/// What decides the structure a template may give a team: how many
+/// namespaces and contacts it has, and whether it has a description.
+/// Everything else a team supplies is a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Shape {
+    namespaces: usize,
+    contacts: usize,
+    description: bool,
+}
+
+impl Shape {
+    fn of(team: &Team, namespaces: usize) -> Shape {
+        Shape {
+            namespaces,
+            contacts: team.contacts.len(),
+            description: team.description.is_some(),
+        }
+    }
+}
+
+/// The structure ([`structure`]) of what `template` renders for a team of
+/// `shape` whose every value is neutral; an error when that fails, which
+/// the team's own render then reports.
+fn neutral_structure(
+    template: &minijinja::Template,
+    cluster: &Cluster,
+    shape: Shape,
+    e: &Effective,
+) -> Result<Value, String> {
+    let contacts = vec!["contact".to_string(); shape.contacts];
+    let names: Vec<String> = (1..=shape.namespaces)
+        .map(|i| format!("neutral-{i}"))
+        .collect();
+    let namespaces: Vec<&str> = names.iter().map(String::as_str).collect();
+    let team = TeamContext {
+        name: "neutral",
+        description: shape.description.then_some("description"),
+        contacts: &contacts,
+    };
+    let text =
+        render(template, &context(cluster, team, &namespaces, e)).map_err(|e| e.to_string())?;
+    let root = verify(&text).map_err(|p| p.message)?;
+    Ok(structure(&root))
+}
+
+/// A kubeconfig's structure: every mapping's keys and every list's length,
+/// with scalars replaced by their type, except what decides who runs what
+/// (each exec plugin's `command`) and which context is current (its
+/// position among the contexts).
+fn structure(root: &Value) -> Value {
+    fn walk(value: &Value, key: Option<&str>) -> Value {
+        match value {
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), walk(v, Some(k))))
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.iter().map(|v| walk(v, None)).collect()),
+            Value::String(s) if key == Some("command") => Value::String(s.clone()),
+            Value::String(_) => Value::String("string".into()),
+            Value::Number(_) => Value::String("number".into()),
+            Value::Bool(b) => Value::Bool(*b),
+            Value::Null => Value::Null,
+        }
+    }
+    let mut shape = walk(root, None);
+    if let Some(current) = root["current-context"].as_str() {
+        let position = root["contexts"]
+            .as_array()
+            .and_then(|contexts| contexts.iter().position(|c| c["name"] == current));
+        shape["current-context"] = serde_json::json!(position);
+    }
+    shape
+}
+
+/// Refuses a kubeconfig whose [`structure`] differs from the neutral
+/// team's: the difference can only come from a team value.
+fn same_structure(root: &Value, expected: Result<Value, String>) -> Result<(), Problem> {
+    let Ok(expected) = expected else {
+        // The neutral render failed where the team's did not: the template
+        // depends on the team's values for its structure.
+        return Err(Problem {
+            help: "a template must give every team the same structure: print team values, never branch on them",
+            ..problem("it does not render for a team with other values", None)
+        });
+    };
+    let actual = structure(root);
+    match first_difference(&actual, &expected, String::new()) {
+        None => Ok(()),
+        Some(path) => Err(Problem {
+            help: "a team value changed the kubeconfig's structure (users, exec commands, clusters, contexts, current-context); a template must print team values, never branch on them",
+            ..problem(
+                format!("its structure differs from a neutral team's at `{path}`"),
+                None,
+            )
+        }),
+    }
+}
+
+/// The path of the first place where `a` and `b` differ.
+fn first_difference(a: &Value, b: &Value, path: String) -> Option<String> {
+    let at = |path: &str| {
+        if path.is_empty() {
+            ".".to_string()
+        } else {
+            path.to_string()
+        }
+    };
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            keys.into_iter().find_map(|k| match (x.get(k), y.get(k)) {
+                (Some(p), Some(q)) => first_difference(p, q, format!("{path}.{k}")),
+                _ => Some(format!("{path}.{k}")),
+            })
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (p, q))| first_difference(p, q, format!("{path}[{i}]"))),
+        _ if a == b => None,
+        _ => Some(at(&path)),
+    }
+}
+
 /// Checks a rendered kubeconfig: YAML, `apiVersion: v1`, `kind: Config`,
-/// consistent references, no credentials.
-fn verify(text: &str) -> Result<(), Problem> {
+/// consistent references, no credentials. Returns it parsed.
+fn verify(text: &str) -> Result<Value, Problem> {
     let options = serde_saphyr::options! {
         strict_booleans: true,
         reject_unsupported_tags: true,
@@ -610,7 +782,7 @@ fn verify(text: &str) -> Result<(), Problem> {
             Some("current-context"),
         ));
     }
-    Ok(())
+    Ok(root)
 }
 
 /// The first credential field with a value, anywhere in the tree.
@@ -685,9 +857,17 @@ struct PinnipedContext {
     authenticator_type: String,
 }
 
+fn team_context(team: &Team) -> TeamContext<'_> {
+    TeamContext {
+        name: &team.name,
+        description: team.description.as_deref(),
+        contacts: &team.contacts,
+    }
+}
+
 fn context<'a>(
     cluster: &'a Cluster,
-    team: &'a Team,
+    team: TeamContext<'a>,
     namespaces: &'a [&'a str],
     e: &Effective,
 ) -> Context<'a> {
@@ -707,13 +887,9 @@ fn context<'a>(
             server: &cluster.server,
             certificate_authority_data: cluster.certificate_authority_data.as_deref(),
         },
-        team: TeamContext {
-            name: &team.name,
-            description: team.description.as_deref(),
-            contacts: &team.contacts,
-        },
-        namespaces,
         user: format!("{}@{}", team.name, cluster.name),
+        team,
+        namespaces,
         auth: Auth {
             oidc: e.oidc.map(|o| OidcContext {
                 issuer_url: value(&o.issuer_url),

@@ -581,3 +581,76 @@ fn the_build_record_is_a_sha256_of_the_input() {
     run.expect_code(1);
     assert!(run.stderr().contains("differs"), "{}", run.stderr());
 }
+
+// --- 6. Line breaks in kubeconfig templates --------------------------------
+
+/// The fixture whose custom template prints team values in a comment.
+fn kubeconfig_repo() -> Repo {
+    Repo::copy_of(&crate::support::fixtures().join("ok/kubeconfig-templates/repo"))
+}
+
+#[test]
+fn team_values_cannot_end_a_comment_in_a_kubeconfig() {
+    for (name, line_break) in [
+        ("NEL", "\u{85}"),
+        ("LS", "\u{2028}"),
+        ("PS", "\u{2029}"),
+        ("CR", "\r"),
+    ] {
+        let repo = kubeconfig_repo();
+        // Written as YAML escapes, so the team file itself stays one line.
+        let escape = format!(
+            "\\u{:04x}",
+            u32::from(line_break.chars().next().expect("char"))
+        );
+        let payload = format!(
+            "x{escape}users:{escape}- name: evil{escape}  user: {{exec: {{apiVersion: client.authentication.k8s.io/v1, command: sh, args: [-c, id]}}}}{escape}current-context: evil"
+        );
+        let path = repo.path().join("teams/plain.yaml");
+        let text = std::fs::read_to_string(&path).expect("read");
+        let text = text.replace("description: Plain", &format!("description: \"{payload}\""));
+        std::fs::write(&path, text).expect("write");
+        repo.rbacc(&["build"]).expect_code(0);
+        let kubeconfig = std::fs::read_to_string(repo.out().join("lab/kubeconfigs/plain.yaml"))
+            .expect("kubeconfig");
+        assert!(
+            !kubeconfig.contains(line_break),
+            "{name}: printed raw\n{kubeconfig:?}"
+        );
+        let parsed: serde_json::Value = serde_saphyr::from_str(&kubeconfig).expect("YAML");
+        assert_eq!(
+            parsed["users"].as_array().map(Vec::len),
+            Some(1),
+            "{name}: {parsed}"
+        );
+        assert_eq!(parsed["current-context"], "lab-plain-web", "{name}");
+        assert_eq!(
+            parsed["users"][0]["user"]["exec"]["command"], "corp-login",
+            "{name}"
+        );
+        // kubectl reads the same.
+        crate::support::check_with_consumers(&repo.out());
+    }
+}
+
+#[test]
+fn a_template_whose_structure_follows_a_team_value_is_refused() {
+    let repo = kubeconfig_repo();
+    let path = repo.path().join("templates/teleport-style.yaml.j2");
+    let template = std::fs::read_to_string(&path).expect("read");
+    // An extra user, and a current context, for one team only.
+    let template = template.replace(
+        "contexts:\n",
+        "{%- if team.name == \"plain\" %}\n  - name: extra\n    user:\n      exec: { apiVersion: client.authentication.k8s.io/v1, command: sh }\n{%- endif %}\ncontexts:\n",
+    );
+    std::fs::write(&path, template).expect("write");
+    let run = repo.rbacc(&["build"]);
+    run.expect_code(1);
+    let stderr = run.stderr();
+    assert!(stderr.contains("invalid-kubeconfig"), "{stderr}");
+    assert!(
+        stderr.contains("structure differs from a neutral team's at `.users`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("team `plain`"), "{stderr}");
+}
