@@ -120,6 +120,17 @@ impl<'a> Decoder<'a> {
         }
     }
 
+    /// A whole number of zero or more.
+    pub fn unsigned(&mut self, node: &Node) -> Option<u64> {
+        match node.kind {
+            Kind::Int(i) if i >= 0 => u64::try_from(i).ok(),
+            _ => {
+                self.wrong_type(node, "a whole number of zero or more");
+                None
+            }
+        }
+    }
+
     pub fn bool(&mut self, node: &Node) -> Option<bool> {
         match node.kind {
             Kind::Bool(b) => Some(b),

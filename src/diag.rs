@@ -93,6 +93,8 @@ codes! {
     ExpiresSoon => "expires-soon",
     /// A namespace that runs without Pod Security restrictions.
     PrivilegedNamespace => "privileged-namespace",
+    /// A namespace's Pod Security level that the policy does not allow.
+    PodSecurityLevel => "pod-security-level",
     /// A file under `teams/` that rbacc does not read.
     IgnoredFile => "ignored-file",
     /// A file or link that leads outside the repository.

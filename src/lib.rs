@@ -116,6 +116,10 @@ pub fn compile_with(input: &Input, options: &Options) -> Compilation {
         }
         output
     });
+    let output = match (&org, output) {
+        (Some(org), Some(output)) if within_budget(org, &output, &mut front) => Some(output),
+        _ => None,
+    };
     let mut codeowners = BTreeMap::new();
     if let (Some(org), Some(output)) = (&org, &output) {
         for syntax in &options.codeowners {
@@ -124,6 +128,32 @@ pub fn compile_with(input: &Input, options: &Options) -> Compilation {
         }
     }
     front.finish(output, codeowners)
+}
+
+/// Whether `output` keeps to the byte budgets of `policy.limits`, per team
+/// and in all; each team past its budget is reported on its file.
+fn within_budget(org: &model::Org, output: &Output, front: &mut Front) -> bool {
+    let mut per_team: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut total = 0u64;
+    for (path, contents) in &output.files {
+        total += contents.len() as u64;
+        if let Some((team, _)) = emit::TeamFiles::of(path) {
+            *per_team.entry(team).or_default() += contents.len() as u64;
+        }
+    }
+    let span_of = |source: &str| front.sources.find(source).map(source::Span::file_start);
+    let per_team: Vec<(String, source::Span, u64)> = org
+        .teams
+        .iter()
+        .filter_map(|t| {
+            let bytes = *per_team.get(t.name.as_str())?;
+            Some((t.name.clone(), span_of(&t.source)?, bytes))
+        })
+        .collect();
+    let first = org.teams.first().and_then(|t| span_of(&t.source));
+    let errors = front.diagnostics.error_count();
+    validate::limits::check_output(&org.limits, &per_team, total, first, &mut front.diagnostics);
+    front.diagnostics.error_count() == errors
 }
 
 /// The stages every compilation shares: parse and validate, timed.

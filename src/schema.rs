@@ -541,6 +541,57 @@ pub struct Policy {
     /// `bind`, `impersonate`, `nodes-proxy`, `cluster-binding` are errors;
     /// the rest are allowed.
     pub risks: Option<RiskLevels>,
+    /// Which namespace label keys teams may set. rbacc's, Pod Security's
+    /// and every key under `kubernetes.io` and `k8s.io` are never theirs;
+    /// keys that common controllers act on (`istio-injection`,
+    /// `istio.io/`, `openshift.io/`, `argocd.argoproj.io/`, `name`, …; the
+    /// list is under `reserved-label` in docs/diagnostics.md) are reserved
+    /// unless `allow` lists them.
+    pub labels: Option<LabelPolicy>,
+    /// Which Pod Security levels teams may choose for their namespaces.
+    pub pod_security: Option<PodSecurityPolicy>,
+    /// Budgets on what one declaration may make; each ends in an
+    /// `input-limit` diagnostic.
+    pub limits: Option<Limits>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LabelPolicy {
+    /// Keys (`istio-injection`), prefixes (`istio.io/`) or domains with
+    /// their subdomains (`*.example.com/`) that teams may set although a
+    /// controller acts on them.
+    pub allow: Option<Vec<String>>,
+    /// Keys, prefixes or domains teams may never set, besides the reserved
+    /// ones.
+    pub forbid: Option<Vec<String>>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PodSecurityPolicy {
+    /// The least strict level a team may choose, `privileged` aside.
+    /// Default: `baseline`.
+    pub minimum: Option<PodSecurityLevel>,
+    /// The namespaces whose team may choose `privileged` (Pod Security
+    /// off: host access). Default: none.
+    pub privileged_namespaces: Option<Vec<String>>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Limits {
+    /// Most namespaces one team declares. Default: 100.
+    pub namespaces_per_team: Option<u64>,
+    /// Most groups, users and service accounts one member entry or grant
+    /// names. Default: 1000.
+    pub subjects_per_binding: Option<u64>,
+    /// Most bytes of manifests one team compiles to, over every cluster.
+    /// Default: 16 MiB (16777216).
+    pub team_output_bytes: Option<u64>,
+    /// Most bytes of manifests the repository compiles to. Default: 512 MiB
+    /// (536870912).
+    pub output_bytes: Option<u64>,
 }
 
 #[derive(JsonSchema)]
@@ -812,6 +863,9 @@ mod tests {
                 ("spec.kubeconfig.pinniped", fields::PINNIPED),
                 ("spec.policy", fields::POLICY),
                 ("spec.policy.extraResources[]", fields::EXTRA_RESOURCE),
+                ("spec.policy.labels", fields::LABEL_POLICY),
+                ("spec.policy.limits", fields::LIMITS),
+                ("spec.policy.podSecurity", fields::POD_SECURITY_POLICY),
                 ("spec.policy.viewers", fields::VIEWERS),
                 ("spec.roles[]", fields::ROLE),
                 ("spec.roles[].rules[]", fields::RULE),
@@ -922,7 +976,7 @@ mod tests {
                 json!({ "x": value })
             }
             "boolean" => json!(true),
-            "number" => json!(1),
+            "number" | "integer" => json!(1),
             _ => json!("x"),
         }
     }

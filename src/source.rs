@@ -80,6 +80,15 @@ impl Sources {
         &self.files[id.0 as usize]
     }
 
+    /// The file read from `path`, if one was.
+    pub fn find(&self, path: &str) -> Option<FileId> {
+        self.files
+            .iter()
+            .position(|f| f.path == path)
+            .and_then(|i| u32::try_from(i).ok())
+            .map(FileId)
+    }
+
     pub fn path(&self, id: FileId) -> &str {
         &self.get(id).path
     }

@@ -154,9 +154,52 @@ pub fn summarize(clusters: &[String], files: &[FileChange]) -> (Vec<ClusterSumma
                 }),
                 _ => {}
             }
+            if let (Some(a), Some(b)) = (old.get(key), new.get(key))
+                && let Some(change) = label_change(a, b)
+            {
+                warnings.push(Warning {
+                    cluster: Some(cluster.to_string()),
+                    namespace: Some(name.clone()),
+                    ..Warning::new(
+                        "namespace-labels",
+                        format!(
+                            "namespace `{name}` on {cluster} changes labels ({change}): controllers that select namespaces by label (admission, meshes, network policies) may treat it differently"
+                        ),
+                    )
+                });
+            }
         }
     }
     (summary.into_values().collect(), warnings)
+}
+
+/// How a Namespace's labels change, as `+key=value, -key, key: a → b`, or
+/// `None` when they do not.
+fn label_change(old: &Value, new: &Value) -> Option<String> {
+    let labels = |ns: &Value| -> BTreeMap<String, String> {
+        ns.get("metadata")
+            .and_then(|m| m.get("labels"))
+            .and_then(Value::as_object)
+            .map(|labels| {
+                labels
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (old, new) = (labels(old), labels(new));
+    let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    let changes: Vec<String> = keys
+        .into_iter()
+        .filter_map(|k| match (old.get(k), new.get(k)) {
+            (None, Some(v)) => Some(format!("+`{k}={v}`")),
+            (Some(_), None) => Some(format!("−`{k}`")),
+            (Some(a), Some(b)) if a != b => Some(format!("`{k}`: `{a}` → `{b}`")),
+            _ => None,
+        })
+        .collect();
+    (!changes.is_empty()).then(|| changes.join(", "))
 }
 
 /// How a Namespace object is protected from pruning, if it is:

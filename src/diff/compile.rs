@@ -408,6 +408,7 @@ impl View {
                 roles: if roles { org.roles.clone() } else { Vec::new() },
                 teams,
                 kubeconfigs,
+                limits: org.limits,
             },
         }
     }

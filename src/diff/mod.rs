@@ -186,7 +186,7 @@ pub struct ClusterSummary {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Warning {
-    /// `namespace-removed`, `namespace-unprotected`, `risky-grant`,
+    /// `namespace-removed`, `namespace-unprotected`, `namespace-labels`, `risky-grant`,
     /// `escalation`, `accepted-risk`, `policy` or `base-invalid`.
     pub kind: &'static str,
     pub message: String,

@@ -26,6 +26,8 @@ pub struct Org {
     pub teams: Vec<Team>,
     /// Rendered kubeconfigs, when `rbacc.yaml` asks for them.
     pub kubeconfigs: Option<Kubeconfigs>,
+    /// The budgets the output must keep to (`policy.limits`).
+    pub limits: crate::validate::limits::Limits,
 }
 
 /// The Flux Kustomizations rbacc emits, one per shard, when `rbacc.yaml`

@@ -43,6 +43,17 @@ pub(crate) mod fields {
         "protectNamespaces",
         "extraResources",
         "risks",
+        "labels",
+        "podSecurity",
+        "limits",
+    ];
+    pub const LABEL_POLICY: &[&str] = &["allow", "forbid"];
+    pub const POD_SECURITY_POLICY: &[&str] = &["minimum", "privilegedNamespaces"];
+    pub const LIMITS: &[&str] = &[
+        "namespacesPerTeam",
+        "subjectsPerBinding",
+        "teamOutputBytes",
+        "outputBytes",
     ];
     pub const VIEWERS: &[&str] = &["secrets", "exec"];
     pub const EXTRA_RESOURCE: &[&str] = &["apiGroup", "resources"];
@@ -207,6 +218,35 @@ pub struct Policy {
     pub extra_resources: Vec<ExtraResource>,
     /// `policy.risks`: risk id -> level, unchecked.
     pub risks: Vec<(Sp<String>, Sp<String>)>,
+    /// `policy.labels`: label keys teams may or may not set.
+    pub labels: LabelPolicy,
+    /// `policy.podSecurity`: the levels teams may choose.
+    pub pod_security: PodSecurityPolicy,
+    /// `policy.limits`: budgets on what one declaration makes.
+    pub limits: Limits,
+}
+
+/// `policy.labels`.
+#[derive(Debug, Default)]
+pub struct LabelPolicy {
+    pub allow: Vec<Sp<String>>,
+    pub forbid: Vec<Sp<String>>,
+}
+
+/// `policy.podSecurity`.
+#[derive(Debug, Default)]
+pub struct PodSecurityPolicy {
+    pub minimum: Option<Sp<PodSecurity>>,
+    pub privileged_namespaces: Vec<Sp<String>>,
+}
+
+/// `policy.limits`, as written.
+#[derive(Debug, Default)]
+pub struct Limits {
+    pub namespaces_per_team: Option<Sp<u64>>,
+    pub subjects_per_binding: Option<Sp<u64>>,
+    pub team_output_bytes: Option<Sp<u64>>,
+    pub output_bytes: Option<Sp<u64>>,
 }
 
 #[derive(Debug)]
@@ -497,6 +537,37 @@ fn decode_policy(d: &mut Decoder, node: &Node) -> Policy {
             .get("exec")
             .and_then(|n| Some(Sp::new(d.bool(n)?, n.span)));
         v.finish(d);
+    }
+    if let Some(labels) = f.get("labels") {
+        let mut l = d.fields(labels, fields::LABEL_POLICY);
+        policy.labels.allow = l.get("allow").map(|n| d.strings(n)).unwrap_or_default();
+        policy.labels.forbid = l.get("forbid").map(|n| d.strings(n)).unwrap_or_default();
+        l.finish(d);
+    }
+    if let Some(pod_security) = f.get("podSecurity") {
+        let mut p = d.fields(pod_security, fields::POD_SECURITY_POLICY);
+        policy.pod_security.minimum = p
+            .get("minimum")
+            .and_then(|n| d.one_of(n, PodSecurity::CHOICES));
+        policy.pod_security.privileged_namespaces = p
+            .get("privilegedNamespaces")
+            .map(|n| d.strings(n))
+            .unwrap_or_default();
+        p.finish(d);
+    }
+    if let Some(limits) = f.get("limits") {
+        let mut l = d.fields(limits, fields::LIMITS);
+        let mut count = |name: &str| {
+            l.get(name)
+                .and_then(|n| Some(Sp::new(d.unsigned(n)?, n.span)))
+        };
+        policy.limits = Limits {
+            namespaces_per_team: count("namespacesPerTeam"),
+            subjects_per_binding: count("subjectsPerBinding"),
+            team_output_bytes: count("teamOutputBytes"),
+            output_bytes: count("outputBytes"),
+        };
+        l.finish(d);
     }
     if let Some(extra) = f.get("extraResources") {
         for item in d.items(extra) {

@@ -20,6 +20,12 @@ pub const CLUSTER_ADMIN: &str = "cluster-admin";
 pub struct Settings {
     pub clusters: Vec<Cluster>,
     pub reserved: super::reserved::Reserved,
+    /// Which label keys teams may set (`policy.labels`).
+    pub labels: super::labels::LabelPolicy,
+    /// Which Pod Security levels teams may choose (`policy.podSecurity`).
+    pub pod_security_policy: super::pod_security::PodSecurityPolicy,
+    /// Budgets on what one declaration makes (`policy.limits`).
+    pub limits: super::limits::Limits,
     pub namespace_prefix: NamespacePrefix,
     pub forbid_cluster_admin: bool,
     /// Where `forbidClusterAdmin` was set, if it was.
@@ -105,6 +111,13 @@ pub fn check(sources: &Sources, config: &raw::Config, diags: &mut Diagnostics) -
         risk_levels: risk_levels(&policy.risks, diags),
         clusters: check_clusters(config, diags),
         reserved: super::reserved::check(config, diags),
+        labels: super::labels::LabelPolicy::check(&policy.labels, diags),
+        pod_security_policy: super::pod_security::PodSecurityPolicy::check(
+            &policy.pod_security,
+            config.defaults.pod_security.as_ref(),
+            diags,
+        ),
+        limits: super::limits::Limits::of(&policy.limits),
         namespace_prefix: policy
             .namespace_prefix
             .as_ref()

@@ -12,8 +12,11 @@ pub mod analysis;
 mod config;
 mod gitops;
 mod kubeconfig;
+mod labels;
+pub mod limits;
 mod names;
 mod owners;
+mod pod_security;
 mod reserved;
 mod teams;
 
@@ -130,6 +133,7 @@ fn resolve(
         roles: settings.roles.into_values().map(|r| r.def).collect(),
         teams,
         kubeconfigs,
+        limits: settings.limits,
     })
 }
 

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::clock::{self, Date};
 use crate::decode::{backticked, backticked_all};
 use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
-use crate::model::raw::{self, NamespacePrefix, PodSecurity};
+use crate::model::raw::{self, NamespacePrefix};
 use crate::model::{Binding, Namespace, Subject, Team, cluster_role_name};
 use crate::risk::{self, Level, Risk};
 use crate::source::{Sources, Sp, Span};
@@ -15,46 +15,6 @@ use super::analysis::{Analysis, Finding, Origin};
 use super::config::{CLUSTER_ADMIN, Settings, check_quantities};
 use super::names::{label_key_problem, label_value_problem};
 use super::{check_dns_label, dns_label_problem};
-
-/// Why a label key is reserved, and so may not be set by a team.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Reserved<'a> {
-    /// `pod-security.kubernetes.io/…`: would change the namespace's Pod
-    /// Security level behind the policy's back.
-    PodSecurity,
-    /// `rbacc.dev/…`: rbacc's own labels.
-    Rbacc,
-    /// `app.kubernetes.io/managed-by`, which rbacc sets to `rbacc`.
-    ManagedBy,
-    /// A prefix under `kubernetes.io` or `k8s.io` (the prefix given).
-    Kubernetes(&'a str),
-}
-
-/// The `app.kubernetes.io` key rbacc sets on every namespace.
-const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
-
-/// Whether `key` is a label key a team may not set. A key's prefix (the
-/// part before `/`) is reserved when it is `rbacc.dev`, or is or ends in
-/// `kubernetes.io` or `k8s.io`; of the recommended `app.kubernetes.io`
-/// labels, only `managed-by` is reserved.
-fn reserved_label(key: &str) -> Option<Reserved<'_>> {
-    let (prefix, _) = key.split_once('/')?;
-    let kubernetes = |domain: &str| {
-        prefix == domain
-            || prefix
-                .strip_suffix(domain)
-                .is_some_and(|sub| sub.ends_with('.'))
-    };
-    match prefix {
-        "rbacc.dev" => Some(Reserved::Rbacc),
-        "app.kubernetes.io" => (key == MANAGED_BY).then_some(Reserved::ManagedBy),
-        "pod-security.kubernetes.io" => Some(Reserved::PodSecurity),
-        _ if kubernetes("kubernetes.io") || kubernetes("k8s.io") => {
-            Some(Reserved::Kubernetes(prefix))
-        }
-        _ => None,
-    }
-}
 
 pub fn check(
     sources: &Sources,
@@ -132,7 +92,19 @@ pub fn check(
         let mut namespaces = Vec::new();
         let allow = check_allow(settings, team, diags);
         let errors_before = diags.error_count();
-        for ns in &team.namespaces {
+        let limit = settings.limits.namespaces_per_team;
+        if let Some(over) = team.namespaces.get(limit.0 as usize) {
+            diags.push(super::limits::exceeded(
+                over.name.span,
+                format!(
+                    "team `{name}` declares {} namespaces",
+                    team.namespaces.len()
+                ),
+                limit,
+                "namespacesPerTeam",
+            ));
+        }
+        for ns in team.namespaces.iter().take(limit.0 as usize) {
             let ctx = TeamCtx {
                 settings,
                 team: name,
@@ -286,7 +258,7 @@ fn check_members(
             continue;
         }
         let active = check_expiry(subjects.expires.as_ref(), today, diags);
-        let subjects = check_subjects(subjects, diags);
+        let subjects = check_subjects(subjects, settings.limits.subjects_per_binding, diags);
         if !active {
             continue;
         }
@@ -418,14 +390,48 @@ fn cluster_role_of(role: &str) -> String {
     }
 }
 
-fn check_subjects(subjects: &raw::Subjects, diags: &mut Diagnostics) -> Vec<Subject> {
+fn check_subjects(
+    subjects: &raw::Subjects,
+    limit: (u64, Option<Span>),
+    diags: &mut Diagnostics,
+) -> Vec<Subject> {
+    let all = || {
+        subjects
+            .groups
+            .iter()
+            .chain(&subjects.users)
+            .chain(&subjects.service_accounts)
+    };
+    if let Some(over) = all().nth(limit.0 as usize) {
+        diags.push(super::limits::exceeded(
+            over.span,
+            format!("{} subjects in one entry", all().count()),
+            limit,
+            "subjectsPerBinding",
+        ));
+        return Vec::new();
+    }
     let mut out = Vec::new();
     for (list, make) in [
         (&subjects.groups, Subject::Group as fn(String) -> Subject),
         (&subjects.users, Subject::User as fn(String) -> Subject),
     ] {
         for s in list {
-            if s.value.trim().is_empty() || s.value.trim() != s.value {
+            if let Some(c) = s.value.chars().find(|&c| crate::text::is_invisible(c)) {
+                diags.push(
+                    Diagnostic::error(
+                        Code::InvalidValue,
+                        s.span,
+                        format!(
+                            "subject `{}` holds the invisible character {}",
+                            crate::text::visible(&s.value),
+                            crate::text::visible(&c.to_string())
+                        ),
+                    )
+                    .label("invalid subject")
+                    .help("a name with control, line-break or formatting characters reads as another name in a review"),
+                );
+            } else if s.value.trim().is_empty() || s.value.trim() != s.value {
                 diags.push(
                     Diagnostic::error(
                         Code::InvalidValue,
@@ -609,17 +615,13 @@ fn check_namespace(
         .as_ref()
         .map_or(settings.pod_security, |p| p.value);
     if let Some(p) = &ns.pod_security
-        && p.value == PodSecurity::Privileged
+        && !settings.pod_security_policy.check_choice(name, p, diags)
     {
-        diags.push(
-            Diagnostic::warning(Code::PrivilegedNamespace, p.span, format!("namespace `{}` runs without Pod Security restrictions", name.value))
-                .label("`privileged` allows host access")
-                .help("pods here can mount host paths and run privileged containers; prefer `baseline` or `restricted`"),
-        );
+        ok = false;
     }
     let mut quota = settings.quota.clone();
     quota.extend(check_quantities(&ns.quota, "quota", diags));
-    let labels = check_labels(&ns.labels, diags);
+    let labels = check_labels(&ns.labels, &settings.labels, diags);
 
     let mut bindings = Bindings::default();
     let team_members = &ctx.members[ctx.team];
@@ -727,7 +729,7 @@ fn check_namespace(
                 format!("a grant of `{role}` to team `{}`", other.value),
             );
         }
-        let direct = check_subjects(&grant.subjects, diags);
+        let direct = check_subjects(&grant.subjects, settings.limits.subjects_per_binding, diags);
         if active && !direct.is_empty() {
             bindings.add(
                 format!("grant-{role}"),
@@ -766,40 +768,13 @@ fn check_namespace(
 
 fn check_labels(
     labels: &[(Sp<String>, Sp<String>)],
+    policy: &super::labels::LabelPolicy,
     diags: &mut Diagnostics,
 ) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for (key, value) in labels {
-        if let Some(reserved) = reserved_label(&key.value) {
-            let (label, help) = match reserved {
-                Reserved::PodSecurity => (
-                    "`pod-security.kubernetes.io/` labels set the namespace's Pod Security level"
-                        .to_string(),
-                    "choose the level with `podSecurity`".to_string(),
-                ),
-                Reserved::Rbacc => (
-                    "`rbacc.dev/` is rbacc's prefix".to_string(),
-                    "rbacc sets these itself".to_string(),
-                ),
-                Reserved::ManagedBy => (
-                    format!("`{MANAGED_BY}` is set by rbacc"),
-                    format!("rbacc sets `{MANAGED_BY}: rbacc` itself"),
-                ),
-                Reserved::Kubernetes(prefix) => (
-                    format!("`{prefix}/` is a Kubernetes prefix"),
-                    "prefixes under kubernetes.io and k8s.io are reserved for Kubernetes"
-                        .to_string(),
-                ),
-            };
-            diags.push(
-                Diagnostic::error(
-                    Code::ReservedLabel,
-                    key.span,
-                    format!("label `{}` is reserved", key.value),
-                )
-                .label(label)
-                .help(help),
-            );
+        if let Some(reserved) = policy.reserved(&key.value) {
+            diags.push(super::labels::diagnostic(key, &reserved));
             continue;
         }
         if let Some(problem) = label_key_problem(&key.value) {
@@ -1003,46 +978,4 @@ impl Bindings {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reserved_labels() {
-        assert_eq!(reserved_label("rbacc.dev/team"), Some(Reserved::Rbacc));
-        assert_eq!(
-            reserved_label("pod-security.kubernetes.io/enforce"),
-            Some(Reserved::PodSecurity)
-        );
-        assert_eq!(
-            reserved_label("app.kubernetes.io/managed-by"),
-            Some(Reserved::ManagedBy)
-        );
-        for (key, prefix) in [
-            ("kubernetes.io/metadata.name", "kubernetes.io"),
-            ("k8s.io/x", "k8s.io"),
-            ("topology.kubernetes.io/zone", "topology.kubernetes.io"),
-            (
-                "node-role.kubernetes.io/control-plane",
-                "node-role.kubernetes.io",
-            ),
-            ("example.k8s.io/x", "example.k8s.io"),
-        ] {
-            assert_eq!(
-                reserved_label(key),
-                Some(Reserved::Kubernetes(prefix)),
-                "{key}"
-            );
-        }
-        for free in [
-            "cost-center",
-            "app.kubernetes.io/part-of",
-            "app.kubernetes.io/name",
-            "app.kubernetes.io/component",
-            "example.com/tier",
-            "example.com/kubernetes.io",
-            "mykubernetes.io/x",
-            "k8s.io.example.com/x",
-            "rbacc.dev.example.com/x",
-        ] {
-            assert_eq!(reserved_label(free), None, "{free}");
-        }
-    }
 }

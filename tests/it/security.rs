@@ -654,3 +654,299 @@ fn a_template_whose_structure_follows_a_team_value_is_refused() {
     );
     assert!(stderr.contains("team `plain`"), "{stderr}");
 }
+
+// --- 4. Labels other controllers act on -----------------------------------
+
+/// The example organisation with `labels` on `payments-prod`.
+fn with_labels(labels: &str) -> Repo {
+    let repo = Repo::example();
+    let path = repo.path().join("teams/payments.yaml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(
+        text.contains("labels: { cost-center: cc-42 }"),
+        "the example labels payments-prod"
+    );
+    std::fs::write(
+        &path,
+        text.replace(
+            "labels: { cost-center: cc-42 }",
+            &format!("labels: {labels}"),
+        ),
+    )
+    .expect("write");
+    repo
+}
+
+#[test]
+fn labels_controllers_act_on_are_reserved_by_default() {
+    for (key, who) in [
+        ("istio-injection", "Istio"),
+        ("istio.io/rev", "Istio"),
+        ("openshift.io/run-level", "OpenShift"),
+        (
+            "security.openshift.io/scc.podSecurityLabelSync",
+            "OpenShift",
+        ),
+        ("capsule.clastix.io/tenant", "Capsule"),
+        ("admission.gatekeeper.sh/ignore", "Gatekeeper"),
+        ("argocd.argoproj.io/managed-by", "Argo CD"),
+        ("kustomize.toolkit.fluxcd.io/name", "Flux"),
+        ("name", "NetworkPolicy"),
+        ("component", "NetworkPolicy"),
+    ] {
+        let repo = with_labels(&format!("{{ \"{key}\": x }}"));
+        let run = repo.rbacc(&["build"]);
+        run.expect_code(1);
+        let stderr = run.stderr();
+        assert!(
+            stderr.contains(&format!("label `{key}` is reserved")),
+            "{key}\n{stderr}"
+        );
+        assert!(stderr.contains(who), "{key}: names {who}\n{stderr}");
+    }
+}
+
+#[test]
+fn the_label_policy_allows_and_forbids() {
+    let allow = |repo: &Repo, policy: &str| {
+        let config = std::fs::read_to_string(repo.path().join("rbacc.yaml")).expect("config");
+        repo.write(
+            "rbacc.yaml",
+            config.replace(
+                "    protectNamespaces: true\n",
+                &format!("    protectNamespaces: true\n    labels: {policy}\n"),
+            ),
+        );
+    };
+    let repo = with_labels("{ istio-injection: enabled, cost-center: cc-42 }");
+    allow(&repo, "{ allow: [istio-injection] }");
+    repo.rbacc(&["build"]).expect_code(0);
+    let text = std::fs::read_to_string(repo.out().join("prod/teams/payments/payments-prod.yaml"))
+        .expect("namespace file");
+    assert!(text.contains("istio-injection: enabled"), "{text}");
+
+    let repo = with_labels("{ example.com/billing: x }");
+    allow(&repo, "{ forbid: [\"example.com/\"] }");
+    let run = repo.rbacc(&["build"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr().contains("forbidden by `policy.labels.forbid`"),
+        "{}",
+        run.stderr()
+    );
+
+    // What no policy can hand out.
+    for never in [
+        "pod-security.kubernetes.io/",
+        "rbacc.dev/",
+        "*.k8s.io/",
+        "app.kubernetes.io/managed-by",
+    ] {
+        let repo = Repo::example();
+        allow(&repo, &format!("{{ allow: [\"{never}\"] }}"));
+        let run = repo.rbacc(&["build"]);
+        run.expect_code(1);
+        assert!(
+            run.stderr().contains("cannot be allowed"),
+            "{never}\n{}",
+            run.stderr()
+        );
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .status()
+        .expect("git");
+    assert!(status.success(), "git {args:?}");
+}
+
+fn committed(repo: &Repo) {
+    let dir = repo.path();
+    git(dir, &["init", "--quiet", "--initial-branch=main"]);
+    git(
+        dir,
+        &[
+            "-c",
+            "user.name=T",
+            "-c",
+            "user.email=t@example.com",
+            "add",
+            "--all",
+        ],
+    );
+    git(
+        dir,
+        &[
+            "-c",
+            "user.name=T",
+            "-c",
+            "user.email=t@example.com",
+            "commit",
+            "--quiet",
+            "-m",
+            "base",
+        ],
+    );
+}
+
+#[test]
+fn diff_warns_when_a_namespace_changes_labels() {
+    let repo = Repo::example();
+    committed(&repo);
+    let path = repo.path().join("teams/payments.yaml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(
+        &path,
+        text.replace("cost-center: cc-42", "cost-center: cc-43, tier: gold"),
+    )
+    .expect("write");
+    let run = repo.rbacc(&["diff", "--base", "HEAD", "--format", "json"]);
+    run.expect_code(0);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout()).expect("JSON");
+    let warnings = report["warnings"].as_array().expect("warnings");
+    let labels: Vec<&serde_json::Value> = warnings
+        .iter()
+        .filter(|w| w["kind"] == "namespace-labels")
+        .collect();
+    assert!(!labels.is_empty(), "{warnings:?}");
+    let message = labels[0]["message"].as_str().expect("message");
+    assert!(
+        message.contains("`cost-center`: `cc-42` → `cc-43`"),
+        "{message}"
+    );
+    assert!(message.contains("+`tier=gold`"), "{message}");
+}
+
+// --- 5. Amplification ---------------------------------------------------
+
+/// The input: one team, many users, many namespaces.
+fn amplified(users: usize, namespaces: usize) -> Repo {
+    let repo = Repo::example();
+    let users: Vec<String> = (0..users).map(|i| format!("u{i}@example.com")).collect();
+    let namespaces: String = (0..namespaces)
+        .map(|i| format!("    - name: amp-n{i}\n"))
+        .collect();
+    repo.write(
+        "teams/amp.yaml",
+        format!(
+            "apiVersion: rbacc.dev/v1alpha1\nkind: Team\nmetadata:\n  name: amp\nspec:\n  members:\n    viewer: {{ users: [{}] }}\n  namespaces:\n{namespaces}",
+            users.join(", ")
+        ),
+    );
+    repo
+}
+
+#[test]
+fn budgets_stop_amplification_on_the_declaration() {
+    let repo = amplified(5_000, 1_000);
+    let size = std::fs::metadata(repo.path().join("teams/amp.yaml"))
+        .expect("stat")
+        .len();
+    assert!(size < 200_000, "a small file: {size} bytes");
+    for command in ["build", "check"] {
+        let run = repo.rbacc(&[command]);
+        run.expect_code(1);
+        let stderr = run.stderr();
+        assert!(stderr.contains("input-limit"), "{stderr}");
+        assert!(
+            stderr.contains("team `amp` declares 1000 namespaces"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("5000 subjects in one entry"), "{stderr}");
+        assert!(
+            stderr.contains("policy.limits.namespacesPerTeam"),
+            "{stderr}"
+        );
+    }
+    assert!(!repo.out().exists());
+}
+
+#[test]
+fn the_output_budget_counts_bytes_per_team() {
+    // Within the counts, past a byte budget lowered for the test.
+    let repo = amplified(900, 90);
+    let config = std::fs::read_to_string(repo.path().join("rbacc.yaml")).expect("config");
+    repo.write(
+        "rbacc.yaml",
+        config.replace(
+            "    protectNamespaces: true\n",
+            "    protectNamespaces: true\n    limits: { teamOutputBytes: 1000000 }\n",
+        ),
+    );
+    let run = repo.rbacc(&["build"]);
+    run.expect_code(1);
+    let stderr = run.stderr();
+    assert!(stderr.contains("team `amp` compiles to"), "{stderr}");
+    assert!(stderr.contains("the limit is set here"), "{stderr}");
+    assert!(!repo.out().exists());
+}
+
+// --- 10. Privileged namespaces ------------------------------------------
+
+#[test]
+fn privileged_is_the_platforms_choice_per_namespace() {
+    let repo = Repo::example();
+    let path = repo.path().join("teams/payments.yaml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(
+        text.contains("      podSecurity: restricted\n"),
+        "the example sets a level"
+    );
+    let text = text.replacen(
+        "      podSecurity: restricted\n",
+        "      podSecurity: privileged\n",
+        1,
+    );
+    std::fs::write(&path, text).expect("write");
+    let run = repo.rbacc(&["build"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr().contains("pod-security-level"),
+        "{}",
+        run.stderr()
+    );
+    assert!(
+        run.stderr().contains("may not run `privileged`"),
+        "{}",
+        run.stderr()
+    );
+
+    let config = std::fs::read_to_string(repo.path().join("rbacc.yaml")).expect("config");
+    let allowed = config.replace(
+        "    protectNamespaces: true\n",
+        "    protectNamespaces: true\n    podSecurity: { privilegedNamespaces: [payments-prod] }\n",
+    );
+    repo.write("rbacc.yaml", &allowed);
+    let run = repo.rbacc(&["build"]);
+    run.expect_code(0);
+    assert!(
+        run.stderr().contains("privileged-namespace"),
+        "still a warning\n{}",
+        run.stderr()
+    );
+
+    // A minimum of `restricted` refuses `baseline` too.
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(
+        &path,
+        text.replace("podSecurity: privileged", "podSecurity: baseline"),
+    )
+    .expect("write");
+    let strict = config.replace(
+        "    protectNamespaces: true\n",
+        "    protectNamespaces: true\n    podSecurity: { minimum: restricted }\n",
+    );
+    repo.write("rbacc.yaml", strict);
+    let run = repo.rbacc(&["build"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr().contains("below the policy's minimum"),
+        "{}",
+        run.stderr()
+    );
+}
