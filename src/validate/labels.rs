@@ -181,7 +181,7 @@ fn pattern_problem(pattern: &str) -> Option<String> {
         Some(prefix) => format!("{}/x", prefix.strip_prefix("*.").unwrap_or(prefix)),
         None => pattern.to_string(),
     };
-    super::names::label_key_problem(&key).map(String::from)
+    super::names::label_key_problem(&key)
 }
 
 /// The diagnostic for a label `key` a team may not set.
@@ -204,10 +204,10 @@ pub fn diagnostic(key: &Sp<String>, reserved: &Reserved<'_>) -> Diagnostic {
         Reserved::Kubernetes(prefix) => d
             .label(format!("`{prefix}/` is a Kubernetes prefix"))
             .help("prefixes under kubernetes.io and k8s.io are reserved for Kubernetes"),
-        Reserved::Controller(who) => d.label(format!("{who} acts on this label")).help(format!(
+        Reserved::Controller(who) => d.label(format!("{who} acts on this label")).help(
             "setting it changes what the cluster enforces in the namespace; if teams may, \
-                 list it in `policy.labels.allow` in rbacc.yaml"
-        )),
+                 list it in `policy.labels.allow` in rbacc.yaml",
+        ),
         Reserved::Policy(span) => d
             .label("forbidden by the platform")
             .with_secondary(*span, "forbidden by `policy.labels.forbid`")

@@ -974,8 +974,3 @@ impl Bindings {
         by_name.into_values().map(|d| d.binding).collect()
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-}
