@@ -17,7 +17,7 @@ mod owners;
 mod teams;
 
 pub(crate) use config::ROLE_ALLOW;
-pub use names::{dns_label_problem, label_key_problem, label_value_problem};
+pub use names::{dns_label_problem, is_invisible, label_key_problem, label_value_problem};
 
 /// The kubeconfig templates shipped in the binary, as `(name, text)`.
 pub fn built_in_templates() -> &'static [(&'static str, &'static str)] {

@@ -48,10 +48,11 @@ fn describe_char(c: char) -> String {
 }
 
 /// Format characters that render as nothing: zero-width spaces and
-/// joiners, direction marks and overrides, the word joiner, the byte-order
-/// mark, the soft hyphen.
-fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+/// joiners, direction marks, overrides and isolates, the line and
+/// paragraph separators, the word joiner, the byte-order mark, the soft
+/// hyphen.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// Why `s` is not a DNS-1123 subdomain (dot-separated labels, at most 253
