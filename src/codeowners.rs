@@ -1,5 +1,7 @@
 //! CODEOWNERS files: a change to a team's file, or to what rbacc compiles
-//! from it, asks for the review of the team's owners (`metadata.owners`).
+//! from it, asks for the review of the team's owners (`metadata.owners`);
+//! a change to anything else, for the review of the platform's owners
+//! (`spec.owners`).
 //!
 //! Input: the resolved [`Org`] and the files of `out/` that [`crate::emit`]
 //! made from it; output: the text of a CODEOWNERS file, in GitHub's syntax
@@ -9,12 +11,19 @@
 //! Architecture invariant: pure, like `emit`. `load` reads the committed
 //! files from the places forges look for them; `main` writes one.
 //!
-//! Every pattern matches one team's files only: the team file's own path,
-//! and, for the compiled output, patterns with `*` for the cluster that
-//! [`TeamFiles`] derives from the layout of `out/`. Team names are DNS
-//! labels, so these need no escaping; a team file whose directory has other
-//! characters is matched as `/teams/**/<team>.yaml`, which is unique because
-//! a team file is named after its team and team names are unique.
+//! The file starts with a catch-all, `*`, for the platform's owners: both
+//! forges apply the last pattern that matches a path, so every path no team
+//! rule matches (rbacc.yaml, templates/, schema/, deploy/, CI workflows,
+//! the files of teams without owners, shards no team owns) has an owner.
+//! GitLab applies the last match of every section, so the platform's
+//! section also excludes (`!`) each team rule, leaving team files to the
+//! team alone. Every team pattern matches one team's files only: the team
+//! file's own path, and, for the compiled output, patterns with `*` for the
+//! cluster that [`TeamFiles`] derives from the layout of `out/`. Team names
+//! are DNS labels, so these need no escaping; a team file whose directory
+//! has other characters is matched as `/teams/**/<team>.yaml`, which is
+//! unique because a team file is named after its team and team names are
+//! unique. Text from the input in a comment goes through [`comment_text`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -23,7 +32,7 @@ use crate::Compilation;
 use crate::diag::{Code, Diagnostic, Severity};
 use crate::emit::{GENERATED_MARKER, Output, TeamFiles};
 use crate::load::{InputFile, TEAMS_DIR};
-use crate::model::Org;
+use crate::model::{Org, Team};
 use crate::source::{Sources, Span};
 
 /// Whose CODEOWNERS syntax to write.
@@ -164,23 +173,59 @@ fn header(syntax: Syntax) -> String {
     );
     text.push_str(
         "#\n\
-         # What every team shares (rbacc.yaml, templates/, schema/, this file and\n\
-         # the cluster-wide output) belongs to the platform's owners, `spec.owners`\n\
-         # in rbacc.yaml. Each team's file, and what rbacc compiles from it on every\n\
-         # cluster (its shard of out/, kubeconfigs and Flux Kustomization), belongs\n\
-         # to the team's owners, `metadata.owners`: a change to them asks for their\n\
-         # review. Teams without owners are listed as comments.\n",
+         # Everything belongs to the platform's owners, `spec.owners` in rbacc.yaml\n\
+         # (the catch-all `*` first), except what a team owns: each team's file, and\n\
+         # what rbacc compiles from it on every cluster (its shard of out/,\n\
+         # kubeconfigs and Flux Kustomization), belongs to the team's owners,\n\
+         # `metadata.owners`, whose rules come later and win: a change to them asks\n\
+         # for their review. Teams without owners are listed as comments; their\n\
+         # files stay with the platform.\n",
     );
     if syntax == Syntax::Gitlab {
-        text.push_str("# Each team is a section, so each team's owners approve on their own.\n");
+        text.push_str(
+            "# Each team is a section, so each team's owners approve on their own; the\n\
+             # platform's section excludes (`!`, GitLab 17.10 or later) what teams own.\n",
+        );
     }
     text
 }
 
+/// The comment written instead of the catch-all when `spec.owners` is
+/// empty; [`warnings`] looks for it.
+const NO_DEFAULT_OWNERS: &str = "# No default owners: `spec.owners` in rbacc.yaml is empty, so what no team owns asks no one for review.";
+
+/// What `rbacc codeowners` should warn about in a file it rendered in
+/// `syntax`: a file the forge will not load, or one that gives what no team
+/// owns to no one.
+pub fn warnings(text: &str, syntax: Syntax) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(limit) = syntax.size_limit()
+        && text.len() > limit
+    {
+        out.push(format!(
+            "the CODEOWNERS file is {} bytes; {} ignores one over {} bytes",
+            text.len(),
+            syntax.forge(),
+            limit
+        ));
+    }
+    if text.lines().any(|l| l == NO_DEFAULT_OWNERS) {
+        out.push(
+            "`spec.owners` in rbacc.yaml is empty: rbacc.yaml, templates/, schema/, deploy/, \
+             CI workflows and the files of teams without owners have no code owner; name the \
+             platform's owners there"
+                .to_string(),
+        );
+    }
+    out
+}
+
 /// The CODEOWNERS file for `org`, whose compiled files are `output`.
 /// `out` is where `out/` lies in the repository (`out`); without it, only
-/// team files are listed. Teams come in name order, each with its file,
-/// then its compiled files, then its owners as written.
+/// team files are listed. First the catch-all for `spec.owners` (in
+/// GitLab's syntax, with an exclusion for every team rule), then the teams
+/// in name order, each with its file, then its compiled files, then its
+/// owners as written.
 pub fn render(org: &Org, output: &Output, syntax: Syntax, out: Option<&str>) -> String {
     let mut compiled: BTreeMap<&str, BTreeSet<TeamFiles>> = BTreeMap::new();
     if out.is_some() {
@@ -190,65 +235,61 @@ pub fn render(org: &Org, output: &Output, syntax: Syntax, out: Option<&str>) -> 
             }
         }
     }
+    // The rules of each team with owners.
+    let rules: Vec<(&Team, Vec<String>)> = org
+        .teams
+        .iter()
+        .filter(|team| !team.owners.is_empty())
+        .map(|team| {
+            let mut patterns = vec![team_file_pattern(&team.source, &team.name)];
+            if let (Some(out), Some(kinds)) = (out, compiled.get(team.name.as_str())) {
+                for kind in kinds {
+                    patterns.push(format!("/{out}/{}", kind.pattern(&team.name)));
+                }
+            }
+            (team, patterns)
+        })
+        .collect();
     let mut text = header(syntax);
-    if !org.owners.is_empty() {
-        text.push('\n');
+    text.push('\n');
+    if org.owners.is_empty() {
+        let _ = writeln!(text, "{NO_DEFAULT_OWNERS}");
+    } else {
         let _ = match syntax {
-            Syntax::Github => writeln!(text, "# Platform: what every team shares"),
+            Syntax::Github => writeln!(text, "# Platform: everything no team owns"),
             Syntax::Gitlab => writeln!(text, "[Platform]"),
         };
-        let owners = org.owners.join(" ");
-        for pattern in shared_patterns(syntax, out) {
-            let _ = writeln!(text, "{pattern} {owners}");
+        let _ = writeln!(text, "* {}", org.owners.join(" "));
+        if syntax == Syntax::Gitlab {
+            for (_, patterns) in &rules {
+                for pattern in patterns {
+                    let _ = writeln!(text, "!{pattern}");
+                }
+            }
         }
     }
+    let mut rules = rules.into_iter().peekable();
     for team in &org.teams {
         text.push('\n');
-        if team.owners.is_empty() {
+        let Some((_, patterns)) = rules.next_if(|(t, _)| t.name == team.name) else {
             let _ = writeln!(
                 text,
                 "# Team {}: no owners (`metadata.owners` in {})",
-                team.name, team.source
+                crate::text::comment(&team.name),
+                crate::text::comment(&team.source)
             );
             continue;
-        }
+        };
         let _ = match syntax {
-            Syntax::Github => writeln!(text, "# Team {}", team.name),
+            Syntax::Github => writeln!(text, "# Team {}", crate::text::comment(&team.name)),
             Syntax::Gitlab => writeln!(text, "[Team {}]", team.name),
         };
         let owners = team.owners.join(" ");
-        let mut patterns = vec![team_file_pattern(&team.source, &team.name)];
-        if let (Some(out), Some(kinds)) = (out, compiled.get(team.name.as_str())) {
-            for kind in kinds {
-                patterns.push(format!("/{out}/{}", kind.pattern(&team.name)));
-            }
-        }
         for pattern in patterns {
             let _ = writeln!(text, "{pattern} {owners}");
         }
     }
     text
-}
-
-/// The files no one team owns: the configuration, templates, schemas,
-/// this file where the forge reads it, and the cluster-wide output.
-fn shared_patterns(syntax: Syntax, out: Option<&str>) -> Vec<String> {
-    let mut patterns: Vec<String> = ["/rbacc.yaml", "/templates/", "/schema/"]
-        .iter()
-        .map(|p| p.to_string())
-        .collect();
-    patterns.extend(syntax.locations().iter().map(|l| format!("/{l}")));
-    if let Some(out) = out {
-        for shared in [
-            "*/kustomization.yaml",
-            "*/cluster/",
-            "*/flux/cluster.yaml",
-            "*/flux/kustomization.yaml",
-        ] {
-            patterns.push(format!("/{out}/{shared}"));
-        }
-    }
-    patterns
 }
 
 /// Whether `path` can be written in a CODEOWNERS pattern as it is: no
@@ -330,6 +371,33 @@ mod tests {
     fn only_github_limits_the_size() {
         assert_eq!(Syntax::Github.size_limit(), Some(3 << 20));
         assert_eq!(Syntax::Gitlab.size_limit(), None);
+    }
+
+    #[test]
+    fn comments_stay_on_their_line() {
+        assert_eq!(
+            crate::text::comment("teams/web shop/x.yaml"),
+            "teams/web shop/x.yaml"
+        );
+        assert_eq!(
+            crate::text::comment("a\nb\r\tc\u{85}\u{2028}\u{2029}\u{1b}[2K\u{202e}"),
+            "a\\nb\\r\\tc\\u{85}\\u{2028}\\u{2029}\\u{1b}[2K\\u{202e}"
+        );
+    }
+
+    #[test]
+    fn warns_of_a_file_too_large_or_without_default_owners() {
+        let owned = format!("{}\n* @acme/platform\n", header(Syntax::Github));
+        assert!(warnings(&owned, Syntax::Github).is_empty());
+        let unowned = format!("{}\n{NO_DEFAULT_OWNERS}\n", header(Syntax::Gitlab));
+        let found = warnings(&unowned, Syntax::Gitlab);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].starts_with("`spec.owners` in rbacc.yaml is empty"));
+        let large = owned.repeat(3 << 20 >> 8);
+        assert!(
+            warnings(&large, Syntax::Github)[0].contains("GitHub ignores one over 3145728 bytes")
+        );
+        assert!(warnings(&large, Syntax::Gitlab).is_empty());
     }
 
     #[test]

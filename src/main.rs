@@ -497,15 +497,8 @@ fn codeowners_command(ui: &Ui, args: &CodeownersArgs) -> Result<Outcome, String>
         return Ok(Outcome::Finding);
     };
     let text = compilation.codeowners.remove(&syntax).unwrap_or_default();
-    if let Some(limit) = syntax.size_limit()
-        && text.len() > limit
-    {
-        ui.eprint(&format!(
-            "warning: the CODEOWNERS file is {} bytes; {} ignores one over {} bytes\n",
-            text.len(),
-            syntax.forge(),
-            limit
-        ));
+    for warning in codeowners::warnings(&text, syntax) {
+        ui.eprint(&format!("warning: {warning}\n"));
     }
     let existing = input.codeowners.iter().find(|f| f.path == target);
     if !args.check && !args.write {

@@ -7,7 +7,6 @@
 //! generated comment and printed diagnostic goes through it.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
 /// Whether `c` is a character a reader cannot see as itself: control
 /// characters (C0, DEL, C1 with NEL), every Unicode line or paragraph
@@ -31,7 +30,8 @@ pub fn is_invisible(c: char) -> bool {
 }
 
 /// `s` with every [invisible](is_invisible) character written as Rust
-/// writes it in a string literal, `\u{1b}`: one line, printable as it is.
+/// escapes it (`\n`, `\r`, `\t`, `\u{1b}`, `\u{2028}`): one line,
+/// printable as it is.
 /// What diagnostics and terminal output print of untrusted text.
 pub fn visible(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_invisible) {
@@ -40,7 +40,7 @@ pub fn visible(s: &str) -> Cow<'_, str> {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         if is_invisible(c) {
-            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            out.extend(c.escape_default());
         } else {
             out.push(c);
         }
@@ -111,10 +111,10 @@ mod tests {
     #[test]
     fn visible_escapes_every_line_break_and_control() {
         assert_eq!(visible("teams/payments.yaml"), "teams/payments.yaml");
-        assert_eq!(visible("a\nb"), "a\\u{a}b");
+        assert_eq!(visible("a\nb"), "a\\nb");
         assert_eq!(
             visible("a\u{85}b\u{2028}c\u{2029}d\re"),
-            "a\\u{85}b\\u{2028}c\\u{2029}d\\u{d}e"
+            "a\\u{85}b\\u{2028}c\\u{2029}d\\re"
         );
         assert_eq!(visible("\u{1b}[31mred"), "\\u{1b}[31mred");
         assert_eq!(visible("evil\u{202e}lmth.yaml"), "evil\\u{202e}lmth.yaml");

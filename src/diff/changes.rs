@@ -1,4 +1,8 @@
 //! The summary counts and the warnings of a diff.
+//!
+//! A warning's text is a [`Message`]: rbacc's words and the values it
+//! names (names, paths, reasons: anything a pull request can write) kept
+//! apart, so that each format escapes values for where they land.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -11,6 +15,91 @@ use crate::load::InputFile;
 use super::access::AccessChanges;
 use super::compile::Compiled;
 use super::{ClusterSummary, Counts, FileChange, Status, Warning};
+
+/// A warning's text, piece by piece. Serialized (in the JSON report) as
+/// its [plain](Message::plain) text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Message(Vec<Piece>);
+
+/// One piece of a [`Message`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    /// rbacc's words, or text that mixes them with values (a diagnostic's
+    /// message outside its backticks).
+    Words(String),
+    /// A name or key: in backticks in plain text, code in markdown.
+    Code(String),
+    /// A value shown as it is in plain text (a path, a cluster, a setting,
+    /// a reason): code in markdown.
+    Value(String),
+}
+
+impl Message {
+    pub fn new() -> Message {
+        Message::default()
+    }
+
+    /// Appends rbacc's words.
+    pub fn words(mut self, s: impl Into<String>) -> Message {
+        self.0.push(Piece::Words(s.into()));
+        self
+    }
+
+    /// Appends a name or key.
+    pub fn code(mut self, s: impl Into<String>) -> Message {
+        self.0.push(Piece::Code(s.into()));
+        self
+    }
+
+    /// Appends a value shown as it is in plain text.
+    pub fn value(mut self, s: impl Into<String>) -> Message {
+        self.0.push(Piece::Value(s.into()));
+        self
+    }
+
+    /// Appends text that marks names with backticks, as diagnostics'
+    /// messages do: the parts between backticks are names. A name that
+    /// holds a backtick shifts the pairing, never the escaping: every part
+    /// is still escaped as words or as code.
+    pub fn marked(mut self, s: &str) -> Message {
+        for (i, part) in s.split('`').enumerate() {
+            self = if i % 2 == 1 {
+                self.code(part)
+            } else if part.is_empty() {
+                self
+            } else {
+                self.words(part)
+            };
+        }
+        self
+    }
+
+    pub fn pieces(&self) -> &[Piece] {
+        &self.0
+    }
+
+    /// The text with names in backticks, values as they are.
+    pub fn plain(&self) -> String {
+        let mut out = String::new();
+        for piece in &self.0 {
+            match piece {
+                Piece::Words(s) | Piece::Value(s) => out.push_str(s),
+                Piece::Code(s) => {
+                    out.push('`');
+                    out.push_str(s);
+                    out.push('`');
+                }
+            }
+        }
+        out
+    }
+}
+
+impl serde::Serialize for Message {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.plain())
+    }
+}
 
 /// Argo CD's annotation that keeps a resource when it leaves the manifests.
 const ARGO_SYNC_OPTIONS: &str = "argocd.argoproj.io/sync-options";
@@ -125,14 +214,18 @@ pub fn summarize(clusters: &[String], files: &[FileChange]) -> (Vec<ClusterSumma
             let is = new.get(key).map(protection);
             match (was, is) {
                 (Some(was), None) => {
+                    let leaves = Message::new()
+                        .words("namespace ")
+                        .code(name)
+                        .words(" leaves ")
+                        .value(*cluster);
                     let message = if let Some(how) = &was {
-                        format!(
-                            "namespace `{name}` leaves {cluster}; it is protected from pruning ({how}), so Argo CD and Flux leave it and its workloads running: delete it by hand once it is empty"
-                        )
+                        leaves
+                            .words("; it is protected from pruning (")
+                            .marked(how)
+                            .words("), so Argo CD and Flux leave it and its workloads running: delete it by hand once it is empty")
                     } else {
-                        format!(
-                            "namespace `{name}` leaves {cluster} and is NOT protected from pruning: Argo CD or Flux with pruning on will delete it and everything in it"
-                        )
+                        leaves.words(" and is NOT protected from pruning: Argo CD or Flux with pruning on will delete it and everything in it")
                     };
                     warnings.push(Warning {
                         cluster: Some(cluster.to_string()),
@@ -147,9 +240,14 @@ pub fn summarize(clusters: &[String], files: &[FileChange]) -> (Vec<ClusterSumma
                     protected: Some(false),
                     ..Warning::new(
                         "namespace-unprotected",
-                        format!(
-                            "namespace `{name}` on {cluster} loses its protection from pruning: removing it later deletes it"
-                        ),
+                        Message::new()
+                            .words("namespace ")
+                            .code(name)
+                            .words(" on ")
+                            .value(*cluster)
+                            .words(
+                                " loses its protection from pruning: removing it later deletes it",
+                            ),
                     )
                 }),
                 _ => {}
@@ -157,13 +255,19 @@ pub fn summarize(clusters: &[String], files: &[FileChange]) -> (Vec<ClusterSumma
             if let (Some(a), Some(b)) = (old.get(key), new.get(key))
                 && let Some(change) = label_change(a, b)
             {
+                let message = Message::new()
+                    .words("namespace ")
+                    .code(name)
+                    .words(" on ")
+                    .value(*cluster)
+                    .words(" changes labels (");
                 warnings.push(Warning {
                     cluster: Some(cluster.to_string()),
                     namespace: Some(name.clone()),
                     ..Warning::new(
                         "namespace-labels",
-                        format!(
-                            "namespace `{name}` on {cluster} changes labels ({change}): controllers that select namespaces by label (admission, meshes, network policies) may treat it differently"
+                        change(message).words(
+                            "): controllers that select namespaces by label (admission, meshes, network policies) may treat it differently",
                         ),
                     )
                 });
@@ -173,9 +277,9 @@ pub fn summarize(clusters: &[String], files: &[FileChange]) -> (Vec<ClusterSumma
     (summary.into_values().collect(), warnings)
 }
 
-/// How a Namespace's labels change, as `+key=value, -key, key: a → b`, or
-/// `None` when they do not.
-fn label_change(old: &Value, new: &Value) -> Option<String> {
+/// How a Namespace's labels change (`+key=value, −key, key: a → b`),
+/// written onto a message, or `None` when they do not.
+fn label_change(old: &Value, new: &Value) -> Option<impl FnOnce(Message) -> Message> {
     let labels = |ns: &Value| -> BTreeMap<String, String> {
         ns.get("metadata")
             .and_then(|m| m.get("labels"))
@@ -189,17 +293,31 @@ fn label_change(old: &Value, new: &Value) -> Option<String> {
             .unwrap_or_default()
     };
     let (old, new) = (labels(old), labels(new));
-    let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
-    let changes: Vec<String> = keys
+    let keys: BTreeSet<String> = old.keys().chain(new.keys()).cloned().collect();
+    let changes: Vec<(String, Option<String>, Option<String>)> = keys
         .into_iter()
-        .filter_map(|k| match (old.get(k), new.get(k)) {
-            (None, Some(v)) => Some(format!("+`{k}={v}`")),
-            (Some(_), None) => Some(format!("−`{k}`")),
-            (Some(a), Some(b)) if a != b => Some(format!("`{k}`: `{a}` → `{b}`")),
-            _ => None,
+        .filter_map(|k| {
+            let (a, b) = (old.get(&k).cloned(), new.get(&k).cloned());
+            (a != b).then_some((k, a, b))
         })
         .collect();
-    (!changes.is_empty()).then(|| changes.join(", "))
+    if changes.is_empty() {
+        return None;
+    }
+    Some(move |mut message: Message| {
+        for (i, (key, a, b)) in changes.into_iter().enumerate() {
+            if i > 0 {
+                message = message.words(", ");
+            }
+            message = match (a, b) {
+                (None, Some(v)) => message.words("+").code(format!("{key}={v}")),
+                (Some(_), None) => message.words("−").code(key),
+                (Some(a), Some(b)) => message.code(key).words(": ").code(a).words(" → ").code(b),
+                (None, None) => message,
+            };
+        }
+        message
+    })
 }
 
 /// How a Namespace object is protected from pruning, if it is:
@@ -237,29 +355,35 @@ pub fn escalations(access: &AccessChanges) -> Option<Warning> {
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let mut parts = Vec::new();
+    if subjects == 0 && roles.is_empty() {
+        return None;
+    }
+    let mut message = Message::new();
     if subjects > 0 {
         let who = if subjects == 1 {
             "subject gains"
         } else {
             "subjects gain"
         };
-        parts.push(format!("{subjects} {who} escalation-grade access"));
+        message = message.words(format!("{subjects} {who} escalation-grade access"));
     }
     if !roles.is_empty() {
-        let list: Vec<String> = roles.iter().map(|r| format!("`{r}`")).collect();
         let (noun, verb) = if roles.len() == 1 {
             ("role", "gains")
         } else {
             ("roles", "gain")
         };
-        parts.push(format!(
-            "{noun} {} {verb} escalation-grade permissions",
-            list.join(", ")
-        ));
-    }
-    if parts.is_empty() {
-        return None;
+        if subjects > 0 {
+            message = message.words("; ");
+        }
+        message = message.words(format!("{noun} "));
+        for (i, role) in roles.iter().enumerate() {
+            if i > 0 {
+                message = message.words(", ");
+            }
+            message = message.code(*role);
+        }
+        message = message.words(format!(" {verb} escalation-grade permissions"));
     }
     let reasons: BTreeSet<&str> = access
         .subjects
@@ -270,11 +394,10 @@ pub fn escalations(access: &AccessChanges) -> Option<Warning> {
         .collect();
     Some(Warning::new(
         "escalation",
-        format!(
-            "{} ({}): see the access changes",
-            parts.join("; "),
+        message.words(format!(
+            " ({}): see the access changes",
             reasons.into_iter().collect::<Vec<_>>().join(", ")
-        ),
+        )),
     ))
 }
 
@@ -317,7 +440,11 @@ pub fn risky_grants(base: Option<&Compiled>, head: &Compiled) -> Vec<Warning> {
                 location: Some(format!("{path}:{line}")),
                 ..Warning::new(
                     "risky-grant",
-                    format!("{path}:{line}: {} ({})", d.message, d.code),
+                    Message::new()
+                        .value(format!("{path}:{line}"))
+                        .words(": ")
+                        .marked(&d.message)
+                        .words(format!(" ({})", d.code)),
                 )
             }
         })
@@ -346,18 +473,16 @@ pub fn accepted_risks(base: &[InputFile], head: &[InputFile]) -> Vec<Warning> {
                 continue;
             }
             let text = |key: &str| entry.get(key).and_then(Value::as_str).unwrap_or_default();
-            let role = match text("role") {
-                "" => String::new(),
-                role => format!(" through `{role}`"),
-            };
+            let mut message = Message::new()
+                .value(&file.path)
+                .words(": the team accepts risk ")
+                .code(text("risk"));
+            if !text("role").is_empty() {
+                message = message.words(" through ").code(text("role"));
+            }
             warnings.push(Warning::new(
                 "accepted-risk",
-                format!(
-                    "{}: the team accepts risk `{}`{role}: \"{}\"",
-                    file.path,
-                    text("risk"),
-                    text("reason")
-                ),
+                message.words(": \"").value(text("reason")).words("\""),
             ));
         }
     }
@@ -391,15 +516,16 @@ pub fn policy(base: Option<&InputFile>, head: Option<&InputFile>) -> Vec<Warning
             if b == a {
                 continue;
             }
-            let show = |v: Option<&String>| v.cloned().unwrap_or_else(|| "(default)".to_string());
-            warnings.push(Warning::new(
-                "policy",
-                format!(
-                    "rbacc.yaml: `{key}` changes from {} to {}",
-                    show(b),
-                    show(a)
-                ),
-            ));
+            let show = |m: Message, v: Option<&String>| match v {
+                Some(v) => m.value(v),
+                None => m.words("(default)"),
+            };
+            let message = Message::new()
+                .words("rbacc.yaml: ")
+                .code(key.as_str())
+                .words(" changes from ");
+            let message = show(show(message, b).words(" to "), a);
+            warnings.push(Warning::new("policy", message));
         }
     }
     for (section, what) in [("roles", "custom role"), ("clusters", "cluster")] {
@@ -428,14 +554,20 @@ pub fn policy(base: Option<&InputFile>, head: Option<&InputFile>) -> Vec<Warning
             };
             warnings.push(Warning::new(
                 "policy",
-                format!("rbacc.yaml: {what} `{name}` {change}"),
+                Message::new()
+                    .words(format!("rbacc.yaml: {what} "))
+                    .code(name.as_str())
+                    .words(format!(" {change}")),
             ));
         }
     }
     if old.get("kubeconfig") != new.get("kubeconfig") {
         warnings.push(Warning::new(
             "policy",
-            "rbacc.yaml: the `kubeconfig` settings change".to_string(),
+            Message::new()
+                .words("rbacc.yaml: the ")
+                .code("kubeconfig")
+                .words(" settings change"),
         ));
     }
     warnings

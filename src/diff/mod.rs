@@ -33,6 +33,7 @@ use crate::load::Input;
 use crate::report::{self, Style};
 
 pub use access::{AccessChanges, Permission, PlaceChange, RoleChange, SubjectChange};
+pub use changes::{Message, Piece};
 pub use render::{MARKDOWN_LIMIT, MARKER};
 
 /// `rbacc diff` arguments.
@@ -189,7 +190,7 @@ pub struct Warning {
     /// `namespace-removed`, `namespace-unprotected`, `namespace-labels`, `risky-grant`,
     /// `escalation`, `accepted-risk`, `policy` or `base-invalid`.
     pub kind: &'static str,
-    pub message: String,
+    pub message: Message,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -203,7 +204,7 @@ pub struct Warning {
 }
 
 impl Warning {
-    fn new(kind: &'static str, message: String) -> Warning {
+    fn new(kind: &'static str, message: Message) -> Warning {
         Warning {
             kind,
             message,
@@ -370,10 +371,12 @@ pub fn diff(
         };
         all.push(Warning::new(
             "base-invalid",
-            format!(
-                "the base {} {why}: compared against an empty base, so everything shows as added",
-                base_info.label()
-            ),
+            Message::new()
+                .words("the base ")
+                .value(base_info.label())
+                .words(" ")
+                .marked(&why)
+                .words(": compared against an empty base, so everything shows as added"),
         ));
     }
     all.extend(changes::escalations(&access));

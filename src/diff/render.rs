@@ -2,14 +2,22 @@
 //!
 //! Order in every format: summary, access changes (subjects, then roles),
 //! warnings, manifest diffs.
+//!
+//! Every string from the input (names, paths, reasons, settings, generated
+//! files) reaches the text and markdown reports through one escaping
+//! function per place it lands: [`terminal`] for the text report;
+//! [`md_code`], [`md_cell_code`], [`md_text`], [`md_html`] and
+//! [`md_fenced`] for the markdown one. Nothing from the input can end a
+//! line, open an element or a link, or close the report's own blocks.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
 use super::access::{AccessChanges, Permission, PlaceChange, RoleChange, SubjectChange};
-use super::{ClusterSummary, Counts, Diff, FileChange, Status, Warning};
+use super::{ClusterSummary, Counts, Diff, FileChange, Piece, Status, Warning};
 
 /// GitHub's limit on the body of a pull-request comment, in characters.
 /// The markdown report stays within it, counted in bytes (never fewer than
@@ -68,9 +76,20 @@ struct Line {
 }
 
 impl Line {
-    fn render(&self, code: fn(&str) -> String) -> String {
-        let verbs = self.verbs.join(", ");
-        let list = |items: &[String]| items.iter().map(|i| code(i)).collect::<Vec<_>>().join(", ");
+    fn render(&self, m: Markup) -> String {
+        let verbs = self
+            .verbs
+            .iter()
+            .map(|v| (m.text)(v))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let list = |items: &[String]| {
+            items
+                .iter()
+                .map(|i| (m.code)(i))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let mut text = if self.every {
             if self.resources.is_empty() {
                 format!("{verbs} on every resource")
@@ -194,10 +213,6 @@ fn group_lines(perms: &[&Permission], catalogue: Option<&BTreeSet<(String, Strin
         .collect()
 }
 
-fn plain(s: &str) -> String {
-    s.to_string()
-}
-
 fn subject_title(s: &SubjectChange) -> String {
     match &s.subject.namespace {
         Some(ns) => format!("{} {ns}/{}", s.subject.kind, s.subject.name),
@@ -247,24 +262,20 @@ fn places_text(places: &[(String, String)]) -> String {
         .join(", ")
 }
 
-fn role_sentence(
-    r: &RoleChange,
-    catalogue: &BTreeSet<(String, String)>,
-    code: fn(&str) -> String,
-) -> String {
+fn role_sentence(r: &RoleChange, catalogue: &BTreeSet<(String, String)>, m: Markup) -> String {
     let mut parts = Vec::new();
     for line in lines(&r.gains, catalogue) {
-        parts.push(format!("gains {}", line.render(code)));
+        parts.push(format!("gains {}", line.render(m)));
     }
     for line in lines(&r.losses, catalogue) {
-        parts.push(format!("loses {}", line.render(code)));
+        parts.push(format!("loses {}", line.render(m)));
     }
     let what = match r.status {
         Status::Added => "is added".to_string(),
         Status::Removed => "is removed".to_string(),
         Status::Changed => String::new(),
     };
-    let mut text = format!("{} ({})", code(&r.role), r.cluster);
+    let mut text = format!("{} ({})", (m.code)(&r.role), (m.text)(&r.cluster));
     if !what.is_empty() {
         let _ = write!(text, " {what}");
         if !parts.is_empty() {
@@ -303,18 +314,18 @@ pub fn text(diff: &Diff) -> String {
     let _ = writeln!(
         out,
         "rbacc diff: {} -> {}",
-        diff.base.label(),
-        diff.head.label()
+        terminal(&diff.base.label()),
+        terminal(&diff.head.label())
     );
     out.push_str("\nSummary (+ added, ~ changed, - removed)\n");
-    let width = diff
-        .summary
+    let clusters: Vec<Cow<str>> = diff.summary.iter().map(|s| terminal(&s.cluster)).collect();
+    let width = clusters
         .iter()
-        .map(|s| s.cluster.len())
+        .map(|c| c.chars().count())
         .max()
         .unwrap_or(0);
-    for s in &diff.summary {
-        let _ = writeln!(out, "  {:<width$}  {}", s.cluster, summary_text(s));
+    for (s, cluster) in diff.summary.iter().zip(&clusters) {
+        let _ = writeln!(out, "  {cluster:<width$}  {}", summary_text(s));
     }
 
     out.push_str("\nAccess changes\n");
@@ -322,19 +333,19 @@ pub fn text(diff: &Diff) -> String {
         out.push_str("  no subject gains or loses access\n");
     }
     for s in &diff.access.subjects {
-        let _ = writeln!(out, "  {}", subject_title(s));
+        let _ = writeln!(out, "  {}", terminal(&subject_title(s)));
         for change in &s.changes {
-            let _ = writeln!(out, "    in {}", places_text(&change.places));
+            let _ = writeln!(out, "    in {}", terminal(&places_text(&change.places)));
             for line in lines(&change.gains, &diff.access.catalogue) {
                 let _ = writeln!(
                     out,
                     "      + {}{}",
-                    line.render(plain),
+                    line.render(TERMINAL),
                     escalation_mark(&line.escalation)
                 );
             }
             for line in lines(&change.losses, &diff.access.catalogue) {
-                let _ = writeln!(out, "      - {}", line.render(plain));
+                let _ = writeln!(out, "      - {}", line.render(TERMINAL));
             }
         }
     }
@@ -344,7 +355,7 @@ pub fn text(diff: &Diff) -> String {
         let _ = writeln!(
             out,
             "  role {}{}",
-            role_sentence(r, &diff.access.catalogue, plain),
+            role_sentence(r, &diff.access.catalogue, TERMINAL),
             escalation_mark(&mark)
         );
     }
@@ -354,7 +365,7 @@ pub fn text(diff: &Diff) -> String {
         out.push_str("  none\n");
     }
     for w in &diff.warnings {
-        let _ = writeln!(out, "  ⚠ {}", w.message);
+        let _ = writeln!(out, "  ⚠ {}", terminal(&w.message.plain()));
     }
 
     let _ = writeln!(
@@ -366,20 +377,81 @@ pub fn text(diff: &Diff) -> String {
         out.push_str("  the manifests of both sides are identical\n");
     }
     for file in &diff.files {
-        out.push_str(&file.unified());
+        for line in file.unified().lines() {
+            out.push_str(&terminal(line));
+            out.push('\n');
+        }
     }
     out
 }
 
-/// Inline code, safe for any text (also inside a table cell).
+/// How one format writes the values of an access line: names as code,
+/// the rest (verbs, clusters) as text.
+#[derive(Clone, Copy)]
+struct Markup {
+    code: fn(&str) -> String,
+    text: fn(&str) -> String,
+}
+
+fn terminal_string(s: &str) -> String {
+    terminal(s).into_owned()
+}
+
+/// The text report: values as they are, control characters escaped.
+const TERMINAL: Markup = Markup {
+    code: terminal_string,
+    text: terminal_string,
+};
+
+/// Markdown outside tables.
+const MARKDOWN: Markup = Markup {
+    code: md_code,
+    text: md_text,
+};
+
+/// Markdown in a table cell.
+const MARKDOWN_CELL: Markup = Markup {
+    code: md_cell_code,
+    text: md_text,
+};
+
+/// `s` with every invisible character as an escape that shows what it is
+/// (`\n`, `\u{1b}`, `\u{2028}`): [`crate::text::visible`]. What every other
+/// escaping function starts from, and all the text report needs: a value
+/// cannot end a line or send a terminal an escape sequence.
+fn terminal(s: &str) -> Cow<'_, str> {
+    crate::text::visible(s)
+}
+
+/// Inline code that shows exactly `s` (its hidden characters as escapes: a
+/// code span cannot hold a line break): fenced with a backtick run longer
+/// than any inside, padded with a space where the content starts or ends
+/// with a backtick, or with a space at both ends (CommonMark strips one).
+/// Not for table cells: [`md_cell_code`].
 fn md_code(s: &str) -> String {
-    let s = s.replace('|', "\\|").replace(['\n', '\r'], " ");
-    let longest = longest_run(&s, '`');
-    let fence = "`".repeat(longest + 1);
-    if longest > 0 || s.starts_with(' ') || s.ends_with(' ') {
+    let s = terminal(s);
+    let fence = "`".repeat(longest_run(&s, '`') + 1);
+    if s.is_empty() {
+        return format!("{fence} {fence}");
+    }
+    let spaces = s.starts_with(' ') && s.ends_with(' ') && !s.chars().all(|c| c == ' ');
+    if s.starts_with('`') || s.ends_with('`') || spaces {
         format!("{fence} {s} {fence}")
     } else {
         format!("{fence}{s}{fence}")
+    }
+}
+
+/// Inline code in a table cell. GFM splits a row into cells at every `|`
+/// before it reads code spans, and only `\|` keeps a pipe in a code span;
+/// but GitHub (cmark-gfm) and other renderers disagree on `\\|`, so a
+/// value with a `|` becomes a `<code>` element around [`md_text`], which
+/// writes the pipe as `&#124;` and reads the same everywhere.
+fn md_cell_code(s: &str) -> String {
+    if s.contains('|') {
+        format!("<code>{}</code>", md_text(s))
+    } else {
+        md_code(s)
     }
 }
 
@@ -396,37 +468,100 @@ fn longest_run(s: &str, c: char) -> usize {
     best
 }
 
-/// Text outside code: markdown and HTML characters escaped.
+/// The entity for a character HTML gives a meaning (`|` too: GFM splits
+/// table rows on it).
+fn entity(c: char) -> Option<&'static str> {
+    Some(match c {
+        '&' => "&amp;",
+        '<' => "&lt;",
+        '>' => "&gt;",
+        '"' => "&quot;",
+        '\'' => "&#39;",
+        '|' => "&#124;",
+        _ => return None,
+    })
+}
+
+/// Markdown text that reads as `s` and is nothing else, in a paragraph, a
+/// list item or a table cell: hidden characters as escapes, `& < > " ' |`
+/// as entities, and every ASCII punctuation character that markdown or
+/// GitHub's extensions give a meaning (emphasis, code, links and images,
+/// headings, lists, strikethrough, the `:` and `.` of autolinks, math,
+/// footnotes) backslash-escaped.
 fn md_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '~' => {
-                out.push('\\');
-                out.push(ch);
-            }
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '\n' | '\r' => out.push(' '),
-            _ => out.push(ch),
+    for ch in terminal(s).chars() {
+        if let Some(e) = entity(ch) {
+            out.push_str(e);
+        } else if matches!(
+            ch,
+            '\\' | '`'
+                | '*'
+                | '_'
+                | '{'
+                | '}'
+                | '['
+                | ']'
+                | '('
+                | ')'
+                | '#'
+                | '+'
+                | '-'
+                | '.'
+                | '!'
+                | '~'
+                | ':'
+                | '$'
+                | '^'
+                | '='
+        ) {
+            out.push('\\');
+            out.push(ch);
+        } else {
+            out.push(ch);
         }
     }
     out
 }
 
-/// A warning's message is plain text with `code` spans: keep the spans,
-/// escape the rest.
-fn md_message(s: &str) -> String {
-    let mut out = String::new();
-    for (i, part) in s.split('`').enumerate() {
-        if i % 2 == 1 {
-            out.push_str(&md_code(part));
-        } else {
-            out.push_str(&md_text(part));
+/// Text inside the report's own HTML (a `<summary>`), where markdown is
+/// not read: hidden characters as escapes, `& < > " ' |` as entities.
+fn md_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in terminal(s).chars() {
+        match entity(ch) {
+            Some(e) => out.push_str(e),
+            None => out.push(ch),
         }
     }
     out
+}
+
+/// A fenced code block of `body` (lines ending in `\n`): the fence is a
+/// backtick run longer than any in the body, so no line of it can close
+/// the block (a `~~~` line cannot close a backtick fence), and hidden
+/// characters show as escapes, so a lone `\r` cannot start a line either.
+fn md_fenced(info: &str, body: &str) -> String {
+    let fence = "`".repeat(longest_run(body, '`').max(2) + 1);
+    let mut out = format!("{fence}{info}\n");
+    for line in body.lines() {
+        out.push_str(&terminal(line));
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{fence}");
+    out
+}
+
+/// A warning's message: rbacc's words as text, names and values as code.
+fn md_message(message: &super::Message) -> String {
+    message
+        .pieces()
+        .iter()
+        .map(|piece| match piece {
+            Piece::Words(s) => md_text(s),
+            Piece::Code(s) | Piece::Value(s) => md_code(s),
+        })
+        .collect()
 }
 
 fn md_counts(c: &Counts) -> String {
@@ -447,8 +582,11 @@ fn md_places(places: &[(String, String)]) -> String {
     by_cluster
         .into_iter()
         .map(|(c, names)| {
-            let mut shown: Vec<String> =
-                names.iter().take(MAX_PLACES).map(|n| md_code(n)).collect();
+            let mut shown: Vec<String> = names
+                .iter()
+                .take(MAX_PLACES)
+                .map(|n| md_cell_code(n))
+                .collect();
             if names.len() > MAX_PLACES {
                 shown.push(format!("and {} more", names.len() - MAX_PLACES));
             }
@@ -474,7 +612,7 @@ fn md_lines(perms: &[Permission], catalogue: &BTreeSet<(String, String)>, gains:
             } else {
                 String::new()
             };
-            format!("{mark}{}", l.render(md_code))
+            format!("{mark}{}", l.render(MARKDOWN_CELL))
         })
         .collect::<Vec<_>>()
         .join("<br>")
@@ -489,7 +627,7 @@ fn md_subject_rows(s: &SubjectChange, catalogue: &BTreeSet<(String, String)>) ->
                 Some(ns) => format!("{ns}/{}", s.subject.name),
                 None => s.subject.name.clone(),
             };
-            format!("{mark}{} {}", s.subject.kind, md_code(&name))
+            format!("{mark}{} {}", md_text(&s.subject.kind), md_cell_code(&name))
         } else {
             "〃".to_string()
         };
@@ -586,7 +724,7 @@ pub fn markdown(diff: &Diff, base: &str) -> String {
             };
             let item = format!(
                 "- {mark}Role {}\n",
-                role_sentence(r, &access.catalogue, md_code)
+                role_sentence(r, &access.catalogue, MARKDOWN)
             );
             if out.len() + item.len() > budget {
                 let _ = writeln!(
@@ -639,7 +777,7 @@ pub fn markdown(diff: &Diff, base: &str) -> String {
         }
         let open = format!(
             "<details><summary>{}: {} ({})</summary>\n\n",
-            md_text(cluster),
+            md_html(cluster),
             files_phrase(files.len()),
             md_counts(&c)
         );
@@ -650,9 +788,7 @@ pub fn markdown(diff: &Diff, base: &str) -> String {
         }
         out.push_str(&open);
         for f in files {
-            let diff_text = f.unified();
-            let fence = "`".repeat(longest_run(&diff_text, '`').max(2) + 1);
-            let block = format!("{fence}diff\n{diff_text}{fence}\n\n");
+            let block = format!("{}\n", md_fenced("diff", &f.unified()));
             if out.len() + block.len() + close.len() > budget {
                 out.push_str(close);
                 cut = true;
@@ -680,7 +816,7 @@ fn md_side(side: &super::SideInfo) -> String {
         Some(commit) => format!(
             "{} ({})",
             md_code(&side.name),
-            &commit[..7.min(commit.len())]
+            md_text(&commit[..7.min(commit.len())])
         ),
         None => md_text(&side.name),
     }
@@ -833,4 +969,192 @@ pub fn json(diff: &Diff) -> String {
     let mut text = serde_json::to_string_pretty(&doc).expect("the report serializes");
     text.push('\n');
     text
+}
+
+#[cfg(test)]
+#[path = "../../tests/it/gfm.rs"]
+mod gfm;
+
+/// The escaping functions, read back by a GFM renderer (comrak, a port of
+/// GitHub's cmark-gfm) on every short string of the characters that
+/// interact: each must read as exactly the string, as one node.
+#[cfg(test)]
+mod tests {
+    use comrak::Arena;
+    use comrak::nodes::{AstNode, NodeValue};
+
+    use super::gfm::options;
+    use super::*;
+
+    /// Every string of up to `len` characters of `alphabet`.
+    fn strings(alphabet: &[char], len: usize) -> Vec<String> {
+        let mut all = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..len {
+            last = last
+                .iter()
+                .flat_map(|s| {
+                    alphabet.iter().map(move |c| {
+                        let mut s = s.clone();
+                        s.push(*c);
+                        s
+                    })
+                })
+                .collect();
+            all.extend(last.iter().cloned());
+        }
+        all
+    }
+
+    fn corpus() -> Vec<String> {
+        let mut all = strings(&['`', ' ', 'a', '|', '\\', '\n'], 5);
+        all.extend(
+            [
+                "<img src=x onerror=alert(1)>",
+                "[a](javascript:b)",
+                "![a](b)",
+                "# a",
+                "***",
+                "- a",
+                "1. a",
+                "> a",
+                "www.example.com",
+                "https://example.com",
+                "~~a~~",
+                "$a$",
+                "[^1]",
+                "&amp; &#60;",
+                "</details>",
+                "<!--",
+                "a\u{2028}b\u{2029}c\u{85}d\re\u{1b}f\u{202e}g",
+            ]
+            .map(String::from),
+        );
+        all
+    }
+
+    /// The inline nodes of `markdown`'s only leaf block (paragraph or
+    /// table cell).
+    fn inlines<'a>(root: &'a AstNode<'a>) -> Vec<NodeValue> {
+        let leaves: Vec<&AstNode> = root
+            .descendants()
+            .filter(|n| matches!(n.data().value, NodeValue::Paragraph | NodeValue::TableCell))
+            .collect();
+        let leaf = leaves.last().expect("a leaf block");
+        leaf.children().map(|n| n.data().value.clone()).collect()
+    }
+
+    /// The text a run of inline nodes reads as, or `None` when one of them
+    /// is anything but text, code or the report's own `<code>` tags.
+    fn read(nodes: &[NodeValue]) -> Option<String> {
+        let mut out = String::new();
+        for node in nodes {
+            match node {
+                NodeValue::Text(t) => out.push_str(t),
+                NodeValue::Code(c) => out.push_str(&c.literal),
+                NodeValue::HtmlInline(h) if h == "<code>" || h == "</code>" => {}
+                _ => return None,
+            }
+        }
+        Some(out)
+    }
+
+    #[test]
+    fn code_spans_read_as_written() {
+        for s in corpus() {
+            let arena = Arena::new();
+            let root = comrak::parse_document(&arena, &format!("x {} x", md_code(&s)), &options());
+            let nodes = inlines(root);
+            assert_eq!(nodes.len(), 3, "{s:?} -> {:?}: {nodes:?}", md_code(&s));
+            let NodeValue::Code(code) = &nodes[1] else {
+                panic!("{s:?} -> {:?}: {nodes:?}", md_code(&s));
+            };
+            let expected: &str = if s.is_empty() { " " } else { &terminal(&s) };
+            assert_eq!(code.literal, expected, "{s:?} -> {:?}", md_code(&s));
+        }
+    }
+
+    #[test]
+    fn text_reads_as_written() {
+        for s in corpus() {
+            let arena = Arena::new();
+            let root = comrak::parse_document(&arena, &format!("x {} x", md_text(&s)), &options());
+            let read = read(&inlines(root));
+            assert_eq!(
+                read.as_deref(),
+                Some(format!("x {} x", terminal(&s)).as_str()),
+                "{s:?} -> {:?}",
+                md_text(&s)
+            );
+        }
+    }
+
+    #[test]
+    fn table_cells_read_as_written() {
+        for s in corpus() {
+            for cell in [md_cell_code(&s), md_text(&s)] {
+                let table = format!("| a | b |\n| --- | --- |\n| x {cell} x | y |\n");
+                let arena = Arena::new();
+                let root = comrak::parse_document(&arena, &table, &options());
+                let cells: Vec<&AstNode> = root
+                    .descendants()
+                    .filter(|n| matches!(n.data().value, NodeValue::TableCell))
+                    .collect();
+                assert_eq!(cells.len(), 4, "{s:?} -> {table:?}");
+                let nodes: Vec<NodeValue> = cells[2]
+                    .children()
+                    .map(|n| n.data().value.clone())
+                    .collect();
+                let expected = if s.is_empty() && cell.starts_with('`') {
+                    "x   x".to_string()
+                } else {
+                    format!("x {} x", terminal(&s))
+                };
+                assert_eq!(read(&nodes), Some(expected), "{s:?} -> {table:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn fenced_blocks_hold_their_lines() {
+        for s in corpus() {
+            let body = format!("{s}\n~~~\n```\n{s}\n");
+            let markdown = format!("{}after\n", md_fenced("diff", &body));
+            let arena = Arena::new();
+            let root = comrak::parse_document(&arena, &markdown, &options());
+            let blocks: Vec<NodeValue> = root.children().map(|n| n.data().value.clone()).collect();
+            let [NodeValue::CodeBlock(block), NodeValue::Paragraph] = &blocks[..] else {
+                panic!("{s:?} -> {markdown:?}: {blocks:?}");
+            };
+            let lines: String = body.lines().map(|l| format!("{}\n", terminal(l))).collect();
+            assert_eq!(block.literal, lines, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn summaries_hold_no_markup() {
+        for s in corpus() {
+            let html = md_html(&s);
+            assert!(
+                !html.contains(['<', '>', '\n', '\r', '|', '"', '\'']),
+                "{s:?} -> {html:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_terminal_sees_no_control_character() {
+        for s in corpus() {
+            let shown = terminal(&s);
+            assert!(
+                !shown.chars().any(crate::text::is_invisible),
+                "{s:?} -> {shown:?}"
+            );
+        }
+        assert_eq!(terminal("a\u{1b}[2Jb\n"), "a\\u{1b}[2Jb\\n");
+        assert_eq!(
+            terminal("\u{85}\u{2028}\u{202e}"),
+            "\\u{85}\\u{2028}\\u{202e}"
+        );
+    }
 }

@@ -40,18 +40,11 @@ fn describe_char(c: char) -> String {
         format!("`{c}`")
     } else if c == ' ' {
         format!("a space ({code})")
-    } else if c.is_control() || c.is_whitespace() || is_invisible(c) {
+    } else if c.is_whitespace() || crate::text::is_invisible(c) {
         code
     } else {
         format!("`{c}` ({code})")
     }
-}
-
-/// Format characters that render as nothing: zero-width spaces and
-/// joiners, direction marks and overrides, the word joiner, the byte-order
-/// mark, the soft hyphen.
-fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
 }
 
 /// Why `s` is not a DNS-1123 subdomain (dot-separated labels, at most 253

@@ -17,7 +17,7 @@ fn snapshot(name: &str) -> PathBuf {
 
 /// Runs git in `dir`, deterministically: no user or system config, fixed
 /// identity and dates, so commit ids are the same on every run.
-fn git(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     let output = Command::new("git")
         .args(args)
         .current_dir(dir)
@@ -50,23 +50,23 @@ fn init(dir: &Path) {
     git(dir, &["config", "commit.gpgsign", "false"]);
 }
 
-fn commit(dir: &Path, message: &str) {
+pub(crate) fn commit(dir: &Path, message: &str) {
     git(dir, &["add", "--all"]);
     git(dir, &["commit", "--quiet", "--allow-empty", "-m", message]);
 }
 
 /// The fixture organisation, committed.
-fn fixture() -> Repo {
+pub(crate) fn fixture() -> Repo {
     git_repo(&fixtures().join("diff/repo"))
 }
 
-fn diff(repo: &Repo, args: &[&str]) -> Run {
+pub(crate) fn diff(repo: &Repo, args: &[&str]) -> Run {
     let mut all = vec!["diff"];
     all.extend(args);
     repo.rbacc(&all)
 }
 
-fn edit(repo: &Repo, rel: &str, from: &str, to: &str) {
+pub(crate) fn edit(repo: &Repo, rel: &str, from: &str, to: &str) {
     let path = repo.path().join(rel);
     let text = std::fs::read_to_string(&path).expect("read");
     assert!(text.contains(from), "{rel} has no {from:?}");

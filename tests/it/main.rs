@@ -8,12 +8,14 @@ mod codeowners;
 mod determinism;
 mod diagnostics;
 mod diff;
+mod gfm;
 mod hostile;
 mod init;
 mod kubeconfig;
 mod property;
 mod schema;
 mod security;
+mod security_markdown;
 mod support;
 
 mod expiry;
