@@ -99,6 +99,30 @@ const SCALE: &[(&str, &str)] = &[
     ("", "replicationcontrollers/scale"),
 ];
 
+/// Why `policy.extraResources` may not name `resource` of `group`, if it
+/// may not: an extra resource goes to every built-in role (viewers read it,
+/// deployers write it, admins do everything), and these are kept from some
+/// of their holders, or from all, on purpose.
+pub fn kept_from_extra_resources(group: &str, resource: &str) -> Option<&'static str> {
+    match (group, resource) {
+        ("", "secrets") => Some("viewers read no Secrets unless `policy.viewers.secrets` says so"),
+        ("", "pods/exec" | "pods/attach" | "pods/portforward" | "pods/ephemeralcontainers") => {
+            Some("only admins (and viewers with `policy.viewers.exec`) may run commands in pods")
+        }
+        ("", "serviceaccounts/token") => Some("only admins create tokens for service accounts"),
+        ("", "namespaces") => {
+            Some("no built-in role changes the Namespace, whose labels set its Pod Security level")
+        }
+        ("", "resourcequotas" | "limitranges") => {
+            Some("quotas and limit ranges are read-only in every built-in role")
+        }
+        ("rbac.authorization.k8s.io", _) => Some(
+            "only admins write Roles and RoleBindings, and no built-in role reaches beyond its namespace",
+        ),
+        _ => None,
+    }
+}
+
 /// The namespaced resources, deduplicated and sorted: `(apiGroup, plural)`.
 pub fn namespaced_resources() -> BTreeSet<(&'static str, &'static str)> {
     NAMESPACED.iter().copied().collect()

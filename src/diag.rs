@@ -83,6 +83,9 @@ codes! {
     ReservedLabel => "reserved-label",
     /// A grant that is legal but gives more than it may seem to.
     RiskyGrant => "risky-grant",
+    /// A `policy.extraResources` entry that would give every built-in role
+    /// what the roles keep from some of their holders.
+    SensitiveExtraResource => "sensitive-extra-resource",
     /// A binding gives a risky permission the policy does not allow.
     AccessRisk => "access-risk",
     /// A team's `allow:` entry that accepts no finding.

@@ -531,8 +531,9 @@ pub struct Policy {
     pub extra_resources: Option<Vec<ExtraResource>>,
     /// What `check` makes of each risk finding: `error`, `warning` or
     /// `allow`. Defaults: `secrets` and `pods-exec` warn; `escalate`,
-    /// `bind`, `impersonate`, `nodes-proxy`, `cluster-binding` are errors;
-    /// the rest are allowed.
+    /// `bind`, `impersonate`, `namespace-write`, `nodes-proxy`,
+    /// `persistent-volumes`, `csr-approval`, `admission-webhooks`,
+    /// `cluster-binding` are errors; the rest are allowed.
     pub risks: Option<RiskLevels>,
 }
 
@@ -684,8 +685,10 @@ pub struct TeamSpec {
 pub struct Allow {
     /// The risk accepted.
     pub risk: RiskId,
-    /// Only through bindings of this role. Default: every role.
-    pub role: Option<RoleName>,
+    /// The role whose bindings give the risk: the entry accepts findings
+    /// through that role's bindings only, so that it accepts nothing a later
+    /// change gives another role. One entry per role.
+    pub role: RoleName,
     /// Why the team needs it, for reviewers.
     pub reason: String,
 }

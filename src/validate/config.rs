@@ -229,6 +229,23 @@ fn extra_resources(config: &raw::Config, diags: &mut Diagnostics) -> Vec<(String
                 );
                 continue;
             }
+            if let Some(why) =
+                builtin::kept_from_extra_resources(&extra.api_group.value, &resource.value)
+            {
+                diags.push(
+                    Diagnostic::error(
+                        Code::SensitiveExtraResource,
+                        resource.span,
+                        format!(
+                            "`{}` would widen every built-in role: {why}",
+                            crate::access::kubectl_name(&extra.api_group.value, &resource.value, None)
+                        ),
+                    )
+                    .label("sensitive resource")
+                    .help("an extra resource is read by viewers, written by deployers and fully controlled by admins; give it to those who need it with a custom role under `spec.roles`"),
+                );
+                continue;
+            }
             out.push((extra.api_group.value.clone(), resource.value.clone()));
         }
         if extra.api_group.value.contains('*') {
@@ -327,15 +344,21 @@ fn risk_levels(
 }
 
 /// What a custom role may name in `allow:`: the escalation-grade
-/// permissions it must name (`bind`, `escalate`, `impersonate`,
-/// `nodes-proxy`, `secrets`, `serviceaccount-token`, `wildcard`), and every
-/// risk of [`Risk::ALL`], whose findings it then accepts. Sorted.
+/// permissions it must name (`bind`, `escalate`, `impersonate`, `secrets`,
+/// `serviceaccount-token`, `wildcard`, and the cluster-wide risks:
+/// `nodes-proxy`, `persistent-volumes`, `csr-approval`,
+/// `admission-webhooks`), and every risk of [`Risk::ALL`], whose findings
+/// it then accepts. Sorted.
 pub(crate) const ROLE_ALLOW: &[&str] = &[
+    "admission-webhooks",
     "bind",
     "cluster-binding",
+    "csr-approval",
     "escalate",
     "impersonate",
+    "namespace-write",
     "nodes-proxy",
+    "persistent-volumes",
     "pods-create",
     "pods-exec",
     "rbac-write",
@@ -485,7 +508,10 @@ fn sorted(list: &[Sp<String>]) -> Vec<String> {
 }
 
 /// The escalation-grade permissions a rule grants, each with the value
-/// that grants it.
+/// that grants it. The cluster-wide risks are found with the evaluator's
+/// matching, resource by resource (a wildcard resource is reported as
+/// `wildcard` alone): no RoleBinding gives them, but the ClusterRole rbacc
+/// emits can be bound cluster-wide by others.
 fn escalations(rule: &raw::Rule) -> Vec<(&'static str, Span)> {
     let mut found = Vec::new();
     let wildcard = |s: &Sp<String>| s.value == "*" || s.value.starts_with("*/");
@@ -510,12 +536,22 @@ fn escalations(rule: &raw::Rule) -> Vec<(&'static str, Span)> {
     let creates = rule.verbs.iter().any(|v| v.value == "create");
     for resource in &rule.resources {
         match resource.value.as_str() {
-            "nodes/proxy" if core => found.push(("nodes-proxy", resource.span)),
             "serviceaccounts/token" if core && creates => {
                 found.push(("serviceaccount-token", resource.span))
             }
             "secrets" if core => found.push(("secrets", resource.span)),
-            _ => {}
+            _ if wildcard(resource) => {}
+            _ => {
+                let alone = Rule {
+                    api_groups: sorted(&rule.api_groups),
+                    resources: vec![resource.value.clone()],
+                    verbs: sorted(&rule.verbs),
+                    resource_names: sorted(&rule.resource_names),
+                };
+                for risk in crate::risk::cluster_risks_of(&[alone]) {
+                    found.push((risk.risk.id(), resource.span));
+                }
+            }
         }
     }
     found.sort_by_key(|(what, span)| (*what, span.offset));
@@ -530,9 +566,33 @@ fn escalation_text(what: &str) -> &'static str {
         "escalate" => "`escalate`, which lets its holders edit roles beyond their own permissions",
         "impersonate" => "`impersonate`, which lets its holders act as other users",
         "nodes-proxy" => "`nodes/proxy`, which reaches the kubelet API of every node",
+        "persistent-volumes" => {
+            "PersistentVolume creation, which reaches the file system of any node through `hostPath`"
+        }
+        "csr-approval" => {
+            "approval of certificate signing requests, which issues certificates for any user"
+        }
+        "admission-webhooks" => {
+            "writing admission webhook configurations, whose webhooks see or change every object written to the cluster"
+        }
         "serviceaccount-token" => {
             "token creation for service accounts, which lets its holders act as them"
         }
         _ => "access to Secrets",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A role's `allow:` takes every risk, so that it can accept any
+    /// finding, and the list stays sorted for the schema and messages.
+    #[test]
+    fn role_allow_is_sorted_and_names_every_risk() {
+        assert!(ROLE_ALLOW.windows(2).all(|w| w[0] < w[1]), "{ROLE_ALLOW:?}");
+        for risk in Risk::ALL {
+            assert!(ROLE_ALLOW.contains(&risk.id()), "{}", risk.id());
+        }
     }
 }

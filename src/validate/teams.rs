@@ -158,7 +158,7 @@ pub fn check(
                         entry.span,
                         format!("this `allow` of `{}` accepts no finding", entry.risk.id()),
                     )
-                    .label("no binding of the team gives this risk")
+                    .label(format!("no binding of role `{}` gives this risk", entry.role))
                     .help("remove it, so that it does not accept a risk a later change brings in unnoticed"),
                 );
             }
@@ -199,12 +199,14 @@ struct TeamCtx<'a> {
 /// A checked entry of a team's `spec.allow`.
 struct Allowed {
     risk: Risk,
-    role: Option<String>,
+    /// The role whose bindings give the accepted findings.
+    role: String,
     reason: String,
     span: Span,
 }
 
-/// Checks a team's `spec.allow`: known risks and roles, and a reason.
+/// Checks a team's `spec.allow`: known risks and roles, and a reason. An
+/// entry without its role (reported by the decoder) accepts nothing.
 fn check_allow(settings: &Settings, team: &raw::Team, diags: &mut Diagnostics) -> Vec<Allowed> {
     let ids: Vec<&str> = Risk::ALL.iter().map(|r| r.id()).collect();
     let mut out = Vec::new();
@@ -224,9 +226,8 @@ fn check_allow(settings: &Settings, team: &raw::Team, diags: &mut Diagnostics) -
             );
             continue;
         };
-        if let Some(role) = &entry.role
-            && !check_role_ref(settings, role, diags)
-        {
+        let Some(role) = &entry.role else { continue };
+        if !check_role_ref(settings, role, diags) {
             continue;
         }
         let Some(reason) = entry.reason.as_ref().filter(|r| !r.value.trim().is_empty()) else {
@@ -245,7 +246,7 @@ fn check_allow(settings: &Settings, team: &raw::Team, diags: &mut Diagnostics) -
         };
         out.push(Allowed {
             risk,
-            role: entry.role.as_ref().map(|r| r.value.clone()),
+            role: role.value.clone(),
             reason: reason.value.clone(),
             span: entry.span,
         });
@@ -859,9 +860,10 @@ fn analyse(
                 .and_then(|r| r.reason.as_ref())
                 .map(|reason| (reason.value.clone(), reason.span));
             let level = ctx.settings.risk_levels[&found.risk].0;
-            let team_entry = ctx.allow.iter().find(|a| {
-                a.risk == found.risk && a.role.as_ref().is_none_or(|r| *r == declared.role)
-            });
+            let team_entry = ctx
+                .allow
+                .iter()
+                .find(|a| a.risk == found.risk && a.role == declared.role);
             if let Some(entry) = team_entry {
                 analysis.used_allow.insert(entry.span);
             }
@@ -883,6 +885,7 @@ fn analyse(
                 namespace: namespace.to_string(),
                 binding: binding.name.clone(),
                 cluster_role: binding.cluster_role.clone(),
+                role: declared.role.clone(),
                 subjects: binding.subjects.clone(),
                 rule_index: found.rule_index,
                 request: found.request.clone(),

@@ -1,0 +1,446 @@
+//! The security review of the risk model, the policy's extra resources,
+//! custom-role rules and quotas: each class of hostile or mistaken input is
+//! refused or reported on the node that causes it, by the real binary on
+//! real files.
+
+use crate::support::{Repo, read_tree};
+
+/// `rbacc.yaml` with one cluster, `policy` and `roles` in place of the
+/// markers.
+fn config(policy: &str, roles: &str) -> String {
+    format!(
+        "apiVersion: rbacc.dev/v1alpha1
+kind: Config
+spec:
+  clusters:
+    - name: only
+      server: https://kubeapi.example.com:6443
+  policy:
+{policy}
+  roles:
+{roles}
+"
+    )
+}
+
+/// Team `blue` with `members` (YAML lines at four spaces) and one
+/// namespace, `blue-app`.
+fn team(members: &str, allow: &str) -> String {
+    format!(
+        "apiVersion: rbacc.dev/v1alpha1
+kind: Team
+metadata:
+  name: blue
+spec:
+  members:
+{members}
+{allow}
+  namespaces:
+    - name: blue-app
+"
+    )
+}
+
+fn repo(config: &str, team: &str) -> Repo {
+    let repo = Repo::new();
+    repo.write("rbacc.yaml", config)
+        .write("teams/blue.yaml", team);
+    repo
+}
+
+/// A custom role with one rule, as a `roles:` entry.
+fn role(name: &str, rule: &str, allow: &str) -> String {
+    format!("    - name: {name}\n      description: test\n      rules:\n        - {rule}\n{allow}")
+}
+
+#[test]
+fn a_debug_container_is_exec_into_the_pod() {
+    for (rule, request) in [
+        (
+            "{ apiGroups: [\"\"], resources: [pods/ephemeralcontainers], verbs: [patch] }",
+            "patch pods/ephemeralcontainers",
+        ),
+        (
+            "{ apiGroups: [\"\"], resources: [pods/ephemeralcontainers], verbs: [update, get] }",
+            "update pods/ephemeralcontainers",
+        ),
+        (
+            "{ apiGroups: [\"\"], resources: [\"*/ephemeralcontainers\"], verbs: [patch] }",
+            "patch pods/ephemeralcontainers",
+        ),
+    ] {
+        let allow = if rule.contains('*') {
+            "      allow: [wildcard]\n      reason: every debug subresource\n"
+        } else {
+            ""
+        };
+        let repo = repo(
+            &config(
+                "    risks: { pods-exec: error }",
+                &role("debugger", rule, allow),
+            ),
+            &team("    debugger: { groups: [blue-oncall] }", ""),
+        );
+        let run = repo.rbacc(&["check"]);
+        run.expect_code(1);
+        let stderr = run.stderr();
+        assert!(
+            stderr.contains("access-risk")
+                && stderr.contains(
+                    "group `blue-oncall` can exec into, attach to or port-forward to pods in namespace `blue-app`"
+                )
+                && stderr.contains(&format!("rule 1 allows `{request}`")),
+            "{rule}\n{stderr}"
+        );
+    }
+    // Reading the subresource adds no container.
+    let repo = repo(
+        &config(
+            "    risks: { pods-exec: error }",
+            &role(
+                "reader",
+                "{ apiGroups: [\"\"], resources: [pods/ephemeralcontainers], verbs: [get, list] }",
+                "",
+            ),
+        ),
+        &team("    reader: { groups: [blue-oncall] }", ""),
+    );
+    let run = repo.rbacc(&["build"]);
+    run.expect_code(0);
+    assert!(!run.stderr().contains("access-risk"), "{}", run.stderr());
+}
+
+#[test]
+fn changing_a_pod_or_a_workload_is_creating_pods() {
+    for (rule, request) in [
+        (
+            "{ apiGroups: [\"\"], resources: [pods], verbs: [get, patch] }",
+            "patch pods",
+        ),
+        (
+            "{ apiGroups: [\"\"], resources: [pods], verbs: [update] }",
+            "update pods",
+        ),
+        (
+            "{ apiGroups: [apps], resources: [deployments, statefulsets], verbs: [update] }",
+            "update deployments.apps",
+        ),
+        (
+            "{ apiGroups: [apps], resources: [daemonsets], verbs: [patch] }",
+            "patch daemonsets.apps",
+        ),
+        (
+            "{ apiGroups: [batch], resources: [cronjobs], verbs: [patch] }",
+            "patch cronjobs.batch",
+        ),
+        (
+            "{ apiGroups: [\"\"], resources: [replicationcontrollers], verbs: [update] }",
+            "update replicationcontrollers",
+        ),
+    ] {
+        let repo = repo(
+            &config(
+                "    risks: { pods-create: error }",
+                &role("patcher", rule, ""),
+            ),
+            &team("    patcher: { groups: [blue-ci] }", ""),
+        );
+        let run = repo.rbacc(&["check"]);
+        run.expect_code(1);
+        let stderr = run.stderr();
+        assert!(
+            stderr.contains("group `blue-ci` can create pods, and so mount any Secret")
+                && stderr.contains(&format!("rule 1 allows `{request}`")),
+            "{rule}\n{stderr}"
+        );
+    }
+    // Granted to another team, such a role is a risky grant, as a role that
+    // creates pods is.
+    let repo = repo(
+        &config(
+            "    risks: { pods-create: allow }",
+            &role(
+                "patcher",
+                "{ apiGroups: [apps], resources: [deployments], verbs: [patch] }",
+                "",
+            ),
+        ),
+        &team("    viewer: { groups: [blue-all] }", "")
+            .replace("    - name: blue-app\n", "    - name: blue-app\n      grants:\n        - { role: patcher, groups: [release-bot] }\n"),
+    );
+    let run = repo.rbacc(&["check"]);
+    assert!(
+        run.stderr()
+            .contains("granting `patcher` on `blue-app` lets others create pods"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn listing_or_watching_secrets_is_reading_them() {
+    for verb in ["list", "watch"] {
+        let repo = repo(
+            &config(
+                "    risks: { secrets: error }",
+                &role(
+                    "lister",
+                    &format!("{{ apiGroups: [\"\"], resources: [secrets], verbs: [{verb}] }}"),
+                    "      allow: [secrets]\n      reason: the sync job lists its Secrets\n",
+                ),
+            ),
+            &team("    lister: { serviceAccounts: [blue-app/sync] }", ""),
+        );
+        let run = repo.rbacc(&["explain", "rb/blue-lister", "-n", "blue-app"]);
+        run.expect_code(0);
+        assert!(
+            run.stdout()
+                .contains(&format!("rule 1 allows `{verb} secrets`"))
+                && run.stdout().contains("the sync job lists its Secrets"),
+            "{}",
+            run.stdout()
+        );
+    }
+}
+
+#[test]
+fn changing_the_namespace_itself_is_an_error_a_team_cannot_accept() {
+    for rule in [
+        "{ apiGroups: [\"\"], resources: [namespaces], verbs: [patch] }",
+        "{ apiGroups: [\"\"], resources: [namespaces], verbs: [update] }",
+        "{ apiGroups: [\"\"], resources: [namespaces], verbs: [get, patch], resourceNames: [blue-app] }",
+    ] {
+        let repo = repo(
+            &config("    namespacePrefix: team", &role("labeller", rule, "")),
+            &team(
+                "    labeller: { groups: [blue-leads] }",
+                "  allow:\n    - { risk: namespace-write, role: labeller, reason: we label our namespace }",
+            ),
+        );
+        let before = read_tree(&repo.out());
+        let run = repo.rbacc(&["build"]);
+        run.expect_code(1);
+        let stderr = run.stderr();
+        assert!(
+            stderr.contains("group `blue-leads` can change the Namespace itself")
+                && stderr.contains("`blue-app`")
+                && stderr.contains("a team cannot accept what the policy makes an error")
+                && stderr.contains("risk `namespace-write` is an error by the policy"),
+            "{rule}\n{stderr}"
+        );
+        assert_eq!(read_tree(&repo.out()), before);
+    }
+    // `cluster-admin`, where the policy allows binding it, changes the
+    // namespace too: relaxing the other escalations leaves this one.
+    let repo = repo(
+        &config(
+            "    forbidClusterAdmin: false\n    risks: { escalate: warning, bind: warning, impersonate: warning }",
+            "    - name: unused\n      description: test\n      rules:\n        - { apiGroups: [\"\"], resources: [configmaps], verbs: [get] }",
+        ),
+        &team("    cluster-admin: { groups: [blue-breakglass] }", ""),
+    );
+    let run = repo.rbacc(&["check"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr().contains("1 error")
+            && run
+                .stderr()
+                .contains("RoleBinding `blue-cluster-admin` → ClusterRole `cluster-admin` → rule 1 allows `update namespaces`"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn cluster_wide_permissions_in_a_custom_role_must_be_named() {
+    for (rule, what) in [
+        (
+            "{ apiGroups: [\"\"], resources: [persistentvolumes], verbs: [create] }",
+            "persistent-volumes",
+        ),
+        (
+            "{ apiGroups: [\"\"], resources: [persistentvolumes, persistentvolumeclaims], verbs: [\"*\"] }",
+            "persistent-volumes",
+        ),
+        (
+            "{ apiGroups: [certificates.k8s.io], resources: [certificatesigningrequests/approval], verbs: [update] }",
+            "csr-approval",
+        ),
+        (
+            "{ apiGroups: [certificates.k8s.io], resources: [signers], verbs: [approve], resourceNames: [kubernetes.io/kube-apiserver-client] }",
+            "csr-approval",
+        ),
+        (
+            "{ apiGroups: [admissionregistration.k8s.io], resources: [mutatingwebhookconfigurations], verbs: [patch] }",
+            "admission-webhooks",
+        ),
+        (
+            "{ apiGroups: [admissionregistration.k8s.io], resources: [validatingwebhookconfigurations], verbs: [delete] }",
+            "admission-webhooks",
+        ),
+        (
+            "{ apiGroups: [\"\"], resources: [nodes/proxy], verbs: [create] }",
+            "nodes-proxy",
+        ),
+    ] {
+        let repo = repo(
+            &config("    namespacePrefix: team", &role("platform-ops", rule, "")),
+            &team("    viewer: { groups: [blue-all] }", ""),
+        );
+        let run = repo.rbacc(&["check"]);
+        run.expect_code(1);
+        let stderr = run.stderr();
+        assert!(
+            stderr.contains("escalating-role")
+                && stderr.contains(&format!("escalation-grade permission `{what}`"))
+                && stderr.contains(&format!("add `allow: [{what}]` and a `reason:`")),
+            "{rule}\n{stderr}"
+        );
+        // Named, with a reason, the role is accepted.
+        let allowed = repo.write(
+            "rbacc.yaml",
+            config(
+                "    namespacePrefix: team",
+                &role(
+                    "platform-ops",
+                    rule,
+                    &format!(
+                        "      allow: [{what}{}]\n      reason: the platform's operators\n",
+                        if rule.contains("\"*\"") {
+                            ", wildcard"
+                        } else {
+                            ""
+                        }
+                    ),
+                ),
+            ),
+        );
+        allowed.rbacc(&["build"]).expect_code(0);
+    }
+    // Claims, and reading volumes or webhooks, are no escalation.
+    let repo = repo(
+        &config(
+            "    namespacePrefix: team",
+            &role(
+                "storage",
+                "{ apiGroups: [\"\", admissionregistration.k8s.io], resources: [persistentvolumeclaims, persistentvolumes, validatingwebhookconfigurations], verbs: [get, list, watch] }",
+                "",
+            ),
+        )
+        .replace(
+            "        - {",
+            "        - { apiGroups: [\"\"], resources: [persistentvolumeclaims], verbs: [create, delete] }\n        - {",
+        ),
+        &team("    storage: { groups: [blue-all] }", ""),
+    );
+    let run = repo.rbacc(&["build"]);
+    run.expect_code(0);
+    assert!(
+        !run.stderr().contains("escalating-role"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn extra_resources_may_not_widen_the_built_in_roles() {
+    let repo = Repo::example();
+    let config = std::fs::read_to_string(repo.path().join("rbacc.yaml")).expect("rbacc.yaml");
+    let hostile = [
+        ("\"\"", "secrets"),
+        ("\"\"", "pods/exec"),
+        ("\"\"", "pods/attach"),
+        ("\"\"", "pods/portforward"),
+        ("\"\"", "pods/ephemeralcontainers"),
+        ("\"\"", "serviceaccounts/token"),
+        ("\"\"", "namespaces"),
+        ("\"\"", "resourcequotas"),
+        ("rbac.authorization.k8s.io", "roles"),
+        ("rbac.authorization.k8s.io", "rolebindings"),
+        ("rbac.authorization.k8s.io", "clusterroles"),
+        ("rbac.authorization.k8s.io", "clusterrolebindings"),
+    ];
+    let entries: String = hostile
+        .iter()
+        .map(|(group, resource)| {
+            format!("      - {{ apiGroup: {group}, resources: [{resource}] }}\n")
+        })
+        .collect();
+    let widened = config.replace(
+        "      - { apiGroup: argoproj.io, resources: [rollouts] }\n",
+        &format!("      - {{ apiGroup: argoproj.io, resources: [rollouts] }}\n{entries}"),
+    );
+    assert_ne!(widened, config);
+    repo.write("rbacc.yaml", &widened);
+    let before = read_tree(&repo.out());
+    let run = repo.rbacc(&["build"]);
+    run.expect_code(1);
+    let stderr = run.stderr();
+    assert_eq!(
+        stderr.matches("sensitive-extra-resource").count(),
+        hostile.len(),
+        "{stderr}"
+    );
+    for (group, resource) in hostile {
+        let name = if group == "\"\"" {
+            resource.to_string()
+        } else {
+            format!("{resource}.{group}")
+        };
+        assert!(
+            stderr.contains(&format!("`{name}` would widen every built-in role")),
+            "{name}\n{stderr}"
+        );
+    }
+    assert!(
+        stderr.contains("`policy.viewers.secrets` says so")
+            && stderr.contains("with a custom role under `spec.roles`")
+            && !stderr.contains("`rollouts.argoproj.io` would widen"),
+        "{stderr}"
+    );
+    assert_eq!(read_tree(&repo.out()), before, "nothing was written");
+}
+
+#[test]
+fn a_team_allow_entry_names_the_role_it_accepts_a_risk_for() {
+    // Without `role:`, the entry is refused with why.
+    let repo = repo(
+        &config("    namespacePrefix: team", ""),
+        &team(
+            "    admin: { groups: [blue-leads] }\n    viewer: { groups: [blue-all] }",
+            "  allow:\n    - { risk: secrets, reason: leads rotate credentials }",
+        ),
+    );
+    let run = repo.rbacc(&["check"]);
+    run.expect_code(1);
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("an `allow` entry is missing the field `role`")
+            && stderr.contains("teams/blue.yaml:10:7")
+            && stderr.contains("write one entry per role"),
+        "{stderr}"
+    );
+
+    // With it, a platform change that gives the risk to another role of the
+    // team is reported, not absorbed by the entry.
+    let team_file = team(
+        "    admin: { groups: [blue-leads] }\n    viewer: { groups: [blue-all] }",
+        "  allow:\n    - { risk: secrets, role: admin, reason: leads rotate credentials }",
+    );
+    let repo = self::repo(&config("    namespacePrefix: team", ""), &team_file);
+    let run = repo.rbacc(&["build"]);
+    run.expect_code(0);
+    assert!(
+        !run.stderr().contains("can read Secrets"),
+        "{}",
+        run.stderr()
+    );
+    repo.write("rbacc.yaml", config("    viewers: { secrets: true }", ""));
+    let run = repo.rbacc(&["check"]);
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("group `blue-all` can read Secrets in namespace `blue-app`")
+            && !stderr.contains("group `blue-leads` can read Secrets"),
+        "{stderr}"
+    );
+}
