@@ -73,6 +73,10 @@ codes! {
     UnknownCluster => "unknown-cluster",
     /// A team name with no team file.
     UnknownTeam => "unknown-team",
+    /// A custom role's rule names a verb Kubernetes does not know.
+    UnknownVerb => "unknown-verb",
+    /// A custom role's rule names a resource its API group does not serve.
+    UnknownResource => "unknown-resource",
     /// A custom role that holds escalation-grade permissions.
     EscalatingRole => "escalating-role",
     /// A binding to `cluster-admin` while the policy forbids it.

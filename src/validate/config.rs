@@ -1,6 +1,6 @@
 //! Checks on `rbacc.yaml`: clusters, policy, defaults and custom roles.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::builtin::{self, BUILTIN_ROLES, RolePolicy};
 use crate::decode::backticked;
@@ -77,6 +77,7 @@ pub fn check(sources: &Sources, config: &raw::Config, diags: &mut Diagnostics) -
         }
     }
     let mut roles = BTreeMap::new();
+    let rule_names = builtin::rule_names();
     for name in BUILTIN_ROLES {
         let def = RoleDef {
             name: name.to_string(),
@@ -97,7 +98,7 @@ pub fn check(sources: &Sources, config: &raw::Config, diags: &mut Diagnostics) -
         );
     }
     for role in &config.roles {
-        if let Some(known) = check_role(role, &source_path, &roles, diags) {
+        if let Some(known) = check_role(role, &source_path, &roles, &rule_names, diags) {
             roles.insert(role.name.value.clone(), known);
         }
     }
@@ -371,6 +372,7 @@ fn check_role(
     role: &raw::Role,
     source: &str,
     roles: &BTreeMap<String, KnownRole>,
+    rule_names: &BTreeMap<&str, BTreeSet<String>>,
     diags: &mut Diagnostics,
 ) -> Option<KnownRole> {
     let name = &role.name;
@@ -450,6 +452,7 @@ fn check_role(
             );
             continue;
         }
+        check_rule_names(rule, rule_names, diags);
         for (what, span) in escalations(rule) {
             if role.allow.iter().any(|a| a.value == what) {
                 continue;
@@ -498,6 +501,108 @@ fn check_role(
             .collect(),
         reason: role.reason.clone(),
     })
+}
+
+/// Warns about what a rule names that the API server never matches: a
+/// verb outside [`builtin::KNOWN_VERBS`], or a resource that none of the
+/// rule's API groups serves when Kubernetes serves every one of them (a
+/// custom resource's group is not known, so its resources are not judged).
+fn check_rule_names(
+    rule: &raw::Rule,
+    rule_names: &BTreeMap<&str, BTreeSet<String>>,
+    diags: &mut Diagnostics,
+) {
+    for verb in &rule.verbs {
+        if builtin::KNOWN_VERBS.contains(&verb.value.as_str()) {
+            continue;
+        }
+        diags.push(
+            Diagnostic::warning(
+                Code::UnknownVerb,
+                verb.span,
+                format!("`{}` is not a verb Kubernetes knows", verb.value),
+            )
+            .label("unknown verb: no request has it")
+            .help(
+                match did_you_mean(&verb.value, builtin::KNOWN_VERBS.iter().copied()) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => format!(
+                        "the verbs of resources are {}",
+                        backticked(&builtin::VERBS_IN_READING_ORDER)
+                    ),
+                },
+            ),
+        );
+    }
+    let Some(groups) = rule
+        .api_groups
+        .iter()
+        .map(|g| rule_names.get(g.value.as_str()))
+        .collect::<Option<Vec<_>>>()
+    else {
+        return;
+    };
+    for resource in &rule.resources {
+        let name = resource.value.as_str();
+        let (base, sub) = match name.split_once('/') {
+            Some((base, sub)) => (base, Some(sub)),
+            None => (name, None),
+        };
+        let known = |n: &str| groups.iter().any(|names| names.contains(n));
+        if name.starts_with('*') || known(name) || (base == "userextras" && known(base)) {
+            continue;
+        }
+        // A known resource with an unknown subresource is compared with
+        // that resource's subresources; anything else with every resource.
+        let candidates: BTreeSet<&str> = groups
+            .iter()
+            .flat_map(|names| names.iter().map(String::as_str))
+            .filter(|n| match sub {
+                Some(_) if known(base) => n.strip_prefix(base).is_some_and(|r| r.starts_with('/')),
+                _ => !n.contains('/'),
+            })
+            .collect();
+        let served_by: Vec<&str> = rule_names
+            .iter()
+            .filter(|(_, names)| names.contains(name))
+            .map(|(group, _)| if group.is_empty() { "\"\"" } else { group })
+            .collect();
+        let help = match (sub, did_you_mean(name, candidates.iter().copied())) {
+            (Some("*"), _) => format!(
+                "`{name}` is not a wildcard in RBAC: list the subresources, or write `*/<subresource>`"
+            ),
+            (_, Some(best)) => format!("did you mean `{best}`?"),
+            _ if !served_by.is_empty() => {
+                format!("`{name}` is in API group {}", backticked(&served_by))
+            }
+            (_, None) => format!(
+                "`kubectl api-resources` lists what Kubernetes {} serves; a custom resource is in its own API group",
+                builtin::KUBERNETES_VERSION
+            ),
+        };
+        let quoted: Vec<String> = rule
+            .api_groups
+            .iter()
+            .map(|g| match g.value.as_str() {
+                "" => "`\"\"`".to_string(),
+                group => format!("`{group}`"),
+            })
+            .collect();
+        let groups_text = match quoted.as_slice() {
+            [core] if core == "`\"\"`" => "the core API group".to_string(),
+            [one] => format!("API group {one}"),
+            _ => format!("API groups {}", quoted.join(", ")),
+        };
+        diags.push(
+            Diagnostic::warning(
+                Code::UnknownResource,
+                resource.span,
+                format!("`{name}` is not a resource of {groups_text}"),
+            )
+            .label("unknown resource: no request names it")
+            .help(help),
+        );
+    }
 }
 
 fn sorted(list: &[Sp<String>]) -> Vec<String> {

@@ -444,3 +444,125 @@ fn a_team_allow_entry_names_the_role_it_accepts_a_risk_for() {
         "{stderr}"
     );
 }
+
+/// `rbacc.yaml` with one custom role of `rules` (YAML lines at eight
+/// spaces; wildcards allowed), bound by team `blue`; returns `build`'s
+/// stderr.
+fn check_role_rules(rules: &str) -> String {
+    let roles = format!(
+        "    - name: custom\n      description: test\n      allow: [wildcard]\n      reason: test\n      rules:\n{rules}"
+    );
+    let repo = repo(
+        &config("    namespacePrefix: team", &roles),
+        &team("    custom: { groups: [blue-all] }", ""),
+    );
+    let run = repo.rbacc(&["build"]);
+    run.expect_code(0);
+    run.stderr()
+}
+
+#[test]
+fn unknown_verbs_in_a_custom_role_are_warned_about() {
+    for (verb, hint) in [
+        ("gett", "did you mean `get`?"),
+        ("List", "did you mean `list`?"),
+        ("wach", "did you mean `watch`?"),
+        ("creat", "did you mean `create`?"),
+        ("deletecolection", "did you mean `deletecollection`?"),
+        (
+            "frobnicate",
+            "the verbs of resources are `get`, `list`, `watch`",
+        ),
+    ] {
+        let stderr = check_role_rules(&format!(
+            "        - {{ apiGroups: [\"\"], resources: [configmaps], verbs: [get, {verb}] }}\n"
+        ));
+        assert!(
+            stderr.contains("unknown-verb")
+                && stderr.contains(&format!("`{verb}` is not a verb Kubernetes knows"))
+                && stderr.contains(hint)
+                && stderr.contains("1 warning"),
+            "{verb}\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn unknown_resources_of_a_known_group_are_warned_about() {
+    for (rule, message, hint) in [
+        (
+            "{ apiGroups: [apps], resources: [deploymnets], verbs: [get] }",
+            "`deploymnets` is not a resource of API group `apps`",
+            "did you mean `deployments`?",
+        ),
+        (
+            "{ apiGroups: [\"\"], resources: [pod], verbs: [get] }",
+            "`pod` is not a resource of the core API group",
+            "did you mean `pods`?",
+        ),
+        (
+            "{ apiGroups: [\"\"], resources: [configmap, services], verbs: [get] }",
+            "`configmap` is not a resource of the core API group",
+            "did you mean `configmaps`?",
+        ),
+        (
+            "{ apiGroups: [\"\"], resources: [pods/lgo], verbs: [get] }",
+            "`pods/lgo` is not a resource of the core API group",
+            "did you mean `pods/log`?",
+        ),
+        (
+            "{ apiGroups: [\"\"], resources: [\"pods/*\"], verbs: [get] }",
+            "`pods/*` is not a resource of the core API group",
+            "`pods/*` is not a wildcard in RBAC",
+        ),
+        (
+            "{ apiGroups: [\"\"], resources: [ingresses], verbs: [get] }",
+            "`ingresses` is not a resource of the core API group",
+            "`ingresses` is in API group `networking.k8s.io`",
+        ),
+        (
+            "{ apiGroups: [\"\", apps], resources: [replicasetz], verbs: [get] }",
+            "`replicasetz` is not a resource of API groups `\"\"`, `apps`",
+            "did you mean `replicasets`?",
+        ),
+        (
+            "{ apiGroups: [batch], resources: [gadgets], verbs: [get] }",
+            "`gadgets` is not a resource of API group `batch`",
+            "`kubectl api-resources` lists what Kubernetes",
+        ),
+    ] {
+        let stderr = check_role_rules(&format!("        - {rule}\n"));
+        assert!(
+            stderr.contains("unknown-resource")
+                && stderr.contains(message)
+                && stderr.contains(hint)
+                && stderr.contains("1 warning"),
+            "{rule}\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn what_kubernetes_serves_and_custom_groups_are_not_warned_about() {
+    let stderr = check_role_rules(
+        "        - { apiGroups: [kubeopencode.io], resources: [tasks, agents], verbs: [get, list, watch] }
+        - { apiGroups: [apps, example.com], resources: [deployments, widgets], verbs: [get] }
+        - { apiGroups: [\"\"], resources: [pods/log, pods/status, services/proxy, bindings], verbs: [get, create] }
+        - { apiGroups: [apps], resources: [deployments/scale, \"*/scale\"], verbs: [patch] }
+        - { apiGroups: [\"*\"], resources: [leases], verbs: [get] }
+        - { apiGroups: [authentication.k8s.io], resources: [userextras/scopes], verbs: [get] }
+        - { apiGroups: [storage.k8s.io, networking.k8s.io], resources: [storageclasses, ingresses, ingresses/status], verbs: [get, list] }
+",
+    );
+    assert!(
+        !stderr.contains("unknown-verb") && !stderr.contains("unknown-resource"),
+        "{stderr}"
+    );
+    // The example organisation's own role is clean.
+    let run = Repo::example().rbacc(&["check"]);
+    assert!(
+        !run.stderr().contains("unknown-verb") && !run.stderr().contains("unknown-resource"),
+        "{}",
+        run.stderr()
+    );
+}
