@@ -11,7 +11,7 @@ use crate::risk::{Level, Risk};
 use crate::source::{Sources, Sp, Span};
 
 use super::check_dns_label;
-use super::names::is_quantity;
+use super::quota::{check_limit_range, check_quota};
 
 /// The upstream ClusterRole that grants everything.
 pub const CLUSTER_ADMIN: &str = "cluster-admin";
@@ -126,11 +126,12 @@ pub fn check(sources: &Sources, config: &raw::Config, diags: &mut Diagnostics) -
             .pod_security
             .as_ref()
             .map_or(PodSecurity::Baseline, |p| p.value),
-        quota: check_quantities(&config.defaults.quota, "quota", diags),
-        limit_range: config.defaults.limit_range.as_ref().map(|l| LimitRange {
-            default_request: check_quantities(&l.default_request, "limit", diags),
-            default: check_quantities(&l.default, "limit", diags),
-        }),
+        quota: check_quota(&config.defaults.quota, diags),
+        limit_range: config
+            .defaults
+            .limit_range
+            .as_ref()
+            .map(|l| check_limit_range(l, diags)),
         roles,
     }
 }
@@ -259,48 +260,6 @@ fn extra_resources(config: &raw::Config, diags: &mut Diagnostics) -> Vec<(String
                 .label("name one API group"),
             );
         }
-    }
-    out
-}
-
-/// Checks quota or limit entries and returns them sorted.
-pub fn check_quantities(
-    entries: &[(Sp<String>, Sp<String>)],
-    what: &str,
-    diags: &mut Diagnostics,
-) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for (key, value) in entries {
-        let key_ok = !key.value.is_empty()
-            && key.value.len() <= 253
-            && key
-                .value
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-./_".contains(&b));
-        if !key_ok {
-            diags.push(
-                Diagnostic::error(
-                    Code::InvalidValue,
-                    key.span,
-                    format!("`{}` is not a resource name", key.value),
-                )
-                .label(format!("expected a {what} resource such as `requests.cpu`")),
-            );
-            continue;
-        }
-        if !is_quantity(&value.value) {
-            diags.push(
-                Diagnostic::error(
-                    Code::InvalidValue,
-                    value.span,
-                    format!("`{}` is not a quantity", value.value),
-                )
-                .label("expected a quantity")
-                .help("write quantities as Kubernetes does: `500m`, `2`, `8Gi`"),
-            );
-            continue;
-        }
-        out.insert(key.value.clone(), value.value.clone());
     }
     out
 }

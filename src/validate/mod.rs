@@ -4,7 +4,8 @@
 //! when none of them is an error. One file per family of checks:
 //! [`config`] for `rbacc.yaml` (clusters, policy, defaults, custom roles),
 //! [`teams`] for team files (names, namespaces, subjects, bindings),
-//! [`owners`] for the owners of team files.
+//! [`owners`] for the owners of team files, [`quota`] for quotas and
+//! limit ranges.
 //!
 //! Architecture invariant: validation never touches the file system or git.
 
@@ -14,6 +15,7 @@ mod gitops;
 mod kubeconfig;
 mod names;
 mod owners;
+mod quota;
 mod teams;
 
 pub(crate) use config::ROLE_ALLOW;

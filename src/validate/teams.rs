@@ -12,8 +12,9 @@ use crate::risk::{self, Level, Risk};
 use crate::source::{Sources, Sp, Span};
 
 use super::analysis::{Analysis, Finding, Origin};
-use super::config::{CLUSTER_ADMIN, Settings, check_quantities};
+use super::config::{CLUSTER_ADMIN, Settings};
 use super::names::{label_key_problem, label_value_problem};
+use super::quota::check_quota;
 use super::{check_dns_label, dns_label_problem};
 
 /// Why a label key is reserved, and so may not be set by a team.
@@ -623,7 +624,7 @@ fn check_namespace(
         );
     }
     let mut quota = settings.quota.clone();
-    quota.extend(check_quantities(&ns.quota, "quota", diags));
+    quota.extend(check_quota(&ns.quota, diags));
     let labels = check_labels(&ns.labels, diags);
 
     let mut bindings = Bindings::default();

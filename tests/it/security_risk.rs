@@ -5,9 +5,8 @@
 
 use crate::support::{Repo, read_tree};
 
-/// `rbacc.yaml` with one cluster, `policy` and `roles` in place of the
-/// markers.
-fn config(policy: &str, roles: &str) -> String {
+/// `rbacc.yaml` with one cluster and `sections` (YAML under `spec`).
+fn config_with(sections: &str) -> String {
     format!(
         "apiVersion: rbacc.dev/v1alpha1
 kind: Config
@@ -15,12 +14,15 @@ spec:
   clusters:
     - name: only
       server: https://kubeapi.example.com:6443
-  policy:
-{policy}
-  roles:
-{roles}
+{sections}
 "
     )
+}
+
+/// `rbacc.yaml` with one cluster, `policy` and `roles` (YAML lines at
+/// four spaces).
+fn config(policy: &str, roles: &str) -> String {
+    config_with(&format!("  policy:\n{policy}\n  roles:\n{roles}"))
 }
 
 /// Team `blue` with `members` (YAML lines at four spaces) and one
@@ -564,5 +566,229 @@ fn what_kubernetes_serves_and_custom_groups_are_not_warned_about() {
         !run.stderr().contains("unknown-verb") && !run.stderr().contains("unknown-resource"),
         "{}",
         run.stderr()
+    );
+}
+
+/// `rbacc.yaml` with `defaults` (YAML lines at four spaces) and team
+/// `blue` whose namespace has `quota`; returns the finished `build`.
+fn build_with_quota(defaults: &str, quota: &str) -> (Repo, crate::support::Run) {
+    let team = team("    admin: { groups: [blue-leads] }", "").replace(
+        "    - name: blue-app\n",
+        &format!("    - name: blue-app\n      quota: {quota}\n"),
+    );
+    let repo = repo(&config_with(&format!("  defaults:\n{defaults}")), &team);
+    let run = repo.rbacc(&["build"]);
+    (repo, run)
+}
+
+/// The compiled file of namespace `blue-app` for [`build_with_quota`]'s
+/// input, which must build.
+fn namespace_file(defaults: &str, quota: &str) -> String {
+    let (repo, run) = build_with_quota(defaults, quota);
+    run.expect_code(0);
+    std::fs::read_to_string(repo.out().join("only/teams/blue/blue-app.yaml"))
+        .expect("namespace file")
+}
+
+#[test]
+fn quota_names_are_those_kubernetes_counts() {
+    for (quota, message, hint) in [
+        (
+            "{ request.cpu: \"4\" }",
+            "`request.cpu` is not a quota resource",
+            "did you mean `requests.cpu`?",
+        ),
+        (
+            "{ foo: \"1\" }",
+            "`foo` is not a quota resource: Kubernetes counts no such resource",
+            "a quota names a compute resource",
+        ),
+        (
+            "{ cpus: \"1\" }",
+            "`cpus` is not a quota resource",
+            "did you mean `cpu`?",
+        ),
+        (
+            "{ count/deployment.apps: \"5\" }",
+            "API group `apps` has no `deployment`",
+            "did you mean `count/deployments.apps`?",
+        ),
+        (
+            "{ count/deployments: \"5\" }",
+            "the core group has no `deployments`",
+            "did you mean `count/deployments.apps`?",
+        ),
+        (
+            "{ limits.nvidia.com/gpu: \"2\" }",
+            "`limits.nvidia.com/gpu` is not a quota resource",
+            "write `requests.nvidia.com/gpu`",
+        ),
+        (
+            "{ example.com/gpu: \"2\" }",
+            "`example.com/gpu` is not a quota resource",
+            "a quota name with a `/` is `count/<resource>`",
+        ),
+        (
+            "{ gold.storageclass.storage.k8s.io/requests.cpu: \"2\" }",
+            "is on `requests.storage` or `persistentvolumeclaims`",
+            "a quota name with a `/` is",
+        ),
+        (
+            "{ hugepages-huge: \"2\" }",
+            "`hugepages-huge` is not a quota resource",
+            "`hugepages-<size>`",
+        ),
+    ] {
+        let (repo, run) = build_with_quota("    podSecurity: baseline", quota);
+        run.expect_code(1);
+        let stderr = run.stderr();
+        assert!(
+            stderr.contains(message)
+                && stderr.contains(hint)
+                && stderr.contains("teams/blue.yaml:11:16")
+                && stderr.contains("unknown quota resource"),
+            "{quota}\n{stderr}"
+        );
+        assert!(read_tree(&repo.out()).is_empty(), "nothing was written");
+    }
+    // The same names are checked in the defaults.
+    let (_, run) = build_with_quota(
+        "    quota: { requests.cpu: \"4\", request.memory: 8Gi }",
+        "{}",
+    );
+    run.expect_code(1);
+    assert!(
+        run.stderr().contains("rbacc.yaml:8:33")
+            && run.stderr().contains("did you mean `requests.memory`?"),
+        "{}",
+        run.stderr()
+    );
+    // Every form Kubernetes counts is accepted and emitted.
+    let out = namespace_file(
+        "    quota: { pods: \"50\", services.loadbalancers: \"0\" }",
+        "{ requests.cpu: \"4\", limits.memory: 8Gi, requests.storage: 100Gi, requests.ephemeral-storage: 10Gi, hugepages-2Mi: 1Gi, requests.hugepages-1Gi: 2Gi, count/deployments.apps: \"10\", count/configmaps: \"20\", count/widgets.example.com: \"3\", gold.storageclass.storage.k8s.io/requests.storage: 50Gi, gold.storageclass.storage.k8s.io/persistentvolumeclaims: \"4\", gpu.deviceclass.resource.k8s.io/devices: \"2\", requests.nvidia.com/gpu: \"2\" }",
+    );
+    for key in [
+        "count/deployments.apps: \"10\"",
+        "gold.storageclass.storage.k8s.io/requests.storage: 50Gi",
+        "requests.nvidia.com/gpu: \"2\"",
+        "services.loadbalancers: \"0\"",
+    ] {
+        assert!(out.contains(key), "{key}\n{out}");
+    }
+}
+
+#[test]
+fn quota_amounts_are_non_negative_and_counts_whole() {
+    for (quota, message) in [
+        ("{ pods: \"-3\" }", "`-3` for `pods` is negative"),
+        (
+            "{ requests.cpu: \"-1\" }",
+            "`-1` for `requests.cpu` is negative",
+        ),
+        (
+            "{ requests.memory: -1Gi }",
+            "`-1Gi` for `requests.memory` is negative",
+        ),
+        (
+            "{ pods: \"1.5\" }",
+            "`pods` takes a whole number, not `1.5`",
+        ),
+        (
+            "{ count/configmaps: 500m }",
+            "`count/configmaps` takes a whole number, not `500m`",
+        ),
+        ("{ secrets: 10k5 }", "`10k5` is not a quantity"),
+    ] {
+        let (_, run) = build_with_quota("    podSecurity: baseline", quota);
+        run.expect_code(1);
+        let stderr = run.stderr();
+        assert!(
+            stderr.contains(message) && stderr.contains("1 error"),
+            "{quota}\n{stderr}"
+        );
+    }
+    // Zero is a quota (none allowed), and compute resources take fractions.
+    let (_, run) = build_with_quota(
+        "    podSecurity: baseline",
+        "{ pods: \"0\", requests.cpu: 500m, count/secrets: 1k }",
+    );
+    run.expect_code(0);
+}
+
+#[test]
+fn limit_ranges_name_container_resources_with_requests_within_limits() {
+    // `token` is the text the diagnostic points at, the first of its kind.
+    for (limits, message, hint, token) in [
+        (
+            "{ defaultRequest: { requests.cpu: 100m } }",
+            "`requests.cpu` is not a container resource",
+            "did you mean `cpu`?",
+            "requests.cpu",
+        ),
+        (
+            "{ default: { pods: \"1\" } }",
+            "`pods` is not a container resource",
+            "containers request `cpu`, `ephemeral-storage` or `memory`",
+            "pods",
+        ),
+        (
+            "{ default: { memroy: 1Gi } }",
+            "`memroy` is not a container resource",
+            "did you mean `memory`?",
+            "memroy",
+        ),
+        (
+            "{ default: { memory: -1Gi } }",
+            "`-1Gi` for `memory` is negative",
+            "a container with a negative request or limit",
+            "-1Gi",
+        ),
+        (
+            "{ defaultRequest: { cpu: \"2\" }, default: { cpu: 500m } }",
+            "the default request `2` of `cpu` is greater than the default limit `500m`",
+            "the request must not exceed the limit",
+            "\"2\"",
+        ),
+        (
+            "{ defaultRequest: { memory: 1Gi }, default: { memory: 1000Mi } }",
+            "the default request `1Gi` of `memory` is greater than the default limit `1000Mi`",
+            "the request must not exceed the limit",
+            "1Gi",
+        ),
+        (
+            "{ defaultRequest: { hugepages-2Mi: 2Mi }, default: { hugepages-2Mi: 4Mi } }",
+            "differs from the default limit `4Mi`",
+            "equal it for hugepages and extended resources",
+            "2Mi }",
+        ),
+        (
+            "{ defaultRequest: { nvidia.com/gpu: \"1\" }, default: { nvidia.com/gpu: \"2\" } }",
+            "`nvidia.com/gpu` cannot be overcommitted",
+            "equal it for hugepages",
+            "\"1\"",
+        ),
+    ] {
+        let line = format!("    limitRange: {limits}");
+        let at = format!("rbacc.yaml:8:{}", line.find(token).expect("token") + 1);
+        let (_, run) = build_with_quota(&line, "{}");
+        run.expect_code(1);
+        let stderr = run.stderr();
+        assert!(
+            stderr.contains(message)
+                && stderr.contains(hint)
+                && stderr.contains(&at)
+                && stderr.contains("1 error"),
+            "{limits}\n{stderr}"
+        );
+    }
+    // Equal, or a request below the limit, is what containers get.
+    let out = namespace_file(
+        "    limitRange: { defaultRequest: { cpu: 500m, memory: 1000Mi, nvidia.com/gpu: \"1\", hugepages-2Mi: 2Mi }, default: { cpu: \"0.5\", memory: 1Gi, nvidia.com/gpu: \"1\", hugepages-2Mi: 2Mi, ephemeral-storage: 1Gi } }",
+        "{}",
+    );
+    assert!(
+        out.contains("kind: LimitRange") && out.contains("nvidia.com/gpu: \"1\""),
+        "{out}"
     );
 }
