@@ -563,8 +563,9 @@ pub struct Defaults {
     /// The Pod Security Standard enforced in namespaces. Default:
     /// `baseline`.
     pub pod_security: Option<PodSecurityLevel>,
-    /// The namespaces' ResourceQuota, such as `requests.cpu: "4"`; a
-    /// namespace's own `quota` is merged over it.
+    /// The namespaces' ResourceQuota, such as `requests.cpu: "4"`, `pods`
+    /// or `count/deployments.apps` (names Kubernetes counts, amounts zero or
+    /// more); a namespace's own `quota` is merged over it.
     pub quota: Option<Quota>,
     /// The default requests and limits of containers in the namespaces.
     pub limit_range: Option<LimitRange>,
@@ -573,7 +574,9 @@ pub struct Defaults {
 #[derive(JsonSchema)]
 #[schemars(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LimitRange {
-    /// Resource name -> the request a container gets when it sets none.
+    /// Resource name (`cpu`, `memory`, `ephemeral-storage`,
+    /// `hugepages-<size>`, an extended resource) -> the request a container
+    /// gets when it sets none; at most its `default`.
     pub default_request: Option<Quota>,
     /// Resource name -> the limit a container gets when it sets none.
     pub default: Option<Quota>,
@@ -727,7 +730,9 @@ pub struct Namespace {
     pub clusters: Option<Vec<String>>,
     /// The Pod Security Standard enforced. Default: `defaults.podSecurity`.
     pub pod_security: Option<PodSecurityLevel>,
-    /// ResourceQuota entries, merged over `defaults.quota`.
+    /// ResourceQuota entries (names Kubernetes counts, such as
+    /// `requests.cpu` or `count/deployments.apps`), merged over
+    /// `defaults.quota`.
     pub quota: Option<Quota>,
     /// Labels on the Namespace; keys under `kubernetes.io`, `k8s.io` and
     /// `rbacc.dev` are reserved.
