@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api;
-use k8s_openapi::{NamespaceResourceScope, Resource};
+use k8s_openapi::{ClusterResourceScope, NamespaceResourceScope, Resource};
 
 use crate::model::Rule;
 
@@ -63,6 +63,77 @@ const NAMESPACED: &[(&str, &str)] = &[
     namespaced::<api::storage::v1::CSIStorageCapacity>(),
 ];
 
+/// Verbs kubectl knows for resources and non-resource URLs: queries answer
+/// any other with a warning (kubectl's `auth can-i` does the same), and a
+/// custom role's rule that names another is warned about.
+pub const KNOWN_VERBS: &[&str] = &[
+    "*",
+    "approve",
+    "attest",
+    "bind",
+    "create",
+    "delete",
+    "deletecollection",
+    "escalate",
+    "get",
+    "head",
+    "impersonate",
+    "list",
+    "options",
+    "patch",
+    "post",
+    "put",
+    "sign",
+    "update",
+    "use",
+    "watch",
+];
+
+const fn cluster_scoped<T: Resource<Scope = ClusterResourceScope>>() -> (&'static str, &'static str)
+{
+    (T::GROUP, T::URL_PATH_SEGMENT)
+}
+
+/// The cluster-scoped resources of the targeted Kubernetes version (GA and
+/// beta), for resolving a query's groups, its scope warning, and the
+/// resources a custom role's rules may name.
+pub const CLUSTER_SCOPED: &[(&str, &str)] = &[
+    cluster_scoped::<api::admissionregistration::v1::MutatingWebhookConfiguration>(),
+    cluster_scoped::<api::admissionregistration::v1::ValidatingAdmissionPolicy>(),
+    cluster_scoped::<api::admissionregistration::v1::ValidatingAdmissionPolicyBinding>(),
+    cluster_scoped::<api::admissionregistration::v1::ValidatingWebhookConfiguration>(),
+    cluster_scoped::<api::authentication::v1::SelfSubjectReview>(),
+    cluster_scoped::<api::authentication::v1::TokenReview>(),
+    cluster_scoped::<api::authorization::v1::SelfSubjectAccessReview>(),
+    cluster_scoped::<api::authorization::v1::SelfSubjectRulesReview>(),
+    cluster_scoped::<api::authorization::v1::SubjectAccessReview>(),
+    cluster_scoped::<api::certificates::v1::CertificateSigningRequest>(),
+    cluster_scoped::<api::core::v1::ComponentStatus>(),
+    cluster_scoped::<api::core::v1::Namespace>(),
+    cluster_scoped::<api::core::v1::Node>(),
+    cluster_scoped::<api::core::v1::PersistentVolume>(),
+    cluster_scoped::<api::flowcontrol::v1::FlowSchema>(),
+    cluster_scoped::<api::flowcontrol::v1::PriorityLevelConfiguration>(),
+    cluster_scoped::<api::networking::v1::IPAddress>(),
+    cluster_scoped::<api::networking::v1::IngressClass>(),
+    cluster_scoped::<api::networking::v1::ServiceCIDR>(),
+    cluster_scoped::<api::node::v1::RuntimeClass>(),
+    cluster_scoped::<api::rbac::v1::ClusterRole>(),
+    cluster_scoped::<api::rbac::v1::ClusterRoleBinding>(),
+    cluster_scoped::<api::resource::v1::DeviceClass>(),
+    cluster_scoped::<api::resource::v1::ResourceSlice>(),
+    cluster_scoped::<api::scheduling::v1::PriorityClass>(),
+    cluster_scoped::<api::storage::v1::CSIDriver>(),
+    cluster_scoped::<api::storage::v1::CSINode>(),
+    cluster_scoped::<api::storage::v1::StorageClass>(),
+    cluster_scoped::<api::storage::v1::VolumeAttachment>(),
+    cluster_scoped::<api::storage::v1::VolumeAttributesClass>(),
+    cluster_scoped::<
+        k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+    >(),
+    cluster_scoped::<k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService>(),
+];
+
 const READ: &[&str] = &["get", "list", "watch"];
 const WRITE: &[&str] = &["create", "get", "list", "patch", "update", "watch"];
 const ALL: &[&str] = &[
@@ -99,9 +170,89 @@ const SCALE: &[(&str, &str)] = &[
     ("", "replicationcontrollers/scale"),
 ];
 
+/// Why `policy.extraResources` may not name `resource` of `group`, if it
+/// may not: an extra resource goes to every built-in role (viewers read it,
+/// deployers write it, admins do everything), and these are kept from some
+/// of their holders, or from all, on purpose.
+pub fn kept_from_extra_resources(group: &str, resource: &str) -> Option<&'static str> {
+    match (group, resource) {
+        ("", "secrets") => Some("viewers read no Secrets unless `policy.viewers.secrets` says so"),
+        ("", "pods/exec" | "pods/attach" | "pods/portforward" | "pods/ephemeralcontainers") => {
+            Some("only admins (and viewers with `policy.viewers.exec`) may run commands in pods")
+        }
+        ("", "serviceaccounts/token") => Some("only admins create tokens for service accounts"),
+        ("", "namespaces") => {
+            Some("no built-in role changes the Namespace, whose labels set its Pod Security level")
+        }
+        ("", "resourcequotas" | "limitranges") => {
+            Some("quotas and limit ranges are read-only in every built-in role")
+        }
+        ("rbac.authorization.k8s.io", _) => Some(
+            "only admins write Roles and RoleBindings, and no built-in role reaches beyond its namespace",
+        ),
+        _ => None,
+    }
+}
+
 /// The namespaced resources, deduplicated and sorted: `(apiGroup, plural)`.
 pub fn namespaced_resources() -> BTreeSet<(&'static str, &'static str)> {
     NAMESPACED.iter().copied().collect()
+}
+
+/// What rules name besides the objects the catalogue lists: the
+/// scheduler's `bindings`, impersonation targets, CSR signers and the
+/// subresources roles use. `status`, which most resources serve, is taken
+/// for every resource; `userextras/<key>` for any key.
+const OTHER_RULE_NAMES: &[(&str, &str)] = &[
+    ("", "bindings"),
+    ("", "groups"),
+    ("", "uids"),
+    ("", "users"),
+    ("", "namespaces/finalize"),
+    ("", "nodes/checkpoint"),
+    ("", "nodes/configz"),
+    ("", "nodes/healthz"),
+    ("", "nodes/log"),
+    ("", "nodes/metrics"),
+    ("", "nodes/pods"),
+    ("", "nodes/proxy"),
+    ("", "nodes/spec"),
+    ("", "nodes/stats"),
+    ("", "pods/attach"),
+    ("", "pods/binding"),
+    ("", "pods/ephemeralcontainers"),
+    ("", "pods/eviction"),
+    ("", "pods/exec"),
+    ("", "pods/log"),
+    ("", "pods/portforward"),
+    ("", "pods/proxy"),
+    ("", "pods/resize"),
+    ("", "replicationcontrollers/scale"),
+    ("", "serviceaccounts/token"),
+    ("", "services/proxy"),
+    ("apps", "deployments/scale"),
+    ("apps", "replicasets/scale"),
+    ("apps", "statefulsets/scale"),
+    ("authentication.k8s.io", "userextras"),
+    ("certificates.k8s.io", "certificatesigningrequests/approval"),
+    ("certificates.k8s.io", "signers"),
+];
+
+/// What a rule of a role may name in each API group of the targeted
+/// Kubernetes version: every resource, namespaced or cluster-scoped, with
+/// its `status` and the subresources and other names of
+/// [`OTHER_RULE_NAMES`], as rules write them (`pods/exec`).
+pub fn rule_names() -> BTreeMap<&'static str, BTreeSet<String>> {
+    let mut names: BTreeMap<&'static str, BTreeSet<String>> = BTreeMap::new();
+    for &(group, resource) in NAMESPACED.iter().chain(CLUSTER_SCOPED) {
+        let served = names.entry(group).or_default();
+        served.insert(resource.to_string());
+        served.insert(format!("{resource}/status"));
+    }
+    for &(group, name) in OTHER_RULE_NAMES {
+        names.entry(group).or_default().insert(name.to_string());
+    }
+    names
 }
 
 /// What the policy in `rbacc.yaml` changes about the built-in roles.

@@ -238,19 +238,33 @@ impl<'n> Fields<'n> {
 
     /// The value of `key`, reporting its absence.
     pub fn required(&mut self, d: &mut Decoder, key: &str, context: &str) -> Option<&'n Node> {
+        self.required_because(d, key, context, None)
+    }
+
+    /// The value of `key`, reporting its absence with `help`, when the
+    /// field's purpose is not plain from its name.
+    pub fn required_because(
+        &mut self,
+        d: &mut Decoder,
+        key: &str,
+        context: &str,
+        help: Option<&str>,
+    ) -> Option<&'n Node> {
         let value = self.get(key);
         if value.is_none() && self.readable {
-            d.push(
-                Diagnostic::error(
-                    Code::MissingField,
-                    self.missing_at.unwrap_or(self.span),
-                    format!("{context} is missing the field `{key}`"),
-                )
-                .label(match self.missing_at {
-                    Some(_) => format!("`{key}` is required under this key"),
-                    None => format!("`{key}` is required here"),
-                }),
-            );
+            let mut diagnostic = Diagnostic::error(
+                Code::MissingField,
+                self.missing_at.unwrap_or(self.span),
+                format!("{context} is missing the field `{key}`"),
+            )
+            .label(match self.missing_at {
+                Some(_) => format!("`{key}` is required under this key"),
+                None => format!("`{key}` is required here"),
+            });
+            if let Some(help) = help {
+                diagnostic = diagnostic.help(help);
+            }
+            d.push(diagnostic);
         }
         value
     }

@@ -73,6 +73,10 @@ codes! {
     UnknownCluster => "unknown-cluster",
     /// A team name with no team file.
     UnknownTeam => "unknown-team",
+    /// A custom role's rule names a verb Kubernetes does not know.
+    UnknownVerb => "unknown-verb",
+    /// A custom role's rule names a resource its API group does not serve.
+    UnknownResource => "unknown-resource",
     /// A custom role that holds escalation-grade permissions.
     EscalatingRole => "escalating-role",
     /// A binding to `cluster-admin` while the policy forbids it.
@@ -83,6 +87,9 @@ codes! {
     ReservedLabel => "reserved-label",
     /// A grant that is legal but gives more than it may seem to.
     RiskyGrant => "risky-grant",
+    /// A `policy.extraResources` entry that would give every built-in role
+    /// what the roles keep from some of their holders.
+    SensitiveExtraResource => "sensitive-extra-resource",
     /// A binding gives a risky permission the policy does not allow.
     AccessRisk => "access-risk",
     /// A team's `allow:` entry that accepts no finding.

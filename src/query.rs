@@ -25,87 +25,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use k8s_openapi::api;
-use k8s_openapi::{ClusterResourceScope, Resource};
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::access::{AccessError, Grant, Manifests, Request, UserBinding, UserInfo, kubectl_name};
+use crate::builtin::{CLUSTER_SCOPED, KNOWN_VERBS};
 use crate::cli::{AccessArgs, CanIArgs, OutputFormat, UserArgs, WhoCanArgs};
 use crate::emit::Output;
 use crate::output::Recorded;
 
 /// The verbs of the `access` matrix, in column order (rakkess's order).
 pub const MATRIX_VERBS: [&str; 8] = crate::builtin::VERBS_IN_READING_ORDER;
-
-/// Verbs kubectl knows for resources and non-resource URLs; anything else is
-/// answered, with a warning (kubectl's `auth can-i` does the same).
-const KNOWN_VERBS: &[&str] = &[
-    "*",
-    "approve",
-    "attest",
-    "bind",
-    "create",
-    "delete",
-    "deletecollection",
-    "escalate",
-    "get",
-    "head",
-    "impersonate",
-    "list",
-    "options",
-    "patch",
-    "post",
-    "put",
-    "sign",
-    "update",
-    "use",
-    "watch",
-];
-
-const fn cluster_scoped<T: Resource<Scope = ClusterResourceScope>>() -> (&'static str, &'static str)
-{
-    (T::GROUP, T::URL_PATH_SEGMENT)
-}
-
-/// The cluster-scoped resources of the targeted Kubernetes version (GA and
-/// beta), for resolving groups and for the scope warning.
-const CLUSTER_SCOPED: &[(&str, &str)] = &[
-    cluster_scoped::<api::admissionregistration::v1::MutatingWebhookConfiguration>(),
-    cluster_scoped::<api::admissionregistration::v1::ValidatingAdmissionPolicy>(),
-    cluster_scoped::<api::admissionregistration::v1::ValidatingAdmissionPolicyBinding>(),
-    cluster_scoped::<api::admissionregistration::v1::ValidatingWebhookConfiguration>(),
-    cluster_scoped::<api::authentication::v1::SelfSubjectReview>(),
-    cluster_scoped::<api::authentication::v1::TokenReview>(),
-    cluster_scoped::<api::authorization::v1::SelfSubjectAccessReview>(),
-    cluster_scoped::<api::authorization::v1::SelfSubjectRulesReview>(),
-    cluster_scoped::<api::authorization::v1::SubjectAccessReview>(),
-    cluster_scoped::<api::certificates::v1::CertificateSigningRequest>(),
-    cluster_scoped::<api::core::v1::ComponentStatus>(),
-    cluster_scoped::<api::core::v1::Namespace>(),
-    cluster_scoped::<api::core::v1::Node>(),
-    cluster_scoped::<api::core::v1::PersistentVolume>(),
-    cluster_scoped::<api::flowcontrol::v1::FlowSchema>(),
-    cluster_scoped::<api::flowcontrol::v1::PriorityLevelConfiguration>(),
-    cluster_scoped::<api::networking::v1::IPAddress>(),
-    cluster_scoped::<api::networking::v1::IngressClass>(),
-    cluster_scoped::<api::networking::v1::ServiceCIDR>(),
-    cluster_scoped::<api::node::v1::RuntimeClass>(),
-    cluster_scoped::<api::rbac::v1::ClusterRole>(),
-    cluster_scoped::<api::rbac::v1::ClusterRoleBinding>(),
-    cluster_scoped::<api::resource::v1::DeviceClass>(),
-    cluster_scoped::<api::resource::v1::ResourceSlice>(),
-    cluster_scoped::<api::scheduling::v1::PriorityClass>(),
-    cluster_scoped::<api::storage::v1::CSIDriver>(),
-    cluster_scoped::<api::storage::v1::CSINode>(),
-    cluster_scoped::<api::storage::v1::StorageClass>(),
-    cluster_scoped::<api::storage::v1::VolumeAttachment>(),
-    cluster_scoped::<api::storage::v1::VolumeAttributesClass>(),
-    cluster_scoped::<
-        k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
-    >(),
-    cluster_scoped::<k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService>(),
-];
 
 /// Why a query could not be answered. Each is a usage or environment error
 /// (exit code 2).

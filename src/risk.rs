@@ -1,11 +1,16 @@
 //! Risk analysis: which bindings give their subjects a permission that
 //! reaches beyond what it says (reading Secrets, creating pods, exec,
-//! escalation, token creation, writing RBAC), each traced through binding →
-//! role → rule with the evaluator's own rule matching, so a finding holds
-//! exactly when the API server would allow the request.
+//! escalation, token creation, writing RBAC or the namespace itself), each
+//! traced through binding → role → rule with the evaluator's own rule
+//! matching, so a finding holds exactly when the API server would allow the
+//! request. The risks follow the privilege-escalation risks of the
+//! Kubernetes "RBAC good practices" page and CIS 5.1.
 //!
 //! Pure: `validate` calls [`findings_of`] for every binding it resolves and
-//! decides, from the policy and the `allow:` entries, what each finding is.
+//! decides, from the policy and the `allow:` entries, what each finding is;
+//! it calls [`cluster_risks_of`] for the rules of custom roles, whose
+//! cluster-wide risks no RoleBinding gives but a ClusterRoleBinding made
+//! outside rbacc would.
 
 use k8s_openapi::api::rbac::v1::PolicyRule;
 
@@ -16,13 +21,16 @@ use crate::model::Rule;
 /// (`policy.risks`) and `allow:` entries name it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Risk {
-    /// `get`, `list` or `watch` on Secrets.
+    /// `get`, `list` or `watch` on Secrets (a list returns their contents).
     Secrets,
-    /// `create` on pods, or on a workload that creates pods (Deployments,
-    /// Jobs, ...): whoever creates pods can mount every Secret and run as
-    /// every service account of the namespace.
+    /// `create`, `update` or `patch` on pods, or on a workload that creates
+    /// pods (Deployments, Jobs, ...): whoever creates pods, or changes the
+    /// template or image of one, can mount every Secret and run as every
+    /// service account of the namespace.
     PodsCreate,
-    /// `pods/exec`, `pods/attach` or `pods/portforward`.
+    /// `pods/exec`, `pods/attach` or `pods/portforward`, and `update` or
+    /// `patch` on `pods/ephemeralcontainers`: a debug container added to a
+    /// running pod runs any command in it, as exec does.
     PodsExec,
     /// `escalate` on roles: edit roles beyond one's own permissions.
     Escalate,
@@ -34,8 +42,22 @@ pub enum Risk {
     ServiceaccountToken,
     /// Writing Roles or RoleBindings.
     RbacWrite,
+    /// `update` or `patch` on the namespace itself (a RoleBinding grants it
+    /// for its own namespace): its labels set its Pod Security level and
+    /// what network policies select.
+    NamespaceWrite,
     /// `nodes/proxy`: the kubelet API of every node.
     NodesProxy,
+    /// `create` on PersistentVolumes: a `hostPath` volume reaches the
+    /// node's file system.
+    PersistentVolumes,
+    /// Approving certificate signing requests: `update` on
+    /// `certificatesigningrequests/approval` and `approve` on `signers`,
+    /// which together issue client certificates for any user.
+    CsrApproval,
+    /// Writing validating or mutating webhook configurations: a webhook
+    /// sees, changes or waves through every object written to the cluster.
+    AdmissionWebhooks,
     /// Any ClusterRoleBinding: access in every namespace.
     ClusterBinding,
 }
@@ -64,6 +86,16 @@ impl Level {
     }
 }
 
+/// Where a binding must be for a risk's requests to be allowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// Requests in a namespace: a RoleBinding there gives the risk.
+    Namespace,
+    /// Cluster-scoped requests, or every namespace at once: only a
+    /// ClusterRoleBinding gives the risk, and rbacc emits none.
+    Cluster,
+}
+
 impl Risk {
     pub const ALL: &'static [Risk] = &[
         Risk::Secrets,
@@ -74,7 +106,11 @@ impl Risk {
         Risk::Impersonate,
         Risk::ServiceaccountToken,
         Risk::RbacWrite,
+        Risk::NamespaceWrite,
         Risk::NodesProxy,
+        Risk::PersistentVolumes,
+        Risk::CsrApproval,
+        Risk::AdmissionWebhooks,
         Risk::ClusterBinding,
     ];
 
@@ -88,7 +124,11 @@ impl Risk {
             Risk::Impersonate => "impersonate",
             Risk::ServiceaccountToken => "serviceaccount-token",
             Risk::RbacWrite => "rbac-write",
+            Risk::NamespaceWrite => "namespace-write",
             Risk::NodesProxy => "nodes-proxy",
+            Risk::PersistentVolumes => "persistent-volumes",
+            Risk::CsrApproval => "csr-approval",
+            Risk::AdmissionWebhooks => "admission-webhooks",
             Risk::ClusterBinding => "cluster-binding",
         }
     }
@@ -110,15 +150,29 @@ impl Risk {
             Risk::Impersonate => "impersonate other users, groups or service accounts",
             Risk::ServiceaccountToken => "create tokens for service accounts, and so act as them",
             Risk::RbacWrite => "write Roles and RoleBindings",
+            Risk::NamespaceWrite => {
+                "change the Namespace itself (its labels set the Pod Security level)"
+            }
             Risk::NodesProxy => "reach the kubelet API of nodes (`nodes/proxy`)",
+            Risk::PersistentVolumes => {
+                "create PersistentVolumes, and so mount any path of a node (`hostPath`)"
+            }
+            Risk::CsrApproval => {
+                "approve certificate signing requests, and so issue certificates for any user"
+            }
+            Risk::AdmissionWebhooks => {
+                "write admission webhook configurations, and so see or change every object written to the cluster"
+            }
             Risk::ClusterBinding => "act in every namespace through a ClusterRoleBinding",
         }
     }
 
     /// The level when `policy.risks` does not name the risk: a warning for
     /// reading Secrets and exec, the two things viewers are kept from; an
-    /// error for escalation; allowed for what owning a namespace needs
-    /// (creating pods, delegating access, tokens for its service accounts).
+    /// error for escalation (to other roles, identities, nodes, the
+    /// namespace's own Pod Security level or the admission chain); allowed
+    /// for what owning a namespace needs (creating pods, delegating access,
+    /// tokens for its service accounts).
     pub fn default_level(self) -> Level {
         match self {
             Risk::PodsCreate | Risk::ServiceaccountToken | Risk::RbacWrite => Level::Allow,
@@ -126,78 +180,119 @@ impl Risk {
             Risk::Escalate
             | Risk::Bind
             | Risk::Impersonate
+            | Risk::NamespaceWrite
             | Risk::NodesProxy
+            | Risk::PersistentVolumes
+            | Risk::CsrApproval
+            | Risk::AdmissionWebhooks
             | Risk::ClusterBinding => Level::Error,
         }
     }
 
-    /// The requests, in `namespace`, any one of which shows the risk.
-    /// `nodes/proxy` and ClusterRoleBindings are cluster-wide: a RoleBinding
-    /// cannot grant them, so they have no namespaced probe.
-    fn probes(self, namespace: &str) -> Vec<Request> {
-        let request =
-            |verb: &str, resource: &str| Request::parse_resource(verb, resource, Some(namespace));
+    /// Where a binding must be to give the risk.
+    pub fn reach(self) -> Reach {
         match self {
-            Risk::Secrets => ["get", "list", "watch"]
+            Risk::NodesProxy
+            | Risk::PersistentVolumes
+            | Risk::CsrApproval
+            | Risk::AdmissionWebhooks
+            | Risk::ClusterBinding => Reach::Cluster,
+            _ => Reach::Namespace,
+        }
+    }
+
+    /// The requests any one of which shows the risk: in `namespace` for a
+    /// risk a RoleBinding gives, cluster-scoped for the others. A
+    /// ClusterRoleBinding is a risk of its own, with no request.
+    fn probes(self, namespace: &str) -> Vec<Request> {
+        let namespace = (self.reach() == Reach::Namespace).then_some(namespace);
+        // Every verb on every resource, resource by resource.
+        let each = |verbs: &[&str], resources: &[&str]| -> Vec<Request> {
+            resources
                 .iter()
-                .map(|v| request(v, "secrets"))
-                .collect(),
-            // Workload controllers create pods for whoever creates them.
-            Risk::PodsCreate => [
-                "pods",
-                "replicationcontrollers",
-                "deployments.apps",
-                "replicasets.apps",
-                "statefulsets.apps",
-                "daemonsets.apps",
-                "jobs.batch",
-                "cronjobs.batch",
+                .flat_map(|r| {
+                    verbs
+                        .iter()
+                        .map(move |v| Request::parse_resource(v, r, namespace))
+                })
+                .collect()
+        };
+        const WRITE: &[&str] = &["create", "update", "patch", "delete", "deletecollection"];
+        const ROLES: &[&str] = &[
+            "roles.rbac.authorization.k8s.io",
+            "clusterroles.rbac.authorization.k8s.io",
+        ];
+        match self {
+            Risk::Secrets => each(&["get", "list", "watch"], &["secrets"]),
+            // Workload controllers create pods for whoever creates them or
+            // changes their template; changing a pod changes its image.
+            Risk::PodsCreate => each(
+                &["create", "update", "patch"],
+                &[
+                    "pods",
+                    "replicationcontrollers",
+                    "deployments.apps",
+                    "replicasets.apps",
+                    "statefulsets.apps",
+                    "daemonsets.apps",
+                    "jobs.batch",
+                    "cronjobs.batch",
+                ],
+            ),
+            // A websocket exec or attach is a `get`.
+            Risk::PodsExec => [
+                each(
+                    &["create", "get"],
+                    &["pods/exec", "pods/attach", "pods/portforward"],
+                ),
+                each(&["update", "patch"], &["pods/ephemeralcontainers"]),
             ]
-            .iter()
-            .map(|r| request("create", r))
-            .collect(),
-            Risk::PodsExec => ["pods/exec", "pods/attach", "pods/portforward"]
-                .iter()
-                .flat_map(|r| [request("create", r), request("get", r)])
-                .collect(),
-            Risk::Escalate => [
-                "roles.rbac.authorization.k8s.io",
-                "clusterroles.rbac.authorization.k8s.io",
+            .concat(),
+            Risk::Escalate => each(&["escalate"], ROLES),
+            Risk::Bind => each(&["bind"], ROLES),
+            Risk::Impersonate => each(
+                &["impersonate"],
+                &[
+                    "users",
+                    "groups",
+                    "serviceaccounts",
+                    "uids",
+                    "userextras.authentication.k8s.io",
+                ],
+            ),
+            Risk::ServiceaccountToken => each(&["create"], &["serviceaccounts/token"]),
+            Risk::RbacWrite => each(
+                WRITE,
+                &[
+                    "roles.rbac.authorization.k8s.io",
+                    "rolebindings.rbac.authorization.k8s.io",
+                ],
+            ),
+            // The request for a Namespace object is in that namespace.
+            Risk::NamespaceWrite => each(&["update", "patch"], &["namespaces"]),
+            // The kubelet's API maps HTTP methods to these verbs.
+            Risk::NodesProxy => each(
+                &["get", "create", "update", "patch", "delete"],
+                &["nodes/proxy"],
+            ),
+            Risk::PersistentVolumes => each(&["create"], &["persistentvolumes"]),
+            // Either half of an approval.
+            Risk::CsrApproval => [
+                each(
+                    &["update", "patch"],
+                    &["certificatesigningrequests.certificates.k8s.io/approval"],
+                ),
+                each(&["approve"], &["signers.certificates.k8s.io"]),
             ]
-            .iter()
-            .map(|r| request("escalate", r))
-            .collect(),
-            Risk::Bind => [
-                "roles.rbac.authorization.k8s.io",
-                "clusterroles.rbac.authorization.k8s.io",
-            ]
-            .iter()
-            .map(|r| request("bind", r))
-            .collect(),
-            Risk::Impersonate => [
-                "users",
-                "groups",
-                "serviceaccounts",
-                "uids",
-                "userextras.authentication.k8s.io",
-            ]
-            .iter()
-            .map(|r| request("impersonate", r))
-            .collect(),
-            Risk::ServiceaccountToken => vec![request("create", "serviceaccounts/token")],
-            Risk::RbacWrite => [
-                "roles.rbac.authorization.k8s.io",
-                "rolebindings.rbac.authorization.k8s.io",
-            ]
-            .iter()
-            .flat_map(|r| {
-                ["create", "update", "patch", "delete", "deletecollection"]
-                    .iter()
-                    .map(|v| request(v, r))
-                    .collect::<Vec<_>>()
-            })
-            .collect(),
-            Risk::NodesProxy | Risk::ClusterBinding => Vec::new(),
+            .concat(),
+            Risk::AdmissionWebhooks => each(
+                WRITE,
+                &[
+                    "validatingwebhookconfigurations.admissionregistration.k8s.io",
+                    "mutatingwebhookconfigurations.admissionregistration.k8s.io",
+                ],
+            ),
+            Risk::ClusterBinding => Vec::new(),
         }
     }
 }
@@ -218,9 +313,20 @@ pub struct RuleMatch {
 /// `namespace` (the same in every namespace: `""` will do), in
 /// [`Risk::ALL`] order.
 pub fn findings_of(rules: &[Rule], namespace: &str) -> Vec<RuleMatch> {
+    first_rules(rules, Reach::Namespace, namespace)
+}
+
+/// The cluster-wide risks ([`Reach::Cluster`]) that a ClusterRoleBinding of
+/// a role with `rules` would give, in [`Risk::ALL`] order.
+pub fn cluster_risks_of(rules: &[Rule]) -> Vec<RuleMatch> {
+    first_rules(rules, Reach::Cluster, "")
+}
+
+/// Each risk of `reach` that `rules` give, with the first rule that gives it.
+fn first_rules(rules: &[Rule], reach: Reach, namespace: &str) -> Vec<RuleMatch> {
     let policy: Vec<PolicyRule> = rules.iter().map(policy_rule).collect();
     let mut found = Vec::new();
-    for &risk in Risk::ALL {
+    for &risk in Risk::ALL.iter().filter(|r| r.reach() == reach) {
         let probes = risk.probes(namespace);
         // A rule limited to some objects by name still gives the risk for
         // those objects.
@@ -410,13 +516,122 @@ mod tests {
     }
 
     #[test]
-    fn cluster_admin_has_every_namespaced_risk() {
-        let all: Vec<&str> = Risk::ALL
+    fn cluster_admin_has_every_risk() {
+        let of = |reach: Reach| -> Vec<&str> {
+            Risk::ALL
+                .iter()
+                .filter(|r| r.reach() == reach && **r != Risk::ClusterBinding)
+                .map(|r| r.id())
+                .collect()
+        };
+        assert_eq!(risks(&cluster_admin_rules()), of(Reach::Namespace));
+        let cluster: Vec<&str> = cluster_risks_of(&cluster_admin_rules())
             .iter()
-            .filter(|r| !matches!(r, Risk::NodesProxy | Risk::ClusterBinding))
-            .map(|r| r.id())
+            .map(|f| f.risk.id())
             .collect();
-        assert_eq!(risks(&cluster_admin_rules()), all);
+        assert_eq!(cluster, of(Reach::Cluster));
+    }
+
+    /// The risks of the RBAC good practices page that are not about a verb
+    /// on a resource alone.
+    #[test]
+    fn changing_pods_workloads_and_the_namespace_is_found() {
+        // Changing a pod's image or a workload's template is creating pods.
+        for (groups, resource) in [
+            ("", "pods"),
+            ("apps", "deployments"),
+            ("apps", "daemonsets"),
+            ("batch", "cronjobs"),
+            ("", "replicationcontrollers"),
+        ] {
+            for verb in ["update", "patch"] {
+                assert_eq!(
+                    risks(&[rule(&[groups], &[resource], &[verb])]),
+                    ["pods-create"],
+                    "{verb} {resource}"
+                );
+            }
+        }
+        // Scaling a workload runs more of the same pods, with no new spec.
+        assert!(risks(&[rule(&["apps"], &["deployments/scale"], &["patch"])]).is_empty());
+        // A debug container is exec; reading the subresource is not.
+        assert_eq!(
+            risks(&[rule(&[""], &["pods/ephemeralcontainers"], &["patch"])]),
+            ["pods-exec"]
+        );
+        assert!(risks(&[rule(&[""], &["pods/ephemeralcontainers"], &["get"])]).is_empty());
+        // Listing Secrets returns them.
+        assert_eq!(risks(&[rule(&[""], &["secrets"], &["list"])]), ["secrets"]);
+        // The namespace's own object, by name or not; reading it is fine.
+        let mut own = rule(&[""], &["namespaces"], &["patch"]);
+        own.resource_names = vec!["team-a".to_string()];
+        assert_eq!(risks(&[own]), ["namespace-write"]);
+        assert!(risks(&[rule(&[""], &["namespaces"], &["get", "list"])]).is_empty());
+    }
+
+    #[test]
+    fn cluster_wide_risks_need_a_cluster_role_binding() {
+        let cluster = |rules: &[Rule]| -> Vec<&str> {
+            cluster_risks_of(rules)
+                .iter()
+                .map(|f| f.risk.id())
+                .collect()
+        };
+        for (rules, id) in [
+            (
+                rule(&[""], &["persistentvolumes"], &["create"]),
+                "persistent-volumes",
+            ),
+            (rule(&[""], &["nodes/proxy"], &["get"]), "nodes-proxy"),
+            (
+                rule(
+                    &["certificates.k8s.io"],
+                    &["certificatesigningrequests/approval"],
+                    &["update"],
+                ),
+                "csr-approval",
+            ),
+            (
+                rule(&["certificates.k8s.io"], &["signers"], &["approve"]),
+                "csr-approval",
+            ),
+            (
+                rule(
+                    &["admissionregistration.k8s.io"],
+                    &["mutatingwebhookconfigurations"],
+                    &["patch"],
+                ),
+                "admission-webhooks",
+            ),
+            (
+                rule(
+                    &["admissionregistration.k8s.io"],
+                    &["validatingwebhookconfigurations"],
+                    &["delete"],
+                ),
+                "admission-webhooks",
+            ),
+        ] {
+            assert_eq!(cluster(std::slice::from_ref(&rules)), [id], "{rules:?}");
+            // No RoleBinding gives them.
+            assert!(risks(&[rules]).is_empty(), "{id}");
+        }
+        // Claims are namespaced and fine; reading volumes or webhooks is not
+        // a write.
+        assert!(cluster(&[rule(&[""], &["persistentvolumeclaims"], &["create"])]).is_empty());
+        assert!(risks(&[rule(&[""], &["persistentvolumeclaims"], &["create"])]).is_empty());
+        assert!(
+            cluster(&[rule(
+                &["admissionregistration.k8s.io"],
+                &[
+                    "validatingwebhookconfigurations",
+                    "mutatingwebhookconfigurations"
+                ],
+                &["get", "list", "watch"]
+            )])
+            .is_empty()
+        );
+        assert!(cluster(&[rule(&[""], &["persistentvolumes"], &["get"])]).is_empty());
     }
 
     #[test]

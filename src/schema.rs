@@ -538,8 +538,9 @@ pub struct Policy {
     pub extra_resources: Option<Vec<ExtraResource>>,
     /// What `check` makes of each risk finding: `error`, `warning` or
     /// `allow`. Defaults: `secrets` and `pods-exec` warn; `escalate`,
-    /// `bind`, `impersonate`, `nodes-proxy`, `cluster-binding` are errors;
-    /// the rest are allowed.
+    /// `bind`, `impersonate`, `namespace-write`, `nodes-proxy`,
+    /// `persistent-volumes`, `csr-approval`, `admission-webhooks`,
+    /// `cluster-binding` are errors; the rest are allowed.
     pub risks: Option<RiskLevels>,
     /// Which namespace label keys teams may set. rbacc's, Pod Security's
     /// and every key under `kubernetes.io` and `k8s.io` are never theirs;
@@ -620,8 +621,9 @@ pub struct Defaults {
     /// The Pod Security Standard enforced in namespaces. Default:
     /// `baseline`.
     pub pod_security: Option<PodSecurityLevel>,
-    /// The namespaces' ResourceQuota, such as `requests.cpu: "4"`; a
-    /// namespace's own `quota` is merged over it.
+    /// The namespaces' ResourceQuota, such as `requests.cpu: "4"`, `pods`
+    /// or `count/deployments.apps` (names Kubernetes counts, amounts zero or
+    /// more); a namespace's own `quota` is merged over it.
     pub quota: Option<Quota>,
     /// The default requests and limits of containers in the namespaces.
     pub limit_range: Option<LimitRange>,
@@ -630,7 +632,9 @@ pub struct Defaults {
 #[derive(JsonSchema)]
 #[schemars(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LimitRange {
-    /// Resource name -> the request a container gets when it sets none.
+    /// Resource name (`cpu`, `memory`, `ephemeral-storage`,
+    /// `hugepages-<size>`, an extended resource) -> the request a container
+    /// gets when it sets none; at most its `default`.
     pub default_request: Option<Quota>,
     /// Resource name -> the limit a container gets when it sets none.
     pub default: Option<Quota>,
@@ -742,8 +746,10 @@ pub struct TeamSpec {
 pub struct Allow {
     /// The risk accepted.
     pub risk: RiskId,
-    /// Only through bindings of this role. Default: every role.
-    pub role: Option<RoleName>,
+    /// The role whose bindings give the risk: the entry accepts findings
+    /// through that role's bindings only, so that it accepts nothing a later
+    /// change gives another role. One entry per role.
+    pub role: RoleName,
     /// Why the team needs it, for reviewers.
     pub reason: String,
 }
@@ -782,7 +788,9 @@ pub struct Namespace {
     pub clusters: Option<Vec<String>>,
     /// The Pod Security Standard enforced. Default: `defaults.podSecurity`.
     pub pod_security: Option<PodSecurityLevel>,
-    /// ResourceQuota entries, merged over `defaults.quota`.
+    /// ResourceQuota entries (names Kubernetes counts, such as
+    /// `requests.cpu` or `count/deployments.apps`), merged over
+    /// `defaults.quota`.
     pub quota: Option<Quota>,
     /// Labels on the Namespace; keys under `kubernetes.io`, `k8s.io` and
     /// `rbacc.dev` are reserved.

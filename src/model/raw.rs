@@ -309,7 +309,8 @@ pub struct Team {
 pub struct Allow {
     pub span: Span,
     pub risk: Sp<String>,
-    /// Only findings through bindings of this role; every role when absent.
+    /// Only findings through bindings of this role (required; `None` when
+    /// it is missing, already reported).
     pub role: Option<Sp<String>>,
     pub reason: Option<Sp<String>>,
 }
@@ -713,7 +714,16 @@ pub fn decode_team(d: &mut Decoder, file: FileId, file_stem: String, root: &Node
             let risk = a
                 .required(d, "risk", "an `allow` entry")
                 .and_then(|n| d.string(n));
-            let role = a.get("role").and_then(|n| d.string(n));
+            // Naming the role keeps an entry from accepting the same risk
+            // when a later change gives it to another role of the team.
+            let role = a
+                .required_because(
+                    d,
+                    "role",
+                    "an `allow` entry",
+                    Some("name the role whose bindings give the risk (`role: admin`), so the entry accepts nothing a later change gives another role; write one entry per role"),
+                )
+                .and_then(|n| d.string(n));
             let reason = a
                 .required(d, "reason", "an `allow` entry")
                 .and_then(|n| d.string(n));

@@ -50,6 +50,8 @@ pub struct Finding {
     pub binding: String,
     /// The ClusterRole's object name.
     pub cluster_role: String,
+    /// The role as teams name it (`admin`, a custom role).
+    pub role: String,
     pub subjects: Vec<Subject>,
     /// The index of the rule in the role, and the request it allows that
     /// shows the risk (`get secrets`).
@@ -106,8 +108,9 @@ impl Analysis {
                 )
             } else {
                 format!(
-                    "if this is intended, accept it with `allow: [{{ risk: {}, reason: … }}]` under the team's `spec` (or the role), or set `policy.risks.{}` in rbacc.yaml",
+                    "if this is intended, accept it with `allow: [{{ risk: {}, role: {}, reason: … }}]` under the team's `spec` (or the role), or set `policy.risks.{}` in rbacc.yaml",
                     risk.id(),
+                    first.role,
                     risk.id()
                 )
             };

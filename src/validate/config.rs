@@ -1,6 +1,6 @@
 //! Checks on `rbacc.yaml`: clusters, policy, defaults and custom roles.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::builtin::{self, BUILTIN_ROLES, RolePolicy};
 use crate::decode::backticked;
@@ -11,7 +11,7 @@ use crate::risk::{Level, Risk};
 use crate::source::{Sources, Sp, Span};
 
 use super::check_dns_label;
-use super::names::is_quantity;
+use super::quota::{check_limit_range, check_quota};
 
 /// The upstream ClusterRole that grants everything.
 pub const CLUSTER_ADMIN: &str = "cluster-admin";
@@ -83,6 +83,7 @@ pub fn check(sources: &Sources, config: &raw::Config, diags: &mut Diagnostics) -
         }
     }
     let mut roles = BTreeMap::new();
+    let rule_names = builtin::rule_names();
     for name in BUILTIN_ROLES {
         let def = RoleDef {
             name: name.to_string(),
@@ -103,7 +104,7 @@ pub fn check(sources: &Sources, config: &raw::Config, diags: &mut Diagnostics) -
         );
     }
     for role in &config.roles {
-        if let Some(known) = check_role(role, &source_path, &roles, diags) {
+        if let Some(known) = check_role(role, &source_path, &roles, &rule_names, diags) {
             roles.insert(role.name.value.clone(), known);
         }
     }
@@ -130,11 +131,12 @@ pub fn check(sources: &Sources, config: &raw::Config, diags: &mut Diagnostics) -
             .pod_security
             .as_ref()
             .map_or(PodSecurity::Baseline, |p| p.value),
-        quota: check_quantities(&config.defaults.quota, "quota", diags),
-        limit_range: config.defaults.limit_range.as_ref().map(|l| LimitRange {
-            default_request: check_quantities(&l.default_request, "limit", diags),
-            default: check_quantities(&l.default, "limit", diags),
-        }),
+        quota: check_quota(&config.defaults.quota, diags),
+        limit_range: config
+            .defaults
+            .limit_range
+            .as_ref()
+            .map(|l| check_limit_range(l, diags)),
         roles,
     }
 }
@@ -234,6 +236,23 @@ fn extra_resources(config: &raw::Config, diags: &mut Diagnostics) -> Vec<(String
                 );
                 continue;
             }
+            if let Some(why) =
+                builtin::kept_from_extra_resources(&extra.api_group.value, &resource.value)
+            {
+                diags.push(
+                    Diagnostic::error(
+                        Code::SensitiveExtraResource,
+                        resource.span,
+                        format!(
+                            "`{}` would widen every built-in role: {why}",
+                            crate::access::kubectl_name(&extra.api_group.value, &resource.value, None)
+                        ),
+                    )
+                    .label("sensitive resource")
+                    .help("an extra resource is read by viewers, written by deployers and fully controlled by admins; give it to those who need it with a custom role under `spec.roles`"),
+                );
+                continue;
+            }
             out.push((extra.api_group.value.clone(), resource.value.clone()));
         }
         if extra.api_group.value.contains('*') {
@@ -246,48 +265,6 @@ fn extra_resources(config: &raw::Config, diags: &mut Diagnostics) -> Vec<(String
                 .label("name one API group"),
             );
         }
-    }
-    out
-}
-
-/// Checks quota or limit entries and returns them sorted.
-pub fn check_quantities(
-    entries: &[(Sp<String>, Sp<String>)],
-    what: &str,
-    diags: &mut Diagnostics,
-) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for (key, value) in entries {
-        let key_ok = !key.value.is_empty()
-            && key.value.len() <= 253
-            && key
-                .value
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-./_".contains(&b));
-        if !key_ok {
-            diags.push(
-                Diagnostic::error(
-                    Code::InvalidValue,
-                    key.span,
-                    format!("`{}` is not a resource name", key.value),
-                )
-                .label(format!("expected a {what} resource such as `requests.cpu`")),
-            );
-            continue;
-        }
-        if !is_quantity(&value.value) {
-            diags.push(
-                Diagnostic::error(
-                    Code::InvalidValue,
-                    value.span,
-                    format!("`{}` is not a quantity", value.value),
-                )
-                .label("expected a quantity")
-                .help("write quantities as Kubernetes does: `500m`, `2`, `8Gi`"),
-            );
-            continue;
-        }
-        out.insert(key.value.clone(), value.value.clone());
     }
     out
 }
@@ -332,15 +309,21 @@ fn risk_levels(
 }
 
 /// What a custom role may name in `allow:`: the escalation-grade
-/// permissions it must name (`bind`, `escalate`, `impersonate`,
-/// `nodes-proxy`, `secrets`, `serviceaccount-token`, `wildcard`), and every
-/// risk of [`Risk::ALL`], whose findings it then accepts. Sorted.
+/// permissions it must name (`bind`, `escalate`, `impersonate`, `secrets`,
+/// `serviceaccount-token`, `wildcard`, and the cluster-wide risks:
+/// `nodes-proxy`, `persistent-volumes`, `csr-approval`,
+/// `admission-webhooks`), and every risk of [`Risk::ALL`], whose findings
+/// it then accepts. Sorted.
 pub(crate) const ROLE_ALLOW: &[&str] = &[
+    "admission-webhooks",
     "bind",
     "cluster-binding",
+    "csr-approval",
     "escalate",
     "impersonate",
+    "namespace-write",
     "nodes-proxy",
+    "persistent-volumes",
     "pods-create",
     "pods-exec",
     "rbac-write",
@@ -353,6 +336,7 @@ fn check_role(
     role: &raw::Role,
     source: &str,
     roles: &BTreeMap<String, KnownRole>,
+    rule_names: &BTreeMap<&str, BTreeSet<String>>,
     diags: &mut Diagnostics,
 ) -> Option<KnownRole> {
     let name = &role.name;
@@ -432,6 +416,7 @@ fn check_role(
             );
             continue;
         }
+        check_rule_names(rule, rule_names, diags);
         for (what, span) in escalations(rule) {
             if role.allow.iter().any(|a| a.value == what) {
                 continue;
@@ -482,6 +467,108 @@ fn check_role(
     })
 }
 
+/// Warns about what a rule names that the API server never matches: a
+/// verb outside [`builtin::KNOWN_VERBS`], or a resource that none of the
+/// rule's API groups serves when Kubernetes serves every one of them (a
+/// custom resource's group is not known, so its resources are not judged).
+fn check_rule_names(
+    rule: &raw::Rule,
+    rule_names: &BTreeMap<&str, BTreeSet<String>>,
+    diags: &mut Diagnostics,
+) {
+    for verb in &rule.verbs {
+        if builtin::KNOWN_VERBS.contains(&verb.value.as_str()) {
+            continue;
+        }
+        diags.push(
+            Diagnostic::warning(
+                Code::UnknownVerb,
+                verb.span,
+                format!("`{}` is not a verb Kubernetes knows", verb.value),
+            )
+            .label("unknown verb: no request has it")
+            .help(
+                match did_you_mean(&verb.value, builtin::KNOWN_VERBS.iter().copied()) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => format!(
+                        "the verbs of resources are {}",
+                        backticked(&builtin::VERBS_IN_READING_ORDER)
+                    ),
+                },
+            ),
+        );
+    }
+    let Some(groups) = rule
+        .api_groups
+        .iter()
+        .map(|g| rule_names.get(g.value.as_str()))
+        .collect::<Option<Vec<_>>>()
+    else {
+        return;
+    };
+    for resource in &rule.resources {
+        let name = resource.value.as_str();
+        let (base, sub) = match name.split_once('/') {
+            Some((base, sub)) => (base, Some(sub)),
+            None => (name, None),
+        };
+        let known = |n: &str| groups.iter().any(|names| names.contains(n));
+        if name.starts_with('*') || known(name) || (base == "userextras" && known(base)) {
+            continue;
+        }
+        // A known resource with an unknown subresource is compared with
+        // that resource's subresources; anything else with every resource.
+        let candidates: BTreeSet<&str> = groups
+            .iter()
+            .flat_map(|names| names.iter().map(String::as_str))
+            .filter(|n| match sub {
+                Some(_) if known(base) => n.strip_prefix(base).is_some_and(|r| r.starts_with('/')),
+                _ => !n.contains('/'),
+            })
+            .collect();
+        let served_by: Vec<&str> = rule_names
+            .iter()
+            .filter(|(_, names)| names.contains(name))
+            .map(|(group, _)| if group.is_empty() { "\"\"" } else { group })
+            .collect();
+        let help = match (sub, did_you_mean(name, candidates.iter().copied())) {
+            (Some("*"), _) => format!(
+                "`{name}` is not a wildcard in RBAC: list the subresources, or write `*/<subresource>`"
+            ),
+            (_, Some(best)) => format!("did you mean `{best}`?"),
+            _ if !served_by.is_empty() => {
+                format!("`{name}` is in API group {}", backticked(&served_by))
+            }
+            (_, None) => format!(
+                "`kubectl api-resources` lists what Kubernetes {} serves; a custom resource is in its own API group",
+                builtin::KUBERNETES_VERSION
+            ),
+        };
+        let quoted: Vec<String> = rule
+            .api_groups
+            .iter()
+            .map(|g| match g.value.as_str() {
+                "" => "`\"\"`".to_string(),
+                group => format!("`{group}`"),
+            })
+            .collect();
+        let groups_text = match quoted.as_slice() {
+            [core] if core == "`\"\"`" => "the core API group".to_string(),
+            [one] => format!("API group {one}"),
+            _ => format!("API groups {}", quoted.join(", ")),
+        };
+        diags.push(
+            Diagnostic::warning(
+                Code::UnknownResource,
+                resource.span,
+                format!("`{name}` is not a resource of {groups_text}"),
+            )
+            .label("unknown resource: no request names it")
+            .help(help),
+        );
+    }
+}
+
 fn sorted(list: &[Sp<String>]) -> Vec<String> {
     let mut out: Vec<String> = list.iter().map(|s| s.value.clone()).collect();
     out.sort();
@@ -490,7 +577,10 @@ fn sorted(list: &[Sp<String>]) -> Vec<String> {
 }
 
 /// The escalation-grade permissions a rule grants, each with the value
-/// that grants it.
+/// that grants it. The cluster-wide risks are found with the evaluator's
+/// matching, resource by resource (a wildcard resource is reported as
+/// `wildcard` alone): no RoleBinding gives them, but the ClusterRole rbacc
+/// emits can be bound cluster-wide by others.
 fn escalations(rule: &raw::Rule) -> Vec<(&'static str, Span)> {
     let mut found = Vec::new();
     let wildcard = |s: &Sp<String>| s.value == "*" || s.value.starts_with("*/");
@@ -515,12 +605,22 @@ fn escalations(rule: &raw::Rule) -> Vec<(&'static str, Span)> {
     let creates = rule.verbs.iter().any(|v| v.value == "create");
     for resource in &rule.resources {
         match resource.value.as_str() {
-            "nodes/proxy" if core => found.push(("nodes-proxy", resource.span)),
             "serviceaccounts/token" if core && creates => {
                 found.push(("serviceaccount-token", resource.span))
             }
             "secrets" if core => found.push(("secrets", resource.span)),
-            _ => {}
+            _ if wildcard(resource) => {}
+            _ => {
+                let alone = Rule {
+                    api_groups: sorted(&rule.api_groups),
+                    resources: vec![resource.value.clone()],
+                    verbs: sorted(&rule.verbs),
+                    resource_names: sorted(&rule.resource_names),
+                };
+                for risk in crate::risk::cluster_risks_of(&[alone]) {
+                    found.push((risk.risk.id(), resource.span));
+                }
+            }
         }
     }
     found.sort_by_key(|(what, span)| (*what, span.offset));
@@ -535,9 +635,33 @@ fn escalation_text(what: &str) -> &'static str {
         "escalate" => "`escalate`, which lets its holders edit roles beyond their own permissions",
         "impersonate" => "`impersonate`, which lets its holders act as other users",
         "nodes-proxy" => "`nodes/proxy`, which reaches the kubelet API of every node",
+        "persistent-volumes" => {
+            "PersistentVolume creation, which reaches the file system of any node through `hostPath`"
+        }
+        "csr-approval" => {
+            "approval of certificate signing requests, which issues certificates for any user"
+        }
+        "admission-webhooks" => {
+            "writing admission webhook configurations, whose webhooks see or change every object written to the cluster"
+        }
         "serviceaccount-token" => {
             "token creation for service accounts, which lets its holders act as them"
         }
         _ => "access to Secrets",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A role's `allow:` takes every risk, so that it can accept any
+    /// finding, and the list stays sorted for the schema and messages.
+    #[test]
+    fn role_allow_is_sorted_and_names_every_risk() {
+        assert!(ROLE_ALLOW.windows(2).all(|w| w[0] < w[1]), "{ROLE_ALLOW:?}");
+        for risk in Risk::ALL {
+            assert!(ROLE_ALLOW.contains(&risk.id()), "{}", risk.id());
+        }
     }
 }

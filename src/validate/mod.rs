@@ -4,7 +4,8 @@
 //! when none of them is an error. One file per family of checks:
 //! [`config`] for `rbacc.yaml` (clusters, policy, defaults, custom roles),
 //! [`teams`] for team files (names, namespaces, subjects, bindings),
-//! [`owners`] for the owners of team files.
+//! [`owners`] for the owners of team files, [`quota`] for quotas and
+//! limit ranges.
 //!
 //! Architecture invariant: validation never touches the file system or git.
 
@@ -17,6 +18,7 @@ pub mod limits;
 mod names;
 mod owners;
 mod pod_security;
+mod quota;
 mod reserved;
 mod teams;
 

@@ -137,37 +137,97 @@ pub fn label_value_problem(value: &str) -> Option<String> {
     None
 }
 
-/// Whether `s` is a Kubernetes resource quantity (`500m`, `8Gi`, `1.5`,
-/// `2e3`).
-pub fn is_quantity(s: &str) -> bool {
-    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+/// The value of the Kubernetes resource quantity `s` (`500m`, `8Gi`,
+/// `1.5`, `2e3`) in billionths (`500m` is 500,000,000), as
+/// the API server compares quantities: a finer fraction rounds up to the
+/// next billionth, as Kubernetes rounds it, and a value beyond `i128`
+/// saturates. `None` when `s` is not a quantity: an optional sign, digits
+/// with at most one `.`, then a binary suffix (`Ki` … `Ei`), a decimal one
+/// (`n`, `u`, `m`, `k`, `M` … `E`) or an exponent (`e3`, `E-2`).
+pub fn quantity_nanos(s: &str) -> Option<i128> {
+    let (negative, s) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
     let digits_end = s
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(s.len());
     let (number, suffix) = s.split_at(digits_end);
-    let valid_number = !number.is_empty() && number != "." && number.matches('.').count() <= 1;
-    let valid_suffix = matches!(
-        suffix,
-        "" | "n"
-            | "u"
-            | "m"
-            | "k"
-            | "M"
-            | "G"
-            | "T"
-            | "P"
-            | "E"
-            | "Ki"
-            | "Mi"
-            | "Gi"
-            | "Ti"
-            | "Pi"
-            | "Ei"
-    ) || suffix
-        .strip_prefix(['e', 'E'])
-        .map(|exp| exp.strip_prefix(['+', '-']).unwrap_or(exp))
-        .is_some_and(|exp| !exp.is_empty() && exp.bytes().all(|b| b.is_ascii_digit()));
-    valid_number && valid_suffix
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    if (whole.is_empty() && fraction.is_empty()) || fraction.contains('.') {
+        return None;
+    }
+    // value = digits × 10^(exponent - fraction digits) × 2^binary
+    let (exponent, binary): (i64, u32) = match suffix {
+        "" => (0, 0),
+        "n" => (-9, 0),
+        "u" => (-6, 0),
+        "m" => (-3, 0),
+        "k" => (3, 0),
+        "M" => (6, 0),
+        "G" => (9, 0),
+        "T" => (12, 0),
+        "P" => (15, 0),
+        "E" => (18, 0),
+        "Ki" => (0, 10),
+        "Mi" => (0, 20),
+        "Gi" => (0, 30),
+        "Ti" => (0, 40),
+        "Pi" => (0, 50),
+        "Ei" => (0, 60),
+        _ => {
+            let exp = suffix.strip_prefix(['e', 'E'])?;
+            let digits = exp.strip_prefix(['+', '-']).unwrap_or(exp);
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            (
+                exp.parse().unwrap_or(if exp.starts_with('-') {
+                    i64::MIN / 2
+                } else {
+                    i64::MAX / 2
+                }),
+                0,
+            )
+        }
+    };
+    let all = format!("{whole}{fraction}");
+    let all = all.trim_start_matches('0');
+    // At most 38 significant digits fit; the ones after only round up.
+    const SIGNIFICANT: usize = 38;
+    let (kept, dropped) = all.split_at(all.len().min(SIGNIFICANT));
+    let saturated = if negative { i128::MIN } else { i128::MAX };
+    let mut value: i128 = if kept.is_empty() {
+        0
+    } else {
+        kept.parse().ok()?
+    };
+    let Some(shifted) = value.checked_mul(1 << binary) else {
+        return Some(saturated);
+    };
+    value = shifted;
+    let scale = exponent + 9 - fraction.len() as i64 + dropped.len() as i64;
+    let remainder = dropped.bytes().any(|b| b != b'0');
+    if scale >= 0 {
+        let factor = u32::try_from(scale)
+            .ok()
+            .and_then(|s| 10i128.checked_pow(s));
+        match factor.and_then(|f| value.checked_mul(f)) {
+            Some(v) => value = v,
+            None if value == 0 => {}
+            None => return Some(saturated),
+        }
+    } else {
+        // Round up to the next billionth, as Kubernetes does.
+        let divisor = u32::try_from(-scale)
+            .ok()
+            .and_then(|s| 10i128.checked_pow(s));
+        value = match divisor {
+            Some(d) => value / d + i128::from(value % d != 0 || remainder),
+            None => i128::from(value != 0),
+        };
+    }
+    Some(if negative { -value } else { value })
 }
 
 #[cfg(test)]
@@ -275,10 +335,54 @@ mod tests {
         for ok in [
             "4", "8Gi", "500m", "1.5", "0.5", "+1", "2e3", "1E-2", "100Ki", ".5",
         ] {
-            assert!(is_quantity(ok), "{ok} is a quantity");
+            assert!(quantity_nanos(ok).is_some(), "{ok} is a quantity");
         }
-        for bad in ["", "Gi", "4 cores", "1.2.3", "1e", "5x", "1GB", "."] {
-            assert!(!is_quantity(bad), "{bad} is not a quantity");
+        for bad in [
+            "", "Gi", "4 cores", "1.2.3", "1e", "5x", "1GB", ".", "+-1", "1e+",
+        ] {
+            assert!(quantity_nanos(bad).is_none(), "{bad} is not a quantity");
         }
+    }
+
+    #[test]
+    fn quantities_compare_as_the_api_server_does() {
+        let n = |s: &str| quantity_nanos(s).expect(s);
+        assert_eq!(n("500m"), 500_000_000);
+        assert_eq!(n("0.5"), n("500m"));
+        assert_eq!(n("1Ki"), 1024 * 1_000_000_000);
+        assert_eq!(n("1k"), 1000 * 1_000_000_000);
+        assert_eq!(n("2e3"), n("2k"));
+        assert_eq!(n("1E-2"), n("10m"));
+        assert_eq!(n("-3"), -3_000_000_000);
+        assert_eq!(n("+1"), n("1"));
+        assert_eq!(n(".5"), n("0.5"));
+        assert_eq!(n("128Mi"), 128 * 1024 * 1024 * 1_000_000_000);
+        assert!(n("512Mi") > n("500M"));
+        assert!(n("1Gi") > n("1G"));
+        // Finer than a billionth rounds up; zero stays zero.
+        assert_eq!(n("0.1n"), 1);
+        assert_eq!(n("0"), 0);
+        assert_eq!(n("0e99"), 0);
+        assert_eq!(n("000.000"), 0);
+        // Beyond i128, the value saturates in its direction.
+        assert_eq!(n("1e99"), i128::MAX);
+        assert_eq!(n("-1e99"), i128::MIN);
+        assert_eq!(n("99999999999999999999999999999999999999999Ei"), i128::MAX);
+        assert_eq!(n("1e-99"), 1);
+        // Many digits keep their value.
+        assert_eq!(
+            n(
+                "0.00000000000000000000000000000000000000000000000000012345678901234567890123456789012345678901234567890"
+            ),
+            1
+        );
+        assert_eq!(
+            n("1.000000000000000000000000000000000000000000000000001"),
+            1_000_000_001
+        );
+        assert_eq!(
+            n("100000000000000000000000000000000000000000000000000n"),
+            i128::MAX
+        );
     }
 }

@@ -12,8 +12,9 @@ use crate::risk::{self, Level, Risk};
 use crate::source::{Sources, Sp, Span};
 
 use super::analysis::{Analysis, Finding, Origin};
-use super::config::{CLUSTER_ADMIN, Settings, check_quantities};
+use super::config::{CLUSTER_ADMIN, Settings};
 use super::names::{label_key_problem, label_value_problem};
+use super::quota::check_quota;
 use super::{check_dns_label, dns_label_problem};
 
 pub fn check(
@@ -130,7 +131,7 @@ pub fn check(
                         entry.span,
                         format!("this `allow` of `{}` accepts no finding", entry.risk.id()),
                     )
-                    .label("no binding of the team gives this risk")
+                    .label(format!("no binding of role `{}` gives this risk", entry.role))
                     .help("remove it, so that it does not accept a risk a later change brings in unnoticed"),
                 );
             }
@@ -171,12 +172,14 @@ struct TeamCtx<'a> {
 /// A checked entry of a team's `spec.allow`.
 struct Allowed {
     risk: Risk,
-    role: Option<String>,
+    /// The role whose bindings give the accepted findings.
+    role: String,
     reason: String,
     span: Span,
 }
 
-/// Checks a team's `spec.allow`: known risks and roles, and a reason.
+/// Checks a team's `spec.allow`: known risks and roles, and a reason. An
+/// entry without its role (reported by the decoder) accepts nothing.
 fn check_allow(settings: &Settings, team: &raw::Team, diags: &mut Diagnostics) -> Vec<Allowed> {
     let ids: Vec<&str> = Risk::ALL.iter().map(|r| r.id()).collect();
     let mut out = Vec::new();
@@ -196,9 +199,8 @@ fn check_allow(settings: &Settings, team: &raw::Team, diags: &mut Diagnostics) -
             );
             continue;
         };
-        if let Some(role) = &entry.role
-            && !check_role_ref(settings, role, diags)
-        {
+        let Some(role) = &entry.role else { continue };
+        if !check_role_ref(settings, role, diags) {
             continue;
         }
         let Some(reason) = entry.reason.as_ref().filter(|r| !r.value.trim().is_empty()) else {
@@ -217,7 +219,7 @@ fn check_allow(settings: &Settings, team: &raw::Team, diags: &mut Diagnostics) -
         };
         out.push(Allowed {
             risk,
-            role: entry.role.as_ref().map(|r| r.value.clone()),
+            role: role.value.clone(),
             reason: reason.value.clone(),
             span: entry.span,
         });
@@ -620,7 +622,7 @@ fn check_namespace(
         ok = false;
     }
     let mut quota = settings.quota.clone();
-    quota.extend(check_quantities(&ns.quota, "quota", diags));
+    quota.extend(check_quota(&ns.quota, diags));
     let labels = check_labels(&ns.labels, &settings.labels, diags);
 
     let mut bindings = Bindings::default();
@@ -830,9 +832,10 @@ fn analyse(
                 .and_then(|r| r.reason.as_ref())
                 .map(|reason| (reason.value.clone(), reason.span));
             let level = ctx.settings.risk_levels[&found.risk].0;
-            let team_entry = ctx.allow.iter().find(|a| {
-                a.risk == found.risk && a.role.as_ref().is_none_or(|r| *r == declared.role)
-            });
+            let team_entry = ctx
+                .allow
+                .iter()
+                .find(|a| a.risk == found.risk && a.role == declared.role);
             if let Some(entry) = team_entry {
                 analysis.used_allow.insert(entry.span);
             }
@@ -854,6 +857,7 @@ fn analyse(
                 namespace: namespace.to_string(),
                 binding: binding.name.clone(),
                 cluster_role: binding.cluster_role.clone(),
+                role: declared.role.clone(),
                 subjects: binding.subjects.clone(),
                 rule_index: found.rule_index,
                 request: found.request.clone(),

@@ -21,3 +21,4 @@ mod support;
 mod expiry;
 mod fuzz_regressions;
 mod risk;
+mod security_risk;

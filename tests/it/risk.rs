@@ -104,7 +104,7 @@ fn the_policy_decides_what_a_finding_is() {
 fn an_allow_with_a_reason_silences_one_finding() {
     let allowed = BLUE.replace(
         "  namespaces:\n",
-        "  allow:\n    - { risk: secrets, role: admin, reason: alice rotates the database password }\n    - { risk: pods-exec, reason: debugging }\n    - { risk: rbac-write, reason: alice delegates }\n    - { risk: serviceaccount-token, reason: CI tokens }\n  namespaces:\n",
+        "  allow:\n    - { risk: secrets, role: admin, reason: alice rotates the database password }\n    - { risk: pods-exec, role: admin, reason: debugging }\n    - { risk: rbac-write, role: admin, reason: alice delegates }\n    - { risk: serviceaccount-token, role: admin, reason: CI tokens }\n  namespaces:\n",
     );
     // Entries for risks the policy allows anyway are shown, not needed.
     let repo = repo(CONFIG, &allowed);
@@ -179,7 +179,7 @@ risk findings:
 fn allow_entries_and_policy_levels_are_checked() {
     let bad_team = BLUE.replace(
         "  namespaces:\n",
-        "  allow:\n    - { risk: secret, reason: typo }\n    - { risk: secrets, role: admn, reason: typo }\n    - { risk: pods-exec }\n  namespaces:\n",
+        "  allow:\n    - { risk: secret, reason: typo }\n    - { risk: secrets, role: admn, reason: typo }\n    - { risk: pods-exec, role: admin }\n  namespaces:\n",
     );
     let bad_config = CONFIG.replace(
         "  roles:\n",
@@ -243,7 +243,7 @@ fn a_team_cannot_accept_an_error_and_unused_entries_warn() {
     );
     let team = BLUE.replace(
         "  namespaces:\n",
-        "  allow:\n    - { risk: secrets, reason: we promise }\n  namespaces:\n",
+        "  allow:\n    - { risk: secrets, role: admin, reason: we promise }\n  namespaces:\n",
     );
     let run = repo(&strict, &team).rbacc(&["check"]);
     run.expect_code(1);
@@ -257,7 +257,7 @@ fn a_team_cannot_accept_an_error_and_unused_entries_warn() {
 
     let unused = BLUE.replace(
         "  namespaces:\n",
-        "  allow:\n    - { risk: secrets, role: viewer, reason: viewers read no Secrets }\n    - { risk: bind, reason: nothing binds }\n  namespaces:\n",
+        "  allow:\n    - { risk: secrets, role: viewer, reason: viewers read no Secrets }\n    - { risk: bind, role: admin, reason: nothing binds }\n  namespaces:\n",
     );
     let run = repo(CONFIG, &unused).rbacc(&["check"]);
     let stderr = run.stderr();
