@@ -27,7 +27,8 @@
 //! objects left out are the same on both sides and cannot hide or reveal a
 //! change.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use k8s_openapi::api::rbac::v1::{PolicyRule, RoleBinding, Subject};
 use rayon::prelude::*;
@@ -120,8 +121,10 @@ impl Permission {
 pub struct PlaceChange {
     /// `(cluster, namespace)`, sorted.
     pub places: Vec<(String, String)>,
-    pub gains: Vec<Permission>,
-    pub losses: Vec<Permission>,
+    /// Shared between every subject with the same change: a binding of
+    /// thousands of subjects holds one list, not thousands.
+    pub gains: Arc<[Permission]>,
+    pub losses: Arc<[Permission]>,
 }
 
 /// Every change of one subject's access.
@@ -206,7 +209,7 @@ pub fn changes(
         ..AccessChanges::default()
     };
     // subject -> (gains, losses) -> places
-    type Grouped = BTreeMap<(Vec<Permission>, Vec<Permission>), Vec<(String, String)>>;
+    type Grouped = BTreeMap<(Arc<[Permission]>, Arc<[Permission]>), Vec<(String, String)>>;
     let mut subjects: BTreeMap<SubjectRef, Grouped> = BTreeMap::new();
     for result in per_cluster {
         let result = result?;
@@ -262,7 +265,7 @@ fn kind_order(kind: &str) -> u8 {
     }
 }
 
-type SubjectResult = (SubjectRef, String, String, Vec<Permission>, Vec<Permission>);
+type SubjectResult = (SubjectRef, String, String, Arc<[Permission]>, Arc<[Permission]>);
 
 struct ClusterResult {
     subjects: Vec<SubjectResult>,
@@ -381,17 +384,33 @@ fn cluster_changes(
         }
     }
 
-    // The roles of each affected subject, per side.
-    let roles_of = |bindings: &BTreeMap<(String, String), RoleBinding>| {
-        let mut out: BTreeMap<(String, SubjectRef), BTreeSet<RoleKey>> = BTreeMap::new();
+    // The roles of each affected subject, per side, as numbers into
+    // `role_keys`, by the subject's place in `affected`: a binding of
+    // thousands of subjects costs a few bytes per subject, not a set of
+    // role names each.
+    let affected: Vec<(String, SubjectRef)> = affected.into_iter().collect();
+    let mut role_keys: Vec<RoleKey> = Vec::new();
+    let mut role_ids: BTreeMap<RoleKey, u32> = BTreeMap::new();
+    let mut roles_of = |bindings: &BTreeMap<(String, String), RoleBinding>| {
+        let mut out: Vec<Vec<u32>> = vec![Vec::new(); affected.len()];
         for ((ns, _), binding) in bindings {
+            let mut id = None;
             for subject in binding.subjects.iter().flatten() {
                 let Some(s) = subject_ref(subject, ns) else {
                     continue;
                 };
-                let key = (ns.clone(), s);
-                if affected.contains(&key) {
-                    out.entry(key).or_default().insert(role_key(binding, ns));
+                let Ok(at) = affected.binary_search(&(ns.clone(), s)) else {
+                    continue;
+                };
+                let id = *id.get_or_insert_with(|| {
+                    let key = role_key(binding, ns);
+                    *role_ids.entry(key.clone()).or_insert_with(|| {
+                        role_keys.push(key);
+                        (role_keys.len() - 1) as u32
+                    })
+                });
+                if !out[at].contains(&id) {
+                    out[at].push(id);
                 }
             }
         }
@@ -415,10 +434,7 @@ fn cluster_changes(
 
     // The requests to ask about: every one the involved roles' rules name.
     let mut universe = Universe::default();
-    let mut all_roles: BTreeSet<RoleKey> = BTreeSet::new();
-    for set in base_of.values().chain(head_of.values()) {
-        all_roles.extend(set.iter().cloned());
-    }
+    let mut all_roles: BTreeSet<RoleKey> = role_keys.iter().cloned().collect();
     for name in &changed_cluster_roles {
         all_roles.insert(("ClusterRole".to_string(), None, name.clone()));
     }
@@ -436,14 +452,21 @@ fn cluster_changes(
     // For each role, the requests it must be asked about: those of every
     // role bound to the same subject in the same namespace, on either side.
     let mut candidates: BTreeMap<&RoleKey, Bits> = BTreeMap::new();
-    let mut masks: BTreeMap<&(String, SubjectRef), Bits> = BTreeMap::new();
-    for key in &affected {
+    // Subjects with the same roles on both sides have the same mask.
+    let mut mask_of: HashMap<(Vec<u32>, Vec<u32>), Arc<Bits>> = HashMap::new();
+    let mut masks: Vec<Arc<Bits>> = Vec::with_capacity(affected.len());
+    for at in 0..affected.len() {
+        let sides = (base_of[at].clone(), head_of[at].clone());
+        if let Some(mask) = mask_of.get(&sides) {
+            masks.push(mask.clone());
+            continue;
+        }
         let mut mask = Bits::new(size);
-        let roles: BTreeSet<&RoleKey> = base_of
-            .get(key)
-            .into_iter()
-            .chain(head_of.get(key))
-            .flatten()
+        let roles: BTreeSet<&RoleKey> = sides
+            .0
+            .iter()
+            .chain(&sides.1)
+            .map(|id| &role_keys[*id as usize])
             .collect();
         for role in &roles {
             mask.or(&own[*role], size);
@@ -454,7 +477,9 @@ fn cluster_changes(
                 .or_insert_with(|| Bits::new(size))
                 .or(&mask, size);
         }
-        masks.insert(key, mask);
+        let mask = Arc::new(mask);
+        mask_of.insert(sides, mask.clone());
+        masks.push(mask);
     }
     for name in &changed_cluster_roles {
         let key = ("ClusterRole".to_string(), None, name.clone());
@@ -471,23 +496,31 @@ fn cluster_changes(
     );
     let (base_allowed, head_allowed) = (base_allowed?, head_allowed?);
 
+    // Many subjects share a change (every member of a binding): each
+    // distinct set of permissions is listed once.
+    let mut lists: HashMap<Bits, Arc<[Permission]>> = HashMap::new();
+    let mut list = |bits: Bits| -> Arc<[Permission]> {
+        lists
+            .entry(bits)
+            .or_insert_with_key(|bits| universe.permissions(bits).into())
+            .clone()
+    };
     let mut subjects = Vec::new();
-    for key in &affected {
-        let union = |of: &BTreeMap<(String, SubjectRef), BTreeSet<RoleKey>>,
-                     allowed: &BTreeMap<RoleKey, Bits>| {
+    for (at, key) in affected.iter().enumerate() {
+        let union = |of: &[Vec<u32>], allowed: &BTreeMap<RoleKey, Bits>| {
             let mut bits = Bits::new(size);
-            for role in of.get(key).into_iter().flatten() {
-                if let Some(a) = allowed.get(role) {
+            for id in &of[at] {
+                if let Some(a) = allowed.get(&role_keys[*id as usize]) {
                     bits.or(a, size);
                 }
             }
-            bits.and(&masks[key]);
+            bits.and(&masks[at]);
             bits
         };
         let before = union(&base_of, &base_allowed);
         let after = union(&head_of, &head_allowed);
-        let gains = universe.permissions(&after.minus(&before));
-        let losses = universe.permissions(&before.minus(&after));
+        let gains = list(after.minus(&before));
+        let losses = list(before.minus(&after));
         if !gains.is_empty() || !losses.is_empty() {
             subjects.push((
                 key.1.clone(),
@@ -741,8 +774,10 @@ impl Universe {
     }
 }
 
-/// A set of request numbers.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A set of request numbers. Equal sets compare and hash equal whatever
+/// their length: trailing zero words are trimmed where sets are built for
+/// comparison ([`Bits::minus`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 struct Bits(Vec<u64>);
 
 impl Bits {
@@ -783,13 +818,16 @@ impl Bits {
     }
 
     fn minus(&self, other: &Bits) -> Bits {
-        Bits(
-            self.0
-                .iter()
-                .enumerate()
-                .map(|(i, a)| a & !other.0.get(i).copied().unwrap_or(0))
-                .collect(),
-        )
+        let mut words: Vec<u64> = self
+            .0
+            .iter()
+            .enumerate()
+            .map(|(i, a)| a & !other.0.get(i).copied().unwrap_or(0))
+            .collect();
+        while words.last() == Some(&0) {
+            words.pop();
+        }
+        Bits(words)
     }
 
     fn ones(&self) -> impl Iterator<Item = usize> + '_ {

@@ -110,23 +110,57 @@ const FLUX_PRUNE: &str = "kustomize.toolkit.fluxcd.io/prune";
 /// cluster-scoped objects), name.
 type Key = (String, String, String);
 
+/// One object of a file, as far as the summary looks at it: a Namespace
+/// whole (its labels and annotations are compared), any other object by a
+/// digest of its text. The same object always serializes to the same text,
+/// so equal digests are equal objects; keeping digests, not parsed trees,
+/// holds the summary of a large change to a few bytes per object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Object {
+    Namespace(Value),
+    Other([u8; 32]),
+}
+
+impl Object {
+    fn namespace(&self) -> Option<&Value> {
+        match self {
+            Object::Namespace(value) => Some(value),
+            Object::Other(_) => None,
+        }
+    }
+}
+
 /// The objects of one file, by key. Kustomizations and kubeconfig files are
 /// not objects of the cluster and give none.
-fn objects(path: &str, text: &str) -> BTreeMap<Key, Value> {
+fn objects(path: &str, text: &str) -> BTreeMap<Key, Object> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        kind: Option<String>,
+        metadata: Option<Meta>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Meta {
+        name: Option<String>,
+        namespace: Option<String>,
+    }
     if path.ends_with("/kustomization.yaml") || is_kubeconfig(path) {
         return BTreeMap::new();
     }
-    // rbacc's own output: it always parses.
-    let docs: Vec<Value> =
-        serde_saphyr::from_str_multiple::<Value, Vec<Value>>(text).unwrap_or_default();
-    docs.into_iter()
+    // rbacc's own output: documents separated by `---` lines, and it
+    // always parses.
+    text.split("\n---\n")
         .filter_map(|doc| {
-            let field = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(String::from);
-            let kind = field(&doc, "kind")?;
-            let meta = doc.get("metadata")?;
-            let name = field(meta, "name")?;
-            let namespace = field(meta, "namespace").unwrap_or_default();
-            Some(((kind, namespace, name), doc))
+            let head: Head = serde_saphyr::from_str(doc).ok()?;
+            let kind = head.kind?;
+            let meta = head.metadata?;
+            let key = (kind, meta.namespace.unwrap_or_default(), meta.name?);
+            let object = if key.0 == "Namespace" {
+                Object::Namespace(serde_saphyr::from_str(doc).ok()?)
+            } else {
+                use sha2::Digest;
+                Object::Other(sha2::Sha256::digest(doc.as_bytes()).into())
+            };
+            Some((key, object))
         })
         .collect()
 }
@@ -150,7 +184,7 @@ pub fn summarize(clusters: &[String], files: &[FileChange]) -> (Vec<ClusterSumma
             )
         })
         .collect();
-    type Objects = BTreeMap<Key, Value>;
+    type Objects = BTreeMap<Key, Object>;
     let parsed: Vec<(&FileChange, Objects, Objects)> = files
         .par_iter()
         .map(|f| {
@@ -169,7 +203,7 @@ pub fn summarize(clusters: &[String], files: &[FileChange]) -> (Vec<ClusterSumma
         .collect();
     // Objects of the changed files, per cluster: an object that moved from
     // one file to another (a namespace moved between teams) is one object.
-    type Sides = (BTreeMap<Key, Value>, BTreeMap<Key, Value>);
+    type Sides = (BTreeMap<Key, Object>, BTreeMap<Key, Object>);
     let mut objects: BTreeMap<&str, Sides> = BTreeMap::new();
     for (file, old, new) in parsed {
         let entry = summary
@@ -210,8 +244,8 @@ pub fn summarize(clusters: &[String], files: &[FileChange]) -> (Vec<ClusterSumma
                 continue;
             }
             let name = &key.2;
-            let was = old.get(key).map(protection);
-            let is = new.get(key).map(protection);
+            let was = old.get(key).and_then(Object::namespace).map(protection);
+            let is = new.get(key).and_then(Object::namespace).map(protection);
             match (was, is) {
                 (Some(was), None) => {
                     let leaves = Message::new()
@@ -252,8 +286,10 @@ pub fn summarize(clusters: &[String], files: &[FileChange]) -> (Vec<ClusterSumma
                 }),
                 _ => {}
             }
-            if let (Some(a), Some(b)) = (old.get(key), new.get(key))
-                && let Some(change) = label_change(a, b)
+            if let (Some(a), Some(b)) = (
+                old.get(key).and_then(Object::namespace),
+                new.get(key).and_then(Object::namespace),
+            ) && let Some(change) = label_change(a, b)
             {
                 let message = Message::new()
                     .words("namespace ")
