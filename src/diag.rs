@@ -99,6 +99,8 @@ codes! {
     OutsideRepo => "outside-repo",
     /// A link whose target does not exist, or a link to a directory.
     InvalidLink => "invalid-link",
+    /// A file to read that is a named pipe, a device or a socket.
+    NotAFile => "not-a-file",
     /// A kubeconfig template name with no template.
     UnknownTemplate => "unknown-template",
     /// A kubeconfig template that does not parse or fails to render.

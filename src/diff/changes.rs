@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::diag::{Code, Severity};
 use crate::load::InputFile;
+use crate::yaml;
 
 use super::access::AccessChanges;
 use super::compile::Compiled;
@@ -28,9 +29,9 @@ fn objects(path: &str, text: &str) -> BTreeMap<Key, Value> {
         return BTreeMap::new();
     }
     // rbacc's own output: it always parses.
-    let docs: Vec<Value> =
-        serde_saphyr::from_str_multiple::<Value, Vec<Value>>(text).unwrap_or_default();
+    let docs = yaml::documents(text, &yaml::MANIFESTS).unwrap_or_default();
     docs.into_iter()
+        .map(|doc| doc.value)
         .filter_map(|doc| {
             let field = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(String::from);
             let kind = field(&doc, "kind")?;
@@ -285,11 +286,7 @@ pub fn risky_grants(base: Option<&Compiled>, head: &Compiled) -> Vec<Warning> {
 /// team accepts on purpose, which its reviewers should read with the reason.
 pub fn accepted_risks(base: &[InputFile], head: &[InputFile]) -> Vec<Warning> {
     let entries = |file: &InputFile| -> Vec<Value> {
-        file.contents
-            .as_ref()
-            .ok()
-            .and_then(|bytes| std::str::from_utf8(bytes).ok())
-            .and_then(|text| serde_saphyr::from_str::<Value>(text).ok())
+        declaration(file)
             .and_then(|v| v.get("spec")?.get("allow")?.as_array().cloned())
             .unwrap_or_default()
     };
@@ -321,14 +318,21 @@ pub fn accepted_risks(base: &[InputFile], head: &[InputFile]) -> Vec<Warning> {
     warnings
 }
 
+/// A declaration file's document as read by the compiler's parser (so
+/// with its limits, and no tag or merge key), or `None` if it does not
+/// read.
+fn declaration(file: &InputFile) -> Option<Value> {
+    let text = std::str::from_utf8(file.contents.as_ref().ok()?).ok()?;
+    let documents = yaml::documents(text, &yaml::DECLARATIONS).ok()?;
+    documents.into_iter().next().map(|doc| doc.value)
+}
+
 /// Changes to `rbacc.yaml` that change what is allowed: every setting under
 /// `spec.policy` and `spec.defaults`, and custom roles and clusters added,
 /// removed or changed.
 pub fn policy(base: Option<&InputFile>, head: Option<&InputFile>) -> Vec<Warning> {
     let spec = |file: Option<&InputFile>| -> Value {
-        file.and_then(|f| f.contents.as_ref().ok())
-            .and_then(|bytes| std::str::from_utf8(bytes).ok())
-            .and_then(|text| serde_saphyr::from_str::<Value>(text).ok())
+        file.and_then(declaration)
             .and_then(|v| v.get("spec").cloned())
             .unwrap_or(Value::Null)
     };

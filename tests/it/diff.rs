@@ -43,14 +43,14 @@ fn git_repo(src: &Path) -> Repo {
     repo
 }
 
-fn init(dir: &Path) {
+pub(crate) fn init(dir: &Path) {
     git(dir, &["init", "--quiet", "--initial-branch=main"]);
     git(dir, &["config", "user.name", "Test"]);
     git(dir, &["config", "user.email", "test@example.com"]);
     git(dir, &["config", "commit.gpgsign", "false"]);
 }
 
-fn commit(dir: &Path, message: &str) {
+pub(crate) fn commit(dir: &Path, message: &str) {
     git(dir, &["add", "--all"]);
     git(dir, &["commit", "--quiet", "--allow-empty", "-m", message]);
 }

@@ -13,6 +13,7 @@ mod init;
 mod kubeconfig;
 mod property;
 mod schema;
+mod security_reader;
 mod support;
 
 mod expiry;
