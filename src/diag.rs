@@ -111,6 +111,8 @@ codes! {
     /// A file or directory name that is not plain text (line breaks, control
     /// characters, white space at either end).
     InvalidPath => "invalid-path",
+    /// A file to read that is a named pipe, a device or a socket.
+    NotAFile => "not-a-file",
     /// A kubeconfig template name with no template.
     UnknownTemplate => "unknown-template",
     /// A kubeconfig template that does not parse or fails to render.

@@ -203,10 +203,11 @@ fn holds(path: &str, text: &str, object: &ObjectRef) -> bool {
     if !path.ends_with(".yaml") || !text.contains(object.name.as_str()) {
         return false;
     }
-    text.split("\n---\n").any(|doc| {
-        let Ok(value) = serde_saphyr::from_str::<serde_json::Value>(doc) else {
-            return false;
-        };
+    let Ok(documents) = crate::yaml::documents(text, &crate::yaml::MANIFESTS) else {
+        return false;
+    };
+    documents.iter().any(|doc| {
+        let value = &doc.value;
         let meta = &value["metadata"];
         value["kind"] == object.kind
             && meta["name"] == object.name.as_str()

@@ -2,13 +2,14 @@
 //! database: no checkout, no temporary clone, no change to the work tree or
 //! the index.
 //!
-//! The files read are those [`Input::from_worktree`] reads, with the same
-//! rules, applied to the revision's tree: `rbacc.yaml`, `templates/*.yaml.j2`
-//! and `teams/**/*.yaml` (`.yml` files listed as ignored, names starting with
-//! `.` skipped). Symbolic links (mode 120000) are resolved inside the tree,
-//! never on the file system: a link that leaves the repository, leads
-//! nowhere, loops, or leads to a directory becomes a [`Refused`] entry, and
-//! files over the size limit are refused without being inflated.
+//! The files read are those [`Input::from_worktree`] reads, chosen by the
+//! same [`files::select`], applied to the revision's tree: `rbacc.yaml`,
+//! `templates/*.yaml.j2` and `teams/**/*.yaml` (`.yml` files listed as
+//! ignored, names starting with `.` skipped). Symbolic links (mode 120000)
+//! are resolved inside the tree, never on the file system: a link that
+//! leaves the repository, leads nowhere, loops, or leads to a directory
+//! becomes a [`Refused`] entry, and files over the size limit are refused
+//! by their size in the object database, without being inflated.
 //!
 //! The repository may hold the rbacc repository in a subdirectory (`--repo
 //! platform/rbac` in a monorepo): paths are read below that prefix, and
@@ -18,10 +19,8 @@ use std::path::{Path, PathBuf};
 
 use git2::{ErrorCode, ObjectType, Oid, Repository, Tree};
 
-use crate::load::{
-    CONFIG_FILE, Input, InputFile, MAX_TEAM_FILES, Refused, TEAMS_DIR, TEMPLATE_SUFFIX,
-    TEMPLATES_DIR,
-};
+use crate::files::{self, Area, Chosen, Found, MAX_TEAM_FILES, Refused, TooManyFiles};
+use crate::load::{CONFIG_FILE, Input, InputFile, TEAMS_DIR, TEMPLATES_DIR};
 use crate::yaml::MAX_FILE_BYTES;
 
 /// Git's mode for a symbolic link.
@@ -201,7 +200,7 @@ impl GitRepo {
 }
 
 /// An entry of the tree, located.
-enum Found<'r> {
+enum Entry<'r> {
     Blob {
         oid: Oid,
     },
@@ -212,7 +211,10 @@ enum Found<'r> {
 
 /// Why a path could not be resolved.
 enum Unresolved {
-    Refused(Refused),
+    /// A link leads out of the rbacc directory.
+    Outside { target: String },
+    /// A link cannot be resolved (a loop).
+    Broken { target: String, problem: String },
     /// Nothing at that path.
     Missing,
 }
@@ -246,164 +248,147 @@ impl<'r> Reader<'r> {
     }
 
     fn input(&self) -> Result<Input, GitError> {
-        let mut input = Input::default();
-        match self.resolve(&[CONFIG_FILE.to_string()], true)? {
-            Err(Unresolved::Missing) => {
+        let config = match self.found_at(&[CONFIG_FILE.to_string()])? {
+            None | Some((Found::Dir | Found::Other, _)) => {
                 return Err(GitError::NoConfig {
                     rev: self.rev.clone(),
                     path: CONFIG_FILE.to_string(),
                 });
             }
-            Err(Unresolved::Refused(why)) => {
-                input.config = Some(refused(CONFIG_FILE, why));
-            }
-            Ok(Found::Blob { oid }) => {
-                input.config = Some(self.read_blob(CONFIG_FILE.to_string(), oid)?);
-            }
-            Ok(Found::Tree(_)) if self.is_link(&[CONFIG_FILE.to_string()])? => {
-                let target = self.resolved_text(&[CONFIG_FILE.to_string()]);
-                input.config = Some(refused(CONFIG_FILE, Refused::LinkToDirectory { target }));
-            }
-            Ok(_) => {
-                return Err(GitError::NoConfig {
-                    rev: self.rev.clone(),
-                    path: CONFIG_FILE.to_string(),
-                });
-            }
-        }
-        if let Ok(Found::Tree(templates)) = self.resolve(&[TEMPLATES_DIR.to_string()], true)? {
-            for entry in templates.iter() {
-                let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
-                if !name.ends_with(TEMPLATE_SUFFIX) || name.starts_with('.') {
-                    continue;
-                }
-                let rel = format!("{TEMPLATES_DIR}/{name}");
-                let path = vec![TEMPLATES_DIR.to_string(), name];
-                match self.resolve(&path, true)? {
-                    Ok(Found::Blob { oid }) => input.templates.push(self.read_blob(rel, oid)?),
-                    Err(Unresolved::Refused(why)) => input.templates.push(refused(&rel, why)),
-                    Err(Unresolved::Missing) => input.templates.push(refused(
-                        &rel,
-                        Refused::BrokenLink {
-                            target: self.link_text(&path).unwrap_or_default(),
-                            problem: "does not exist".to_string(),
-                        },
-                    )),
-                    Ok(Found::Tree(_)) if entry.filemode() == MODE_LINK => {
-                        input.templates.push(refused(
-                            &rel,
-                            Refused::LinkToDirectory {
-                                target: self.resolved_text(&path),
-                            },
-                        ))
-                    }
-                    Ok(_) => {}
-                }
-            }
-        }
-        if let Ok(Found::Tree(teams)) = self.resolve(&[TEAMS_DIR.to_string()], true)? {
-            self.walk_teams(&teams, &mut vec![TEAMS_DIR.to_string()], &mut input)?;
-        }
-        Ok(input)
+            Some((found, oid)) => self.read(CONFIG_FILE.to_string(), files::source(found, oid))?,
+        };
+        let templates = self.walk(Area::Templates, TEMPLATES_DIR)?;
+        let teams = self.walk(Area::Teams, TEAMS_DIR)?;
+        Ok(Input {
+            config: Some(config),
+            templates: self.read_all(templates.files)?,
+            teams: self.read_all(teams.files)?,
+            ignored: teams.ignored,
+            ..Input::default()
+        })
     }
 
-    /// The team files below `tree` (at `path`), depth first in name order.
-    fn walk_teams(
+    /// The entries of `dir` (an [`Area`]), chosen by [`files::select`],
+    /// with the blob to read for each.
+    fn walk(&self, area: Area, dir: &str) -> Result<Chosen<Oid>, GitError> {
+        let mut chosen = Chosen::default();
+        let mut path = vec![dir.to_string()];
+        match self.resolve(&path, true)? {
+            Ok(Entry::Tree(tree)) => self.walk_tree(area, &tree, &mut path, &mut chosen)?,
+            // `dir` itself is a link out of the repository, whose files a
+            // revision cannot list: refused as one.
+            Err(Unresolved::Outside { target }) => {
+                chosen
+                    .files
+                    .push((dir.to_string(), Err(Refused::OutsideRepo { target })));
+            }
+            _ => {}
+        }
+        Ok(chosen)
+    }
+
+    /// The entries below `tree` (at `path`), depth first in name order.
+    fn walk_tree(
         &self,
+        area: Area,
         tree: &Tree<'r>,
         path: &mut Vec<String>,
-        input: &mut Input,
+        chosen: &mut Chosen<Oid>,
     ) -> Result<(), GitError> {
         for entry in tree.iter() {
             let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
-            if name.starts_with('.') {
-                continue;
-            }
             path.push(name.clone());
-            let rel = path.join("/");
-            match entry.kind() {
-                Some(ObjectType::Tree) => {
-                    let sub = self.repo.find_tree(entry.id()).map_err(|e| self.err(e))?;
-                    self.walk_teams(&sub, path, input)?;
-                }
-                Some(ObjectType::Blob) if entry.filemode() == MODE_LINK => {
-                    // The work tree refuses a link to a directory whatever its
-                    // name (its files would silently go unread), reads a
-                    // `.yaml` link, lists a `.yml` one as ignored and skips
-                    // the rest. A link that leaves the repository or leads
-                    // nowhere cannot be told apart from a link to a
-                    // directory here, so it is refused too.
-                    if name.ends_with(".yml") {
-                        input.ignored.push(rel);
-                    } else {
-                        match self.resolve(path, true)? {
-                            Ok(Found::Tree(_)) => {
-                                let target = self.resolved_text(path);
-                                self.push_team(
-                                    input,
-                                    refused(&rel, Refused::LinkToDirectory { target }),
-                                )?;
-                            }
-                            Ok(Found::Blob { oid }) if name.ends_with(".yaml") => {
-                                let file = self.read_blob(rel, oid)?;
-                                self.push_team(input, file)?;
-                            }
-                            Ok(_) => {}
-                            Err(Unresolved::Refused(why)) => {
-                                self.push_team(input, refused(&rel, why))?
-                            }
-                            Err(Unresolved::Missing) => {
-                                if name.ends_with(".yaml") {
-                                    let target = self.link_text(path).unwrap_or_default();
-                                    let why = Refused::BrokenLink {
-                                        target,
-                                        problem: "does not exist".to_string(),
-                                    };
-                                    self.push_team(input, refused(&rel, why))?;
-                                }
-                            }
-                        }
-                    }
-                }
-                Some(ObjectType::Blob) => {
-                    if name.ends_with(".yml") {
-                        input.ignored.push(rel);
-                    } else if name.ends_with(".yaml") {
-                        let file = self.read_blob(rel, entry.id())?;
-                        self.push_team(input, file)?;
-                    }
-                }
-                // Submodules: nothing to read.
-                _ => {}
+            let (found, oid) = self.found(path, entry.id(), entry.filemode(), entry.kind())?;
+            let action = files::select(area, &name, found);
+            let descend =
+                chosen
+                    .record(path.join("/"), action, || oid)
+                    .map_err(|TooManyFiles| GitError::TooManyFiles {
+                        rev: self.rev.clone(),
+                        dir: path[0].clone(),
+                        limit: MAX_TEAM_FILES,
+                    })?;
+            if descend {
+                let sub = self.repo.find_tree(entry.id()).map_err(|e| self.err(e))?;
+                self.walk_tree(area, &sub, path, chosen)?;
             }
             path.pop();
         }
         Ok(())
     }
 
-    fn push_team(&self, input: &mut Input, file: InputFile) -> Result<(), GitError> {
-        if input.teams.len() >= MAX_TEAM_FILES {
-            return Err(GitError::TooManyFiles {
-                rev: self.rev.clone(),
-                dir: TEAMS_DIR.to_string(),
-                limit: MAX_TEAM_FILES,
-            });
+    /// What the entry at `path` is, and the blob to read when it is a file.
+    fn found_at(&self, path: &[String]) -> Result<Option<(Found, Oid)>, GitError> {
+        match self.lookup(path)? {
+            Some((oid, mode, kind)) => self.found(path, oid, mode, kind).map(Some),
+            None => Ok(None),
         }
-        input.teams.push(file);
-        Ok(())
     }
 
-    /// A blob's bytes, or [`Refused::TooLarge`] without inflating it.
-    fn read_blob(&self, rel: String, oid: Oid) -> Result<InputFile, GitError> {
-        let odb = self.repo.odb().map_err(|e| self.err(e))?;
-        let (size, _) = odb.read_header(oid).map_err(|e| self.err(e))?;
-        if size > MAX_FILE_BYTES {
-            return Ok(refused(&rel, Refused::TooLarge { size: size as u64 }));
+    /// What the entry at `path` (`oid`, `mode` and `kind` as its tree holds
+    /// it) is, links followed within the rbacc directory, and the blob to
+    /// read when it is a file.
+    fn found(
+        &self,
+        path: &[String],
+        oid: Oid,
+        mode: i32,
+        kind: Option<ObjectType>,
+    ) -> Result<(Found, Oid), GitError> {
+        if mode != MODE_LINK {
+            let found = match kind {
+                Some(ObjectType::Tree) => Found::Dir,
+                Some(ObjectType::Blob) => Found::File,
+                // Submodules: nothing to read.
+                _ => Found::Other,
+            };
+            return Ok((found, oid));
         }
-        let blob = self.repo.find_blob(oid).map_err(|e| self.err(e))?;
+        let found = match self.resolve(path, true)? {
+            Ok(Entry::Blob { oid }) => return Ok((Found::File, oid)),
+            Ok(Entry::Tree(_)) => Found::LinkToDir {
+                target: self.resolved_text(path),
+            },
+            Ok(Entry::Other) => Found::Other,
+            Err(Unresolved::Outside { target }) => Found::LinkOutside { target },
+            Err(Unresolved::Broken { target, problem }) => Found::BrokenLink { target, problem },
+            Err(Unresolved::Missing) => Found::BrokenLink {
+                target: self.link_text(path).unwrap_or_default(),
+                problem: "does not exist".to_string(),
+            },
+        };
+        Ok((found, oid))
+    }
+
+    fn read_all(
+        &self,
+        files: Vec<(String, Result<Oid, Refused>)>,
+    ) -> Result<Vec<InputFile>, GitError> {
+        files
+            .into_iter()
+            .map(|(rel, source)| self.read(rel, source))
+            .collect()
+    }
+
+    /// A chosen file's bytes, or [`Refused::TooLarge`] without inflating it.
+    fn read(&self, rel: String, source: Result<Oid, Refused>) -> Result<InputFile, GitError> {
+        let contents = match source {
+            Err(why) => Err(why),
+            Ok(oid) => {
+                let odb = self.repo.odb().map_err(|e| self.err(e))?;
+                let (size, _) = odb.read_header(oid).map_err(|e| self.err(e))?;
+                match files::check_size(size as u64, MAX_FILE_BYTES as u64) {
+                    Err(why) => Err(why),
+                    Ok(()) => {
+                        let blob = self.repo.find_blob(oid).map_err(|e| self.err(e))?;
+                        Ok(blob.content().to_vec())
+                    }
+                }
+            }
+        };
         Ok(InputFile {
             path: rel,
-            contents: Ok(blob.content().to_vec()),
+            contents,
         })
     }
 
@@ -424,13 +409,6 @@ impl<'r> Reader<'r> {
             Ok(Ok(parts)) => parts.join("/"),
             _ => self.link_text(path).unwrap_or_default(),
         }
-    }
-
-    /// Whether the entry at `path` is a link.
-    fn is_link(&self, path: &[String]) -> Result<bool, GitError> {
-        Ok(self
-            .lookup(path)?
-            .is_some_and(|(_, mode, _)| mode == MODE_LINK))
     }
 
     /// The raw entry at `path`, following no link: `(oid, mode, kind)`.
@@ -477,13 +455,13 @@ impl<'r> Reader<'r> {
                     let blob = self.repo.find_blob(entry.id()).map_err(|e| self.err(e))?;
                     let target = String::from_utf8_lossy(blob.content()).into_owned();
                     if hops > MAX_LINK_HOPS {
-                        return Ok(Err(Unresolved::Refused(Refused::BrokenLink {
+                        return Ok(Err(Unresolved::Broken {
                             target,
                             problem: "cannot be resolved (too many levels of links)".to_string(),
-                        })));
+                        }));
                     }
                     if target.starts_with('/') {
-                        return Ok(Err(Unresolved::Refused(Refused::OutsideRepo { target })));
+                        return Ok(Err(Unresolved::Outside { target }));
                     }
                     let mut next = done.clone();
                     for step in target.split('/') {
@@ -491,9 +469,7 @@ impl<'r> Reader<'r> {
                             "" | "." => {}
                             ".." => {
                                 if next.pop().is_none() {
-                                    return Ok(Err(Unresolved::Refused(Refused::OutsideRepo {
-                                        target,
-                                    })));
+                                    return Ok(Err(Unresolved::Outside { target }));
                                 }
                             }
                             other => next.push(other.to_string()),
@@ -524,7 +500,7 @@ impl<'r> Reader<'r> {
         &self,
         path: &[String],
         follow_last: bool,
-    ) -> Result<Result<Found<'r>, Unresolved>, GitError> {
+    ) -> Result<Result<Entry<'r>, Unresolved>, GitError> {
         let parts = match self.resolve_path(path, follow_last)? {
             Ok(parts) => parts,
             Err(why) => return Ok(Err(why)),
@@ -533,19 +509,12 @@ impl<'r> Reader<'r> {
             return Ok(Err(Unresolved::Missing));
         };
         Ok(Ok(match kind {
-            Some(ObjectType::Blob) => Found::Blob { oid },
+            Some(ObjectType::Blob) => Entry::Blob { oid },
             Some(ObjectType::Tree) => {
-                Found::Tree(self.repo.find_tree(oid).map_err(|e| self.err(e))?)
+                Entry::Tree(self.repo.find_tree(oid).map_err(|e| self.err(e))?)
             }
-            _ => Found::Other,
+            _ => Entry::Other,
         }))
-    }
-}
-
-fn refused(path: &str, why: Refused) -> InputFile {
-    InputFile {
-        path: path.to_string(),
-        contents: Err(why),
     }
 }
 

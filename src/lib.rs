@@ -18,6 +18,7 @@ pub mod diff;
 pub mod emit;
 pub mod error;
 pub mod explain;
+pub mod files;
 pub mod gitinput;
 pub mod init;
 pub mod load;

@@ -14,6 +14,8 @@ use walkdir::WalkDir;
 use crate::decode::Decoder;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::error::Error;
+use crate::files::{self, Action, Area, Chosen, Found, TooManyFiles};
+pub use crate::files::{MAX_TEAM_FILES, Refused, TEMPLATE_SUFFIX};
 use crate::model::raw;
 use crate::source::{FileId, Sources, Span};
 use crate::yaml::{self, Kind, MAX_FILE_BYTES};
@@ -24,30 +26,12 @@ pub const CONFIG_FILE: &str = "rbacc.yaml";
 pub const TEAMS_DIR: &str = "teams";
 /// The directory of kubeconfig templates.
 pub const TEMPLATES_DIR: &str = "templates";
-/// The file name ending of a kubeconfig template.
-pub const TEMPLATE_SUFFIX: &str = ".yaml.j2";
-/// Most team files rbacc reads in one repo.
-pub const MAX_TEAM_FILES: usize = 100_000;
 
 /// One file as read: repo-relative path and bytes, or why it was refused.
 #[derive(Debug, Clone)]
 pub struct InputFile {
     pub path: String,
     pub contents: Result<Vec<u8>, Refused>,
-}
-
-/// Why a file was not read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refused {
-    /// A link whose target lies outside the repository.
-    OutsideRepo { target: String },
-    /// A link whose target does not exist, or cannot be resolved (a loop
-    /// of links): `problem` says which.
-    BrokenLink { target: String, problem: String },
-    /// A link to a directory, which rbacc does not follow.
-    LinkToDirectory { target: String },
-    /// Larger than [`MAX_FILE_BYTES`].
-    TooLarge { size: u64 },
 }
 
 /// Everything one compilation reads.
@@ -72,122 +56,115 @@ pub struct Input {
 
 impl Input {
     /// Reads the declarations from a directory on disk, to be judged on
-    /// `today`.
+    /// `today`: the files [`files::select`] chooses, each read with
+    /// [`files::read_limited`].
     pub fn from_worktree(repo: &Path, today: crate::clock::Date) -> Result<Input, Error> {
         let root = repo.canonicalize().map_err(|e| Error::io(repo, e))?;
-        let config_path = root.join(CONFIG_FILE);
-        if !config_path.exists() {
-            return Err(Error::NoConfig {
-                repo: repo.to_path_buf(),
-            });
-        }
+        let config = match found_at(&root, &root.join(CONFIG_FILE))? {
+            None | Some((Found::Dir, _)) => {
+                return Err(Error::NoConfig {
+                    repo: repo.to_path_buf(),
+                });
+            }
+            Some((found, path)) => read(CONFIG_FILE.to_string(), files::source(found, path))?,
+        };
         let mut input = Input {
-            config: Some(read_file(&root, &config_path, CONFIG_FILE.to_string())?),
+            config: Some(config),
             today: Some(today),
             ..Input::default()
         };
         for rel in crate::codeowners::LOCATIONS {
-            let path = root.join(rel);
-            if path.symlink_metadata().is_ok() && !path.is_dir() {
+            if let Some((found, path)) = found_at(&root, &root.join(rel))?
+                && found != Found::Dir
+            {
                 input
                     .codeowners
-                    .push(read_file(&root, &path, rel.to_string())?);
+                    .push(read(rel.to_string(), files::source(found, path))?);
             }
         }
-        let templates = root.join(TEMPLATES_DIR);
-        if templates.is_dir() {
-            let entries = WalkDir::new(&templates)
-                .max_depth(1)
-                .follow_links(false)
-                .sort_by_file_name();
-            for entry in entries {
-                let entry = entry.map_err(|e| Error::io(&templates, e.into()))?;
-                let name = entry.file_name().to_string_lossy();
-                if name.ends_with(TEMPLATE_SUFFIX) && !name.starts_with('.') {
-                    let rel = relative(&root, entry.path());
-                    input.templates.push(read_file(&root, entry.path(), rel)?);
-                }
-            }
-        }
-        let teams = root.join(TEAMS_DIR);
-        if !teams.is_dir() {
-            return Ok(input);
-        }
-        let walker = WalkDir::new(&teams).follow_links(false).sort_by_file_name();
-        let mut to_read: Vec<(PathBuf, String)> = Vec::new();
-        for entry in walker {
-            let entry = entry.map_err(|e| {
-                let path = e
-                    .path()
-                    .map(Path::to_path_buf)
-                    .unwrap_or_else(|| teams.clone());
-                Error::io(&path, e.into())
-            })?;
-            let name = entry.file_name().to_string_lossy();
-            if name.starts_with('.') && entry.depth() > 0 {
-                continue;
-            }
-            let rel = relative(&root, entry.path());
-            // The walk does not follow links, so the files of a linked
-            // directory would silently go unread: refuse the link instead.
-            if entry.depth() > 0 && entry.path_is_symlink() && entry.path().is_dir() {
-                to_read.push((entry.path().to_path_buf(), rel));
-                continue;
-            }
-            let is_file = entry.file_type().is_file() || entry.path_is_symlink();
-            if !is_file {
-                continue;
-            }
-            if name.ends_with(".yml") {
-                input.ignored.push(rel);
-                continue;
-            }
-            if !name.ends_with(".yaml") {
-                continue;
-            }
-            if to_read.len() >= MAX_TEAM_FILES {
-                return Err(Error::TooManyFiles {
-                    dir: teams,
-                    limit: MAX_TEAM_FILES,
-                });
-            }
-            to_read.push((entry.path().to_path_buf(), rel));
-        }
+        let templates = walk(&root, Area::Templates, TEMPLATES_DIR)?;
+        let teams = walk(&root, Area::Teams, TEAMS_DIR)?;
+        input.ignored = teams.ignored;
         // Read in parallel, kept in walk order.
-        input.teams = to_read
-            .into_par_iter()
-            .map(|(path, rel)| read_file(&root, &path, rel))
-            .collect::<Result<_, _>>()?;
+        input.templates = read_all(templates.files)?;
+        input.teams = read_all(teams.files)?;
         Ok(input)
     }
 }
 
-fn relative(root: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
+/// The entries of `dir` (an [`Area`]) in the work tree at `root`, chosen
+/// by [`files::select`], with where to read each.
+fn walk(root: &Path, area: Area, dir: &str) -> Result<Chosen<PathBuf>, Error> {
+    let dir = root.join(dir);
+    let mut chosen = Chosen::default();
+    if !dir.is_dir() {
+        return Ok(chosen);
+    }
+    // The walk follows no link below `dir`, so only `dir` itself can lead
+    // elsewhere: then every file it would read is refused.
+    let canonical = dir.canonicalize().map_err(|e| Error::io(&dir, e))?;
+    let elsewhere = !canonical.starts_with(root);
+    let depth = match area {
+        Area::Teams => usize::MAX,
+        Area::Templates => 1,
+    };
+    let mut entries = WalkDir::new(&dir)
+        .min_depth(1)
+        .max_depth(depth)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(entry) = entries.next() {
+        let entry = entry.map_err(|e| {
+            let path = e
+                .path()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| dir.clone());
+            Error::io(&path, e.into())
+        })?;
+        let is_dir = entry.file_type().is_dir();
+        let (found, path) = if entry.path_is_symlink() {
+            resolve(root, entry.path(), true)?
+        } else if is_dir {
+            (Found::Dir, entry.path().to_path_buf())
+        } else {
+            (Found::File, entry.path().to_path_buf())
+        };
+        let mut action = files::select(area, &entry.file_name().to_string_lossy(), found);
+        if elsewhere && action == Action::Read {
+            let below = entry.path().strip_prefix(&dir).unwrap_or(entry.path());
+            let target = canonical.join(below).display().to_string();
+            action = Action::Refuse(Refused::OutsideRepo { target });
+        }
+        let descend = chosen
+            .record(relative(root, entry.path()), action, || path)
+            .map_err(|TooManyFiles| Error::TooManyFiles {
+                dir: dir.clone(),
+                limit: MAX_TEAM_FILES,
+            })?;
+        if is_dir && !descend {
+            entries.skip_current_dir();
+        }
+    }
+    Ok(chosen)
 }
 
-/// Reads one file, refusing links that leave the repository, lead nowhere
-/// or lead to a directory, and files over the size limit.
-fn read_file(root: &Path, path: &Path, rel: String) -> Result<InputFile, Error> {
-    let refused = |rel: String, why: Refused| {
-        Ok(InputFile {
-            path: rel,
-            contents: Err(why),
-        })
-    };
-    let is_link = path
-        .symlink_metadata()
-        .map_err(|e| Error::io(path, e))?
-        .file_type()
-        .is_symlink();
-    // Resolved, so that a link anywhere on the way (the file, or a directory
-    // such as `teams/` itself) is caught.
-    let target: PathBuf = match path.canonicalize() {
-        Ok(t) => t,
+/// What is at `path`, links followed within `root`, and where to read it;
+/// `None` when nothing is there.
+fn found_at(root: &Path, path: &Path) -> Result<Option<(Found, PathBuf)>, Error> {
+    match path.symlink_metadata() {
+        Ok(meta) => resolve(root, path, meta.file_type().is_symlink()).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
+
+/// What the entry at `path` (a link when `is_link`) is within `root`, and
+/// its resolved path. Resolved, so that a link anywhere on the way (the
+/// entry, or a directory such as `teams/` itself) is caught.
+fn resolve(root: &Path, path: &Path, is_link: bool) -> Result<(Found, PathBuf), Error> {
+    let target = match path.canonicalize() {
+        Ok(target) => target,
         Err(e) if is_link => {
             // As written in the link, which is what the user can fix.
             let target = std::fs::read_link(path)
@@ -197,30 +174,53 @@ fn read_file(root: &Path, path: &Path, rel: String) -> Result<InputFile, Error> 
                 std::io::ErrorKind::NotFound => "does not exist".to_string(),
                 _ => format!("cannot be resolved ({e})"),
             };
-            return refused(rel, Refused::BrokenLink { target, problem });
+            return Ok((Found::BrokenLink { target, problem }, path.to_path_buf()));
         }
         Err(e) => return Err(Error::io(path, e)),
     };
-    if !target.starts_with(root) {
-        let target = target.display().to_string();
-        return refused(rel, Refused::OutsideRepo { target });
-    }
-    if is_link && target.is_dir() {
-        let target = relative(root, &target);
-        return refused(rel, Refused::LinkToDirectory { target });
-    }
-    let size = path.metadata().map_err(|e| Error::io(path, e))?.len();
-    if size > MAX_FILE_BYTES as u64 {
-        return Ok(InputFile {
-            path: rel,
-            contents: Err(Refused::TooLarge { size }),
-        });
-    }
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let found = if !target.starts_with(root) {
+        Found::LinkOutside {
+            target: target.display().to_string(),
+        }
+    } else if target.is_dir() && is_link {
+        Found::LinkToDir {
+            target: relative(root, &target),
+        }
+    } else if target.is_dir() {
+        Found::Dir
+    } else {
+        Found::File
+    };
+    Ok((found, target))
+}
+
+fn read_all(files: Vec<(String, Result<PathBuf, Refused>)>) -> Result<Vec<InputFile>, Error> {
+    files
+        .into_par_iter()
+        .map(|(rel, source)| read(rel, source))
+        .collect()
+}
+
+/// Reads one chosen file within [`MAX_FILE_BYTES`].
+fn read(rel: String, source: Result<PathBuf, Refused>) -> Result<InputFile, Error> {
+    let contents = match source {
+        Err(why) => Err(why),
+        Ok(path) => {
+            files::read_limited(&path, MAX_FILE_BYTES as u64).map_err(|e| Error::io(&path, e))?
+        }
+    };
     Ok(InputFile {
         path: rel,
-        contents: Ok(bytes),
+        contents,
     })
+}
+
+fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// The raw declarations of one [`Input`].
@@ -416,41 +416,28 @@ fn read_text(
         Ok(bytes) => bytes,
         Err(refused) => {
             let id = sources.add(file.path.clone(), "");
-            let d = match refused {
-                Refused::OutsideRepo { target } => Diagnostic::error(
+            let (code, help) = match refused {
+                Refused::OutsideRepo { .. } => (
                     Code::OutsideRepo,
-                    Span::file_start(id),
-                    format!(
-                        "`{}` leads to `{target}`, outside the repository",
-                        file.path
-                    ),
-                )
-                .help("declarations must live in the repository; replace the link with the file"),
-                Refused::BrokenLink { target, problem } => Diagnostic::error(
+                    "declarations must live in the repository; replace the link with the file",
+                ),
+                Refused::BrokenLink { .. } => (
                     Code::InvalidLink,
-                    Span::file_start(id),
-                    format!("`{}` is a link to `{target}`, which {problem}", file.path),
-                )
-                .help("point the link at an existing file, or remove it"),
-                Refused::LinkToDirectory { target } => Diagnostic::error(
+                    "point the link at an existing file, or remove it",
+                ),
+                Refused::LinkToDirectory { .. } => (
                     Code::InvalidLink,
-                    Span::file_start(id),
-                    format!("`{}` is a link to the directory `{target}`", file.path),
-                )
-                .help(
                     "rbacc does not follow links to directories: \
                      move the files here, or link each file",
                 ),
-                Refused::TooLarge { size } => Diagnostic::error(
-                    Code::InputLimit,
-                    Span::file_start(id),
-                    format!(
-                        "`{}` is {size} bytes, more than the limit of {MAX_FILE_BYTES}",
-                        file.path
-                    ),
-                )
-                .help("split the declarations over several files"),
+                Refused::TooLarge { .. } => (Code::InputLimit, yaml::DECLARATIONS.split()),
+                Refused::NotAFile { .. } => (
+                    Code::NotAFile,
+                    "rbacc reads regular files only: put the file itself here, or remove this",
+                ),
             };
+            let d = Diagnostic::error(code, Span::file_start(id), refused.message(&file.path))
+                .help(help);
             diags.push(d);
             return None;
         }

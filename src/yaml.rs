@@ -1,32 +1,157 @@
-//! Reading YAML into a tree of spanned nodes.
+//! Reading YAML: one parser, under limits, for every YAML text rbacc reads.
 //!
-//! Files are parsed with serde-saphyr under fixed limits (size, depth, node
-//! count, alias expansion, one document, no custom tags), then turned into a
-//! [`Node`] tree in which every value, key and collection keeps the span it
-//! was read from. The typed readers in `model::raw` walk that tree and report
-//! every problem they find instead of stopping at the first.
+//! serde-saphyr parses under a [`Profile`] of limits (file size, depth,
+//! values per document, value length, alias expansion, documents per file)
+//! that also says which booleans the file knows. Every
+//! explicit tag (`!!binary`, `!!str`, `!custom`) and every merge key (`<<`)
+//! is refused: a tag can make a value mean something other than what a
+//! reviewer reads (`!!binary` turns base64 into a user name), and a merge
+//! key pulls keys in from elsewhere, where an explicit key silently wins.
+//!
+//! - Declarations ([`parse`], under [`DECLARATIONS`]) become a [`Node`] tree
+//!   in which every value, key and collection keeps the span it was read
+//!   from. The typed readers in `model::raw` walk that tree and report every
+//!   problem they find instead of stopping at the first.
+//! - Manifests and rbacc's own output ([`each_document`], under
+//!   [`MANIFESTS`]) are read one document at a time into
+//!   `serde_json::Value`s, so a stream of any number of documents takes the
+//!   memory of its largest one.
 
+use std::convert::Infallible;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::Spanned;
+use serde_json::Value;
 use serde_saphyr::budget::BudgetBreach;
+use serde_saphyr::{Location, MergeKeyPolicy, Spanned, Tagged};
 
 use crate::diag::{Code, Diagnostic};
-use crate::source::{FileId, Sp, Span};
+use crate::source::{FileId, Sources, Sp, Span};
 
-/// Largest file rbacc reads, in bytes.
-pub const MAX_FILE_BYTES: usize = 1024 * 1024;
-/// Deepest nesting of collections.
-pub const MAX_DEPTH: usize = 32;
-/// Most nodes in one file.
-pub const MAX_NODES: usize = 200_000;
-/// Longest single scalar, in bytes.
-pub const MAX_SCALAR_BYTES: usize = 16 * 1024;
-/// Most events that aliases may replay in one file (billion-laughs guard).
-pub const MAX_ALIAS_REPLAY: usize = 10_000;
+/// How one kind of YAML file is read: its limits, and which booleans it
+/// knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Profile {
+    /// Largest file, in bytes.
+    pub file_bytes: usize,
+    /// Deepest nesting of collections.
+    pub depth: usize,
+    /// Most values (scalars, keys, lists and mappings) in one document.
+    pub nodes: usize,
+    /// Longest single scalar, in bytes.
+    pub scalar_bytes: usize,
+    /// Most events aliases may replay in one document (billion laughs).
+    pub alias_replay: usize,
+    /// Deepest nesting of aliases inside anchored values.
+    pub alias_nesting: usize,
+    /// Whether a file holds exactly one document (declarations); otherwise
+    /// any number, each under the other limits.
+    pub one_document: bool,
+    /// Whether `yes`, `no`, `on`, `off`, `y` and `n` are booleans, as
+    /// kubectl's YAML 1.1 reader takes them (manifests), rather than
+    /// strings (declarations, YAML 1.2: only `true` and `false`).
+    pub yaml_1_1_booleans: bool,
+}
+
+/// Team files and `rbacc.yaml`: written by people, reviewed in pull
+/// requests, untrusted.
+pub const DECLARATIONS: Profile = Profile {
+    file_bytes: 1024 * 1024,
+    depth: 32,
+    nodes: 200_000,
+    scalar_bytes: 16 * 1024,
+    alias_replay: 10_000,
+    alias_nesting: 8,
+    one_document: true,
+    yaml_1_1_booleans: false,
+};
+
+/// Manifests (`--manifests DIR`) and rbacc's own output: a cluster dump
+/// (`kubectl get … -o yaml`, one `kind: List`) or a kustomize render of a
+/// large organisation (`kubectl kustomize out/prod`, thousands of
+/// documents). 64 MiB holds the render of about 8,000 teams; one document
+/// of 1,000,000 values is a `kind: List` of about 25,000 RoleBindings as
+/// `kubectl get` prints them; a value is at most 2 MiB, more than the API
+/// server stores in a whole object. Documents are not limited in number,
+/// only counted, for messages.
+pub const MANIFESTS: Profile = Profile {
+    file_bytes: 64 * 1024 * 1024,
+    depth: 64,
+    nodes: 1_000_000,
+    scalar_bytes: 2 * 1024 * 1024,
+    alias_replay: 100_000,
+    alias_nesting: 8,
+    one_document: false,
+    yaml_1_1_booleans: true,
+};
+
+/// Largest declaration file rbacc reads, in bytes.
+pub const MAX_FILE_BYTES: usize = DECLARATIONS.file_bytes;
+/// Deepest nesting of collections in a declaration file.
+pub const MAX_DEPTH: usize = DECLARATIONS.depth;
+/// Most nodes in one declaration file.
+pub const MAX_NODES: usize = DECLARATIONS.nodes;
+/// Longest single scalar in a declaration file, in bytes.
+pub const MAX_SCALAR_BYTES: usize = DECLARATIONS.scalar_bytes;
+/// Most events that aliases may replay in one declaration file.
+pub const MAX_ALIAS_REPLAY: usize = DECLARATIONS.alias_replay;
 /// Deepest nesting of aliases inside anchored values.
-pub const MAX_ALIAS_NESTING: usize = 8;
+pub const MAX_ALIAS_NESTING: usize = DECLARATIONS.alias_nesting;
+
+impl Profile {
+    /// How to bring a file within the limits, for help texts.
+    pub fn split(&self) -> &'static str {
+        if self.one_document {
+            "split the declarations over several files"
+        } else {
+            "split it into several files: render each shard on its own \
+             (`kubectl kustomize out/<cluster>/teams/<team>`), or dump each \
+             namespace (`kubectl get … -n <namespace> -o yaml`) or kind on its own"
+        }
+    }
+
+    /// What the limits are, for help texts.
+    fn help(&self) -> String {
+        if self.one_document {
+            format!(
+                "rbacc reads files up to {} bytes, {} levels deep, with at most {} nodes and {} values repeated through aliases",
+                self.file_bytes, self.depth, self.nodes, self.alias_replay
+            )
+        } else {
+            format!(
+                "rbacc reads manifest files up to {} MiB, {} levels deep, with at most {} values in one document and {} values repeated through aliases; {}",
+                self.file_bytes / (1024 * 1024),
+                self.depth,
+                self.nodes,
+                self.alias_replay,
+                self.split()
+            )
+        }
+    }
+
+    fn options(&self) -> serde_saphyr::Options {
+        serde_saphyr::options! {
+            strict_booleans: !self.yaml_1_1_booleans,
+            reject_unsupported_tags: true,
+            with_snippet: false,
+            merge_keys: MergeKeyPolicy::Error,
+            budget: serde_saphyr::budget! {
+                max_depth: self.depth,
+                max_nodes: self.nodes,
+                // Every event counts: a collection's start and end, a
+                // scalar, a document's start and end.
+                max_events: self.nodes.saturating_mul(3),
+                max_documents: if self.one_document { 1 } else { usize::MAX },
+                max_total_scalar_bytes: self.file_bytes,
+                max_reader_input_bytes: Some(self.file_bytes),
+            },
+            alias_limits: serde_saphyr::alias_limits! {
+                max_total_replayed_events: self.alias_replay,
+                max_replay_stack_depth: self.alias_nesting,
+            },
+        }
+    }
+}
 
 /// A YAML value and where it was written.
 #[derive(Clone, Debug, PartialEq)]
@@ -61,79 +186,266 @@ impl Kind {
     }
 }
 
-/// Parses one YAML document. A file that is not valid YAML, or breaks a
-/// limit, gives one diagnostic.
+/// Parses one declaration document under [`DECLARATIONS`]. A file that is
+/// not valid YAML, breaks a limit or holds a tag or merge key gives one
+/// diagnostic.
 pub fn parse(file: FileId, text: &str) -> Result<Node, Diagnostic> {
-    if text.len() > MAX_FILE_BYTES {
-        return Err(Diagnostic::error(
-            Code::InputLimit,
-            Span::file_start(file),
-            format!(
-                "file is {} bytes, more than the limit of {} bytes",
-                text.len(),
-                MAX_FILE_BYTES
-            ),
-        )
-        .help("split the declarations over several files"));
+    let profile = &DECLARATIONS;
+    if text.len() > profile.file_bytes {
+        return Err(too_large(file, text, profile));
     }
-    let options = serde_saphyr::options! {
-        strict_booleans: true,
-        reject_unsupported_tags: true,
-        with_snippet: false,
-        budget: serde_saphyr::budget! {
-            max_depth: MAX_DEPTH,
-            max_nodes: MAX_NODES,
-            max_documents: 1,
-            max_total_scalar_bytes: MAX_FILE_BYTES,
-        },
-        alias_limits: serde_saphyr::alias_limits! {
-            max_total_replayed_events: MAX_ALIAS_REPLAY,
-            max_replay_stack_depth: MAX_ALIAS_NESTING,
-        },
-    };
-    let raw: Spanned<RawNode> = serde_saphyr::from_str_with_options(text, options)
-        .map_err(|e| syntax_diagnostic(file, text, &e))?;
-    let mut problem = None;
-    let node = convert(file, text, raw, &mut problem);
-    match problem {
-        Some(d) => Err(d),
-        None => Ok(node),
+    fn tree<P: Part>(file: FileId, text: &str, profile: &Profile) -> Result<Node, Diagnostic> {
+        let raw: P = serde_saphyr::from_str_with_options(text, profile.options())
+            .map_err(|e| syntax_diagnostic(file, text, &e, profile))?;
+        let mut problem = None;
+        let node = convert(file, text, profile, raw, &mut problem);
+        match problem {
+            Some(d) => Err(d),
+            None => Ok(node),
+        }
+    }
+    with_stack(text, profile, |tagged| match tagged {
+        false => tree::<Located>(file, text, profile),
+        true => tree::<Checked>(file, text, profile),
+    })
+}
+
+/// One document of a stream, as [`each_document`] hands it over.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    /// Its place among the stream's documents that are not empty, from 0.
+    pub index: usize,
+    pub value: Value,
+}
+
+/// Why a stream of documents could not be read: where, what, and how to
+/// fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YamlError {
+    /// From 1.
+    pub line: usize,
+    /// From 1, in characters.
+    pub column: usize,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl fmt::Display for YamlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line, self.column, self.message
+        )?;
+        match &self.help {
+            Some(help) => write!(f, " ({help})"),
+            None => Ok(()),
+        }
     }
 }
 
-fn convert(
+impl std::error::Error for YamlError {}
+
+/// Why [`each_document`] stopped.
+#[derive(Debug)]
+pub enum Stopped<E> {
+    /// The text is not YAML rbacc reads.
+    Yaml(YamlError),
+    /// The callback returned an error.
+    By(E),
+}
+
+/// Reads a stream of YAML documents (separated by `---`) under `profile`,
+/// one at a time: each document that is not empty is handed to `each`
+/// before the next is parsed. Returns how many there were.
+pub fn each_document<E: Send>(
+    text: &str,
+    profile: &Profile,
+    each: impl FnMut(Document) -> Result<(), E> + Send,
+) -> Result<usize, Stopped<E>> {
+    if text.len() > profile.file_bytes {
+        return Err(Stopped::Yaml(located(text, &|file| {
+            too_large(file, text, profile)
+        })));
+    }
+    fn stream<P: Part, E>(
+        text: &str,
+        profile: &Profile,
+        mut each: impl FnMut(Document) -> Result<(), E>,
+    ) -> Result<usize, Stopped<E>> {
+        let failed =
+            |diagnostic: &dyn Fn(FileId) -> Diagnostic| Stopped::Yaml(located(text, diagnostic));
+        let mut reader = text.as_bytes();
+        let mut index = 0;
+        for raw in serde_saphyr::read_with_options::<_, P>(&mut reader, profile.options()) {
+            let raw =
+                raw.map_err(|e| failed(&|file| syntax_diagnostic(file, text, &e, profile)))?;
+            let value = to_value(raw, profile)
+                .map_err(|refusal| failed(&|file| refusal.diagnostic(file, text, profile)))?;
+            each(Document { index, value }).map_err(Stopped::By)?;
+            index += 1;
+        }
+        Ok(index)
+    }
+    with_stack(text, profile, |tagged| match tagged {
+        false => stream::<Bare, E>(text, profile, each),
+        true => stream::<Checked, E>(text, profile, each),
+    })
+}
+
+/// Every document of a stream, for texts known to be small (rbacc's own
+/// output files, one declaration file).
+pub fn documents(text: &str, profile: &Profile) -> Result<Vec<Document>, YamlError> {
+    let mut all = Vec::new();
+    each_document(text, profile, |doc| {
+        all.push(doc);
+        Ok::<(), Infallible>(())
+    })
+    .map_err(|stopped| match stopped {
+        Stopped::Yaml(e) => e,
+        Stopped::By(never) => match never {},
+    })?;
+    Ok(all)
+}
+
+/// Runs `parse`, telling it whether `text` may hold a tag (a `!`, which
+/// every tag starts with). Without one, the parse runs here, keeping no
+/// tags. With one, it keeps every value's tag, on a thread of its own whose
+/// stack fits `profile.depth` levels: serde's recursion takes tens of KiB a
+/// level in a debug build, and each kept wrapper adds to it, more than a
+/// default 2 MiB stack holds at 64 levels.
+fn with_stack<R: Send>(text: &str, profile: &Profile, parse: impl FnOnce(bool) -> R + Send) -> R {
+    if !text.contains('!') {
+        return parse(false);
+    }
+    let stack = (profile.depth + 16) * 128 * 1024;
+    std::thread::scope(|scope| {
+        let thread = std::thread::Builder::new()
+            .name("rbacc-yaml".to_string())
+            .stack_size(stack)
+            .spawn_scoped(scope, || parse(true))
+            .expect("the system gives rbacc a thread to parse YAML on");
+        thread
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// A diagnostic about `text` as a [`YamlError`], located by line and
+/// column. Only on the way out of a failed read: it copies the text.
+fn located(text: &str, diagnostic: &dyn Fn(FileId) -> Diagnostic) -> YamlError {
+    let mut sources = Sources::default();
+    let file = sources.add(String::new(), text);
+    let d = diagnostic(file);
+    let (line, column) = sources.line_col(d.primary.span);
+    YamlError {
+        line,
+        column,
+        message: d.message,
+        help: d.help,
+    }
+}
+
+fn too_large(file: FileId, text: &str, profile: &Profile) -> Diagnostic {
+    Diagnostic::error(
+        Code::InputLimit,
+        Span::file_start(file),
+        format!(
+            "file is {} bytes, more than the limit of {} bytes",
+            text.len(),
+            profile.file_bytes
+        ),
+    )
+    .help(profile.split())
+}
+
+/// Something in a parsed tree that rbacc does not read.
+enum Refusal {
+    /// An explicit tag, as resolved (`tag:yaml.org,2002:binary`).
+    Tag { at: Option<Location>, tag: String },
+    /// A scalar longer than the limit.
+    Long { at: Option<Location>, len: usize },
+}
+
+impl Refusal {
+    fn diagnostic(&self, file: FileId, text: &str, profile: &Profile) -> Diagnostic {
+        let span = |at: &Option<Location>| {
+            at.as_ref()
+                .map_or(Span::file_start(file), |at| span_of(file, text, at))
+        };
+        match self {
+            Refusal::Tag { at, tag } => tag_diagnostic(text, span(at), tag),
+            Refusal::Long { at, len } => long_scalar(span(at), *len, profile),
+        }
+    }
+}
+
+fn check_len(s: &str, at: Option<Location>, profile: &Profile) -> Result<(), Refusal> {
+    if s.len() > profile.scalar_bytes {
+        return Err(Refusal::Long { at, len: s.len() });
+    }
+    Ok(())
+}
+
+/// A declaration's tree as [`Node`]s; the first refusal in document order
+/// goes to `problem`.
+fn convert<P: Part>(
     file: FileId,
     text: &str,
-    raw: Spanned<RawNode>,
+    profile: &Profile,
+    raw: P,
     problem: &mut Option<Diagnostic>,
 ) -> Node {
-    let span = span_of(file, text, &raw.referenced);
-    let kind = match raw.value {
+    let refuse = |refusal: Refusal, problem: &mut Option<Diagnostic>| {
+        if problem.is_none() {
+            *problem = Some(refusal.diagnostic(file, text, profile));
+        }
+    };
+    let span_at = |at: &Option<Location>| {
+        at.as_ref()
+            .map_or(Span::file_start(file), |at| span_of(file, text, at))
+    };
+    let (value, at, tag) = raw.split();
+    let span = span_at(&at);
+    if let Some(tag) = tag {
+        refuse(Refusal::Tag { at, tag }, problem);
+        return Node {
+            kind: Kind::Null,
+            span,
+        };
+    }
+    let kind = match value {
         RawNode::Null => Kind::Null,
         RawNode::Bool(b) => Kind::Bool(b),
         RawNode::Int(i) => Kind::Int(i),
         RawNode::Float(f) => Kind::Float(f),
         RawNode::Str(s) => {
-            if s.len() > MAX_SCALAR_BYTES && problem.is_none() {
-                *problem = Some(long_scalar(span, s.len()));
+            if let Err(refusal) = check_len(&s, at, profile) {
+                refuse(refusal, problem);
             }
             Kind::Str(s)
         }
         RawNode::Seq(items) => Kind::Seq(
             items
                 .into_iter()
-                .map(|n| convert(file, text, n, problem))
+                .map(|n| convert(file, text, profile, n, problem))
                 .collect(),
         ),
         RawNode::Map(entries) => Kind::Map(
             entries
                 .into_iter()
                 .map(|(k, v)| {
-                    let key_span = span_of(file, text, &k.referenced);
-                    if k.value.len() > MAX_SCALAR_BYTES && problem.is_none() {
-                        *problem = Some(long_scalar(key_span, k.value.len()));
+                    let (key, at, tag) = P::split_key(k);
+                    let key_span = span_at(&at);
+                    let refusal = match tag {
+                        Some(tag) => Some(Refusal::Tag { at, tag }),
+                        None => check_len(&key, at, profile).err(),
+                    };
+                    if let Some(refusal) = refusal {
+                        refuse(refusal, problem);
                     }
-                    (Sp::new(k.value, key_span), convert(file, text, v, problem))
+                    let value = convert(file, text, profile, v, problem);
+                    (Sp::new(key, key_span), value)
                 })
                 .collect(),
         ),
@@ -141,18 +453,70 @@ fn convert(
     Node { kind, span }
 }
 
-fn long_scalar(span: Span, len: usize) -> Diagnostic {
+/// A manifest's tree as a JSON value, or the first refusal in it.
+fn to_value<P: Part>(raw: P, profile: &Profile) -> Result<Value, Refusal> {
+    let (value, at, tag) = raw.split();
+    if let Some(tag) = tag {
+        return Err(Refusal::Tag { at, tag });
+    }
+    Ok(match value {
+        RawNode::Null => Value::Null,
+        RawNode::Bool(b) => Value::Bool(b),
+        RawNode::Int(i) => Value::from(i),
+        RawNode::Float(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
+        RawNode::Str(s) => {
+            check_len(&s, at, profile)?;
+            Value::String(s)
+        }
+        RawNode::Seq(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|item| to_value(item, profile))
+                .collect::<Result<_, _>>()?,
+        ),
+        RawNode::Map(entries) => {
+            let mut map = serde_json::Map::new();
+            for (k, v) in entries {
+                let (key, at, tag) = P::split_key(k);
+                if let Some(tag) = tag {
+                    return Err(Refusal::Tag { at, tag });
+                }
+                check_len(&key, at, profile)?;
+                map.insert(key, to_value(v, profile)?);
+            }
+            Value::Object(map)
+        }
+    })
+}
+
+fn long_scalar(span: Span, len: usize, profile: &Profile) -> Diagnostic {
     Diagnostic::error(
         Code::InputLimit,
         span,
-        format!("value is {len} bytes long, more than the limit of {MAX_SCALAR_BYTES}"),
+        format!(
+            "value is {len} bytes long, more than the limit of {}",
+            profile.scalar_bytes
+        ),
     )
     .label("too long")
 }
 
+fn tag_diagnostic(text: &str, value: Span, resolved: &str) -> Diagnostic {
+    let (span, tag) = match tag_span(text, value) {
+        Some(span) => {
+            let written = &text[span.offset as usize..(span.offset + span.len) as usize];
+            (span, written.to_string())
+        }
+        None => (value, resolved.to_string()),
+    };
+    Diagnostic::error(Code::YamlSyntax, span, format!("unsupported tag `{tag}`"))
+        .label("a YAML tag")
+        .help("rbacc reads plain YAML: remove the tag")
+}
+
 /// The span of a serde-saphyr location: byte offsets where known, else
 /// computed from line and column.
-fn span_of(file: FileId, text: &str, location: &serde_saphyr::Location) -> Span {
+fn span_of(file: FileId, text: &str, location: &Location) -> Span {
     let span = location.span();
     match (span.byte_offset(), span.byte_len()) {
         (Some(offset), Some(len)) if (offset as usize) <= text.len() => {
@@ -183,7 +547,12 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
             .map_or(rest.len(), |(i, _)| i)
 }
 
-fn syntax_diagnostic(file: FileId, text: &str, error: &serde_saphyr::Error) -> Diagnostic {
+fn syntax_diagnostic(
+    file: FileId,
+    text: &str,
+    error: &serde_saphyr::Error,
+    profile: &Profile,
+) -> Diagnostic {
     use serde_saphyr::Error as E;
     let clamp = |span: Span| {
         if span.offset as usize >= text.len() && !text.is_empty() {
@@ -192,7 +561,7 @@ fn syntax_diagnostic(file: FileId, text: &str, error: &serde_saphyr::Error) -> D
             span
         }
     };
-    let located = |location: Option<serde_saphyr::Location>| {
+    let located = |location: Option<Location>| {
         clamp(
             location
                 .filter(|l| l.line() > 0)
@@ -216,6 +585,23 @@ fn syntax_diagnostic(file: FileId, text: &str, error: &serde_saphyr::Error) -> D
     let anchor = anchor
         .filter(|l| l.line() > 0)
         .map(|l| clamp(span_of(file, text, &l)));
+    let limit = |message: String, label: &str| {
+        Diagnostic::error(Code::InputLimit, span, message)
+            .label(label)
+            .help(profile.help())
+    };
+    let alias_limit = |message: String| {
+        let d = limit(message, "expanding this alias passes the limit");
+        match anchor {
+            Some(anchor) if anchor != span => d.with_secondary(anchor, "the value it repeats"),
+            _ => d,
+        }
+    };
+    let in_one = if profile.one_document {
+        "in this file"
+    } else {
+        "in one document"
+    };
     match error {
         E::DuplicateMappingKey { key, .. } => duplicate_key(file, text, span, key.as_deref()),
         E::MultipleDocuments { .. }
@@ -229,53 +615,54 @@ fn syntax_diagnostic(file: FileId, text: &str, error: &serde_saphyr::Error) -> D
         )
         .label("second document starts here")
         .help("each file holds exactly one document; move the rest into a file of its own"),
-        E::Budget { breach, .. } => {
-            let (message, label) = match breach {
-                BudgetBreach::Depth { .. } => (
-                    format!("nested deeper than {MAX_DEPTH} levels"),
-                    format!("level {} starts here", MAX_DEPTH + 1),
-                ),
-                BudgetBreach::Nodes { .. } => (
-                    format!("more than {MAX_NODES} values in this file"),
-                    "the limit is passed here".to_string(),
-                ),
-                BudgetBreach::ScalarBytes { .. } => (
-                    format!("values add up to more than {MAX_FILE_BYTES} bytes"),
-                    "the limit is passed here".to_string(),
-                ),
-                BudgetBreach::Aliases { .. }
-                | BudgetBreach::Anchors { .. }
-                | BudgetBreach::AliasAnchorRatio { .. }
-                | BudgetBreach::RecordedAnchorEvents { .. }
-                | BudgetBreach::RecordedAnchorBytes { .. } => (
-                    "too many anchors and aliases in this file".to_string(),
-                    "the limit is passed here".to_string(),
-                ),
-                _ => (
-                    "the file is too large or complex to read safely".to_string(),
-                    "the limit is passed here".to_string(),
-                ),
-            };
-            limit(span, message, label)
-        }
+        E::Budget { breach, .. } => match breach {
+            BudgetBreach::Depth { .. } => limit(
+                format!("nested deeper than {} levels", profile.depth),
+                &format!("level {} starts here", profile.depth + 1),
+            ),
+            BudgetBreach::Nodes { .. } | BudgetBreach::Events { .. } => limit(
+                format!("more than {} values {in_one}", profile.nodes),
+                "the limit is passed here",
+            ),
+            BudgetBreach::ScalarBytes { .. } => limit(
+                format!("values add up to more than {} bytes", profile.file_bytes),
+                "the limit is passed here",
+            ),
+            BudgetBreach::Aliases { .. }
+            | BudgetBreach::Anchors { .. }
+            | BudgetBreach::AliasAnchorRatio { .. }
+            | BudgetBreach::RecordedAnchorEvents { .. }
+            | BudgetBreach::RecordedAnchorBytes { .. } => limit(
+                format!("too many anchors and aliases {in_one}"),
+                "the limit is passed here",
+            ),
+            _ => limit(
+                "the file is too large or complex to read safely".to_string(),
+                "the limit is passed here",
+            ),
+        },
         E::AliasReplayLimitExceeded { .. }
         | E::AliasExpansionLimitExceeded { .. }
-        | E::AliasReplayCounterOverflow { .. } => alias_limit(
+        | E::AliasReplayCounterOverflow { .. } => alias_limit(format!(
+            "aliases expand to more than {} values",
+            profile.alias_replay
+        )),
+        E::AliasReplayStackDepthExceeded { .. } => alias_limit(format!(
+            "aliases nest more than {} deep",
+            profile.alias_nesting
+        )),
+        E::UnsupportedTag { tag, .. } => tag_diagnostic(text, span, tag),
+        E::MergeKeyNotAllowed { .. } | E::MergeValueNotMapOrSeqOfMaps { .. } => Diagnostic::error(
+            Code::YamlSyntax,
             span,
-            anchor,
-            format!("aliases expand to more than {MAX_ALIAS_REPLAY} values"),
+            "merge keys (`<<`) are not supported",
+        )
+        .label("a merge key")
+        .help(
+            "write the keys out in this mapping: a merge hides the keys it brings in, \
+             and one written beside it silently wins; an alias (`*name`) may still \
+             repeat a whole value",
         ),
-        E::AliasReplayStackDepthExceeded { .. } => alias_limit(
-            span,
-            anchor,
-            format!("aliases nest more than {MAX_ALIAS_NESTING} deep"),
-        ),
-        E::UnsupportedTag { tag, .. } => {
-            let span = tag_span(text, span).unwrap_or(span);
-            Diagnostic::error(Code::YamlSyntax, span, format!("unsupported tag `{tag}`"))
-                .label("a YAML tag")
-                .help("rbacc reads plain YAML: remove the tag")
-        }
         E::InvalidUtf8Input => {
             Diagnostic::error(Code::InvalidEncoding, span, "file is not valid UTF-8")
         }
@@ -293,36 +680,15 @@ fn syntax_diagnostic(file: FileId, text: &str, error: &serde_saphyr::Error) -> D
     }
 }
 
-fn limit(span: Span, message: String, label: String) -> Diagnostic {
-    Diagnostic::error(Code::InputLimit, span, message)
-        .label(label)
-        .help(format!(
-            "rbacc reads files up to {MAX_FILE_BYTES} bytes, {MAX_DEPTH} levels deep, with at most {MAX_NODES} nodes and {MAX_ALIAS_REPLAY} values repeated through aliases"
-        ))
-}
-
-fn alias_limit(span: Span, anchor: Option<Span>, message: String) -> Diagnostic {
-    let d = limit(
-        span,
-        message,
-        "expanding this alias passes the limit".to_string(),
-    );
-    match anchor {
-        Some(anchor) if anchor != span => d.with_secondary(anchor, "the value it repeats"),
-        _ => d,
-    }
-}
-
-/// The tag written before the value at `value`: the last token starting
-/// with `!` between the start of the value's line and the value, with at
-/// most an anchor between them.
+/// The tag written before the value at `value`: the last token before the
+/// value (on its line, or ending an earlier one, as for a tagged block
+/// collection), with at most an anchor between them.
 fn tag_span(text: &str, value: Span) -> Option<Span> {
     let end = (value.offset as usize).min(text.len());
-    let line_start = text[..end].rfind('\n').map_or(0, |i| i + 1);
-    let mut before = &text[line_start..end];
+    let mut before = &text[..end];
     loop {
-        before = before.trim_end_matches([' ', '\t']);
-        let start = before.rfind([' ', '\t']).map_or(0, |i| i + 1);
+        before = before.trim_end_matches([' ', '\t', '\r', '\n']);
+        let start = before.rfind([' ', '\t', '\n']).map_or(0, |i| i + 1);
         let token = &before[start..];
         // A tag starts the token, or follows a flow indicator in it
         // (`[a,!foo b]`); it may itself hold `,` (`!<tag:x.org,2000:y>`).
@@ -330,11 +696,7 @@ fn tag_span(text: &str, value: Span) -> Option<Span> {
             .char_indices()
             .find(|&(i, c)| c == '!' && (i == 0 || token[..i].ends_with(['[', '{', ','])));
         if let Some((i, _)) = tag_at {
-            return Some(Span::new(
-                value.file,
-                line_start + start + i,
-                token.len() - i,
-            ));
+            return Some(Span::new(value.file, start + i, token.len() - i));
         }
         if !token.starts_with('&') {
             return None;
@@ -439,83 +801,160 @@ fn drop_trailing_position(message: &str) -> String {
     }
 }
 
-/// The tree as serde-saphyr hands it over, before spans are made file-relative.
-enum RawNode {
+/// A value as serde-saphyr hands it over, before spans are made
+/// file-relative and tags refused; its children are `P`s.
+enum RawNode<P: Part> {
     Null,
     Bool(bool),
     Int(i64),
     Float(f64),
     Str(String),
-    Seq(Vec<Spanned<RawNode>>),
-    Map(Vec<(Spanned<String>, Spanned<RawNode>)>),
+    Seq(Vec<P>),
+    Map(Vec<(P::Key, P)>),
 }
 
-impl<'de> Deserialize<'de> for RawNode {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(RawNodeVisitor)
+/// What the parser keeps of each value besides the value: its location,
+/// its tag, both or neither. The fewer it keeps, the less stack a level
+/// of nesting takes.
+trait Part: Sized + for<'de> Deserialize<'de> {
+    type Key: for<'de> Deserialize<'de>;
+    /// The value, where it was written, and its tag.
+    fn split(self) -> (RawNode<Self>, Option<Location>, Option<String>);
+    /// The key, where it was written, and its tag.
+    fn split_key(key: Self::Key) -> (String, Option<Location>, Option<String>);
+}
+
+/// With its location: declarations that hold no `!`, so no tag.
+struct Located(Spanned<RawNode<Located>>);
+
+/// With its location and tag: any text that holds a `!`.
+struct Checked(Spanned<Tagged<RawNode<Checked>>>);
+
+/// As it is: manifests that hold no `!`.
+struct Bare(RawNode<Bare>);
+
+impl Part for Located {
+    type Key = Spanned<String>;
+
+    fn split(self) -> (RawNode<Self>, Option<Location>, Option<String>) {
+        (self.0.value, Some(self.0.referenced), None)
+    }
+
+    fn split_key(key: Self::Key) -> (String, Option<Location>, Option<String>) {
+        (key.value, Some(key.referenced), None)
     }
 }
 
-struct RawNodeVisitor;
+impl Part for Checked {
+    type Key = Spanned<Tagged<String>>;
 
-impl<'de> Visitor<'de> for RawNodeVisitor {
-    type Value = RawNode;
+    fn split(self) -> (RawNode<Self>, Option<Location>, Option<String>) {
+        let Tagged(value, tag) = self.0.value;
+        (value, Some(self.0.referenced), tag)
+    }
+
+    fn split_key(key: Self::Key) -> (String, Option<Location>, Option<String>) {
+        let Tagged(value, tag) = key.value;
+        (value, Some(key.referenced), tag)
+    }
+}
+
+impl Part for Bare {
+    type Key = String;
+
+    fn split(self) -> (RawNode<Self>, Option<Location>, Option<String>) {
+        (self.0, None, None)
+    }
+
+    fn split_key(key: Self::Key) -> (String, Option<Location>, Option<String>) {
+        (key, None, None)
+    }
+}
+
+impl<'de> Deserialize<'de> for Located {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Spanned::deserialize(deserializer).map(Located)
+    }
+}
+
+impl<'de> Deserialize<'de> for Checked {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Spanned::deserialize(deserializer).map(Checked)
+    }
+}
+
+impl<'de> Deserialize<'de> for Bare {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        RawNode::deserialize(deserializer).map(Bare)
+    }
+}
+
+impl<'de, P: Part> Deserialize<'de> for RawNode<P> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(RawNodeVisitor(std::marker::PhantomData))
+    }
+}
+
+struct RawNodeVisitor<P>(std::marker::PhantomData<P>);
+
+impl<'de, P: Part> Visitor<'de> for RawNodeVisitor<P> {
+    type Value = RawNode<P>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any YAML value")
     }
 
-    fn visit_unit<E>(self) -> Result<RawNode, E> {
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
         Ok(RawNode::Null)
     }
 
-    fn visit_none<E>(self) -> Result<RawNode, E> {
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
         Ok(RawNode::Null)
     }
 
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<RawNode, D::Error> {
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         RawNode::deserialize(d)
     }
 
-    fn visit_bool<E>(self, v: bool) -> Result<RawNode, E> {
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
         Ok(RawNode::Bool(v))
     }
 
-    fn visit_i64<E>(self, v: i64) -> Result<RawNode, E> {
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
         Ok(RawNode::Int(v))
     }
 
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawNode, E> {
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
         i64::try_from(v)
             .map(RawNode::Int)
             .map_err(|_| E::custom("integer is too large"))
     }
 
-    fn visit_i128<E: de::Error>(self, _: i128) -> Result<RawNode, E> {
+    fn visit_i128<E: de::Error>(self, _: i128) -> Result<Self::Value, E> {
         Err(E::custom("integer is too large"))
     }
 
-    fn visit_u128<E: de::Error>(self, _: u128) -> Result<RawNode, E> {
+    fn visit_u128<E: de::Error>(self, _: u128) -> Result<Self::Value, E> {
         Err(E::custom("integer is too large"))
     }
 
-    fn visit_f64<E>(self, v: f64) -> Result<RawNode, E> {
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
         Ok(RawNode::Float(v))
     }
 
-    fn visit_str<E>(self, v: &str) -> Result<RawNode, E> {
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
         Ok(RawNode::Str(v.to_string()))
     }
 
-    fn visit_string<E>(self, v: String) -> Result<RawNode, E> {
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
         Ok(RawNode::Str(v))
     }
 
-    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<RawNode, E> {
+    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Self::Value, E> {
         Err(E::custom("binary values are not supported"))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawNode, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut items = Vec::new();
         while let Some(item) = seq.next_element()? {
             items.push(item);
@@ -523,9 +962,9 @@ impl<'de> Visitor<'de> for RawNodeVisitor {
         Ok(RawNode::Seq(items))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawNode, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut entries = Vec::new();
-        while let Some(key) = map.next_key::<Spanned<String>>()? {
+        while let Some(key) = map.next_key()? {
             let value = map.next_value()?;
             entries.push((key, value));
         }
@@ -598,6 +1037,113 @@ mod tests {
                 Some("rbacc reads plain YAML: remove the tag")
             );
         }
+    }
+
+    /// Core-schema tags change what a value means (`!!binary` decodes
+    /// base64, `!!str` and `!!int` retype it): every explicit tag is
+    /// refused, wherever it is written.
+    #[test]
+    fn every_explicit_tag_is_refused_at_the_tag() {
+        for (text, tag) in [
+            ("a: !!binary YWxpY2U=\n", "!!binary"),
+            ("a: !!str 3\n", "!!str"),
+            ("a: !!int \"3\"\n", "!!int"),
+            ("a: !!bool true\n", "!!bool"),
+            ("a: !!null ~\n", "!!null"),
+            ("a: !!float 1\n", "!!float"),
+            ("a: ! x\n", "!"),
+            ("a: !binary YWxpY2U=\n", "!binary"),
+            ("users: [alice, !!binary Ym9i]\n", "!!binary"),
+            ("a: {b: !!binary Ym9i}\n", "!!binary"),
+            ("a: {b: !!str c}\n", "!!str"),
+            ("!!str a: b\n", "!!str"),
+            ("{!!binary YQ==: b}\n", "!!binary"),
+            ("a: !!map\n  b: c\n", "!!map"),
+            ("a: !!seq\n  - b\n", "!!seq"),
+            ("a: &x !!binary Ym9i\n", "!!binary"),
+            ("a: !!binary &x Ym9i\n", "!!binary"),
+            (
+                "- !<tag:yaml.org,2002:binary> Ym9i\n",
+                "!<tag:yaml.org,2002:binary>",
+            ),
+            ("%TAG !e! tag:example.com,2000:\n---\na: !e!x b\n", "!e!x"),
+        ] {
+            let (d, primary, _) = rejected(text);
+            assert_eq!(d.code, Code::YamlSyntax, "{text}");
+            assert_eq!(d.message, format!("unsupported tag `{tag}`"), "{text}");
+            assert_eq!(primary, tag, "{text}");
+        }
+    }
+
+    /// `<<` pulls keys in from an anchor elsewhere, and a key written
+    /// beside it wins silently: refused, at the merge key.
+    #[test]
+    fn merge_keys_are_refused() {
+        for text in [
+            "base: &b {role: admin}\nx:\n  <<: *b\n  role: viewer\n",
+            "x: {<<: {role: admin}}\n",
+            "base: &b {a: 1}\nx:\n  <<: [*b]\n",
+            "x:\n  !!merge <<: {a: 1}\n",
+        ] {
+            let (d, primary, _) = rejected(text);
+            assert_eq!(d.code, Code::YamlSyntax, "{text}");
+            assert_eq!(d.message, "merge keys (`<<`) are not supported", "{text}");
+            assert!(
+                primary.is_empty() || primary.contains("<<"),
+                "{text}: {primary}"
+            );
+        }
+        // A quoted `<<` is an ordinary key.
+        let mut sources = Sources::default();
+        let text = "\"<<\": a\n";
+        let file = sources.add("x.yaml".to_string(), text);
+        assert!(parse(file, text).is_ok());
+    }
+
+    #[test]
+    fn streams_are_read_document_by_document_and_counted() {
+        let text = "# comment\n---\na: 1\n---\n---\nb: [yes, no, on]\n---\nc: x\n";
+        let docs = documents(text, &MANIFESTS).expect("reads");
+        assert_eq!(docs.len(), 3, "the empty document is not counted");
+        assert_eq!(docs[0].index, 0);
+        assert_eq!(docs[0].value, serde_json::json!({"a": 1}));
+        assert_eq!(
+            docs[1].value,
+            serde_json::json!({"b": [true, false, true]}),
+            "YAML 1.1 booleans, as kubectl reads them"
+        );
+        assert_eq!(docs[2].index, 2);
+
+        let many: String = (0..5000).map(|i| format!("---\nn: {i}\n")).collect();
+        assert_eq!(documents(&many, &MANIFESTS).map(|d| d.len()), Ok(5000));
+    }
+
+    #[test]
+    fn stream_errors_say_where_and_what() {
+        let e = documents("a: 1\n---\nb: !!binary Ym9i\n", &MANIFESTS).expect_err("tag");
+        assert_eq!((e.line, e.column), (3, 4));
+        assert_eq!(e.message, "unsupported tag `!!binary`");
+
+        let e = documents("a: 1\n---\nb: [\n", &MANIFESTS).expect_err("syntax");
+        assert_eq!(e.line, 3, "{e}");
+
+        // As MANIFESTS, with a limit a test reaches quickly.
+        let small = Profile {
+            nodes: 1000,
+            ..MANIFESTS
+        };
+        let wide = format!("items: [{}]\n", vec!["x"; 1000].join(","));
+        let e = documents(&wide, &small).expect_err("too many values");
+        assert_eq!(e.message, "more than 1000 values in one document");
+        let help = e.help.clone().expect("help");
+        assert!(
+            help.contains("64 MiB") && help.contains("kubectl kustomize"),
+            "{help}"
+        );
+        assert!(!e.to_string().contains("budget"), "{e}");
+
+        let e = documents("a: &a [x, x]\nb: {<<: *a}\n", &MANIFESTS).expect_err("merge");
+        assert_eq!(e.message, "merge keys (`<<`) are not supported");
     }
 
     #[test]

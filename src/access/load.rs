@@ -16,6 +16,8 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use super::{Manifests, RBAC_GROUP, rules};
+use crate::files::{self, Refused};
+use crate::yaml::{self, Stopped, YamlError};
 
 /// The `apiVersion` of the RBAC objects read.
 const RBAC_API_VERSION: &str = "rbac.authorization.k8s.io/v1";
@@ -23,12 +25,11 @@ const RBAC_API_VERSION: &str = "rbac.authorization.k8s.io/v1";
 /// Why manifests could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum AccessError {
-    /// The text is not valid YAML (or breaks serde-saphyr's default limits).
-    #[error("invalid YAML: {message}")]
-    Yaml {
-        /// The parser's message.
-        message: String,
-    },
+    /// The text is not YAML rbacc reads (a syntax error, a tag, a merge key)
+    /// or breaks a limit of [`yaml::MANIFESTS`]: where, what, and how to
+    /// fix it.
+    #[error("{0}")]
+    Yaml(#[from] YamlError),
     /// A document is not a manifest, or an RBAC object the API server would
     /// reject.
     #[error("document {document}{}: {kind}: {message}", item_suffix(.item))]
@@ -52,6 +53,15 @@ pub enum AccessError {
         #[source]
         source: Box<AccessError>,
     },
+    /// A file that is not read: larger than [`yaml::MANIFESTS`] allows, or
+    /// not a regular file.
+    #[error("{}", refused_message(path, why))]
+    Refused {
+        /// The file.
+        path: PathBuf,
+        /// Why it is not read.
+        why: Refused,
+    },
     /// A file or directory could not be read.
     #[error("reading {}: {source}", path.display())]
     Io {
@@ -61,6 +71,17 @@ pub enum AccessError {
         #[source]
         source: std::io::Error,
     },
+}
+
+fn refused_message(path: &Path, why: &Refused) -> String {
+    let message = why.message(&path.display().to_string());
+    match why {
+        Refused::TooLarge { .. } => format!(
+            "{message}, the most rbacc reads in one manifest file; {}",
+            yaml::MANIFESTS.split()
+        ),
+        _ => message,
+    }
 }
 
 fn item_suffix(item: &Option<usize>) -> String {
@@ -87,35 +108,39 @@ impl Position {
 
 impl Manifests {
     /// Reads a multi-document YAML stream (documents separated by `---`,
-    /// comments allowed). RBAC objects (`Role`, `ClusterRole`, `RoleBinding`,
+    /// comments allowed), one document at a time, under the limits of
+    /// [`yaml::MANIFESTS`] (any number of documents, each of at most a
+    /// million values). RBAC objects (`Role`, `ClusterRole`, `RoleBinding`,
     /// `ClusterRoleBinding` of `rbac.authorization.k8s.io/v1`) are kept,
     /// `kind: List` (and the typed RBAC lists such as `RoleBindingList`) are
     /// expanded, every other kind is skipped. Empty documents are skipped.
     ///
-    /// Errors: invalid YAML; a document that is not a mapping or has no
-    /// string `kind` and `apiVersion`; an RBAC kind in another version of the
+    /// Errors: invalid YAML, a YAML tag or merge key, a broken limit; a
+    /// document that is not a mapping or has no string `kind` and
+    /// `apiVersion`; an RBAC kind in another version of the
     /// RBAC group (`v1beta1`); a nested list; an RBAC object that does not
     /// decode or that the API server would reject (see the module docs).
     /// An object with the same kind, namespace and name as an earlier one
     /// replaces it.
     pub fn from_yaml(text: &str) -> Result<Manifests, AccessError> {
-        let documents: Vec<Value> = serde_saphyr::from_str_multiple::<Value, Vec<Value>>(text)
-            .map_err(|e| AccessError::Yaml {
-                message: e.to_string(),
-            })?;
         let mut manifests = Manifests::default();
-        for (document, value) in documents.into_iter().enumerate() {
+        yaml::each_document(text, &yaml::MANIFESTS, |doc| {
             let position = Position {
-                document,
+                document: doc.index,
                 item: None,
             };
-            manifests.add_document(value, position)?;
-        }
+            manifests.add_document(doc.value, position)
+        })
+        .map_err(|stopped| match stopped {
+            Stopped::Yaml(e) => AccessError::Yaml(e),
+            Stopped::By(e) => e,
+        })?;
         Ok(manifests)
     }
 
     /// Reads every `*.yaml` and `*.yml` file below `dir`, in file-name order
-    /// (depth first), with [`Manifests::from_yaml`]. Files named
+    /// (depth first), with [`Manifests::from_yaml`]; a file over the 64 MiB
+    /// of [`yaml::MANIFESTS`] is refused without being read whole. Files named
     /// `kustomization.yaml` or `kustomization.yml` and directories named
     /// `kubeconfigs` are skipped, as are symbolic links (not followed).
     /// Errors in a file are wrapped in [`AccessError::File`]; the error
@@ -263,11 +288,27 @@ impl Manifests {
     }
 }
 
-/// One file of [`Manifests::load_dir`].
+/// One file of [`Manifests::load_dir`], read within [`yaml::MANIFESTS`].
 fn load_file(path: &Path) -> Result<Manifests, AccessError> {
-    let text = std::fs::read_to_string(path).map_err(|source| AccessError::Io {
+    let io = |source| AccessError::Io {
         path: path.to_path_buf(),
         source,
+    };
+    let bytes = match files::read_limited(path, yaml::MANIFESTS.file_bytes as u64) {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(why)) => {
+            return Err(AccessError::Refused {
+                path: path.to_path_buf(),
+                why,
+            });
+        }
+        Err(e) => return Err(io(e)),
+    };
+    let text = String::from_utf8(bytes).map_err(|_| {
+        io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "the file is not UTF-8 text",
+        ))
     })?;
     Manifests::from_yaml(&text).map_err(|e| AccessError::File {
         path: path.to_path_buf(),

@@ -265,7 +265,13 @@ fn kind_order(kind: &str) -> u8 {
     }
 }
 
-type SubjectResult = (SubjectRef, String, String, Arc<[Permission]>, Arc<[Permission]>);
+type SubjectResult = (
+    SubjectRef,
+    String,
+    String,
+    Arc<[Permission]>,
+    Arc<[Permission]>,
+);
 
 struct ClusterResult {
     subjects: Vec<SubjectResult>,

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::diag::{Code, Severity};
 use crate::load::InputFile;
+use crate::yaml;
 
 use super::access::AccessChanges;
 use super::compile::Compiled;
@@ -146,8 +147,10 @@ fn objects(path: &str, text: &str) -> BTreeMap<Key, Object> {
     if path.ends_with("/kustomization.yaml") || is_kubeconfig(path) {
         return BTreeMap::new();
     }
-    // rbacc's own output: documents separated by `---` lines, and it
-    // always parses.
+    // rbacc's own output, emitted by this process from either revision
+    // (never a file read from disk): documents separated by `---` lines.
+    // Only each document's kind and name are deserialized, and a
+    // Namespace whole; the rest is kept as a digest.
     text.split("\n---\n")
         .filter_map(|doc| {
             let head: Head = serde_saphyr::from_str(doc).ok()?;
@@ -491,11 +494,7 @@ pub fn risky_grants(base: Option<&Compiled>, head: &Compiled) -> Vec<Warning> {
 /// team accepts on purpose, which its reviewers should read with the reason.
 pub fn accepted_risks(base: &[InputFile], head: &[InputFile]) -> Vec<Warning> {
     let entries = |file: &InputFile| -> Vec<Value> {
-        file.contents
-            .as_ref()
-            .ok()
-            .and_then(|bytes| std::str::from_utf8(bytes).ok())
-            .and_then(|text| serde_saphyr::from_str::<Value>(text).ok())
+        declaration(file)
             .and_then(|v| v.get("spec")?.get("allow")?.as_array().cloned())
             .unwrap_or_default()
     };
@@ -525,14 +524,21 @@ pub fn accepted_risks(base: &[InputFile], head: &[InputFile]) -> Vec<Warning> {
     warnings
 }
 
+/// A declaration file's document as read by the compiler's parser (so
+/// with its limits, and no tag or merge key), or `None` if it does not
+/// read.
+fn declaration(file: &InputFile) -> Option<Value> {
+    let text = std::str::from_utf8(file.contents.as_ref().ok()?).ok()?;
+    let documents = yaml::documents(text, &yaml::DECLARATIONS).ok()?;
+    documents.into_iter().next().map(|doc| doc.value)
+}
+
 /// Changes to `rbacc.yaml` that change what is allowed: every setting under
 /// `spec.policy` and `spec.defaults`, and custom roles and clusters added,
 /// removed or changed.
 pub fn policy(base: Option<&InputFile>, head: Option<&InputFile>) -> Vec<Warning> {
     let spec = |file: Option<&InputFile>| -> Value {
-        file.and_then(|f| f.contents.as_ref().ok())
-            .and_then(|bytes| std::str::from_utf8(bytes).ok())
-            .and_then(|text| serde_saphyr::from_str::<Value>(text).ok())
+        file.and_then(declaration)
             .and_then(|v| v.get("spec").cloned())
             .unwrap_or(Value::Null)
     };

@@ -412,7 +412,7 @@ fn access_matches_the_evaluator() {
                     }
                     got.insert(
                         (s.subject.clone(), cluster.clone(), ns.clone()),
-                        (change.gains.clone(), change.losses.clone()),
+                        (change.gains.to_vec(), change.losses.to_vec()),
                     );
                 }
             }

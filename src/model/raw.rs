@@ -772,8 +772,9 @@ fn decode_namespace(d: &mut Decoder, node: &Node) -> Option<Namespace> {
     let name = f
         .required(d, "name", "a namespace")
         .and_then(|n| d.string(n));
+    // The rest is decoded (and its problems reported) even without a name.
     let mut ns = Namespace {
-        name: name.unwrap_or_else(|| Sp::new(String::new(), node.span)),
+        name: Sp::new(String::new(), node.span),
         // A `clusters` of the wrong type is reported, and then read as
         // absent rather than as an empty list.
         clusters: f.get("clusters").and_then(|n| {
@@ -821,8 +822,8 @@ fn decode_namespace(d: &mut Decoder, node: &Node) -> Option<Namespace> {
         }
     }
     f.finish(d);
-    if ns.name.value.is_empty() {
-        return None;
-    }
-    Some(ns)
+    // A missing name is reported above; an empty one (`name: ""`) is
+    // validated like any other name, so it cannot drop the namespace, its
+    // grants and its service accounts silently.
+    Some(Namespace { name: name?, ..ns })
 }

@@ -43,7 +43,7 @@ fn git_repo(src: &Path) -> Repo {
     repo
 }
 
-fn init(dir: &Path) {
+pub(crate) fn init(dir: &Path) {
     git(dir, &["init", "--quiet", "--initial-branch=main"]);
     git(dir, &["config", "user.name", "Test"]);
     git(dir, &["config", "user.email", "test@example.com"]);

@@ -8,7 +8,7 @@ use crate::support::{Repo, copy_tree, fixtures, read_tree, root};
 
 /// A repository with the base config and an existing `out/` holding a
 /// generated and a hand-written file, as in the bad-input corpus.
-fn repo_with_out() -> Repo {
+pub(crate) fn repo_with_out() -> Repo {
     let repo = Repo::new();
     copy_tree(&fixtures().join("base"), repo.path());
     repo.write(

@@ -16,6 +16,7 @@ mod property;
 mod schema;
 mod security;
 mod security_markdown;
+mod security_reader;
 mod support;
 
 mod expiry;
