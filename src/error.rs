@@ -17,8 +17,10 @@ pub enum Error {
     TooManyFiles { dir: PathBuf, limit: usize },
     #[error("another `rbacc build` is writing {}; try again when it has finished", out.display())]
     Locked { out: PathBuf },
-    #[error("an interrupted build left an update of {} pending; run `rbacc build` to finish it", out.display())]
+    #[error("an interrupted build left an update of {} pending; run `rbacc build` to finish it (a journal is never committed: if no build of yours was interrupted, delete the `.{}.rbacc-journal` file and `.{0}.rbacc-staging` directory beside it and look at who added them)", out.display(), out.file_name().map_or("out".into(), |n| n.to_string_lossy()))]
     PendingUpdate { out: PathBuf },
+    #[error("{} is a link or not what rbacc writes there; rbacc never replays an update through it. Delete it (it is never committed) and build again", path.display())]
+    ForeignJournal { path: PathBuf },
     #[error("`RBACC_TODAY={value}` is not a date: {problem}")]
     InvalidToday { value: String, problem: String },
     #[error("{} exists and is not a directory", path.display())]

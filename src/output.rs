@@ -103,11 +103,8 @@ pub fn plan(out_dir: &Path, output: &Output, progress: &Progress) -> Result<Plan
                     }
                 }
                 (Entry::File, None) => {
-                    let mut head = [0u8; 64];
-                    let n = File::open(&path)
-                        .and_then(|mut f| io::Read::read(&mut f, &mut head))
-                        .map_err(|e| Error::io(&path, e))?;
-                    if is_generated(&head[..n]) {
+                    let head = head_of(&path).map_err(|e| Error::io(&path, e))?;
+                    if is_generated(&head) {
                         Class::Removed
                     } else {
                         Class::Foreign
@@ -219,6 +216,19 @@ pub fn write(out_dir: &Path, output: &Output, progress: &Progress) -> Result<Pla
     let parent = parent_of(out_dir);
     fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
     let _lock = lock(&parent, out_dir)?;
+    // Before a replay moves anything: a link in out/ would take it
+    // elsewhere.
+    let links: Vec<String> = list_tree(out_dir)?
+        .into_iter()
+        .filter(|(_, entry)| *entry == Entry::Link)
+        .map(|(rel, _)| rel)
+        .collect();
+    if !links.is_empty() {
+        return Err(Error::LinksInOut {
+            out: out_dir.to_path_buf(),
+            links,
+        });
+    }
     recover(out_dir)?;
     let plan = plan(out_dir, output, progress)?;
     if !plan.links.is_empty() {
@@ -249,7 +259,7 @@ pub fn write(out_dir: &Path, output: &Output, progress: &Progress) -> Result<Pla
     // The commit point: once the journal is in place, the update happens.
     let journal_path = sibling(out_dir, "journal");
     let pending = sibling(out_dir, "journal-pending");
-    let mut file = File::create(&pending).map_err(|e| Error::io(&pending, e))?;
+    let mut file = create_fresh(&pending)?;
     file.write_all(journal.as_bytes())
         .and_then(|()| file.sync_all())
         .map_err(|e| Error::io(&pending, e))?;
@@ -268,7 +278,9 @@ pub fn write_file(path: &Path, contents: &str) -> Result<(), Error> {
         .file_name()
         .map_or("file".into(), |n| n.to_string_lossy().into_owned());
     let pending = dir.join(format!(".{name}.rbacc-pending"));
-    fs::write(&pending, contents).map_err(|e| Error::io(&pending, e))?;
+    create_fresh(&pending)?
+        .write_all(contents.as_bytes())
+        .map_err(|e| Error::io(&pending, e))?;
     fs::rename(&pending, path).map_err(|e| Error::io(path, e))
 }
 
@@ -306,8 +318,24 @@ pub fn pending_update(out_dir: &Path) -> bool {
 
 /// Finishes an update an interrupted build committed to, or discards one it
 /// had not committed to.
+///
+/// The journal and staging directory sit beside `out/`, where a pull
+/// request could commit its own: a journal is replayed only when it is a
+/// regular file, every staged file a regular file in a real directory, and
+/// every directory on the way to a target in `out/` a real directory, so a
+/// replay never follows a link; a removal takes only a file rbacc
+/// generated.
 fn recover(out_dir: &Path) -> Result<(), Error> {
     let journal_path = sibling(out_dir, "journal");
+    for path in [
+        journal_path.clone(),
+        sibling(out_dir, "staging"),
+        sibling(out_dir, "journal-pending"),
+    ] {
+        if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(Error::ForeignJournal { path });
+        }
+    }
     match fs::read_to_string(&journal_path) {
         Ok(journal) if journal.starts_with(JOURNAL_HEADER) => apply(out_dir, &journal)?,
         Ok(_) => {
@@ -337,10 +365,16 @@ fn apply(out_dir: &Path, journal: &str) -> Result<(), Error> {
             ));
         }
         let target = out_dir.join(rel);
+        no_links_on_the_way(out_dir, rel)?;
         match op {
             "write" => {
                 let from = staging.join(rel);
-                if from.exists() {
+                no_links_on_the_way(&staging, rel)?;
+                let staged = fs::symlink_metadata(&from);
+                if staged.as_ref().is_ok_and(|m| !m.is_file()) {
+                    return Err(Error::ForeignJournal { path: from });
+                }
+                if staged.is_ok() {
                     if let Some(dir) = target.parent()
                         && made.insert(dir.to_path_buf())
                     {
@@ -350,8 +384,12 @@ fn apply(out_dir: &Path, journal: &str) -> Result<(), Error> {
                 }
             }
             "remove" => {
-                remove_if_exists(&target)?;
-                remove_empty_parents(out_dir, &target);
+                let generated = fs::symlink_metadata(&target).is_ok_and(|m| m.is_file())
+                    && head_of(&target).is_ok_and(|head| is_generated(&head));
+                if generated {
+                    remove_if_exists(&target)?;
+                    remove_empty_parents(out_dir, &target);
+                }
             }
             _ => {
                 return Err(Error::io(
@@ -364,6 +402,48 @@ fn apply(out_dir: &Path, journal: &str) -> Result<(), Error> {
     let journal_path = sibling(out_dir, "journal");
     remove_if_exists(&journal_path)?;
     remove_dir_if_exists(&staging)
+}
+
+/// The first bytes of a file, as far as rbacc's header.
+fn head_of(path: &Path) -> io::Result<Vec<u8>> {
+    let mut head = vec![0u8; 64];
+    let n = File::open(path).and_then(|mut f| io::Read::read(&mut f, &mut head))?;
+    head.truncate(n);
+    Ok(head)
+}
+
+/// Refuses a journal entry `rel` below `root` when a directory on the way
+/// (or `root` itself) is a link: renaming through it would write outside.
+fn no_links_on_the_way(root: &Path, rel: &str) -> Result<(), Error> {
+    let mut path = root.to_path_buf();
+    let parts: Vec<&str> = rel.split('/').collect();
+    for part in std::iter::once(None).chain(parts[..parts.len() - 1].iter().map(Some)) {
+        if let Some(part) = part {
+            path.push(part);
+        }
+        match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() || !meta.is_dir() => {
+                return Err(Error::ForeignJournal { path });
+            }
+            Ok(_) => {}
+            // Not there yet: created as a real directory.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(Error::io(&path, e)),
+        }
+    }
+    Ok(())
+}
+
+/// Creates `path` for writing, never through a link a pull request left
+/// there: whatever is at `path` is removed first, and the file is created
+/// new.
+fn create_fresh(path: &Path) -> Result<File, Error> {
+    remove_if_exists(path)?;
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| Error::io(path, e))
 }
 
 /// Removes directories left empty by removed files, up to `out_dir`.
@@ -624,7 +704,9 @@ pub fn record(out_dir: &Path, fingerprint: Fingerprint) -> Result<(), Error> {
         taken_ns,
     };
     let pending = sibling(out_dir, "state-pending");
-    fs::write(&pending, state.to_text()).map_err(|e| Error::io(&pending, e))?;
+    create_fresh(&pending)?
+        .write_all(state.to_text().as_bytes())
+        .map_err(|e| Error::io(&pending, e))?;
     fs::rename(&pending, &path).map_err(|e| Error::io(&path, e))
 }
 

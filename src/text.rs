@@ -13,19 +13,32 @@ use std::borrow::Cow;
 /// separator, and the format characters that reorder or hide text
 /// (bidirectional overrides and isolates, zero-width characters, the byte
 /// order mark, the soft hyphen).
+///
+/// Besides controls, this is Unicode's Default_Ignorable_Code_Point set
+/// (characters a renderer shows as nothing: joiners, variation selectors,
+/// fillers, tag characters) and the interlinear annotation controls, so a
+/// name with one reads in a review exactly like the name without it.
 pub fn is_invisible(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
             '\u{00AD}'
+                | '\u{034F}'
                 | '\u{061C}'
-                | '\u{180E}'
+                | '\u{115F}'..='\u{1160}'
+                | '\u{17B4}'..='\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
                 | '\u{200B}'..='\u{200F}'
                 | '\u{2028}'..='\u{202E}'
-                | '\u{2060}'..='\u{2064}'
-                | '\u{2066}'..='\u{206F}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
                 | '\u{FEFF}'
-                | '\u{FFF9}'..='\u{FFFB}'
+                | '\u{FFA0}'
+                | '\u{FFF0}'..='\u{FFFB}'
+                | '\u{1BCA0}'..='\u{1BCA3}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0000}'..='\u{E0FFF}'
         )
 }
 
@@ -119,6 +132,16 @@ mod tests {
         assert_eq!(visible("\u{1b}[31mred"), "\\u{1b}[31mred");
         assert_eq!(visible("evil\u{202e}lmth.yaml"), "evil\\u{202e}lmth.yaml");
         assert_eq!(visible("zero\u{200b}width"), "zero\\u{200b}width");
+        for hidden in [
+            '\u{34f}',
+            '\u{3164}',
+            '\u{fe0f}',
+            '\u{e0041}',
+            '\u{e0020}',
+            '\u{115f}',
+        ] {
+            assert!(is_invisible(hidden), "{hidden:?}");
+        }
         assert_eq!(visible_lines("a\n\tb\u{1b}"), "a\n\tb\\u{1b}");
         // Printable non-ASCII text is left alone.
         assert_eq!(visible("équipe-données"), "équipe-données");

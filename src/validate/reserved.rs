@@ -67,6 +67,12 @@ pub const ADDON_NAMESPACES: &[&str] = &[
 const KUBERNETES_NAMES: &[&str] = &["default", "openshift"];
 const KUBERNETES_PREFIXES: &[&str] = &["kube-", "openshift-"];
 
+/// Prefixes whole platforms install namespaces under, several of them
+/// holding cluster-wide service accounts (Rancher and Fleet, GKE and its
+/// managed Prometheus, AKS, EKS). Reserved like [`ADDON_NAMESPACES`];
+/// documented beside them.
+pub const ADDON_PREFIXES: &[&str] = &["aks-", "cattle-", "eks-", "fleet-", "gke-", "gmp-"];
+
 /// Why a namespace is reserved.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Why {
@@ -94,6 +100,8 @@ const LAYOUT_NAMES: &[&str] = &["kustomization"];
 #[derive(Debug, Default)]
 pub struct Reserved {
     names: BTreeMap<String, Why>,
+    /// `policy.unreserveNamespaces`: add-on names given back to teams.
+    unreserved: Vec<String>,
     /// `prefix-*` patterns of `policy.reservedNamespaces`.
     prefixes: Vec<(String, Span)>,
 }
@@ -109,6 +117,11 @@ impl Reserved {
         }
         if KUBERNETES_PREFIXES.iter().any(|p| namespace.starts_with(p)) {
             return Some(Why::Kubernetes);
+        }
+        if ADDON_PREFIXES.iter().any(|p| namespace.starts_with(p))
+            && !self.unreserved.iter().any(|u| u == namespace)
+        {
+            return Some(Why::Addon);
         }
         self.prefixes
             .iter()
@@ -141,6 +154,7 @@ pub fn check(config: &raw::Config, diags: &mut Diagnostics) -> Reserved {
     let policy = &config.policy;
     let mut reserved = Reserved::default();
     let unreserved: Vec<&Sp<String>> = policy.unreserve_namespaces.iter().collect();
+    reserved.unreserved = unreserved.iter().map(|u| u.value.clone()).collect();
     for name in ADDON_NAMESPACES {
         if !unreserved.iter().any(|u| u.value == *name) {
             reserved.names.insert(name.to_string(), Why::Addon);
@@ -183,7 +197,9 @@ pub fn check(config: &raw::Config, diags: &mut Diagnostics) -> Reserved {
                 Some("is also listed in `policy.reservedNamespaces`".to_string())
             }
             Some(Why::Layout) => Some("is the name of a file of out/'s layout".to_string()),
-            _ if !ADDON_NAMESPACES.contains(&entry.value.as_str()) => {
+            _ if !ADDON_NAMESPACES.contains(&entry.value.as_str())
+                && !ADDON_PREFIXES.iter().any(|p| entry.value.starts_with(p)) =>
+            {
                 Some("is not reserved by default: teams may declare it already".to_string())
             }
             _ => None,
@@ -282,6 +298,12 @@ mod tests {
             );
             assert!(docs.contains(&format!("`{name}`")), "{name} is documented");
         }
+        for prefix in ADDON_PREFIXES {
+            assert!(
+                docs.contains(&format!("`{prefix}*`")),
+                "{prefix} is documented"
+            );
+        }
     }
 
     #[test]
@@ -292,6 +314,8 @@ mod tests {
         assert_eq!(reserved.why("openshift-monitoring"), Some(Why::Kubernetes));
         assert_eq!(reserved.why("default"), Some(Why::Kubernetes));
         assert_eq!(reserved.why("cert-manager"), Some(Why::Addon));
+        assert_eq!(reserved.why("cattle-fleet-system"), Some(Why::Addon));
+        assert_eq!(reserved.why("gmp-system"), Some(Why::Addon));
         assert_eq!(reserved.why("payments-prod"), None);
         // No kubeconfigs, no Flux: rbacc has no namespace of its own.
         assert_eq!(reserved.why("rbacc-kubeconfigs"), None);

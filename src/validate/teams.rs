@@ -392,6 +392,9 @@ fn cluster_role_of(role: &str) -> String {
     }
 }
 
+/// Longest user or group name a team file may give, in bytes.
+const MAX_SUBJECT_NAME: usize = 256;
+
 fn check_subjects(
     subjects: &raw::Subjects,
     limit: (u64, Option<Span>),
@@ -419,7 +422,20 @@ fn check_subjects(
         (&subjects.users, Subject::User as fn(String) -> Subject),
     ] {
         for s in list {
-            if let Some(c) = s.value.chars().find(|&c| crate::text::is_invisible(c)) {
+            if s.value.len() > MAX_SUBJECT_NAME {
+                diags.push(
+                    Diagnostic::error(
+                        Code::InputLimit,
+                        s.span,
+                        format!(
+                            "a subject name of {} bytes, more than {MAX_SUBJECT_NAME}",
+                            s.value.len()
+                        ),
+                    )
+                    .label("too long to be a user or group")
+                    .help("identity providers keep names short; a long one only pushes other rows out of the pull-request report"),
+                );
+            } else if let Some(c) = s.value.chars().find(|&c| crate::text::is_invisible(c)) {
                 diags.push(
                     Diagnostic::error(
                         Code::InvalidValue,

@@ -950,3 +950,127 @@ fn privileged_is_the_platforms_choice_per_namespace() {
         run.stderr()
     );
 }
+
+// --- 2b. What sits beside out/ ---------------------------------------------
+
+/// A journal, a staging directory or a pending file committed beside
+/// `out/` never makes `build` write, move or delete anything outside it.
+#[test]
+fn a_committed_journal_is_never_replayed_through_links() {
+    let victim = tempfile::tempdir().expect("tmp");
+    std::fs::write(victim.path().join("keep.txt"), "keep\n").expect("write");
+    std::fs::write(victim.path().join("id_ed25519"), "secret\n").expect("write");
+    // (a) a link in out/ that the journal writes and removes through.
+    let repo = built();
+    repo.write(
+        ".out.rbacc-staging/prod/evil/authorized_keys",
+        "attacker-key\n",
+    );
+    std::os::unix::fs::symlink(victim.path(), repo.out().join("prod/evil")).expect("link");
+    repo.write(
+        ".out.rbacc-journal",
+        "rbacc journal v1\nwrite prod/evil/authorized_keys\nremove prod/evil/keep.txt\n",
+    );
+    let run = repo.rbacc(&["build"]);
+    run.expect_code(2);
+    assert!(
+        !victim.path().join("authorized_keys").exists(),
+        "{}",
+        run.stderr()
+    );
+    assert!(victim.path().join("keep.txt").exists());
+    // (b) staging itself a link: nothing is moved in from it.
+    let repo = built();
+    std::os::unix::fs::symlink(victim.path(), repo.path().join(".out.rbacc-staging"))
+        .expect("link");
+    repo.write(".out.rbacc-journal", "rbacc journal v1\nwrite id_ed25519\n");
+    let run = repo.rbacc(&["build"]);
+    run.expect_code(2);
+    assert!(run.stderr().contains("never replays"), "{}", run.stderr());
+    assert!(victim.path().join("id_ed25519").exists(), "not moved");
+    assert!(!repo.out().join("id_ed25519").exists());
+    // (c) a pending file that is a link is replaced, never written through.
+    let repo = built();
+    let target = victim.path().join("bashrc");
+    std::fs::write(&target, "mine\n").expect("write");
+    std::os::unix::fs::symlink(&target, repo.path().join(".out.rbacc-state-pending"))
+        .expect("link");
+    let path = repo.path().join("teams/payments.yaml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(&path, text.replace("cc-42", "cc-43")).expect("write");
+    repo.rbacc(&["build"]).expect_code(0);
+    assert_eq!(std::fs::read_to_string(&target).expect("read"), "mine\n");
+    // A journal that removes a hand-written file in out/ leaves it.
+    let repo = built();
+    repo.write("out/prod/NOTES.md", "hand-written\n");
+    repo.write(
+        ".out.rbacc-journal",
+        "rbacc journal v1\nremove prod/NOTES.md\n",
+    );
+    repo.rbacc(&["build"]).expect_code(0);
+    assert!(repo.out().join("prod/NOTES.md").exists());
+}
+
+// --- Subject names a review would misread ----------------------------------
+
+#[test]
+fn subject_names_with_invisible_characters_or_padding_are_refused() {
+    for hidden in [
+        "\\U000E0041",
+        "\\uFE0F",
+        "\\u034F",
+        "\\u3164",
+        "\\U000E0020",
+        "\\u200D",
+        "\\u2028",
+    ] {
+        let repo = Repo::example();
+        let path = repo.path().join("teams/payments.yaml");
+        let text = std::fs::read_to_string(&path).expect("read");
+        let text = text.replace(
+            "groups: [payments-leads]",
+            &format!("groups: [\"payments-leads{hidden}\"]"),
+        );
+        std::fs::write(&path, text).expect("write");
+        let run = repo.rbacc(&["check"]);
+        run.expect_code(1);
+        assert!(
+            run.stderr().contains("invisible character"),
+            "{hidden}\n{}",
+            run.stderr()
+        );
+        assert_nothing_raw(hidden, &run.stderr());
+    }
+    let repo = Repo::example();
+    let path = repo.path().join("teams/payments.yaml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let long = "a".repeat(16_000);
+    std::fs::write(
+        &path,
+        text.replace(
+            "groups: [payments-leads]",
+            &format!("groups: [payments-leads, {long}]"),
+        ),
+    )
+    .expect("write");
+    let run = repo.rbacc(&["check"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr().contains("a subject name of 16000 bytes"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn platform_prefixes_are_reserved() {
+    for (team, namespace) in [
+        ("cattle", "cattle-fleet-system"),
+        ("gmp", "gmp-system"),
+        ("fleet", "fleet-local"),
+    ] {
+        let repo = Repo::example();
+        repo.write(&format!("teams/{team}.yaml"), team_with(team, &[namespace]));
+        assert_reserved(&repo, namespace, "an add-on's namespace");
+    }
+}
