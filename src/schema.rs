@@ -593,6 +593,9 @@ pub struct Limits {
     /// Most bytes of manifests the repository compiles to. Default: 512 MiB
     /// (536870912).
     pub output_bytes: Option<u64>,
+    /// Most subjects all RoleBindings name together, counted in every
+    /// namespace on every cluster. Default: 1000000.
+    pub binding_subjects: Option<u64>,
 }
 
 #[derive(JsonSchema)]

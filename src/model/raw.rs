@@ -54,6 +54,7 @@ pub(crate) mod fields {
         "subjectsPerBinding",
         "teamOutputBytes",
         "outputBytes",
+        "bindingSubjects",
     ];
     pub const VIEWERS: &[&str] = &["secrets", "exec"];
     pub const EXTRA_RESOURCE: &[&str] = &["apiGroup", "resources"];
@@ -247,6 +248,7 @@ pub struct Limits {
     pub subjects_per_binding: Option<Sp<u64>>,
     pub team_output_bytes: Option<Sp<u64>>,
     pub output_bytes: Option<Sp<u64>>,
+    pub binding_subjects: Option<Sp<u64>>,
 }
 
 #[derive(Debug)]
@@ -567,6 +569,7 @@ fn decode_policy(d: &mut Decoder, node: &Node) -> Policy {
             subjects_per_binding: count("subjectsPerBinding"),
             team_output_bytes: count("teamOutputBytes"),
             output_bytes: count("outputBytes"),
+            binding_subjects: count("bindingSubjects"),
         };
         l.finish(d);
     }

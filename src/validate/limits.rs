@@ -20,6 +20,9 @@ pub const SUBJECTS_PER_BINDING: u64 = 1_000;
 pub const TEAM_OUTPUT_BYTES: u64 = 16 * 1024 * 1024;
 /// Most bytes of output of the whole repository, by default.
 pub const OUTPUT_BYTES: u64 = 512 * 1024 * 1024;
+/// Most subjects of all RoleBindings together, counted in every namespace
+/// on every cluster, by default: what `rbacc diff` evaluates one by one.
+pub const BINDING_SUBJECTS: u64 = 1_000_000;
 
 /// The budgets of one configuration, and where `rbacc.yaml` set each.
 #[derive(Clone, Copy, Debug)]
@@ -28,6 +31,7 @@ pub struct Limits {
     pub subjects_per_binding: (u64, Option<Span>),
     pub team_output_bytes: (u64, Option<Span>),
     pub output_bytes: (u64, Option<Span>),
+    pub binding_subjects: (u64, Option<Span>),
 }
 
 impl Limits {
@@ -42,6 +46,7 @@ impl Limits {
             subjects_per_binding: pick(&raw.subjects_per_binding, SUBJECTS_PER_BINDING),
             team_output_bytes: pick(&raw.team_output_bytes, TEAM_OUTPUT_BYTES),
             output_bytes: pick(&raw.output_bytes, OUTPUT_BYTES),
+            binding_subjects: pick(&raw.binding_subjects, BINDING_SUBJECTS),
         }
     }
 }
@@ -101,4 +106,48 @@ pub fn check_output(
             "outputBytes",
         ));
     }
+}
+
+/// Reports an organisation whose RoleBindings, together, name more
+/// subjects than the budget, on the file of the team that names the most.
+pub fn check_bindings(
+    limits: &Limits,
+    org: &crate::model::Org,
+    sources: &crate::source::Sources,
+    diags: &mut Diagnostics,
+) {
+    let per_team: Vec<(&crate::model::Team, u64)> = org
+        .teams
+        .iter()
+        .map(|team| {
+            let pairs = team
+                .namespaces
+                .iter()
+                .map(|ns| {
+                    let subjects: usize = ns.bindings.iter().map(|b| b.subjects.len()).sum();
+                    (subjects * ns.clusters.len()) as u64
+                })
+                .sum();
+            (team, pairs)
+        })
+        .collect();
+    let total: u64 = per_team.iter().map(|(_, n)| n).sum();
+    if total <= limits.binding_subjects.0 {
+        return;
+    }
+    let Some((largest, pairs)) = per_team.iter().max_by_key(|(_, n)| *n) else {
+        return;
+    };
+    let Some(file) = sources.find(&largest.source) else {
+        return;
+    };
+    diags.push(exceeded(
+        Span::file_start(file),
+        format!(
+            "the RoleBindings bind {total} subjects in all; team `{}` binds the most ({pairs})",
+            largest.name
+        ),
+        limits.binding_subjects,
+        "bindingSubjects",
+    ));
 }

@@ -128,7 +128,7 @@ fn resolve(
     if diags.has_errors() {
         return None;
     }
-    Some(Org {
+    let org = Org {
         owners,
         clusters: settings.clusters,
         protect_namespaces: settings.protect_namespaces,
@@ -136,7 +136,11 @@ fn resolve(
         teams,
         kubeconfigs,
         limits: settings.limits,
-    })
+    };
+    // What every later stage (emission, the diff's evaluation) costs grows
+    // with the subjects bound, in every namespace on every cluster.
+    limits::check_bindings(&settings.limits, &org, sources, diags);
+    (!diags.has_errors()).then_some(org)
 }
 
 /// Reports `name` when it is not a DNS-1123 label. `what` names it in the

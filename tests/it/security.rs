@@ -1074,3 +1074,25 @@ fn platform_prefixes_are_reserved() {
         assert_reserved(&repo, namespace, "an add-on's namespace");
     }
 }
+
+#[test]
+fn the_subjects_of_all_bindings_together_have_a_budget() {
+    // Within the per-team counts, past a total lowered for the test.
+    let repo = amplified(500, 50);
+    let config = std::fs::read_to_string(repo.path().join("rbacc.yaml")).expect("config");
+    repo.write(
+        "rbacc.yaml",
+        config.replace(
+            "    protectNamespaces: true\n",
+            "    protectNamespaces: true\n    limits: { bindingSubjects: 40000 }\n",
+        ),
+    );
+    let run = repo.rbacc(&["check"]);
+    run.expect_code(1);
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("team `amp` binds the most (50000)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("policy.limits.bindingSubjects"), "{stderr}");
+}
