@@ -383,6 +383,20 @@ fn a_fifo_in_out_is_foreign_and_never_read() {
     );
 }
 
+/// Adds `line` (one `policy` field, YAML) to the repository's `rbacc.yaml`.
+fn set_policy(repo: &Repo, line: &str) {
+    let config = std::fs::read_to_string(repo.path().join("rbacc.yaml")).expect("config");
+    let anchor = "    protectNamespaces: true\n";
+    assert!(
+        config.contains(anchor),
+        "the example sets protectNamespaces"
+    );
+    repo.write(
+        "rbacc.yaml",
+        config.replace(anchor, &format!("{anchor}    {line}\n")),
+    );
+}
+
 // --- 3. Namespaces the platform runs on -----------------------------------
 
 /// A team file for `team` declaring `namespaces`, with one admin group.
@@ -708,16 +722,7 @@ fn labels_controllers_act_on_are_reserved_by_default() {
 
 #[test]
 fn the_label_policy_allows_and_forbids() {
-    let allow = |repo: &Repo, policy: &str| {
-        let config = std::fs::read_to_string(repo.path().join("rbacc.yaml")).expect("config");
-        repo.write(
-            "rbacc.yaml",
-            config.replace(
-                "    protectNamespaces: true\n",
-                &format!("    protectNamespaces: true\n    labels: {policy}\n"),
-            ),
-        );
-    };
+    let allow = |repo: &Repo, policy: &str| set_policy(repo, &format!("labels: {policy}"));
     let repo = with_labels("{ istio-injection: enabled, cost-center: cc-42 }");
     allow(&repo, "{ allow: [istio-injection] }");
     repo.rbacc(&["build"]).expect_code(0);
@@ -870,14 +875,7 @@ fn budgets_stop_amplification_on_the_declaration() {
 fn the_output_budget_counts_bytes_per_team() {
     // Within the counts, past a byte budget lowered for the test.
     let repo = amplified(900, 90);
-    let config = std::fs::read_to_string(repo.path().join("rbacc.yaml")).expect("config");
-    repo.write(
-        "rbacc.yaml",
-        config.replace(
-            "    protectNamespaces: true\n",
-            "    protectNamespaces: true\n    limits: { teamOutputBytes: 1000000 }\n",
-        ),
-    );
+    set_policy(&repo, "limits: { teamOutputBytes: 1000000 }");
     let run = repo.rbacc(&["build"]);
     run.expect_code(1);
     let stderr = run.stderr();
@@ -917,11 +915,10 @@ fn privileged_is_the_platforms_choice_per_namespace() {
     );
 
     let config = std::fs::read_to_string(repo.path().join("rbacc.yaml")).expect("config");
-    let allowed = config.replace(
-        "    protectNamespaces: true\n",
-        "    protectNamespaces: true\n    podSecurity: { privilegedNamespaces: [payments-prod] }\n",
+    set_policy(
+        &repo,
+        "podSecurity: { privilegedNamespaces: [payments-prod] }",
     );
-    repo.write("rbacc.yaml", &allowed);
     let run = repo.rbacc(&["build"]);
     run.expect_code(0);
     assert!(
@@ -937,11 +934,8 @@ fn privileged_is_the_platforms_choice_per_namespace() {
         text.replace("podSecurity: privileged", "podSecurity: baseline"),
     )
     .expect("write");
-    let strict = config.replace(
-        "    protectNamespaces: true\n",
-        "    protectNamespaces: true\n    podSecurity: { minimum: restricted }\n",
-    );
-    repo.write("rbacc.yaml", strict);
+    repo.write("rbacc.yaml", &config);
+    set_policy(&repo, "podSecurity: { minimum: restricted }");
     let run = repo.rbacc(&["build"]);
     run.expect_code(1);
     assert!(
@@ -1079,14 +1073,7 @@ fn platform_prefixes_are_reserved() {
 fn the_subjects_of_all_bindings_together_have_a_budget() {
     // Within the per-team counts, past a total lowered for the test.
     let repo = amplified(500, 50);
-    let config = std::fs::read_to_string(repo.path().join("rbacc.yaml")).expect("config");
-    repo.write(
-        "rbacc.yaml",
-        config.replace(
-            "    protectNamespaces: true\n",
-            "    protectNamespaces: true\n    limits: { bindingSubjects: 40000 }\n",
-        ),
-    );
+    set_policy(&repo, "limits: { bindingSubjects: 40000 }");
     let run = repo.rbacc(&["check"]);
     run.expect_code(1);
     let stderr = run.stderr();
