@@ -125,10 +125,8 @@ fn template_file_names_are_plain_too() {
         "templates/x\n---\nkind: ClusterRoleBinding\n#.yaml.j2",
         template,
     );
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(1);
-    assert!(run.stderr().contains("invalid-path"), "{}", run.stderr());
-    assert_nothing_raw("template name", &run.stderr());
+    let stderr = fails_with(&repo, &["build"], "invalid-path");
+    assert_nothing_raw("template name", &stderr);
 }
 
 /// Diagnostics about a file's contents print its text; escape sequences in
@@ -252,13 +250,7 @@ fn check_fails_on_a_hand_written_file_in_a_new_shard() {
     repo.write("out/prod/teams/evil/crb.yaml", &crb);
     // Through the record of the last build and without it.
     for _ in 0..2 {
-        let run = repo.rbacc(&["check"]);
-        run.expect_code(1);
-        assert!(
-            run.stderr().contains("foreign  prod/teams/evil/crb.yaml"),
-            "{}",
-            run.stderr()
-        );
+        fails_with(&repo, &["check"], "foreign  prod/teams/evil/crb.yaml");
         std::fs::remove_file(repo.path().join(".out.rbacc-state")).ok();
     }
     let run = repo.rbacc(&["check", "--format", "github"]);
@@ -283,13 +275,7 @@ fn check_fails_on_a_hand_written_file_in_a_new_shard() {
 fn check_fails_on_an_empty_directory_rbacc_does_not_write() {
     let repo = built();
     std::fs::create_dir_all(repo.out().join("prod/teams/ghost")).expect("dir");
-    let run = repo.rbacc(&["check"]);
-    run.expect_code(1);
-    assert!(
-        run.stderr().contains("foreign  prod/teams/ghost/"),
-        "{}",
-        run.stderr()
-    );
+    fails_with(&repo, &["check"], "foreign  prod/teams/ghost/");
 }
 
 #[test]
@@ -374,13 +360,18 @@ fn a_fifo_in_out_is_foreign_and_never_read() {
         .expect("mkfifo");
     assert!(status.success());
     // Would block forever if opened.
-    let run = repo.rbacc(&["check"]);
+    fails_with(&repo, &["check"], "foreign  prod/pipe.yaml");
+}
+
+/// Runs `args` on `repo`, asserting exit 1 and `needle` in stderr, which it
+/// returns.
+#[track_caller]
+fn fails_with(repo: &Repo, args: &[&str], needle: &str) -> String {
+    let run = repo.rbacc(args);
     run.expect_code(1);
-    assert!(
-        run.stderr().contains("foreign  prod/pipe.yaml"),
-        "{}",
-        run.stderr()
-    );
+    let stderr = run.stderr();
+    assert!(stderr.contains(needle), "expected {needle:?} in\n{stderr}");
+    stderr
 }
 
 /// Adds `line` (one `policy` field, YAML) to the repository's `rbacc.yaml`.
@@ -591,9 +582,7 @@ fn the_build_record_is_a_sha256_of_the_input() {
     let path = repo.path().join("teams/payments.yaml");
     let text = std::fs::read_to_string(&path).expect("read");
     std::fs::write(&path, text.replace("payments-devs", "payments-dev")).expect("write");
-    let run = repo.rbacc(&["check"]);
-    run.expect_code(1);
-    assert!(run.stderr().contains("differs"), "{}", run.stderr());
+    fails_with(&repo, &["check"], "differs");
 }
 
 // --- 6. Line breaks in kubeconfig templates --------------------------------
@@ -732,13 +721,7 @@ fn the_label_policy_allows_and_forbids() {
 
     let repo = with_labels("{ example.com/billing: x }");
     allow(&repo, "{ forbid: [\"example.com/\"] }");
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(1);
-    assert!(
-        run.stderr().contains("forbidden by `policy.labels.forbid`"),
-        "{}",
-        run.stderr()
-    );
+    fails_with(&repo, &["build"], "forbidden by `policy.labels.forbid`");
 
     // What no policy can hand out.
     for never in [
@@ -901,18 +884,8 @@ fn privileged_is_the_platforms_choice_per_namespace() {
         1,
     );
     std::fs::write(&path, text).expect("write");
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(1);
-    assert!(
-        run.stderr().contains("pod-security-level"),
-        "{}",
-        run.stderr()
-    );
-    assert!(
-        run.stderr().contains("may not run `privileged`"),
-        "{}",
-        run.stderr()
-    );
+    let stderr = fails_with(&repo, &["build"], "pod-security-level");
+    assert!(stderr.contains("may not run `privileged`"), "{stderr}");
 
     let config = std::fs::read_to_string(repo.path().join("rbacc.yaml")).expect("config");
     set_policy(
@@ -936,13 +909,7 @@ fn privileged_is_the_platforms_choice_per_namespace() {
     .expect("write");
     repo.write("rbacc.yaml", &config);
     set_policy(&repo, "podSecurity: { minimum: restricted }");
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(1);
-    assert!(
-        run.stderr().contains("below the policy's minimum"),
-        "{}",
-        run.stderr()
-    );
+    fails_with(&repo, &["build"], "below the policy's minimum");
 }
 
 // --- 2b. What sits beside out/ ---------------------------------------------
@@ -1047,13 +1014,7 @@ fn subject_names_with_invisible_characters_or_padding_are_refused() {
         ),
     )
     .expect("write");
-    let run = repo.rbacc(&["check"]);
-    run.expect_code(1);
-    assert!(
-        run.stderr().contains("a subject name of 16000 bytes"),
-        "{}",
-        run.stderr()
-    );
+    fails_with(&repo, &["check"], "a subject name of 16000 bytes");
 }
 
 #[test]
