@@ -204,7 +204,7 @@ pub fn diagnostic(key: &Sp<String>, reserved: &Reserved<'_>) -> Diagnostic {
         Reserved::Kubernetes(prefix) => d
             .label(format!("`{prefix}/` is a Kubernetes prefix"))
             .help("prefixes under kubernetes.io and k8s.io are reserved for Kubernetes"),
-        Reserved::Controller(who) => d.label(format!("{who} acts on this label")).help(
+        Reserved::Controller(who) => d.label(format!("read by {who}")).help(
             "setting it changes what the cluster enforces in the namespace; if teams may, \
                  list it in `policy.labels.allow` in rbacc.yaml",
         ),
