@@ -68,10 +68,25 @@ pub fn check(
         by_name.insert(&name.value, team);
     }
 
+    // Which team declares each namespace, for service accounts named
+    // across teams.
+    let owner_of: BTreeMap<&str, &str> = by_name
+        .iter()
+        .flat_map(|(name, team)| {
+            team.namespaces
+                .iter()
+                .map(move |ns| (ns.name.as_str(), *name))
+        })
+        .collect();
     // Pass 2: members, so grants to teams can name them.
     let members: BTreeMap<&str, BTreeMap<String, Members>> = by_name
         .iter()
-        .map(|(name, team)| (*name, check_members(settings, team, today, diags)))
+        .map(|(name, team)| {
+            for subjects in team.members.iter().map(|(_, s)| s) {
+                foreign_service_accounts(subjects, name, &owner_of, diags);
+            }
+            (*name, check_members(settings, team, today, diags))
+        })
         .collect();
 
     // The risks each role gives: the same in every namespace, since a
@@ -113,6 +128,7 @@ pub fn check(
                 today,
                 allow: &allow,
                 role_risks: &role_risks,
+                owner_of: &owner_of,
             };
             if let Some(ns) = check_namespace(&ctx, ns, &mut namespaces_seen, analysis, diags) {
                 namespaces.push(ns);
@@ -167,6 +183,8 @@ struct TeamCtx<'a> {
     allow: &'a [Allowed],
     /// The risks each role (by the name teams use) gives.
     role_risks: &'a BTreeMap<&'a str, Vec<risk::RuleMatch>>,
+    /// The team that declares each namespace.
+    owner_of: &'a BTreeMap<&'a str, &'a str>,
 }
 
 /// A checked entry of a team's `spec.allow`.
@@ -389,6 +407,40 @@ fn cluster_role_of(role: &str) -> String {
         role.to_string()
     } else {
         cluster_role_name(role)
+    }
+}
+
+/// Warns about each service account of `subjects` (as `namespace/name`)
+/// that lives in another team's namespace: whoever can run pods there (that
+/// team's deployers and admins) acts as it, so the access given to it is
+/// theirs too, and a later change to their members shows in review under
+/// their team, not here.
+fn foreign_service_accounts(
+    subjects: &raw::Subjects,
+    team: &str,
+    owner_of: &BTreeMap<&str, &str>,
+    diags: &mut Diagnostics,
+) {
+    for sa in &subjects.service_accounts {
+        let Some((namespace, _)) = sa.value.split_once('/') else {
+            continue;
+        };
+        let Some(owner) = owner_of.get(namespace).filter(|owner| **owner != team) else {
+            continue;
+        };
+        diags.push(
+            Diagnostic::warning(
+                Code::RiskyGrant,
+                sa.span,
+                format!("service account `{}` belongs to team `{owner}`", sa.value),
+            )
+            .label(format!("whoever can run pods in `{namespace}` acts as it"))
+            .help(format!(
+                "team `{owner}`'s members who may create pods in `{namespace}` get this access too; \
+                 grant the role to team `{owner}` if that is meant, or name a service account of \
+                 your own namespace"
+            )),
+        );
     }
 }
 
@@ -747,6 +799,7 @@ fn check_namespace(
                 format!("a grant of `{role}` to team `{}`", other.value),
             );
         }
+        foreign_service_accounts(&grant.subjects, ctx.team, ctx.owner_of, diags);
         let direct = check_subjects(&grant.subjects, settings.limits.subjects_per_binding, diags);
         if active && !direct.is_empty() {
             bindings.add(

@@ -1044,3 +1044,47 @@ fn the_subjects_of_all_bindings_together_have_a_budget() {
     );
     assert!(stderr.contains("policy.limits.bindingSubjects"), "{stderr}");
 }
+
+/// Access given to another team's service account is access for whoever
+/// can run pods as it: said where the grant is written, and in the
+/// pull-request report that adds it.
+#[test]
+fn a_grant_to_another_teams_service_account_is_a_finding() {
+    let repo = Repo::example();
+    committed(&repo);
+    let path = repo.path().join("teams/web/storefront.yaml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let grant = "        - { role: viewer, teams: [payments] }\n";
+    assert!(text.contains(grant), "storefront grants viewer to payments");
+    std::fs::write(
+        &path,
+        text.replacen(
+            grant,
+            &format!("{grant}        - {{ role: deployer, serviceAccounts: [payments-prod/ci-deployer] }}\n"),
+            1,
+        ),
+    )
+    .expect("write");
+    let run = repo.rbacc(&["check"]);
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("service account `payments-prod/ci-deployer` belongs to team `payments`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("whoever can run pods in `payments-prod` acts as it"),
+        "{stderr}"
+    );
+    let run = repo.rbacc(&["diff", "--base", "HEAD", "--format", "json"]);
+    run.expect_code(0);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout()).expect("JSON");
+    let warnings = report["warnings"].as_array().expect("warnings");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w["message"].as_str().is_some_and(|m| m
+                .contains("payments-prod/ci-deployer")
+                && m.contains("belongs to team"))),
+        "{warnings:?}"
+    );
+}
