@@ -161,6 +161,30 @@ pub fn check(config: &raw::Config, diags: &mut Diagnostics) -> Reserved {
         }
     }
     for entry in policy.reserved_namespaces.iter().flatten() {
+        let name = entry.value.strip_suffix('*').unwrap_or(&entry.value);
+        // A prefix is a label with something after it: check it as one.
+        let label = if name.len() < entry.value.len() {
+            format!("{name}x")
+        } else {
+            name.to_string()
+        };
+        let problem = if name.is_empty() {
+            Some("an empty name, or a prefix of nothing".to_string())
+        } else {
+            super::dns_label_problem(&label)
+        };
+        if let Some(problem) = problem {
+            diags.push(
+                Diagnostic::error(
+                    Code::InvalidName,
+                    entry.span,
+                    format!("`{}` is not a namespace name or `prefix-*`: {problem}", entry.value),
+                )
+                .label("reserves nothing")
+                .help("write a namespace name (`platform-tools`) or a prefix ending in `*` (`platform-*`)"),
+            );
+            continue;
+        }
         match entry.value.strip_suffix('*') {
             Some(prefix) if !prefix.is_empty() => {
                 reserved.prefixes.push((prefix.to_string(), entry.span));

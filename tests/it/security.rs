@@ -1088,3 +1088,19 @@ fn a_grant_to_another_teams_service_account_is_a_finding() {
         "{warnings:?}"
     );
 }
+
+#[test]
+fn a_reserved_namespace_entry_that_reserves_nothing_is_an_error() {
+    for entry in ["\"\"", "\"*\"", "Platform-*", "a_b"] {
+        let repo = Repo::example();
+        let config = std::fs::read_to_string(repo.path().join("rbacc.yaml")).expect("config");
+        repo.write(
+            "rbacc.yaml",
+            config.replace(
+                "reservedNamespaces: [default, kube-system, kube-public, kube-node-lease]",
+                &format!("reservedNamespaces: [{entry}]"),
+            ),
+        );
+        fails_with(&repo, &["check"], "reserves nothing");
+    }
+}
