@@ -113,7 +113,7 @@ pub fn path_problem(path: &str) -> Option<&'static str> {
 
 /// Whether YAML, kubectl or a reader of the text takes `c` for the end of a
 /// line: LF, CR, NEL, and the Unicode line and paragraph separators.
-pub fn is_line_break(c: char) -> bool {
+fn is_line_break(c: char) -> bool {
     matches!(c, '\n' | '\r' | '\u{0085}' | '\u{2028}' | '\u{2029}')
 }
 

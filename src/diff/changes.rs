@@ -292,20 +292,35 @@ pub fn summarize(clusters: &[String], files: &[FileChange]) -> (Vec<ClusterSumma
             if let (Some(a), Some(b)) = (
                 old.get(key).and_then(Object::namespace),
                 new.get(key).and_then(Object::namespace),
-            ) && let Some(change) = label_change(a, b)
-            {
-                let message = Message::new()
+            ) {
+                let changes = label_changes(a, b);
+                if changes.is_empty() {
+                    continue;
+                }
+                let mut message = Message::new()
                     .words("namespace ")
                     .code(name)
                     .words(" on ")
                     .value(*cluster)
                     .words(" changes labels (");
+                for (i, (key, was, is)) in changes.into_iter().enumerate() {
+                    if i > 0 {
+                        message = message.words(", ");
+                    }
+                    message = match (was, is) {
+                        (None, Some(v)) => message.words("+").code(format!("{key}={v}")),
+                        (Some(a), Some(b)) => {
+                            message.code(key).words(": ").code(a).words(" → ").code(b)
+                        }
+                        _ => message.words("−").code(key),
+                    };
+                }
                 warnings.push(Warning {
                     cluster: Some(cluster.to_string()),
                     namespace: Some(name.clone()),
                     ..Warning::new(
                         "namespace-labels",
-                        change(message).words(
+                        message.words(
                             "): controllers that select namespaces by label (admission, meshes, network policies) may treat it differently",
                         ),
                     )
@@ -316,9 +331,9 @@ pub fn summarize(clusters: &[String], files: &[FileChange]) -> (Vec<ClusterSumma
     (summary.into_values().collect(), warnings)
 }
 
-/// How a Namespace's labels change (`+key=value, −key, key: a → b`),
-/// written onto a message, or `None` when they do not.
-fn label_change(old: &Value, new: &Value) -> Option<impl FnOnce(Message) -> Message> {
+/// The labels that differ between two versions of a Namespace, by key:
+/// `(key, before, after)`, `None` where the label is absent.
+fn label_changes(old: &Value, new: &Value) -> Vec<(String, Option<String>, Option<String>)> {
     let labels = |ns: &Value| -> BTreeMap<String, String> {
         ns.get("metadata")
             .and_then(|m| m.get("labels"))
@@ -332,31 +347,11 @@ fn label_change(old: &Value, new: &Value) -> Option<impl FnOnce(Message) -> Mess
             .unwrap_or_default()
     };
     let (old, new) = (labels(old), labels(new));
-    let keys: BTreeSet<String> = old.keys().chain(new.keys()).cloned().collect();
-    let changes: Vec<(String, Option<String>, Option<String>)> = keys
-        .into_iter()
-        .filter_map(|k| {
-            let (a, b) = (old.get(&k).cloned(), new.get(&k).cloned());
-            (a != b).then_some((k, a, b))
-        })
-        .collect();
-    if changes.is_empty() {
-        return None;
-    }
-    Some(move |mut message: Message| {
-        for (i, (key, a, b)) in changes.into_iter().enumerate() {
-            if i > 0 {
-                message = message.words(", ");
-            }
-            message = match (a, b) {
-                (None, Some(v)) => message.words("+").code(format!("{key}={v}")),
-                (Some(_), None) => message.words("−").code(key),
-                (Some(a), Some(b)) => message.code(key).words(": ").code(a).words(" → ").code(b),
-                (None, None) => message,
-            };
-        }
-        message
-    })
+    let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    keys.into_iter()
+        .filter(|k| old.get(*k) != new.get(*k))
+        .map(|k| (k.clone(), old.get(k).cloned(), new.get(k).cloned()))
+        .collect()
 }
 
 /// How a Namespace object is protected from pruning, if it is:

@@ -374,19 +374,27 @@ fn fails_with(repo: &Repo, args: &[&str], needle: &str) -> String {
     stderr
 }
 
+/// Rewrites the repository's `rbacc.yaml`, replacing each `from` (which
+/// must be there) with its `to`.
+fn edit_config(repo: &Repo, edits: &[(&str, &str)]) {
+    let mut config = std::fs::read_to_string(repo.path().join("rbacc.yaml")).expect("config");
+    for (from, to) in edits {
+        assert!(config.contains(from), "rbacc.yaml holds {from:?}");
+        config = config.replace(from, to);
+    }
+    repo.write("rbacc.yaml", config);
+}
+
 /// Adds `line` (one `policy` field, YAML) to the repository's `rbacc.yaml`.
 fn set_policy(repo: &Repo, line: &str) {
-    let config = std::fs::read_to_string(repo.path().join("rbacc.yaml")).expect("config");
     let anchor = "    protectNamespaces: true\n";
-    assert!(
-        config.contains(anchor),
-        "the example sets protectNamespaces"
-    );
-    repo.write(
-        "rbacc.yaml",
-        config.replace(anchor, &format!("{anchor}    {line}\n")),
-    );
+    edit_config(repo, &[(anchor, &format!("{anchor}    {line}\n"))]);
 }
+
+/// The reserved list of the example's `rbacc.yaml`.
+const RESERVED_LIST: &str =
+    "reservedNamespaces: [default, kube-system, kube-public, kube-node-lease]";
+const PREFIX_TEAM: &str = "namespacePrefix: team";
 
 // --- 3. Namespaces the platform runs on -----------------------------------
 
@@ -439,20 +447,14 @@ fn a_team_cannot_own_the_namespaces_rbacc_writes_into() {
     );
     // Nor with the prefix rule off, nor by giving the name back.
     let repo = Repo::example();
-    let config = std::fs::read_to_string(repo.path().join("rbacc.yaml")).expect("config");
-    let config = config.replace(
-        "namespacePrefix: team",
-        "namespacePrefix: none\n    unreserveNamespaces: [flux-system]",
+    edit_config(
+        &repo,
+        &[(
+            PREFIX_TEAM,
+            "namespacePrefix: none\n    unreserveNamespaces: [flux-system]",
+        )],
     );
-    repo.write("rbacc.yaml", config);
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(1);
-    assert!(
-        run.stderr()
-            .contains("namespace `flux-system` is rbacc's own"),
-        "{}",
-        run.stderr()
-    );
+    fails_with(&repo, &["build"], "namespace `flux-system` is rbacc's own");
 }
 
 #[test]
@@ -476,18 +478,16 @@ fn add_on_and_kubernetes_namespaces_are_reserved_by_default() {
 #[test]
 fn reserved_namespaces_extend_and_unreserve_gives_one_back() {
     let repo = Repo::example();
-    let config = std::fs::read_to_string(repo.path().join("rbacc.yaml")).expect("config");
-    let config = config
-        .replace(
-            "reservedNamespaces: [default, kube-system, kube-public, kube-node-lease]",
-            "reservedNamespaces: [platform-*]\n    unreserveNamespaces: [monitoring]",
-        )
-        .replace("namespacePrefix: team", "namespacePrefix: none");
-    assert!(
-        config.contains("platform-*"),
-        "the example lists reservedNamespaces"
+    edit_config(
+        &repo,
+        &[
+            (
+                RESERVED_LIST,
+                "reservedNamespaces: [platform-*]\n    unreserveNamespaces: [monitoring]",
+            ),
+            (PREFIX_TEAM, "namespacePrefix: none"),
+        ],
     );
-    repo.write("rbacc.yaml", &config);
     repo.write("teams/obs.yaml", team_with("obs", &["monitoring"]));
     repo.rbacc(&["build"]).expect_code(0);
     // Still reserved: Kubernetes' names, though the list no longer says so.
@@ -495,52 +495,39 @@ fn reserved_namespaces_extend_and_unreserve_gives_one_back() {
         "teams/obs.yaml",
         team_with("obs", &["monitoring", "kube-system"]),
     );
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(1);
-    assert!(run.stderr().contains("namespace `kube-system` is reserved"));
+    fails_with(&repo, &["build"], "namespace `kube-system` is reserved");
     repo.write("teams/obs.yaml", team_with("obs", &["platform-tools"]));
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(1);
-    assert!(
-        run.stderr()
-            .contains("reserved by `policy.reservedNamespaces`"),
-        "{}",
-        run.stderr()
-    );
+    fails_with(&repo, &["build"], "reserved by `policy.reservedNamespaces`");
     // Only add-on names can be given back.
-    let bad = config.replace(
-        "unreserveNamespaces: [monitoring]",
-        "unreserveNamespaces: [kube-system, payments-prod]",
+    edit_config(
+        &repo,
+        &[(
+            "unreserveNamespaces: [monitoring]",
+            "unreserveNamespaces: [kube-system, payments-prod]",
+        )],
     );
-    repo.write("rbacc.yaml", bad);
     repo.write("teams/obs.yaml", team_with("obs", &["obs-tools"]));
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(1);
-    assert!(
-        run.stderr()
-            .contains("namespace `kube-system` is Kubernetes' own"),
-        "{}",
-        run.stderr()
+    let stderr = fails_with(
+        &repo,
+        &["build"],
+        "namespace `kube-system` is Kubernetes' own",
     );
     assert!(
-        run.stderr()
-            .contains("namespace `payments-prod` is not reserved by default"),
-        "{}",
-        run.stderr()
+        stderr.contains("namespace `payments-prod` is not reserved by default"),
+        "{stderr}"
     );
 }
 
 #[test]
 fn no_prefix_rule_and_no_reserved_list_is_a_warning() {
     let repo = Repo::example();
-    let config = std::fs::read_to_string(repo.path().join("rbacc.yaml")).expect("config");
-    let config = config
-        .replace(
-            "    reservedNamespaces: [default, kube-system, kube-public, kube-node-lease]\n",
-            "",
-        )
-        .replace("namespacePrefix: team", "namespacePrefix: none");
-    repo.write("rbacc.yaml", config);
+    edit_config(
+        &repo,
+        &[
+            (&format!("    {RESERVED_LIST}\n"), ""),
+            (PREFIX_TEAM, "namespacePrefix: none"),
+        ],
+    );
     let run = repo.rbacc(&["build"]);
     run.expect_code(0);
     assert!(
@@ -556,11 +543,7 @@ fn no_prefix_rule_and_no_reserved_list_is_a_warning() {
 #[test]
 fn a_namespace_cannot_take_the_place_of_a_shards_kustomization() {
     let repo = Repo::example();
-    let config = std::fs::read_to_string(repo.path().join("rbacc.yaml")).expect("config");
-    repo.write(
-        "rbacc.yaml",
-        config.replace("namespacePrefix: team", "namespacePrefix: none"),
-    );
+    edit_config(&repo, &[(PREFIX_TEAM, "namespacePrefix: none")]);
     repo.write("teams/ops.yaml", team_with("ops", &["kustomization"]));
     assert_reserved(&repo, "kustomization", "the shard's `kustomization.yaml`");
 }
@@ -1093,13 +1076,9 @@ fn a_grant_to_another_teams_service_account_is_a_finding() {
 fn a_reserved_namespace_entry_that_reserves_nothing_is_an_error() {
     for entry in ["\"\"", "\"*\"", "Platform-*", "a_b"] {
         let repo = Repo::example();
-        let config = std::fs::read_to_string(repo.path().join("rbacc.yaml")).expect("config");
-        repo.write(
-            "rbacc.yaml",
-            config.replace(
-                "reservedNamespaces: [default, kube-system, kube-public, kube-node-lease]",
-                &format!("reservedNamespaces: [{entry}]"),
-            ),
+        edit_config(
+            &repo,
+            &[(RESERVED_LIST, &format!("reservedNamespaces: [{entry}]"))],
         );
         fails_with(&repo, &["check"], "reserves nothing");
     }
