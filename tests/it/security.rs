@@ -413,13 +413,8 @@ fn team_with(team: &str, namespaces: &[&str]) -> String {
 /// its label, and writes nothing.
 #[track_caller]
 fn assert_reserved(repo: &Repo, namespace: &str, why: &str) {
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(1);
-    let stderr = run.stderr();
-    assert!(
-        stderr.contains(&format!("namespace `{namespace}` is reserved")),
-        "{namespace}\n{stderr}"
-    );
+    let reserved = format!("namespace `{namespace}` is reserved");
+    let stderr = fails_with(repo, &["build"], &reserved);
     assert!(stderr.contains(why), "{namespace}: {why}\n{stderr}");
     assert!(!repo.out().exists(), "{namespace}: nothing written");
 }
@@ -681,13 +676,7 @@ fn labels_controllers_act_on_are_reserved_by_default() {
         ("component", "NetworkPolicy"),
     ] {
         let repo = with_labels(&format!("{{ \"{key}\": x }}"));
-        let run = repo.rbacc(&["build"]);
-        run.expect_code(1);
-        let stderr = run.stderr();
-        assert!(
-            stderr.contains(&format!("label `{key}` is reserved")),
-            "{key}\n{stderr}"
-        );
+        let stderr = fails_with(&repo, &["build"], &format!("label `{key}` is reserved"));
         assert!(stderr.contains(who), "{key}: names {who}\n{stderr}");
     }
 }
