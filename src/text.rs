@@ -47,36 +47,29 @@ pub fn is_invisible(c: char) -> bool {
 /// printable as it is.
 /// What diagnostics and terminal output print of untrusted text.
 pub fn visible(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_invisible) {
+    escape(s, is_invisible)
+}
+
+/// `s` as [`visible`] writes it, but keeping line feeds and tabs: for
+/// messages of several lines printed on a terminal.
+pub fn visible_lines(s: &str) -> Cow<'_, str> {
+    escape(s, |c| is_invisible(c) && c != '\n' && c != '\t')
+}
+
+/// `s` with every character `hidden` selects written as Rust escapes it.
+fn escape(s: &str, hidden: impl Fn(char) -> bool) -> Cow<'_, str> {
+    if !s.chars().any(&hidden) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
-        if is_invisible(c) {
+        if hidden(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
         }
     }
     Cow::Owned(out)
-}
-
-/// `s` as [`visible`] writes it, but keeping line feeds and tabs: for
-/// messages of several lines printed on a terminal.
-pub fn visible_lines(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(|c| is_invisible(c) && c != '\n' && c != '\t') {
-        return Cow::Borrowed(s);
-    }
-    let lines: Vec<String> = s
-        .split('\n')
-        .map(|line| {
-            line.split('\t')
-                .map(|part| visible(part).into_owned())
-                .collect::<Vec<_>>()
-                .join("\t")
-        })
-        .collect();
-    Cow::Owned(lines.join("\n"))
 }
 
 /// The text of a `#` comment in a generated file: one line, whatever `s`
