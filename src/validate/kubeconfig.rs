@@ -404,7 +404,50 @@ fn environment() -> Environment<'static> {
             .map_err(minijinja::Error::from)
     });
     env.set_recursion_limit(64);
+    env.add_filter("join", join);
     env
+}
+
+/// The longest separator `join` takes.
+const MAX_JOINER: usize = 1024;
+
+/// minijinja's `join`, with a separator that is a string of at most
+/// [`MAX_JOINER`] bytes: any other value would be turned into a string
+/// first, and then repeated between every item, before fuel counts it.
+fn join(
+    state: &mut minijinja::State,
+    value: &minijinja::Value,
+    joiner: Option<minijinja::Value>,
+    attribute: Option<&str>,
+    kwargs: minijinja::value::Kwargs,
+) -> Result<minijinja::Value, minijinja::Error> {
+    let plain = |v: &minijinja::Value| v.as_str().is_some_and(|s| s.len() <= MAX_JOINER);
+    let named: Option<minijinja::Value> = kwargs.get("d")?;
+    if let Some(joiner) = joiner.as_ref().or(named.as_ref())
+        && !plain(joiner)
+    {
+        return Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("`join` takes a string of at most {MAX_JOINER} bytes to join with"),
+        ));
+    }
+    let joiner = joiner.or(named);
+    let joiner = match &joiner {
+        Some(j) => Some(minijinja::value::StringInput::new(state, j)?),
+        None => None,
+    };
+    let attribute: Option<String> = match attribute {
+        Some(a) => Some(a.to_string()),
+        None => kwargs.get("attribute")?,
+    };
+    kwargs.assert_all_used()?;
+    minijinja::filters::join(
+        state,
+        value,
+        joiner,
+        attribute.as_deref(),
+        minijinja::value::Kwargs::from_iter(std::iter::empty::<(&str, minijinja::Value)>()),
+    )
 }
 
 /// What `{{ value }}` prints: JSON (as the auto-escaping the environment
@@ -903,5 +946,42 @@ fn context<'a>(
                     .unwrap_or_else(|| "jwt".to_string()),
             }),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::environment;
+
+    fn render(template: &str) -> Result<String, String> {
+        let env = environment();
+        env.render_str(template, minijinja::context! { items => ["a", "b"] })
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn join_takes_short_string_separators_as_minijinja_does() {
+        assert_eq!(render("{{ items | join(', ') | safe }}").unwrap(), "a, b");
+        assert_eq!(render("{{ items | join(d='-') | safe }}").unwrap(), "a-b");
+        assert_eq!(render("{{ items | join | safe }}").unwrap(), "ab");
+        assert_eq!(
+            render("{{ [{'n': 'x'}, {'n': 'y'}] | join('+', attribute='n') | safe }}").unwrap(),
+            "x+y"
+        );
+    }
+
+    #[test]
+    fn join_refuses_a_separator_that_is_not_a_short_string() {
+        for template in [
+            "{{ items | join('% ' | list * 10000) }}",
+            "{{ items | join(d=[1, 2]) }}",
+            "{{ items | join('x' * 2000) }}",
+        ] {
+            let error = render(template).expect_err(template);
+            assert!(
+                error.contains("`join` takes a string"),
+                "{template}: {error}"
+            );
+        }
     }
 }
