@@ -107,7 +107,7 @@ rbacc diff --base origin/main\n  \
 rbacc diff --base main --head feature --format markdown > comment.md\n  \
 rbacc diff --base HEAD~1 --format json --exit-code"
     )]
-    Diff(crate::diff::DiffArgs),
+    Diff(DiffArgs),
     /// Print or write the CODEOWNERS file that asks each team's owners to review its changes.
     #[command(
         after_help = "Maps each team file (`/teams/payments.yaml`) and what rbacc compiles from it\n\
@@ -242,7 +242,7 @@ pub struct CodeownersArgs {
 
     /// The forge whose syntax to write [default: that of the file rbacc generated before, else github].
     #[arg(long, value_enum)]
-    pub syntax: Option<crate::codeowners::Syntax>,
+    pub syntax: Option<Forge>,
 
     /// Write the file where the forge reads it, instead of printing it.
     #[arg(long, conflicts_with = "check")]
@@ -412,4 +412,67 @@ pub enum Format {
     Human,
     /// GitHub Actions annotations (`::error file=…,line=…::…`).
     Github,
+}
+
+/// `rbacc diff` arguments.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The revision to compare against: a branch, tag or commit, as git names it (`origin/main`).
+    #[arg(long, value_name = "REV")]
+    pub base: String,
+
+    /// The revision to compare [default: the work tree, uncommitted edits included].
+    #[arg(long, value_name = "REV")]
+    pub head: Option<String>,
+
+    /// The repository: the directory holding `rbacc.yaml`, in a git work tree.
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+
+    /// How to print the report: `markdown` for a pull-request comment, `json` for machines.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+
+    /// Exit with 1 when anything changed, as `git diff --exit-code` does.
+    #[arg(long)]
+    pub exit_code: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// For a terminal.
+    Text,
+    /// For a pull-request comment: at most 65,536 characters.
+    Markdown,
+    /// For machines, in the shape README.md documents.
+    Json,
+}
+
+impl From<DiffFormat> for crate::diff::Format {
+    fn from(format: DiffFormat) -> crate::diff::Format {
+        match format {
+            DiffFormat::Text => crate::diff::Format::Text,
+            DiffFormat::Markdown => crate::diff::Format::Markdown,
+            DiffFormat::Json => crate::diff::Format::Json,
+        }
+    }
+}
+
+/// A forge, for the syntax of its CODEOWNERS file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Forge {
+    /// GitHub: one line per path, the team's name in a comment above.
+    Github,
+    /// GitLab: one section per team (`[Team payments]`), so that each
+    /// team's approval is asked for on its own.
+    Gitlab,
+}
+
+impl From<Forge> for crate::codeowners::Syntax {
+    fn from(forge: Forge) -> crate::codeowners::Syntax {
+        match forge {
+            Forge::Github => crate::codeowners::Syntax::Github,
+            Forge::Gitlab => crate::codeowners::Syntax::Gitlab,
+        }
+    }
 }

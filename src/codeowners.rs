@@ -28,15 +28,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use crate::Compilation;
-use crate::diag::{Code, Diagnostic, Severity};
+use crate::diag::{Code, Diagnostic};
 use crate::emit::{GENERATED_MARKER, Output, TeamFiles};
 use crate::load::{InputFile, TEAMS_DIR};
 use crate::model::{Org, Team};
 use crate::source::{Sources, Span};
 
 /// Whose CODEOWNERS syntax to write.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Syntax {
     /// GitHub: one line per path, the team's name in a comment above.
     Github,
@@ -137,35 +136,6 @@ pub fn committed(files: &[InputFile]) -> Vec<Committed<'_>> {
         .collect()
 }
 
-/// Compares every committed file rbacc generated with what `compilation`
-/// rendered in its syntax (files in a syntax not rendered are skipped),
-/// adding a diagnostic of `severity` for each that differs. Returns how many
-/// differ.
-pub fn check_committed(
-    compilation: &mut Compilation,
-    committed: &[Committed],
-    severity: Severity,
-) -> usize {
-    let mut stale = 0;
-    for file in committed {
-        let Some(expected) = compilation.codeowners.get(&file.syntax) else {
-            continue;
-        };
-        if let Some(mut d) = compare(
-            &mut compilation.sources,
-            file.path,
-            file.contents,
-            expected,
-            file.syntax,
-        ) {
-            d.severity = severity;
-            compilation.diagnostics.push(d);
-            stale += 1;
-        }
-    }
-    stale
-}
-
 fn header(syntax: Syntax) -> String {
     let mut text = format!(
         "{GENERATED_MARKER} from the owners in rbacc.yaml and teams/. Do not edit: run `{}`.\n",
@@ -227,7 +197,7 @@ pub fn warnings(text: &str, syntax: Syntax) -> Vec<String> {
 /// in name order, each with its file, then its compiled files, then its
 /// owners as written.
 pub fn render(org: &Org, output: &Output, syntax: Syntax, out: Option<&str>) -> String {
-    let mut compiled: BTreeMap<&str, BTreeSet<TeamFiles>> = BTreeMap::new();
+    let mut compiled: BTreeMap<String, BTreeSet<TeamFiles>> = BTreeMap::new();
     if out.is_some() {
         for path in output.files.keys() {
             if let Some((team, files)) = TeamFiles::of(path) {

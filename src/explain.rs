@@ -148,7 +148,7 @@ pub fn explain(compilation: &Compilation, object: &ObjectRef) -> Option<Explanat
         .collect();
     let first_text = holding.first()?.1;
     let sources = &compilation.sources;
-    let analysis = &compilation.analysis;
+    let analysis = &compilation.resolved.as_ref()?.analysis;
     let origin = analysis
         .origins
         .iter()

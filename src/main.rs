@@ -1,6 +1,7 @@
 //! The `rbacc` binary: parses arguments, runs a command, maps the outcome to
 //! an exit code (0 success, 1 a finding, 2 usage or environment error).
 
+use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -10,12 +11,13 @@ use clap::Parser;
 use rbacc::cli::{Cli, CodeownersArgs, ColorChoice, Command, Format, RepoArgs, SourceArgs};
 use rbacc::codeowners::{self, Syntax};
 use rbacc::diag::Severity;
+use rbacc::emit::Selection;
 use rbacc::error::Error;
 use rbacc::load::Input;
 use rbacc::progress::Progress;
 use rbacc::query::{self, Answer, QueryError, Scope, Target};
 use rbacc::report::{self, Style};
-use rbacc::{Compilation, Options, output};
+use rbacc::{Compilation, Settings, output};
 
 /// What a command found, as an exit code.
 enum Outcome {
@@ -85,11 +87,7 @@ fn main() -> ExitCode {
         Command::Completions(args) => print(&rbacc::shell::completions(args.shell)),
         Command::Man => print(&rbacc::shell::man()),
         Command::Schema(args) => print(&rbacc::schema::text(args.file.into())),
-        Command::Diff(args) => rbacc::diff::cli(args, ui.style, ui.quiet, ui.verbose, &ui.progress)
-            .map(|exit| match exit {
-                rbacc::diff::Exit::Success => Outcome::Success,
-                rbacc::diff::Exit::Finding => Outcome::Finding,
-            }),
+        Command::Diff(args) => diff(&ui, args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
@@ -105,7 +103,7 @@ fn main() -> ExitCode {
 /// Nothing is written when any of its files exists.
 fn init(ui: &Ui, args: &rbacc::cli::InitArgs) -> Result<Outcome, String> {
     let files = rbacc::init::scaffold(&args.git_url);
-    let Some(output) = rbacc::compile(&rbacc::init::input(&files)).output else {
+    let Some(output) = rbacc::build(&rbacc::init::input(&files)).output else {
         return Err("internal error: the scaffold does not compile".to_string());
     };
     let out = output.files.keys().map(|p| format!("out/{p}"));
@@ -139,12 +137,12 @@ fn explain(ui: &Ui, args: &rbacc::cli::ExplainArgs) -> Result<Outcome, String> {
         out: None,
     };
     let input = load(ui, &repo).map_err(|e| e.to_string())?;
-    let options = Options {
+    let settings = Settings {
         explain: true,
-        ..Options::default()
+        ..Settings::default()
     };
-    let compilation = rbacc::compile_with(&input, &options);
-    if compilation.output.is_none() {
+    let mut compilation = rbacc::compile(&input, &settings);
+    if compilation.emit(&Selection::all()).is_none() {
         ui.diagnostics(&compilation, Format::Human);
         ui.error("invalid declarations; no answer");
         return Ok(Outcome::Finding);
@@ -259,35 +257,46 @@ fn known_up_to_date(ui: &Ui, out_dir: &std::path::Path, input: &Input) -> bool {
     fresh
 }
 
-/// Compiles with `options`, prints the diagnostics and returns the
-/// compilation and its output, or `None` when there is an error in the
-/// declarations. With `stale`, every committed CODEOWNERS file rbacc
-/// generated is compared with what it generates now, and each that differs
-/// is reported with that severity.
-fn compile_with(
-    ui: &Ui,
-    input: &Input,
-    options: &Options,
+/// What `build`, `check` and `codeowners` make besides the files of `out/`.
+#[derive(Default)]
+struct Extras {
+    /// Render the CODEOWNERS file in these syntaxes (and check every
+    /// team's owners as those forges read them).
+    codeowners: BTreeSet<Syntax>,
+    /// Where `out/` lies in the repository, for CODEOWNERS patterns.
+    out: Option<String>,
+    /// Compare every committed CODEOWNERS file rbacc generated with what it
+    /// generates now, reporting each that differs with this severity.
     stale: Option<Severity>,
-    format: Format,
-) -> Option<(Compilation, rbacc::emit::Output)> {
+}
+
+/// Compiles the whole of `out/` and what `extras` asks for, prints the
+/// diagnostics and returns the compilation, or `None` when there is an
+/// error in the declarations.
+fn compile_all(ui: &Ui, input: &Input, extras: &Extras, format: Format) -> Option<Compilation> {
     let teams = rbacc::progress::thousands(input.teams.len() as u64);
     ui.progress
         .stage(&format!("compiling {teams} team files"), 0);
-    let mut compilation = rbacc::compile_with(input, options);
+    let settings = Settings {
+        codeowners: extras.codeowners.clone(),
+        ..Settings::default()
+    };
+    let mut compilation = rbacc::compile(input, &settings);
+    compilation.emit(&Selection::all());
+    let committed = codeowners::committed(&input.codeowners);
+    compilation.codeowners(
+        &extras.codeowners,
+        extras.out.as_deref(),
+        &committed,
+        extras.stale,
+    );
     ui.progress.finish();
     for (stage, took) in &compilation.timings {
         ui.timing(stage, *took);
     }
-    if let Some(severity) = stale {
-        let committed = codeowners::committed(&input.codeowners);
-        codeowners::check_committed(&mut compilation, &committed, severity);
-    }
     ui.diagnostics(&compilation, format);
-    compilation
-        .output
-        .take()
-        .map(|output| (compilation, output))
+    compilation.output.as_ref()?;
+    Some(compilation)
 }
 
 /// The RBAC objects a query needs, compiled from the declarations in
@@ -302,7 +311,14 @@ fn compiled(
         Scope::Request(namespace) => namespace,
         Scope::All => None,
     };
-    let mut compilation = rbacc::compile_for(input, namespace);
+    let mut compilation = rbacc::compile(input, &Settings::queries());
+    if let Some(selection) = compilation
+        .resolved
+        .as_ref()
+        .map(|r| r.selection_for(namespace))
+    {
+        compilation.emit(&selection);
+    }
     for (stage, took) in &compilation.timings {
         ui.timing(stage, *took);
     }
@@ -398,15 +414,14 @@ fn build(ui: &Ui, repo: &RepoArgs) -> Result<Outcome, Error> {
     }
     // A stale CODEOWNERS file is a warning here (build does not write it)
     // and an error in `check`.
-    let options = codeowners_options(repo, &input);
-    let Some((compilation, output)) =
-        compile_with(ui, &input, &options, Some(Severity::Warning), Format::Human)
-    else {
+    let extras = codeowners_extras(repo, &input, Severity::Warning);
+    let Some(compilation) = compile_all(ui, &input, &extras, Format::Human) else {
         ui.error("invalid declarations; nothing was written");
         return Ok(Outcome::Finding);
     };
+    let output = compilation.output.as_ref().expect("compiled");
     let start = Instant::now();
-    let plan = output::write(&out_dir, &output, &ui.progress)?;
+    let plan = output::write(&out_dir, output, &ui.progress)?;
     ui.progress.finish();
     ui.timing("write", start.elapsed());
     // Warnings (a stale CODEOWNERS file among them) must show on every
@@ -457,19 +472,20 @@ fn out_in_repo(repo: &RepoArgs) -> Option<String> {
     codeowners::plain_path(&rel).then_some(rel)
 }
 
-/// Options that render the CODEOWNERS file in the syntax of every
-/// committed file rbacc generated, so that `build` and `check` compare them.
-/// None when `out/` lies outside the repository: the committed file lists
-/// the repository's own `out/`, which this run does not look at.
-fn codeowners_options(repo: &RepoArgs, input: &Input) -> Options {
+/// Render the CODEOWNERS file in the syntax of every committed file rbacc
+/// generated, so that `build` and `check` compare them (a stale one is
+/// reported with `stale` severity). Nothing when `out/` lies outside the
+/// repository: the committed file lists the repository's own `out/`, which
+/// this run does not look at.
+fn codeowners_extras(repo: &RepoArgs, input: &Input, stale: Severity) -> Extras {
     let Some(out) = out_in_repo(repo) else {
-        return Options::default();
+        return Extras::default();
     };
     let committed = codeowners::committed(&input.codeowners);
-    Options {
+    Extras {
         codeowners: committed.iter().map(|c| c.syntax).collect(),
         out: Some(out),
-        ..Options::default()
+        stale: Some(stale),
     }
 }
 
@@ -479,6 +495,7 @@ fn codeowners_command(ui: &Ui, args: &CodeownersArgs) -> Result<Outcome, String>
     let committed = codeowners::committed(&input.codeowners);
     let syntax = args
         .syntax
+        .map(Syntax::from)
         .or(committed.first().map(|c| c.syntax))
         .unwrap_or(Syntax::Github);
     // rbacc's own file in this syntax where the forge reads it, else the
@@ -487,12 +504,12 @@ fn codeowners_command(ui: &Ui, args: &CodeownersArgs) -> Result<Outcome, String>
         .iter()
         .find(|c| c.syntax == syntax && syntax.locations().contains(&c.path))
         .map_or(syntax.default_location(), |c| c.path);
-    let options = Options {
+    let extras = Extras {
         codeowners: [syntax].into(),
         out: out_in_repo(&args.repo),
-        ..Options::default()
+        stale: None,
     };
-    let Some((mut compilation, _)) = compile_with(ui, &input, &options, None, args.format) else {
+    let Some(mut compilation) = compile_all(ui, &input, &extras, args.format) else {
         ui.error("invalid declarations; no CODEOWNERS file");
         return Ok(Outcome::Finding);
     };
@@ -575,16 +592,15 @@ fn check(ui: &Ui, repo: &RepoArgs, format: Format) -> Result<Outcome, Error> {
         ));
         return Ok(Outcome::Success);
     }
-    let options = codeowners_options(repo, &input);
-    let Some((compilation, output)) =
-        compile_with(ui, &input, &options, Some(Severity::Error), format)
-    else {
+    let extras = codeowners_extras(repo, &input, Severity::Error);
+    let Some(compilation) = compile_all(ui, &input, &extras, format) else {
         return Ok(Outcome::Finding);
     };
+    let output = compilation.output.as_ref().expect("compiled");
     // Errors now are stale CODEOWNERS files, already reported.
     let stale_codeowners = compilation.diagnostics.has_errors();
     let start = Instant::now();
-    let plan = output::plan(&out_dir, &output, &ui.progress)?;
+    let plan = output::plan(&out_dir, output, &ui.progress)?;
     ui.progress.finish();
     ui.timing("compare", start.elapsed());
     if plan.is_exact() && stale_codeowners {
@@ -642,4 +658,54 @@ fn check(ui: &Ui, repo: &RepoArgs, format: Format) -> Result<Outcome, Error> {
         ));
     }
     Ok(Outcome::Finding)
+}
+
+/// `rbacc diff`: the report on stdout; warnings, the head's diagnostics and
+/// timings on stderr.
+fn diff(ui: &Ui, args: &rbacc::cli::DiffArgs) -> Result<Outcome, String> {
+    use rbacc::diff::{self, Found};
+    let request = diff::Request {
+        base: args.base.clone(),
+        head: args.head.clone(),
+        repo: args.repo.clone(),
+    };
+    let mut timings = Vec::new();
+    ui.progress
+        .stage("compiling and comparing both revisions", 0);
+    let found = diff::run(&request, &mut timings);
+    ui.progress.finish();
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    let finding = match found.map_err(|e| e.to_string())? {
+        Found::HeadInvalid(head) => {
+            stderr = report::render(&head.diagnostics, &head.sources, ui.style);
+            stderr.push_str(
+                "error: the head does not compile; fix the errors above to see the diff\n",
+            );
+            true
+        }
+        Found::Diff(diff) => {
+            let start = Instant::now();
+            stdout = diff.render(args.format.into(), &args.base);
+            timings.push(("render", start.elapsed()));
+            if !diff.base.compiled {
+                stderr.push_str(&format!(
+                    "warning: the base {} does not compile: compared against an empty base\n",
+                    diff.base.label()
+                ));
+            }
+            args.exit_code && diff.changed()
+        }
+    };
+    if !ui.quiet || stderr.contains("error:") {
+        ui.eprint(&stderr);
+    }
+    for (stage, took) in &timings {
+        ui.timing(stage, *took);
+    }
+    ui.print(&stdout);
+    Ok(if finding {
+        Outcome::Finding
+    } else {
+        Outcome::Success
+    })
 }

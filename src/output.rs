@@ -23,7 +23,20 @@ use walkdir::WalkDir;
 
 use crate::emit::{Output, is_generated};
 use crate::error::Error;
-use crate::progress::Progress;
+
+/// Where [`plan`] and [`write`] say how far they are: the binary draws it
+/// as a progress line; `&()` ignores it.
+pub trait Progress: Sync {
+    /// A stage of `total` items (0: not counted) begins.
+    fn stage(&self, label: &str, total: u64);
+    /// `n` more items are done.
+    fn add(&self, n: u64);
+}
+
+impl Progress for () {
+    fn stage(&self, _: &str, _: u64) {}
+    fn add(&self, _: u64) {}
+}
 
 /// How `out/` differs from what a build would write.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -60,7 +73,7 @@ impl Plan {
 
 /// Compares `out_dir` with `output`, counting the files compared on
 /// `progress`.
-pub fn plan(out_dir: &Path, output: &Output, progress: &Progress) -> Result<Plan, Error> {
+pub fn plan(out_dir: &Path, output: &Output, progress: &dyn Progress) -> Result<Plan, Error> {
     if pending_update(out_dir) {
         return Err(Error::PendingUpdate {
             out: out_dir.to_path_buf(),
@@ -212,7 +225,7 @@ fn list_tree(dir: &Path) -> Result<BTreeMap<String, Entry>, Error> {
 
 /// Brings `out_dir` to `output`, atomically, showing what it does on
 /// `progress`. Returns the plan it carried out.
-pub fn write(out_dir: &Path, output: &Output, progress: &Progress) -> Result<Plan, Error> {
+pub fn write(out_dir: &Path, output: &Output, progress: &dyn Progress) -> Result<Plan, Error> {
     let parent = parent_of(out_dir);
     fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
     let _lock = lock(&parent, out_dir)?;
@@ -290,7 +303,7 @@ fn stage_files(
     staging: &Path,
     output: &Output,
     files: &[&String],
-    progress: &Progress,
+    progress: &dyn Progress,
 ) -> Result<(), Error> {
     let dirs: BTreeSet<&str> = files
         .iter()

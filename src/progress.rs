@@ -220,6 +220,16 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
     state.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+impl crate::output::Progress for Progress {
+    fn stage(&self, label: &str, total: u64) {
+        Progress::stage(self, label, total);
+    }
+
+    fn add(&self, n: u64) {
+        Progress::add(self, n);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
             teams: vec![sre(), fuzzed],
             ..input
         };
-        let second = rbacc::compile(&reversed);
+        let second = rbacc::build(&reversed);
         assert!(
             second.output.as_ref() == Some(output),
             "output depends on the order of the team files"

@@ -97,7 +97,7 @@ fn verbose() -> bool {
 /// binary does, and checks the invariants every compilation must hold.
 /// `clusters` are the cluster names the config declares, when known.
 pub fn compile_and_check(input: &Input, clusters: &[&str]) -> Compilation {
-    let compilation = rbacc::compile(input);
+    let compilation = rbacc::build(input);
     let errors = compilation.diagnostics.has_errors();
     match &compilation.output {
         Some(output) => {

@@ -36,8 +36,9 @@ use rayon::prelude::*;
 use crate::access::{Manifests, Request, SubjectRef, UserInfo};
 use crate::model::Org;
 
-use super::compile::{Files, is_cluster_file};
+use super::compile::Files;
 use super::{FileChange, Side};
+use crate::layout::OutFile;
 
 /// One request a rule can name: a verb on a resource (`pods`, `pods/exec`),
 /// optionally one object by name. Ordered for display.
@@ -287,23 +288,26 @@ fn side_manifests(
     changed: &[FileChange],
     side: Side,
 ) -> Result<Manifests, EvalError> {
-    let prefix = format!("{cluster}/");
+    // Files of this cluster that hold objects, and whether each is in the
+    // cluster shard.
+    let on_cluster = |path: &str| {
+        OutFile::parse(path)
+            .filter(|f| f.cluster() == cluster && f.holds_objects())
+            .map(|f| f.in_cluster_shard())
+    };
     let mut texts: Vec<(&str, &str)> = files
         .iter()
-        .filter(|(path, _)| path.starts_with(&prefix) && is_cluster_file(path))
+        .filter(|(path, _)| on_cluster(path) == Some(true))
         .map(|(p, t)| (p.as_str(), t.as_str()))
         .collect();
     texts.extend(
         changed
             .iter()
-            .filter(|f| f.path.starts_with(&prefix) && !is_cluster_file(&f.path))
+            .filter(|f| on_cluster(&f.path) == Some(false))
             .filter_map(|f| f.text(side).map(|t| (f.path.as_str(), t))),
     );
     let mut manifests = Manifests::default();
     for (path, text) in texts {
-        if path.ends_with("/kustomization.yaml") || path.contains("/kubeconfigs/") {
-            continue;
-        }
         let parsed = Manifests::from_yaml(text).map_err(|e| EvalError {
             path: path.to_string(),
             message: e.to_string(),

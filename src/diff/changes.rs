@@ -14,8 +14,9 @@ use crate::load::InputFile;
 use crate::yaml;
 
 use super::access::AccessChanges;
-use super::compile::Compiled;
 use super::{ClusterSummary, Counts, FileChange, Status, Warning};
+use crate::Compilation;
+use crate::layout::OutFile;
 
 /// A warning's text, piece by piece. Serialized (in the JSON report) as
 /// its [plain](Message::plain) text.
@@ -144,7 +145,7 @@ fn objects(path: &str, text: &str) -> BTreeMap<Key, Object> {
         name: Option<String>,
         namespace: Option<String>,
     }
-    if path.ends_with("/kustomization.yaml") || is_kubeconfig(path) {
+    if !OutFile::parse(path).is_some_and(|f| f.holds_objects()) {
         return BTreeMap::new();
     }
     // rbacc's own output, emitted by this process from either revision
@@ -170,7 +171,7 @@ fn objects(path: &str, text: &str) -> BTreeMap<Key, Object> {
 
 /// `<cluster>/kubeconfigs/<team>.yaml`.
 fn is_kubeconfig(path: &str) -> bool {
-    path.split('/').nth(1) == Some("kubeconfigs")
+    matches!(OutFile::parse(path), Some(OutFile::Kubeconfig { .. }))
 }
 
 /// Counts per cluster, and the warnings about namespaces.
@@ -437,7 +438,7 @@ pub fn escalations(access: &AccessChanges) -> Option<Warning> {
 
 /// Risky-grant, access-risk and privileged-namespace warnings of the head
 /// that the base did not have.
-pub fn risky_grants(base: Option<&Compiled>, head: &Compiled) -> Vec<Warning> {
+pub fn risky_grants(base: Option<&Compilation>, head: &Compilation) -> Vec<Warning> {
     let risky = |code: Code| {
         matches!(
             code,

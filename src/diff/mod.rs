@@ -11,7 +11,7 @@
 //! Both revisions are compiled ([`compile`]); only the files that can
 //! differ are emitted ([`compile::outputs`]); access changes are evaluated
 //! on those files with the RBAC evaluator ([`access`]). [`diff`] is pure;
-//! [`run`] reads git and the work tree; [`cli`] prints.
+//! [`run`] reads git and the work tree; [`Diff::render`] writes the report.
 
 pub mod access;
 mod changes;
@@ -21,53 +21,49 @@ mod render;
 #[cfg(test)]
 mod tests;
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-
-use clap::{Args, ValueEnum};
 
 use crate::error::Error;
 use crate::gitinput::{GitError, GitRepo};
 use crate::load::Input;
-use crate::report::{self, Style};
 
 pub use access::{AccessChanges, Permission, PlaceChange, RoleChange, SubjectChange};
 pub use changes::{Message, Piece};
 pub use render::{MARKDOWN_LIMIT, MARKER};
 
-/// `rbacc diff` arguments.
-#[derive(Debug, Args)]
-pub struct DiffArgs {
-    /// The revision to compare against: a branch, tag or commit, as git names it (`origin/main`).
-    #[arg(long, value_name = "REV")]
+/// What `rbacc diff` compares.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The base revision, as git names it (`origin/main`).
     pub base: String,
-
-    /// The revision to compare [default: the work tree, uncommitted edits included].
-    #[arg(long, value_name = "REV")]
+    /// The head revision; `None` for the work tree, uncommitted edits included.
     pub head: Option<String>,
-
     /// The repository: the directory holding `rbacc.yaml`, in a git work tree.
-    #[arg(long, default_value = ".")]
     pub repo: PathBuf,
-
-    /// How to print the report: `markdown` for a pull-request comment, `json` for machines.
-    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
-    pub format: DiffFormat,
-
-    /// Exit with 1 when anything changed, as `git diff --exit-code` does.
-    #[arg(long)]
-    pub exit_code: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DiffFormat {
+/// How a [`Diff`] is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
     /// For a terminal.
     Text,
-    /// For a pull-request comment: at most 65,536 characters.
+    /// For a pull-request comment: at most [`MARKDOWN_LIMIT`] characters.
     Markdown,
     /// For machines, in the shape README.md documents.
     Json,
+}
+
+impl Diff {
+    /// The report in `format`; `base` is the base revision as the user
+    /// named it, for the markdown heading.
+    pub fn render(&self, format: Format, base: &str) -> String {
+        match format {
+            Format::Text => render::text(self),
+            Format::Markdown => render::markdown(self, base),
+            Format::Json => render::json(self),
+        }
+    }
 }
 
 /// Added, changed or removed.
@@ -113,7 +109,7 @@ impl FileChange {
 
     /// The cluster the file belongs to.
     pub fn cluster(&self) -> &str {
-        self.path.split('/').next().unwrap_or_default()
+        crate::layout::cluster_of(&self.path)
     }
 
     /// A unified diff with three lines of context, headed as git heads it
@@ -271,8 +267,8 @@ pub struct Revision {
 pub enum Found {
     /// Both compiled (or the base did not and is compared as empty).
     Diff(Box<Diff>),
-    /// The head does not compile: its diagnostics, rendered.
-    HeadInvalid { diagnostics: String },
+    /// The head does not compile: its diagnostics, with their sources.
+    HeadInvalid(Box<crate::Compilation>),
 }
 
 /// Why `rbacc diff` could not run: exit code 2.
@@ -291,13 +287,12 @@ pub enum DiffError {
 pub fn diff(
     base: Revision,
     head: Revision,
-    style: Style,
     timings: &mut Vec<(&'static str, Duration)>,
 ) -> Result<Found, DiffError> {
     let start = Instant::now();
     let (base_compiled, head_compiled) = rayon::join(
-        || base.input.as_ref().map(compile::compile),
-        || head.input.as_ref().map(compile::compile),
+        || base.input.as_ref().map(compile_side),
+        || head.input.as_ref().map(compile_side),
     );
     timings.push(("compile", start.elapsed()));
     let Some(head_compiled) = head_compiled else {
@@ -305,17 +300,15 @@ pub fn diff(
             repo: PathBuf::from(&head.info.name),
         }));
     };
-    let Some(head_model) = head_compiled.model() else {
-        return Ok(Found::HeadInvalid {
-            diagnostics: report::render(&head_compiled.diagnostics, &head_compiled.sources, style),
-        });
+    let Some(head_model) = head_compiled.resolved.as_ref() else {
+        return Ok(Found::HeadInvalid(Box::new(head_compiled)));
     };
     let mut base_info = base.info;
     let mut head_info = head.info;
     head_info.compiled = true;
-    let head_org = head_model.org;
-    let base_model = base_compiled.as_ref().and_then(|c| c.model());
-    let base_org = base_model.map(|m| m.org);
+    let head_org = &head_model.org;
+    let base_model = base_compiled.as_ref().and_then(|c| c.resolved.as_ref());
+    let base_org = base_model.map(|m| &m.org);
     base_info.compiled = base_org.is_some();
     base_info.errors = base_compiled
         .as_ref()
@@ -382,7 +375,7 @@ pub fn diff(
     all.extend(changes::escalations(&access));
     all.append(&mut warnings);
     all.extend(changes::risky_grants(
-        base_compiled.as_ref().filter(|c| c.org.is_some()),
+        base_compiled.as_ref().filter(|c| c.resolved.is_some()),
         &head_compiled,
     ));
     all.extend(changes::accepted_risks(
@@ -408,16 +401,15 @@ pub fn diff(
     Ok(Found::Diff(Box::new(diff)))
 }
 
-/// What `rbacc diff` prints, and whether it is a finding (exit code 1).
-pub struct Report {
-    pub stdout: String,
-    pub stderr: String,
-    pub finding: bool,
+/// One side compiled as `build` compiles it, up to emission: [`outputs`]
+/// (compile.rs) emits only what can differ.
+fn compile_side(input: &Input) -> crate::Compilation {
+    crate::compile(input, &crate::Settings::default())
 }
 
-/// Reads both revisions, compares them and renders the report.
-pub fn run(args: &DiffArgs, style: Style, verbose: bool) -> Result<Report, DiffError> {
-    let mut timings = Vec::new();
+/// Reads both revisions and compares them; `timings` collects how long
+/// each stage took.
+pub fn run(args: &Request, timings: &mut crate::pipeline::Timings) -> Result<Found, DiffError> {
     let start = Instant::now();
     let git = GitRepo::discover(&args.repo)?;
     let base_rev = git.resolve(&args.base)?;
@@ -458,7 +450,7 @@ pub fn run(args: &DiffArgs, style: Style, verbose: bool) -> Result<Report, DiffE
         }
     };
     timings.push(("load", start.elapsed()));
-    let found = diff(
+    diff(
         Revision {
             info: base_info,
             input: base_input,
@@ -467,81 +459,6 @@ pub fn run(args: &DiffArgs, style: Style, verbose: bool) -> Result<Report, DiffE
             info: head_info,
             input: Some(head_input),
         },
-        style,
-        &mut timings,
-    )?;
-    let mut report = Report {
-        stdout: String::new(),
-        stderr: String::new(),
-        finding: false,
-    };
-    match found {
-        Found::HeadInvalid { diagnostics } => {
-            report.stderr = diagnostics;
-            report.stderr.push_str(
-                "error: the head does not compile; fix the errors above to see the diff\n",
-            );
-            report.finding = true;
-        }
-        Found::Diff(diff) => {
-            let start = Instant::now();
-            report.stdout = match args.format {
-                DiffFormat::Text => render::text(&diff),
-                DiffFormat::Markdown => render::markdown(&diff, &args.base),
-                DiffFormat::Json => render::json(&diff),
-            };
-            timings.push(("render", start.elapsed()));
-            if !diff.base.compiled {
-                report.stderr.push_str(&format!(
-                    "warning: the base {} does not compile: compared against an empty base\n",
-                    diff.base.label()
-                ));
-            }
-            report.finding = args.exit_code && diff.changed();
-        }
-    }
-    if verbose {
-        for (stage, took) in timings {
-            report.stderr.push_str(&format!(
-                "{stage:>10} {:>8.1} ms\n",
-                took.as_secs_f64() * 1000.0
-            ));
-        }
-    }
-    Ok(report)
-}
-
-/// Whether the command found something (exit code 1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
-    Success,
-    Finding,
-}
-
-/// Runs `rbacc diff` and prints the report: the report on stdout,
-/// warnings, head diagnostics and timings on stderr. An error is for exit
-/// code 2.
-pub fn cli(
-    args: &DiffArgs,
-    style: Style,
-    quiet: bool,
-    verbose: bool,
-    progress: &crate::progress::Progress,
-) -> Result<Exit, String> {
-    progress.stage("compiling and comparing both revisions", 0);
-    let report = run(args, style, verbose);
-    progress.finish();
-    let report = report.map_err(|e| e.to_string())?;
-    let stderr = if quiet && !report.stderr.contains("error:") {
-        String::new()
-    } else {
-        report.stderr
-    };
-    let _ = std::io::stderr().write_all(stderr.as_bytes());
-    let _ = std::io::stdout().write_all(report.stdout.as_bytes());
-    Ok(if report.finding {
-        Exit::Finding
-    } else {
-        Exit::Success
-    })
+        timings,
+    )
 }

@@ -5,7 +5,6 @@ use std::path::Path;
 
 use crate::access::{Manifests, Request, SubjectRef, UserInfo};
 use crate::load::{Input, InputFile};
-use crate::report::Style;
 
 use super::compile::{self, Files};
 use super::{Diff, Found, Revision, SideInfo};
@@ -161,26 +160,60 @@ fn cases() -> Vec<(&'static str, Input, Input)> {
 }
 
 fn full(input: &Input) -> Files {
-    crate::compile(input).output.expect("compiles").files
+    crate::build(input).output.expect("compiles").files
 }
 
-/// `compile` then `emit_all` is `crate::compile`: if the pipeline gains a
-/// stage, this fails until the diff follows.
+fn resolved(input: &Input) -> crate::Resolved {
+    crate::compile(input, &crate::Settings::default())
+        .resolved
+        .expect("compiles")
+}
+
+/// The parts a [`Selection`] names divide `out/`: each team, the cluster
+/// shards and the index files, emitted on their own, are the full emission
+/// with nothing missing, nothing twice and nothing different. `outputs`
+/// rests on it.
 #[test]
-fn the_pipeline_is_compiles() {
+fn selections_divide_the_output() {
+    use crate::emit::{Selection, Teams};
     for (name, _, input) in cases() {
-        let compiled = compile::compile(&input);
-        let model = compiled.model().expect("compiles");
-        let ours = compile::emit_all(model.org, model.flux);
-        let theirs = full(&input);
-        assert_eq!(
-            ours.keys().collect::<Vec<_>>(),
-            theirs.keys().collect::<Vec<_>>(),
-            "{name}: paths"
-        );
-        for (path, text) in &ours {
-            assert!(&theirs[path] == text, "{name}: {path} differs");
+        let side = resolved(&input);
+        let emit = |selection: &Selection| {
+            crate::emit::emit(&side.org, side.flux.as_ref(), selection).files
+        };
+        let none = Selection {
+            teams: Teams::Only(BTreeSet::new()),
+            cluster: false,
+            index: false,
+            flux: true,
+        };
+        let mut parts = vec![
+            emit(&Selection {
+                cluster: true,
+                ..none.clone()
+            }),
+            emit(&Selection {
+                index: true,
+                ..none.clone()
+            }),
+        ];
+        for team in &side.org.teams {
+            parts.push(emit(&Selection::teams([team.name.clone()].into())));
         }
+        let mut union = Files::new();
+        for part in parts {
+            for (path, text) in part {
+                assert!(
+                    union.insert(path.clone(), text).is_none(),
+                    "{name}: {path} twice"
+                );
+            }
+        }
+        assert_eq!(union, full(&input), "{name}");
+        assert!(
+            emit(&none).is_empty(),
+            "{name}: an empty selection emits nothing"
+        );
     }
 }
 
@@ -193,11 +226,8 @@ fn matches_full_emission() {
             .chain(h.keys())
             .filter(|p| b.get(*p) != h.get(*p))
             .collect();
-        let (bc, hc) = (compile::compile(&base), compile::compile(&head));
-        let outputs = compile::outputs(
-            Some(bc.model().expect("base compiles")),
-            hc.model().expect("head compiles"),
-        );
+        let (bc, hc) = (resolved(&base), resolved(&head));
+        let outputs = compile::outputs(Some(&bc), &hc);
         let got: BTreeSet<&String> = outputs
             .base
             .keys()
@@ -234,16 +264,12 @@ fn run(base: &Input, head: &Input) -> Diff {
             info: info("head"),
             input: Some(head.clone()),
         },
-        Style {
-            color: false,
-            width: 100,
-        },
         &mut Vec::new(),
     )
     .expect("diff");
     match found {
         Found::Diff(diff) => *diff,
-        Found::HeadInvalid { diagnostics } => panic!("head invalid:\n{diagnostics}"),
+        Found::HeadInvalid(c) => panic!("head invalid: {:?}", c.diagnostics),
     }
 }
 

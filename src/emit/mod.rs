@@ -4,27 +4,10 @@
 //! YAML. Every manifest is built from k8s-openapi types and serialized here;
 //! nothing here touches the file system.
 //!
-//! Layout, for every cluster:
-//!
-//! ```text
-//! <cluster>/kustomization.yaml              everything below, for `kubectl kustomize`
-//! <cluster>/cluster/kustomization.yaml      shard: cluster-scoped objects (ClusterRoles)
-//! <cluster>/cluster/clusterrole-<role>.yaml
-//! <cluster>/teams/<team>/kustomization.yaml shard: one team's namespaces
-//! <cluster>/teams/<team>/<namespace>.yaml   Namespace, ServiceAccounts, RoleBindings, quota
-//! <cluster>/teams/<team>/rbacc.kubeconfig.yaml  the team's kubeconfig ConfigMap and who may read it
-//! <cluster>/kubeconfigs/<team>.yaml         the team's kubeconfig, for people (not in any kustomization)
-//! <cluster>/flux/kustomization.yaml         with `spec.gitops.flux` only: the Flux Kustomizations below
-//! <cluster>/flux/cluster.yaml               a Flux Kustomization for the `cluster/` shard
-//! <cluster>/flux/team-<team>.yaml           a Flux Kustomization for each team's shard
-//! ```
-//!
+//! Where each file goes is [`crate::layout`]'s; every path is built there.
 //! `flux/` is not listed in `<cluster>/kustomization.yaml`: it is what Flux
 //! applies (through one hand-written Kustomization per cluster, see
 //! `deploy/flux/`), not part of the cluster's manifests.
-//!
-//! Namespace names cannot contain dots, so `rbacc.kubeconfig.yaml` never
-//! collides with a namespace's file.
 //!
 //! A team's shard holds only that team's files, so adding or removing a team
 //! never moves another team's files, and each shard stays small enough for
@@ -34,12 +17,14 @@ mod flux;
 mod objects;
 mod serialize;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
 
+use crate::layout::{self, OutFile};
 use crate::model::{FLUX_CLUSTER_NAME, Flux, Org, Team, flux_team_name};
 
+pub use crate::layout::TeamFiles;
 pub use serialize::{GENERATED_MARKER, is_generated};
 
 /// The files of `out/`: path relative to `out/` (`/`-separated) -> contents.
@@ -52,93 +37,171 @@ impl Output {
     /// Adds a file. Validation rules out two objects sharing a path
     /// (`reserved::LAYOUT_NAMES`, DNS names without dots); were one to slip
     /// through, failing loudly beats one file silently replacing another.
-    fn add(&mut self, path: String, contents: String) {
-        let previous = self.files.insert(path, contents);
+    fn add(&mut self, file: &OutFile, contents: String) {
+        let previous = self.files.insert(file.to_string(), contents);
         assert!(previous.is_none(), "validation rules out colliding paths");
     }
 }
 
-/// Builds every file of `out/`. Teams are emitted in parallel; the result
-/// does not depend on scheduling.
-pub fn emit(org: &Org) -> Output {
-    emit_teams(org, |_| true)
+/// Which parts of `out/` an emission builds. Every part depends only on
+/// what its doc says, so a part not selected is the same as in a full
+/// emission (`rbacc diff` and the queries rely on it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Selection {
+    /// Which teams' files: their shards, kubeconfigs and Flux
+    /// Kustomizations. Each depends on the team, its rendered kubeconfigs
+    /// and the settings only.
+    pub teams: Teams,
+    /// The `<cluster>/cluster/` shards and `<cluster>/flux/cluster.yaml`:
+    /// the settings and roles, never the teams.
+    pub cluster: bool,
+    /// The files that list shards (`<cluster>/kustomization.yaml`,
+    /// `<cluster>/flux/kustomization.yaml`): the settings and which teams
+    /// have a shard on which cluster.
+    pub index: bool,
+    /// Flux Kustomizations, when the settings have them.
+    pub flux: bool,
 }
 
-/// Builds the files of `out/` that every team shares, and those of the
-/// teams `keep` selects: the files a query about some teams' namespaces
-/// needs, without writing out the rest.
-pub fn emit_teams(org: &Org, keep: impl Fn(&Team) -> bool + Sync) -> Output {
+/// The teams a [`Selection`] emits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Teams {
+    All,
+    /// These teams (names that are not teams are ignored).
+    Only(BTreeSet<String>),
+}
+
+impl Teams {
+    fn has(&self, team: &Team) -> bool {
+        match self {
+            Teams::All => true,
+            Teams::Only(names) => names.contains(&team.name),
+        }
+    }
+}
+
+impl Selection {
+    /// Every file of `out/`.
+    pub fn all() -> Selection {
+        Selection {
+            teams: Teams::All,
+            cluster: true,
+            index: true,
+            flux: true,
+        }
+    }
+
+    /// Only the files of these teams.
+    pub fn teams(names: BTreeSet<String>) -> Selection {
+        Selection {
+            teams: Teams::Only(names),
+            cluster: false,
+            index: false,
+            flux: true,
+        }
+    }
+
+    /// Whether this is every file of `out/`.
+    pub fn is_all(&self) -> bool {
+        *self == Selection::all()
+    }
+}
+
+/// Builds the files of `out/` that `selection` names. Teams are emitted in
+/// parallel; the result does not depend on scheduling.
+pub fn emit(org: &Org, flux: Option<&Flux>, selection: &Selection) -> Output {
     let mut out = Output::default();
-    let per_team: Vec<Vec<(String, String)>> = org
+    let per_team: Vec<Vec<(OutFile, String)>> = org
         .teams
         .par_iter()
-        .filter(|team| keep(team))
+        .filter(|team| selection.teams.has(team))
         .map(|team| team_files(org, team))
         .collect();
     for files in per_team {
-        for (path, contents) in files {
-            out.add(path, contents);
+        for (file, contents) in files {
+            out.add(&file, contents);
         }
     }
     for cluster in &org.clusters {
         let c = &cluster.name;
-        let mut cluster_files = Vec::new();
-        for role in &org.roles {
-            let file = format!("clusterrole-{}.yaml", role.name);
-            let object = objects::cluster_role(role);
-            out.add(
-                format!("{c}/cluster/{file}"),
-                serialize::objects_file(&role.source, &[object]),
-            );
-            cluster_files.push(file);
+        if selection.cluster {
+            cluster_shard(org, c, &mut out);
         }
-        if let Some(kubeconfigs) = &org.kubeconfigs {
-            let file = format!("namespace-{}.yaml", kubeconfigs.namespace);
-            let object = objects::kubeconfig_namespace(org, &kubeconfigs.namespace);
-            out.add(
-                format!("{c}/cluster/{file}"),
-                serialize::objects_file("rbacc.yaml", &[object]),
-            );
-            cluster_files.push(file);
+        if selection.index {
+            let mut shards = vec![layout::shard_entry(None)];
+            for team in org.teams.iter().filter(|t| has_shard(org, t, c)) {
+                shards.push(layout::shard_entry(Some(&team.name)));
+            }
+            let index = OutFile::Index { cluster: c.clone() };
+            out.add(&index, serialize::kustomization("rbacc.yaml", &shards));
         }
-        out.add(
-            format!("{c}/cluster/kustomization.yaml"),
-            serialize::kustomization("rbacc.yaml", &cluster_files),
-        );
-        let mut shards = vec!["cluster".to_string()];
-        for team in org.teams.iter().filter(|t| has_shard(org, t, c)) {
-            shards.push(format!("teams/{}", team.name));
-        }
-        out.add(
-            format!("{c}/kustomization.yaml"),
-            serialize::kustomization("rbacc.yaml", &shards),
-        );
+    }
+    if let Some(flux) = flux.filter(|_| selection.flux) {
+        flux_files(org, flux, selection, &mut out);
     }
     out
 }
 
-/// Adds a Flux Kustomization for every shard of every cluster, and a
-/// `kustomization.yaml` listing them, under `<cluster>/flux/`.
-pub fn flux(org: &Org, flux: &Flux, out: &mut Output) {
+/// The `<cluster>/cluster/` shard: ClusterRoles and the kubeconfig namespace.
+fn cluster_shard(org: &Org, c: &str, out: &mut Output) {
+    let cluster = || c.to_string();
+    let mut cluster_files = Vec::new();
+    for role in &org.roles {
+        let file = OutFile::ClusterRole {
+            cluster: cluster(),
+            role: role.name.clone(),
+        };
+        let object = objects::cluster_role(role);
+        out.add(&file, serialize::objects_file(&role.source, &[object]));
+        cluster_files.push(file.file_name());
+    }
+    if let Some(kubeconfigs) = &org.kubeconfigs {
+        let file = OutFile::KubeconfigNamespace {
+            cluster: cluster(),
+            namespace: kubeconfigs.namespace.clone(),
+        };
+        let object = objects::kubeconfig_namespace(org, &kubeconfigs.namespace);
+        out.add(&file, serialize::objects_file("rbacc.yaml", &[object]));
+        cluster_files.push(file.file_name());
+    }
+    let index = OutFile::ClusterIndex { cluster: cluster() };
+    out.add(
+        &index,
+        serialize::kustomization("rbacc.yaml", &cluster_files),
+    );
+}
+
+/// A Flux Kustomization for every selected shard of every cluster, and,
+/// with the index, a `kustomization.yaml` listing them, under
+/// `<cluster>/flux/`.
+fn flux_files(org: &Org, flux: &Flux, selection: &Selection, out: &mut Output) {
     for cluster in &org.clusters {
         let c = &cluster.name;
-        let mut files = vec!["cluster.yaml".to_string()];
-        out.add(
-            format!("{c}/flux/cluster.yaml"),
-            serialize::objects_file(
+        let flux_cluster = OutFile::FluxCluster { cluster: c.clone() };
+        let mut files = vec![flux_cluster.file_name()];
+        if selection.cluster {
+            let object = flux::kustomization(
+                flux,
+                FLUX_CLUSTER_NAME,
+                None,
                 "rbacc.yaml",
-                &[flux::kustomization(
-                    flux,
-                    FLUX_CLUSTER_NAME,
-                    None,
-                    "rbacc.yaml",
-                    &format!("{c}/cluster"),
-                    &[],
-                )],
-            ),
-        );
+                &layout::cluster_shard(c),
+                &[],
+            );
+            out.add(
+                &flux_cluster,
+                serialize::objects_file("rbacc.yaml", &[object]),
+            );
+        }
         for team in org.teams.iter().filter(|t| has_shard(org, t, c)) {
-            let file = format!("team-{}.yaml", team.name);
+            let file = OutFile::FluxTeam {
+                cluster: c.clone(),
+                team: team.name.clone(),
+            };
+            files.push(file.file_name());
+            if !selection.teams.has(team) {
+                continue;
+            }
             // A team's shard may hold its kubeconfig ConfigMap, in a
             // namespace the cluster shard creates: apply that first.
             let object = flux::kustomization(
@@ -146,58 +209,14 @@ pub fn flux(org: &Org, flux: &Flux, out: &mut Output) {
                 &flux_team_name(&team.name),
                 Some(&team.name),
                 &team.source,
-                &format!("{c}/teams/{}", team.name),
+                &layout::team_shard(c, &team.name),
                 &[FLUX_CLUSTER_NAME],
             );
-            out.add(
-                format!("{c}/flux/{file}"),
-                serialize::objects_file(&team.source, &[object]),
-            );
-            files.push(file);
+            out.add(&file, serialize::objects_file(&team.source, &[object]));
         }
-        out.add(
-            format!("{c}/flux/kustomization.yaml"),
-            serialize::kustomization("rbacc.yaml", &files),
-        );
-    }
-}
-
-/// A kind of file a team's declarations compile to, on any cluster.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum TeamFiles {
-    /// `<cluster>/teams/<team>/`: the team's shard.
-    Shard,
-    /// `<cluster>/kubeconfigs/<team>.yaml`.
-    Kubeconfig,
-    /// `<cluster>/flux/team-<team>.yaml`: the Flux Kustomization of the shard.
-    Flux,
-}
-
-impl TeamFiles {
-    /// A gitignore-style pattern, relative to `out/`, that matches these
-    /// files of `team` on every cluster and no other file: `*` stands for
-    /// the cluster, a trailing `/` for everything in the directory.
-    pub fn pattern(self, team: &str) -> String {
-        match self {
-            TeamFiles::Shard => format!("*/teams/{team}/"),
-            TeamFiles::Kubeconfig => format!("*/kubeconfigs/{team}.yaml"),
-            TeamFiles::Flux => format!("*/flux/team-{team}.yaml"),
-        }
-    }
-
-    /// The team a file of `out/` (a path as in [`Output::files`]) is
-    /// compiled from, and which kind of its files it is; `None` for the
-    /// files every team shares.
-    pub fn of(path: &str) -> Option<(&str, TeamFiles)> {
-        let parts: Vec<&str> = path.split('/').collect();
-        match parts.as_slice() {
-            [_, "teams", team, _, ..] => Some((team, TeamFiles::Shard)),
-            [_, "kubeconfigs", file] => Some((file.strip_suffix(".yaml")?, TeamFiles::Kubeconfig)),
-            [_, "flux", file] => Some((
-                file.strip_prefix("team-")?.strip_suffix(".yaml")?,
-                TeamFiles::Flux,
-            )),
-            _ => None,
+        if selection.index {
+            let index = OutFile::FluxIndex { cluster: c.clone() };
+            out.add(&index, serialize::kustomization("rbacc.yaml", &files));
         }
     }
 }
@@ -214,7 +233,7 @@ fn has_shard(org: &Org, team: &Team, cluster: &str) -> bool {
 }
 
 /// Every file of one team, on every cluster: its shards and kubeconfigs.
-fn team_files(org: &Org, team: &Team) -> Vec<(String, String)> {
+fn team_files(org: &Org, team: &Team) -> Vec<(OutFile, String)> {
     let mut out = Vec::new();
     // A namespace's manifests are the same on every cluster: serialize once.
     let namespace_files: Vec<(&crate::model::Namespace, String)> = team
@@ -231,15 +250,19 @@ fn team_files(org: &Org, team: &Team) -> Vec<(String, String)> {
         if !has_shard(org, team, cluster) {
             continue;
         }
-        let shard = format!("{cluster}/teams/{}", team.name);
+        let (c, t) = (|| cluster.to_string(), || team.name.clone());
         let mut files = Vec::new();
         for (ns, contents) in namespace_files
             .iter()
             .filter(|(ns, _)| ns.clusters.iter().any(|c| c == cluster))
         {
-            let file = format!("{}.yaml", ns.name);
-            out.push((format!("{shard}/{file}"), contents.clone()));
-            files.push(file);
+            let file = OutFile::Namespace {
+                cluster: c(),
+                team: t(),
+                namespace: ns.name.clone(),
+            };
+            files.push(file.file_name());
+            out.push((file, contents.clone()));
         }
         let kubeconfig = org.kubeconfigs.as_ref().and_then(|k| {
             let rendered = k.rendered.get(&(cluster.to_string(), team.name.clone()))?;
@@ -248,18 +271,25 @@ fn team_files(org: &Org, team: &Team) -> Vec<(String, String)> {
         if let Some((namespace, kubeconfig)) = kubeconfig {
             let source = format!("{} with {}", team.source, kubeconfig.template);
             let objects = objects::kubeconfig_objects(team, namespace, &kubeconfig.text);
+            let configmap = OutFile::KubeconfigConfigMap {
+                cluster: c(),
+                team: t(),
+            };
+            files.push(configmap.file_name());
+            out.push((configmap, serialize::objects_file(&source, &objects)));
             out.push((
-                format!("{shard}/rbacc.kubeconfig.yaml"),
-                serialize::objects_file(&source, &objects),
-            ));
-            files.push("rbacc.kubeconfig.yaml".to_string());
-            out.push((
-                format!("{cluster}/kubeconfigs/{}.yaml", team.name),
+                OutFile::Kubeconfig {
+                    cluster: c(),
+                    team: t(),
+                },
                 serialize::file(&source, [kubeconfig.text.as_str()]),
             ));
         }
         out.push((
-            format!("{shard}/kustomization.yaml"),
+            OutFile::TeamIndex {
+                cluster: c(),
+                team: t(),
+            },
             serialize::kustomization(&team.source, &files),
         ));
     }

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 pub use raw::PodSecurity;
 
 /// A whole organisation, validated.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Org {
     /// Who reviews what every team shares (`spec.owners`), as written.
     pub owners: Vec<String>,
@@ -51,7 +51,7 @@ pub fn flux_team_name(team: &str) -> String {
 }
 
 /// Every team's kubeconfig for every cluster it has namespaces on.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Kubeconfigs {
     /// The namespace of the per-team ConfigMaps.
     pub namespace: String,
@@ -68,7 +68,7 @@ pub struct Kubeconfig {
     pub template: String,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cluster {
     pub name: String,
     pub server: String,
@@ -107,7 +107,7 @@ pub struct Rule {
     pub resource_names: Vec<String>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Team {
     pub name: String,
     /// Repo-relative path of the team file.
@@ -123,7 +123,7 @@ pub struct Team {
     pub namespaces: Vec<Namespace>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Namespace {
     pub name: String,
     /// Sorted cluster names.

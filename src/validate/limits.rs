@@ -25,7 +25,7 @@ pub const OUTPUT_BYTES: u64 = 512 * 1024 * 1024;
 pub const BINDING_SUBJECTS: u64 = 1_000_000;
 
 /// The budgets of one configuration, and where `rbacc.yaml` set each.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     pub namespaces_per_team: (u64, Option<Span>),
     pub subjects_per_binding: (u64, Option<Span>),

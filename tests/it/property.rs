@@ -241,7 +241,7 @@ fn evaluated_access_equals_declared_access() {
     let mut allowed = 0;
     for seed in 0..40 {
         let org = random_org(seed);
-        let compilation = rbacc::compile(&org.input);
+        let compilation = rbacc::build(&org.input);
         let output = compilation.output.unwrap_or_else(|| {
             panic!(
                 "seed {seed}: random organisation must compile: {:?}",
