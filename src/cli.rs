@@ -377,6 +377,65 @@ pub enum OutputFormat {
     Json,
 }
 
+impl From<OutputFormat> for crate::query::Format {
+    fn from(format: OutputFormat) -> Self {
+        match format {
+            OutputFormat::Text => crate::query::Format::Text,
+            OutputFormat::Json => crate::query::Format::Json,
+        }
+    }
+}
+
+impl From<&UserArgs> for crate::query::User {
+    fn from(args: &UserArgs) -> Self {
+        crate::query::User {
+            name: args.user.clone(),
+            groups: args.groups.clone(),
+        }
+    }
+}
+
+impl From<&CanIArgs> for crate::query::CanI {
+    fn from(args: &CanIArgs) -> Self {
+        crate::query::CanI {
+            request: kubectl_request(&args.verb, &args.resource, &args.name, &args.namespace),
+            user: (&args.user).into(),
+        }
+    }
+}
+
+impl From<&WhoCanArgs> for crate::query::WhoCan {
+    fn from(args: &WhoCanArgs) -> Self {
+        crate::query::WhoCan {
+            request: kubectl_request(&args.verb, &args.resource, &args.name, &args.namespace),
+        }
+    }
+}
+
+impl From<&AccessArgs> for crate::query::AccessQuestion {
+    fn from(args: &AccessArgs) -> Self {
+        crate::query::AccessQuestion {
+            user: (&args.user).into(),
+            namespace: args.namespace.clone(),
+        }
+    }
+}
+
+/// `VERB RESOURCE [NAME] [-n NS]` as typed.
+fn kubectl_request(
+    verb: &str,
+    resource: &str,
+    name: &Option<String>,
+    namespace: &Option<String>,
+) -> crate::query::KubectlRequest {
+    crate::query::KubectlRequest {
+        verb: verb.to_string(),
+        resource: resource.to_string(),
+        name: name.clone(),
+        namespace: namespace.clone(),
+    }
+}
+
 fn parse_non_empty(value: &str) -> Result<String, String> {
     if value.trim().is_empty() {
         return Err("must not be empty".to_string());

@@ -54,31 +54,28 @@ fn main() -> ExitCode {
         }
     };
     let style = |source: &SourceArgs| query::Style {
-        format: source.output,
+        format: source.output.into(),
         fancy,
     };
     let result = match &cli.command {
         Command::Build(args) => build(&ui, &args.repo).map_err(|e| e.to_string()),
         Command::Check(args) => check(&ui, &args.repo, args.format).map_err(|e| e.to_string()),
         Command::CanI(args) => {
-            let scope = Scope::Request(args.namespace.as_deref());
-            run_query(&ui, &args.source, scope, |target| {
-                query::can_i(target, args, style(&args.source), ui.quiet)
+            let question = query::CanI::from(args);
+            run_query(&ui, &args.source, question.request.scope(), |target| {
+                query::can_i(target, &question, style(&args.source), ui.quiet)
             })
         }
         Command::WhoCan(args) => {
-            let scope = Scope::Request(args.namespace.as_deref());
-            run_query(&ui, &args.source, scope, |target| {
-                query::who_can(target, args, style(&args.source))
+            let question = query::WhoCan::from(args);
+            run_query(&ui, &args.source, question.request.scope(), |target| {
+                query::who_can(target, &question, style(&args.source))
             })
         }
         Command::Access(args) => {
-            let scope = match &args.namespace {
-                Some(namespace) => Scope::Request(Some(namespace)),
-                None => Scope::All,
-            };
-            run_query(&ui, &args.source, scope, |target| {
-                query::access(target, args, style(&args.source))
+            let question = query::AccessQuestion::from(args);
+            run_query(&ui, &args.source, question.scope(), |target| {
+                query::access(target, &question, style(&args.source))
             })
         }
         Command::Explain(args) => explain(&ui, args),
