@@ -201,6 +201,25 @@ impl OutFile {
         )
     }
 
+    /// The namespace the file declares: a team namespace's file, or the
+    /// kubeconfig namespace in the cluster shard.
+    pub fn declares(&self) -> Option<&str> {
+        match self {
+            OutFile::Namespace { namespace, .. }
+            | OutFile::KubeconfigNamespace { namespace, .. } => Some(namespace),
+            _ => None,
+        }
+    }
+
+    /// Whether the file is in a team's shard and holds objects: only
+    /// namespaced ones, and every object of a namespace is in its file.
+    pub fn in_team_shard(&self) -> bool {
+        matches!(
+            self,
+            OutFile::Namespace { .. } | OutFile::KubeconfigConfigMap { .. }
+        )
+    }
+
     /// Whether the file is in the cluster shard (`<cluster>/cluster/`).
     pub fn in_cluster_shard(&self) -> bool {
         matches!(
@@ -354,6 +373,50 @@ mod tests {
             assert_eq!(file.cluster(), "prod");
             assert_eq!(cluster_of(&path), "prod");
         }
+    }
+
+    #[test]
+    fn what_each_file_holds() {
+        let declared: Vec<(String, &str)> = examples()
+            .iter()
+            .filter_map(|f| Some((f.to_string(), f.declares()?)))
+            .map(|(p, n)| {
+                (
+                    p,
+                    if n == "payments-prod" {
+                        "ns"
+                    } else {
+                        "kubeconfigs"
+                    },
+                )
+            })
+            .collect();
+        assert_eq!(
+            declared,
+            [
+                (
+                    "prod/cluster/namespace-rbacc-kubeconfigs.yaml".to_string(),
+                    "kubeconfigs"
+                ),
+                ("prod/teams/payments/payments-prod.yaml".to_string(), "ns"),
+            ]
+        );
+        let holding: Vec<String> = examples()
+            .iter()
+            .filter(|f| f.holds_objects())
+            .map(|f| f.file_name())
+            .collect();
+        assert_eq!(
+            holding,
+            [
+                "clusterrole-viewer.yaml",
+                "namespace-rbacc-kubeconfigs.yaml",
+                "payments-prod.yaml",
+                "rbacc.kubeconfig.yaml",
+                "cluster.yaml",
+                "team-payments.yaml"
+            ]
+        );
     }
 
     #[test]

@@ -10,8 +10,8 @@
 //! **Invariants**: whichever way it is loaded, a target holds every object
 //! that can grant a request in its scope (the cluster-scoped objects and all
 //! of the namespace's), so the answer does not depend on the way. Which file
-//! of `out/` belongs to which cluster and namespace is read in one place,
-//! [`place`].
+//! of `out/` belongs to which cluster and namespace is [`crate::layout`]'s
+//! to say.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -21,6 +21,7 @@ use rayon::prelude::*;
 use super::{QueryError, did_you_mean};
 use crate::access::{AccessError, Manifests};
 use crate::emit::Output;
+use crate::layout::OutFile;
 use crate::output::Recorded;
 
 /// The RBAC objects a query is answered from.
@@ -53,12 +54,11 @@ impl Scope<'_> {
     /// of a team shard hold only namespaced objects, and an object of
     /// namespace `ns` spells `ns` in its file, so a shard file without the
     /// namespace's name is skipped; every other file is read.
-    fn needs(&self, file: OutFile<'_>, text: &str) -> bool {
+    fn needs(&self, file: &OutFile, text: &str) -> bool {
         match self {
             Scope::All => true,
             Scope::Request(namespace) => {
-                !matches!(file, OutFile::Team { .. })
-                    || namespace.is_some_and(|ns| text.contains(ns))
+                !file.in_team_shard() || namespace.is_some_and(|ns| text.contains(ns))
             }
         }
     }
@@ -80,8 +80,8 @@ impl Target {
             .files
             .iter()
             .filter(|(path, text)| {
-                place(path).is_some_and(|(c, file)| {
-                    c == cluster && file.holds_rbac() && scope.needs(file, text)
+                OutFile::parse(path).is_some_and(|file| {
+                    file.cluster() == cluster && file.holds_objects() && scope.needs(&file, text)
                 })
             })
             .collect();
@@ -116,37 +116,35 @@ impl Target {
             Ok(cluster) => cluster,
             Err(e) => return Some(Err(e)),
         };
-        let candidates: Vec<(&str, OutFile<'_>)> = recorded
+        let candidates: Vec<(&str, OutFile)> = recorded
             .paths()
             .filter_map(|path| {
-                let (c, file) = place(path)?;
-                (c == cluster && file.holds_rbac()).then_some((path, file))
+                let file = OutFile::parse(path)?;
+                (file.cluster() == cluster && file.holds_objects()).then_some((path, file))
             })
             .collect();
         // A namespace's objects are all in its file.
         let own_file = match scope {
             Scope::Request(Some(ns)) => candidates
                 .iter()
-                .find(
-                    |(_, file)| matches!(file, OutFile::Team { declares } if *declares == Some(ns)),
-                )
+                .find(|(_, file)| file.in_team_shard() && file.declares() == Some(ns))
                 .map(|(path, _)| *path),
             _ => None,
         };
         // Other questions read most of `out/`: compiling is faster.
         let own_file = own_file?;
-        let wanted: Vec<(&str, OutFile<'_>)> = candidates
+        let wanted: Vec<(&str, OutFile)> = candidates
             .into_iter()
-            .filter(|(path, file)| matches!(file, OutFile::Cluster { .. }) || *path == own_file)
+            .filter(|(path, file)| file.in_cluster_shard() || *path == own_file)
             .collect();
-        let texts: Vec<Option<(&str, OutFile<'_>, String)>> = wanted
+        let texts: Vec<Option<(&str, OutFile, String)>> = wanted
             .par_iter()
-            .map(|&(path, file)| recorded.read(path).map(|text| (path, file, text)))
+            .map(|(path, file)| recorded.read(path).map(|text| (*path, file.clone(), text)))
             .collect();
         let mut manifests = Manifests::default();
         for entry in texts {
             let (path, file, text) = entry?;
-            if !scope.needs(file, &text) {
+            if !scope.needs(&file, &text) {
                 continue;
             }
             match parse_file(path, &text) {
@@ -191,9 +189,11 @@ pub fn clusters(output: &Output) -> Vec<String> {
 /// The clusters among sorted paths of `out/`.
 fn clusters_in<'a>(paths: impl Iterator<Item = &'a str>) -> Vec<String> {
     paths
-        .filter_map(place)
-        .filter(|(_, file)| *file == OutFile::Root)
-        .map(|(cluster, _)| cluster.to_string())
+        .filter_map(OutFile::parse)
+        .filter_map(|file| match file {
+            OutFile::Index { cluster } => Some(cluster),
+            _ => None,
+        })
         .collect()
 }
 
@@ -206,10 +206,9 @@ fn declared_namespaces(output: &Output, cluster: &str) -> BTreeSet<String> {
 /// `cluster`.
 fn namespaces_in<'a>(paths: impl Iterator<Item = &'a str>, cluster: &str) -> BTreeSet<String> {
     paths
-        .filter_map(place)
-        .filter(|(c, _)| *c == cluster)
-        .filter_map(|(_, file)| file.declares())
-        .map(String::from)
+        .filter_map(OutFile::parse)
+        .filter(|file| file.cluster() == cluster)
+        .filter_map(|file| file.declares().map(String::from))
         .collect()
 }
 
@@ -242,69 +241,6 @@ fn select_cluster(clusters: &[String], wanted: Option<&str>) -> Result<String, Q
             ))),
         },
     }
-}
-
-// ---------------------------------------------------------------------
-// The layout of `out/` (ARCHITECTURE.md, "Layout of `out/`"), as queries
-// read it. Only `place` looks at the paths of `out/`: everything above
-// decides from the `OutFile` it returns.
-// ---------------------------------------------------------------------
-
-/// What a file of `out/` is, as its path says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum OutFile<'a> {
-    /// `<cluster>/kustomization.yaml`: its directory is a cluster.
-    Root,
-    /// A shard's `kustomization.yaml`, or a person's kubeconfig
-    /// (`kubeconfigs/`): no RBAC objects.
-    NoRbac,
-    /// In the cluster-wide shard, `cluster/`; `cluster/namespace-<ns>.yaml`
-    /// declares the kubeconfig namespace `ns`.
-    Cluster { declares: Option<&'a str> },
-    /// In a team shard, `teams/<team>/`: namespaced objects only;
-    /// `teams/<team>/<ns>.yaml` declares namespace `ns` and holds all its
-    /// objects.
-    Team { declares: Option<&'a str> },
-    /// Any other file (`flux/`).
-    Other,
-}
-
-impl<'a> OutFile<'a> {
-    /// Whether the file may hold RBAC objects.
-    fn holds_rbac(self) -> bool {
-        !matches!(self, OutFile::Root | OutFile::NoRbac)
-    }
-
-    /// The namespace the file declares.
-    fn declares(self) -> Option<&'a str> {
-        match self {
-            OutFile::Cluster { declares } | OutFile::Team { declares } => declares,
-            _ => None,
-        }
-    }
-}
-
-/// The cluster of a path of `out/` (its first directory) and what the file
-/// is; `None` for a path outside every cluster's directory.
-fn place(path: &str) -> Option<(&str, OutFile<'_>)> {
-    let (cluster, rel) = path.split_once('/')?;
-    let parts: Vec<&str> = rel.split('/').collect();
-    let file = match parts.as_slice() {
-        ["kustomization.yaml"] => OutFile::Root,
-        [.., "kustomization.yaml"] | ["kubeconfigs", _, ..] => OutFile::NoRbac,
-        ["cluster", file] => OutFile::Cluster {
-            declares: file
-                .strip_prefix("namespace-")
-                .and_then(|f| f.strip_suffix(".yaml")),
-        },
-        ["cluster", _, ..] => OutFile::Cluster { declares: None },
-        ["teams", _, file] => OutFile::Team {
-            declares: file.strip_suffix(".yaml").filter(|f| !f.contains('.')),
-        },
-        ["teams", _, ..] => OutFile::Team { declares: None },
-        _ => OutFile::Other,
-    };
-    Some((cluster, file))
 }
 
 #[cfg(test)]
@@ -368,46 +304,5 @@ mod tests {
         ]);
         let got: Vec<String> = declared_namespaces(&out, "prod").into_iter().collect();
         assert_eq!(got, ["a-prod", "rbacc-kubeconfigs"]);
-    }
-
-    #[test]
-    fn files_of_out_are_placed_by_their_path() {
-        let team = |declares| OutFile::Team { declares };
-        let cluster = |declares| OutFile::Cluster { declares };
-        for (path, want) in [
-            ("prod/kustomization.yaml", Some(("prod", OutFile::Root))),
-            (
-                "prod/cluster/kustomization.yaml",
-                Some(("prod", OutFile::NoRbac)),
-            ),
-            (
-                "prod/teams/a/kustomization.yaml",
-                Some(("prod", OutFile::NoRbac)),
-            ),
-            ("prod/kubeconfigs/a.yaml", Some(("prod", OutFile::NoRbac))),
-            (
-                "prod/cluster/clusterrole-x.yaml",
-                Some(("prod", cluster(None))),
-            ),
-            (
-                "prod/cluster/namespace-k.yaml",
-                Some(("prod", cluster(Some("k")))),
-            ),
-            (
-                "prod/teams/a/a-prod.yaml",
-                Some(("prod", team(Some("a-prod")))),
-            ),
-            (
-                "prod/teams/a/rbacc.kubeconfig.yaml",
-                Some(("prod", team(None))),
-            ),
-            ("prod/flux/team-a.yaml", Some(("prod", OutFile::Other))),
-            ("a/b/kustomization.yaml", Some(("a", OutFile::NoRbac))),
-            ("README", None),
-        ] {
-            assert_eq!(place(path), want, "{path}");
-        }
-        assert!(!OutFile::Root.holds_rbac() && !OutFile::NoRbac.holds_rbac());
-        assert!(OutFile::Other.holds_rbac() && team(None).holds_rbac());
     }
 }
