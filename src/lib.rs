@@ -10,7 +10,6 @@
 
 pub mod access;
 pub mod builtin;
-pub mod cli;
 pub mod clock;
 pub mod codeowners;
 pub mod decode;
@@ -27,12 +26,10 @@ pub mod load;
 pub mod model;
 pub mod output;
 pub mod pipeline;
-pub mod progress;
 pub mod query;
 pub mod report;
 pub mod risk;
 pub mod schema;
-pub mod shell;
 pub mod source;
 pub mod text;
 pub mod validate;

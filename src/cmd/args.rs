@@ -167,7 +167,7 @@ pub struct InitArgs {
     pub dir: PathBuf,
 
     /// The URL Argo CD and Flux clone the repository from, written into `deploy/`.
-    #[arg(long, value_name = "URL", default_value = crate::init::PLACEHOLDER_URL)]
+    #[arg(long, value_name = "URL", default_value = rbacc::init::PLACEHOLDER_URL)]
     pub git_url: String,
 }
 
@@ -186,11 +186,11 @@ pub enum SchemaFile {
     Config,
 }
 
-impl From<SchemaFile> for crate::schema::Document {
+impl From<SchemaFile> for rbacc::schema::Document {
     fn from(file: SchemaFile) -> Self {
         match file {
-            SchemaFile::Team => crate::schema::Document::Team,
-            SchemaFile::Config => crate::schema::Document::Config,
+            SchemaFile::Team => rbacc::schema::Document::Team,
+            SchemaFile::Config => rbacc::schema::Document::Config,
         }
     }
 }
@@ -377,44 +377,44 @@ pub enum OutputFormat {
     Json,
 }
 
-impl From<OutputFormat> for crate::query::Format {
+impl From<OutputFormat> for rbacc::query::Format {
     fn from(format: OutputFormat) -> Self {
         match format {
-            OutputFormat::Text => crate::query::Format::Text,
-            OutputFormat::Json => crate::query::Format::Json,
+            OutputFormat::Text => rbacc::query::Format::Text,
+            OutputFormat::Json => rbacc::query::Format::Json,
         }
     }
 }
 
-impl From<&UserArgs> for crate::query::User {
+impl From<&UserArgs> for rbacc::query::User {
     fn from(args: &UserArgs) -> Self {
-        crate::query::User {
+        rbacc::query::User {
             name: args.user.clone(),
             groups: args.groups.clone(),
         }
     }
 }
 
-impl From<&CanIArgs> for crate::query::CanI {
+impl From<&CanIArgs> for rbacc::query::CanI {
     fn from(args: &CanIArgs) -> Self {
-        crate::query::CanI {
+        rbacc::query::CanI {
             request: kubectl_request(&args.verb, &args.resource, &args.name, &args.namespace),
             user: (&args.user).into(),
         }
     }
 }
 
-impl From<&WhoCanArgs> for crate::query::WhoCan {
+impl From<&WhoCanArgs> for rbacc::query::WhoCan {
     fn from(args: &WhoCanArgs) -> Self {
-        crate::query::WhoCan {
+        rbacc::query::WhoCan {
             request: kubectl_request(&args.verb, &args.resource, &args.name, &args.namespace),
         }
     }
 }
 
-impl From<&AccessArgs> for crate::query::AccessQuestion {
+impl From<&AccessArgs> for rbacc::query::AccessQuestion {
     fn from(args: &AccessArgs) -> Self {
-        crate::query::AccessQuestion {
+        rbacc::query::AccessQuestion {
             user: (&args.user).into(),
             namespace: args.namespace.clone(),
         }
@@ -427,8 +427,8 @@ fn kubectl_request(
     resource: &str,
     name: &Option<String>,
     namespace: &Option<String>,
-) -> crate::query::KubectlRequest {
-    crate::query::KubectlRequest {
+) -> rbacc::query::KubectlRequest {
+    rbacc::query::KubectlRequest {
         verb: verb.to_string(),
         resource: resource.to_string(),
         name: name.clone(),
@@ -447,12 +447,12 @@ fn parse_non_empty(value: &str) -> Result<String, String> {
 /// and a service-account name is `system:serviceaccount:<namespace>:<name>`.
 fn parse_user(value: &str) -> Result<String, String> {
     let value = parse_non_empty(value)?;
-    if value.starts_with(crate::access::SERVICE_ACCOUNT_PREFIX)
-        && crate::access::service_account_parts(&value).is_none()
+    if value.starts_with(rbacc::access::SERVICE_ACCOUNT_PREFIX)
+        && rbacc::access::service_account_parts(&value).is_none()
     {
         return Err(format!(
             "a service account is written {}NAMESPACE:NAME",
-            crate::access::SERVICE_ACCOUNT_PREFIX
+            rbacc::access::SERVICE_ACCOUNT_PREFIX
         ));
     }
     Ok(value)
@@ -507,12 +507,12 @@ pub enum DiffFormat {
     Json,
 }
 
-impl From<DiffFormat> for crate::diff::Format {
-    fn from(format: DiffFormat) -> crate::diff::Format {
+impl From<DiffFormat> for rbacc::diff::Format {
+    fn from(format: DiffFormat) -> rbacc::diff::Format {
         match format {
-            DiffFormat::Text => crate::diff::Format::Text,
-            DiffFormat::Markdown => crate::diff::Format::Markdown,
-            DiffFormat::Json => crate::diff::Format::Json,
+            DiffFormat::Text => rbacc::diff::Format::Text,
+            DiffFormat::Markdown => rbacc::diff::Format::Markdown,
+            DiffFormat::Json => rbacc::diff::Format::Json,
         }
     }
 }
@@ -527,11 +527,11 @@ pub enum Forge {
     Gitlab,
 }
 
-impl From<Forge> for crate::codeowners::Syntax {
-    fn from(forge: Forge) -> crate::codeowners::Syntax {
+impl From<Forge> for rbacc::codeowners::Syntax {
+    fn from(forge: Forge) -> rbacc::codeowners::Syntax {
         match forge {
-            Forge::Github => crate::codeowners::Syntax::Github,
-            Forge::Gitlab => crate::codeowners::Syntax::Gitlab,
+            Forge::Github => rbacc::codeowners::Syntax::Github,
+            Forge::Gitlab => rbacc::codeowners::Syntax::Gitlab,
         }
     }
 }

@@ -220,7 +220,7 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
     state.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-impl crate::output::Progress for Progress {
+impl rbacc::output::Progress for Progress {
     fn stage(&self, label: &str, total: u64) {
         Progress::stage(self, label, total);
     }

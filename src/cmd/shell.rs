@@ -1,12 +1,12 @@
 //! Shell completions and the man page, generated from the clap definitions
-//! in [`crate::cli`], so they can never disagree with the parser.
+//! in [`super::args`], so they can never disagree with the parser.
 
 use std::io::Write;
 
 use clap::CommandFactory;
 use clap_complete::Shell;
 
-use crate::cli::Cli;
+use super::args::Cli;
 
 /// The completion script for `shell`.
 pub fn completions(shell: Shell) -> String {

@@ -1,0 +1,49 @@
+//! `rbacc explain KIND/NAME`: compile in memory and explain one object.
+
+use rbacc::Settings;
+use rbacc::emit::Selection;
+
+use super::args::{Format, RepoArgs};
+use super::{Outcome, Ui, load, print};
+
+/// `rbacc explain`: compiles in memory and explains one object.
+pub(crate) fn explain(ui: &Ui, args: &super::args::ExplainArgs) -> Result<Outcome, String> {
+    use rbacc::explain::{ObjectRef, explain};
+    let object = ObjectRef::parse(&args.object, args.namespace.as_deref())?;
+    let repo = RepoArgs {
+        repo: args.repo.clone(),
+        out: None,
+    };
+    let input = load(ui, &repo).map_err(|e| e.to_string())?;
+    let settings = Settings {
+        explain: true,
+        ..Settings::default()
+    };
+    let mut compilation = rbacc::compile(&input, &settings);
+    if compilation.emit(&Selection::all()).is_none() {
+        ui.diagnostics(&compilation, Format::Human);
+        ui.error("invalid declarations; no answer");
+        return Ok(Outcome::Finding);
+    }
+    let Some(explanation) = explain(&compilation, &object) else {
+        let place = match &object.namespace {
+            Some(ns) => format!(" in namespace `{ns}`"),
+            None => String::new(),
+        };
+        ui.error(&format!(
+            "rbacc generates no {} `{}`{place}",
+            object.kind, object.name
+        ));
+        return Ok(Outcome::Finding);
+    };
+    let text = match args.output {
+        super::args::OutputFormat::Text => explanation.text(),
+        super::args::OutputFormat::Json => {
+            let mut json = serde_json::to_string_pretty(&explanation)
+                .map_err(|e| format!("internal error: {e}"))?;
+            json.push('\n');
+            json
+        }
+    };
+    print(&text)
+}
