@@ -2,6 +2,7 @@
 //! checked by the real consumers. One binary, one module per feature.
 
 mod access;
+mod architecture;
 mod atomic;
 mod build;
 mod codeowners;
