@@ -20,7 +20,11 @@ pub(crate) fn explain(ui: &Ui, args: &super::args::ExplainArgs) -> Result<Outcom
         ..Settings::default()
     };
     let mut compilation = rbacc::compile(&input, &settings);
-    if compilation.emit(&Selection::all()).is_none() {
+    let selection = Selection {
+        objects: true,
+        ..Selection::all()
+    };
+    if compilation.emit(&selection).is_none() {
         ui.diagnostics(&compilation, Format::Human);
         ui.error("invalid declarations; no answer");
         return Ok(Outcome::Finding);

@@ -69,6 +69,7 @@ pub fn outputs(base: Option<&Resolved>, head: &Resolved) -> Outputs {
             cluster: i == 0,
             index: false,
             flux: true,
+            objects: false,
         };
         let (mut b, mut h) = rayon::join(|| emit(base, &selection), || emit(head, &selection));
         if !same_settings {
@@ -94,6 +95,7 @@ pub fn outputs(base: Option<&Resolved>, head: &Resolved) -> Outputs {
             cluster: false,
             index: true,
             flux: true,
+            objects: false,
         };
         let (b, h) = rayon::join(|| emit(base, &index), || emit(head, &index));
         out.base.extend(b);

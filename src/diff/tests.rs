@@ -186,6 +186,7 @@ fn selections_divide_the_output() {
             cluster: false,
             index: false,
             flux: true,
+            objects: false,
         };
         let mut parts = vec![
             emit(&Selection {
@@ -510,4 +511,56 @@ fn escalation_grades() {
     assert_eq!(p("*", "apps", "deployments").escalation(), Some("wildcard"));
     assert_eq!(p("get", "apps", "*").escalation(), Some("wildcard"));
     assert_eq!(p("update", "apps", "deployments").escalation(), None);
+}
+
+/// The index `explain` reads (`Selection::objects`) lists exactly the
+/// objects the emitted files hold, each with every file that holds it.
+#[test]
+fn the_object_index_is_what_the_files_hold() {
+    use crate::emit::{ObjectId, Selection};
+    for (name, _, input) in cases() {
+        let side = resolved(&input);
+        let selection = Selection {
+            objects: true,
+            ..Selection::all()
+        };
+        let output = crate::emit::emit(&side.org, side.flux.as_ref(), &selection);
+        let mut parsed: BTreeMap<(String, Option<String>, String), Vec<String>> = BTreeMap::new();
+        for (path, text) in &output.files {
+            let documents = crate::yaml::documents(text, &crate::yaml::MANIFESTS).expect("reads");
+            for doc in documents {
+                let (kind, meta) = (&doc.value["kind"], &doc.value["metadata"]);
+                let Some(object) = meta["name"].as_str() else {
+                    continue; // a kustomization
+                };
+                let key = (
+                    kind.as_str().unwrap().to_string(),
+                    meta["namespace"].as_str().map(String::from),
+                    object.to_string(),
+                );
+                parsed.entry(key).or_default().push(path.clone());
+            }
+        }
+        let indexed: BTreeMap<(String, Option<String>, String), Vec<String>> = output
+            .objects
+            .iter()
+            .map(
+                |(
+                    ObjectId {
+                        kind,
+                        namespace,
+                        name,
+                    },
+                    paths,
+                )| {
+                    (
+                        (kind.to_string(), namespace.clone(), name.clone()),
+                        paths.clone(),
+                    )
+                },
+            )
+            .collect();
+        assert!(!indexed.is_empty(), "{name}");
+        assert_eq!(indexed, parsed, "{name}");
+    }
 }

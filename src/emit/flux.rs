@@ -55,7 +55,7 @@ pub fn kustomization(
     shard: &str,
     depends_on: &[&str],
 ) -> Object {
-    Object::new(&Kustomization {
+    let kustomization = Kustomization {
         api_version: API_VERSION,
         kind: "Kustomization",
         metadata: meta(name, Some(&flux.namespace), team, source),
@@ -71,5 +71,6 @@ pub fn kustomization(
                 name: &flux.source_ref,
             },
         },
-    })
+    };
+    Object::named("Kustomization", Some(&flux.namespace), name, &kustomization)
 }

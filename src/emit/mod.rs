@@ -18,6 +18,7 @@ mod objects;
 mod serialize;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -25,12 +26,18 @@ use crate::layout::{self, OutFile};
 use crate::model::{FLUX_CLUSTER_NAME, Flux, Org, Team, flux_team_name};
 
 pub use crate::layout::TeamFiles;
-pub use serialize::{GENERATED_MARKER, is_generated};
+use serialize::Object;
+pub use serialize::{GENERATED_MARKER, ObjectId, is_generated};
 
 /// The files of `out/`: path relative to `out/` (`/`-separated) -> contents.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Output {
     pub files: BTreeMap<String, String>,
+    /// With [`Selection::objects`]: the files that hold each object, in
+    /// path order (one per cluster it is on). What `explain` reads instead
+    /// of parsing the files back.
+    pub objects: BTreeMap<ObjectId, Vec<String>>,
+    indexed: bool,
 }
 
 impl Output {
@@ -38,8 +45,35 @@ impl Output {
     /// (`reserved::LAYOUT_NAMES`, DNS names without dots); were one to slip
     /// through, failing loudly beats one file silently replacing another.
     fn add(&mut self, file: &OutFile, contents: String) {
-        let previous = self.files.insert(file.to_string(), contents);
+        self.add_holding(file, contents, &[]);
+    }
+
+    /// Adds a file that holds the objects `ids`.
+    fn add_holding(&mut self, file: &OutFile, contents: String, ids: &[ObjectId]) {
+        let path = file.to_string();
+        if self.indexed {
+            for id in ids {
+                self.objects
+                    .entry(id.clone())
+                    .or_default()
+                    .push(path.clone());
+            }
+        }
+        let previous = self.files.insert(path, contents);
         assert!(previous.is_none(), "validation rules out colliding paths");
+    }
+
+    /// Adds serialized `objects` as `file`.
+    fn add_objects(&mut self, file: &OutFile, source: &str, objects: &[Object]) {
+        let ids = serialize::ids(objects);
+        self.add_holding(file, serialize::objects_file(source, objects), &ids);
+    }
+
+    /// Sorts each object's files by path (emission adds them in any order).
+    fn sort_index(&mut self) {
+        for paths in self.objects.values_mut() {
+            paths.sort();
+        }
     }
 }
 
@@ -61,6 +95,9 @@ pub struct Selection {
     pub index: bool,
     /// Flux Kustomizations, when the settings have them.
     pub flux: bool,
+    /// Index every object by kind, namespace and name
+    /// ([`Output::objects`]).
+    pub objects: bool,
 }
 
 /// The teams a [`Selection`] emits.
@@ -88,6 +125,7 @@ impl Selection {
             cluster: true,
             index: true,
             flux: true,
+            objects: false,
         }
     }
 
@@ -98,28 +136,35 @@ impl Selection {
             cluster: false,
             index: false,
             flux: true,
+            objects: false,
         }
     }
 
     /// Whether this is every file of `out/`.
     pub fn is_all(&self) -> bool {
-        *self == Selection::all()
+        Selection {
+            objects: false,
+            ..self.clone()
+        } == Selection::all()
     }
 }
 
 /// Builds the files of `out/` that `selection` names. Teams are emitted in
 /// parallel; the result does not depend on scheduling.
 pub fn emit(org: &Org, flux: Option<&Flux>, selection: &Selection) -> Output {
-    let mut out = Output::default();
-    let per_team: Vec<Vec<(OutFile, String)>> = org
+    let mut out = Output {
+        indexed: selection.objects,
+        ..Output::default()
+    };
+    let per_team: Vec<Vec<Emitted>> = org
         .teams
         .par_iter()
         .filter(|team| selection.teams.has(team))
         .map(|team| team_files(org, team))
         .collect();
     for files in per_team {
-        for (file, contents) in files {
-            out.add(&file, contents);
+        for (file, contents, ids) in files {
+            out.add_holding(&file, contents, &ids);
         }
     }
     for cluster in &org.clusters {
@@ -139,6 +184,7 @@ pub fn emit(org: &Org, flux: Option<&Flux>, selection: &Selection) -> Output {
     if let Some(flux) = flux.filter(|_| selection.flux) {
         flux_files(org, flux, selection, &mut out);
     }
+    out.sort_index();
     out
 }
 
@@ -152,7 +198,7 @@ fn cluster_shard(org: &Org, c: &str, out: &mut Output) {
             role: role.name.clone(),
         };
         let object = objects::cluster_role(role);
-        out.add(&file, serialize::objects_file(&role.source, &[object]));
+        out.add_objects(&file, &role.source, &[object]);
         cluster_files.push(file.file_name());
     }
     if let Some(kubeconfigs) = &org.kubeconfigs {
@@ -161,7 +207,7 @@ fn cluster_shard(org: &Org, c: &str, out: &mut Output) {
             namespace: kubeconfigs.namespace.clone(),
         };
         let object = objects::kubeconfig_namespace(org, &kubeconfigs.namespace);
-        out.add(&file, serialize::objects_file("rbacc.yaml", &[object]));
+        out.add_objects(&file, "rbacc.yaml", &[object]);
         cluster_files.push(file.file_name());
     }
     let index = OutFile::ClusterIndex { cluster: cluster() };
@@ -188,10 +234,7 @@ fn flux_files(org: &Org, flux: &Flux, selection: &Selection, out: &mut Output) {
                 &layout::cluster_shard(c),
                 &[],
             );
-            out.add(
-                &flux_cluster,
-                serialize::objects_file("rbacc.yaml", &[object]),
-            );
+            out.add_objects(&flux_cluster, "rbacc.yaml", &[object]);
         }
         for team in org.teams.iter().filter(|t| has_shard(org, t, c)) {
             let file = OutFile::FluxTeam {
@@ -212,7 +255,7 @@ fn flux_files(org: &Org, flux: &Flux, selection: &Selection, out: &mut Output) {
                 &layout::team_shard(c, &team.name),
                 &[FLUX_CLUSTER_NAME],
             );
-            out.add(&file, serialize::objects_file(&team.source, &[object]));
+            out.add_objects(&file, &team.source, &[object]);
         }
         if selection.index {
             let index = OutFile::FluxIndex { cluster: c.clone() };
@@ -220,6 +263,9 @@ fn flux_files(org: &Org, flux: &Flux, selection: &Selection, out: &mut Output) {
         }
     }
 }
+
+/// A file emitted: where, its text, the objects it holds.
+type Emitted = (OutFile, String, Arc<[ObjectId]>);
 
 /// Whether `team` has anything on `cluster`.
 fn has_shard(org: &Org, team: &Team, cluster: &str) -> bool {
@@ -233,17 +279,16 @@ fn has_shard(org: &Org, team: &Team, cluster: &str) -> bool {
 }
 
 /// Every file of one team, on every cluster: its shards and kubeconfigs.
-fn team_files(org: &Org, team: &Team) -> Vec<(OutFile, String)> {
+fn team_files(org: &Org, team: &Team) -> Vec<Emitted> {
     let mut out = Vec::new();
     // A namespace's manifests are the same on every cluster: serialize once.
-    let namespace_files: Vec<(&crate::model::Namespace, String)> = team
+    let namespace_files: Vec<(&crate::model::Namespace, String, Arc<[ObjectId]>)> = team
         .namespaces
         .iter()
         .map(|ns| {
-            (
-                ns,
-                serialize::objects_file(&team.source, &objects::namespace_objects(org, team, ns)),
-            )
+            let objects = objects::namespace_objects(org, team, ns);
+            let text = serialize::objects_file(&team.source, &objects);
+            (ns, text, serialize::ids(&objects))
         })
         .collect();
     for cluster in org.clusters.iter().map(|c| c.name.as_str()) {
@@ -252,9 +297,9 @@ fn team_files(org: &Org, team: &Team) -> Vec<(OutFile, String)> {
         }
         let (c, t) = (|| cluster.to_string(), || team.name.clone());
         let mut files = Vec::new();
-        for (ns, contents) in namespace_files
+        for (ns, contents, ids) in namespace_files
             .iter()
-            .filter(|(ns, _)| ns.clusters.iter().any(|c| c == cluster))
+            .filter(|(ns, _, _)| ns.clusters.iter().any(|c| c == cluster))
         {
             let file = OutFile::Namespace {
                 cluster: c(),
@@ -262,7 +307,7 @@ fn team_files(org: &Org, team: &Team) -> Vec<(OutFile, String)> {
                 namespace: ns.name.clone(),
             };
             files.push(file.file_name());
-            out.push((file, contents.clone()));
+            out.push((file, contents.clone(), ids.clone()));
         }
         let kubeconfig = org.kubeconfigs.as_ref().and_then(|k| {
             let rendered = k.rendered.get(&(cluster.to_string(), team.name.clone()))?;
@@ -276,13 +321,15 @@ fn team_files(org: &Org, team: &Team) -> Vec<(OutFile, String)> {
                 team: t(),
             };
             files.push(configmap.file_name());
-            out.push((configmap, serialize::objects_file(&source, &objects)));
+            let ids = serialize::ids(&objects);
+            out.push((configmap, serialize::objects_file(&source, &objects), ids));
             out.push((
                 OutFile::Kubeconfig {
                     cluster: c(),
                     team: t(),
                 },
                 serialize::file(&source, [kubeconfig.text.as_str()]),
+                Arc::new([]),
             ));
         }
         out.push((
@@ -291,6 +338,7 @@ fn team_files(org: &Org, team: &Team) -> Vec<(OutFile, String)> {
                 team: t(),
             },
             serialize::kustomization(&team.source, &files),
+            Arc::new([]),
         ));
     }
     out

@@ -2,6 +2,9 @@
 //! fields in alphabetical order (k8s-openapi's order) and map keys sorted;
 //! LF line endings; a header naming the source.
 
+use std::sync::Arc;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
 /// The first line of every file rbacc writes starts with this; `prune`
@@ -13,17 +16,70 @@ pub fn is_generated(contents: &[u8]) -> bool {
     contents.starts_with(GENERATED_MARKER.as_bytes())
 }
 
+/// Which object a document is: what `explain` looks it up by.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjectId {
+    pub kind: &'static str,
+    /// `None` for cluster-scoped objects.
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
 /// A Kubernetes object, serialized as one YAML document.
-pub struct Object(String);
+pub struct Object {
+    text: String,
+    /// `None` for a document that is not an API object (a kustomization).
+    id: Option<ObjectId>,
+}
 
 impl Object {
     /// Serializes a k8s-openapi object. Their fields serialize in a fixed
     /// order and their maps are `BTreeMap`s, so the text is deterministic.
-    pub fn new<T: Serialize>(object: &T) -> Object {
-        // k8s-openapi types have string keys and no non-finite floats, which
-        // is all that could make YAML serialization fail.
-        Object(serde_saphyr::to_string(object).expect("k8s-openapi objects serialize to YAML"))
+    pub fn new<T>(object: &T) -> Object
+    where
+        T: Serialize + k8s_openapi::Resource + k8s_openapi::Metadata<Ty = ObjectMeta>,
+    {
+        let meta = object.metadata();
+        let name = meta.name.clone().unwrap_or_default();
+        Object::named(T::KIND, meta.namespace.as_deref(), &name, object)
     }
+
+    /// Serializes an object of a kind k8s-openapi has no type for.
+    pub fn named<T: Serialize>(
+        kind: &'static str,
+        namespace: Option<&str>,
+        name: &str,
+        object: &T,
+    ) -> Object {
+        let id = ObjectId {
+            kind,
+            namespace: namespace.map(String::from),
+            name: name.to_string(),
+        };
+        Object {
+            text: yaml(object),
+            id: Some(id),
+        }
+    }
+
+    /// Serializes a document that is not an API object.
+    fn plain<T: Serialize>(object: &T) -> Object {
+        Object {
+            text: yaml(object),
+            id: None,
+        }
+    }
+}
+
+fn yaml<T: Serialize>(object: &T) -> String {
+    // k8s-openapi types and rbacc's own have string keys and no
+    // non-finite floats, which is all that could make serialization fail.
+    serde_saphyr::to_string(object).expect("rbacc's objects serialize to YAML")
+}
+
+/// The objects of a file, for the index of [`super::Output`].
+pub fn ids(objects: &[Object]) -> Arc<[ObjectId]> {
+    objects.iter().filter_map(|o| o.id.clone()).collect()
 }
 
 /// A whole file: header, then the objects separated by `---`.
@@ -43,7 +99,7 @@ pub fn file<'a>(source: &str, documents: impl IntoIterator<Item = &'a str>) -> S
 
 /// A file of objects.
 pub fn objects_file(source: &str, objects: &[Object]) -> String {
-    file(source, objects.iter().map(|o| o.0.as_str()))
+    file(source, objects.iter().map(|o| o.text.as_str()))
 }
 
 fn header(source: &str) -> String {
@@ -62,7 +118,7 @@ pub fn kustomization(source: &str, resources: &[String]) -> String {
         kind: &'a str,
         resources: &'a [String],
     }
-    let object = Object::new(&Kustomization {
+    let object = Object::plain(&Kustomization {
         api_version: "kustomize.config.k8s.io/v1beta1",
         kind: "Kustomization",
         resources,

@@ -248,12 +248,12 @@ mod tests {
     use super::*;
 
     fn output(paths: &[&str]) -> Output {
-        Output {
-            files: paths
-                .iter()
-                .map(|p| (p.to_string(), String::new()))
-                .collect(),
-        }
+        let mut output = Output::default();
+        output.files = paths
+            .iter()
+            .map(|p| (p.to_string(), String::new()))
+            .collect();
+        output
     }
 
     #[test]
