@@ -290,8 +290,9 @@ pub struct UserArgs {
     pub groups: Vec<String>,
 }
 
+/// A request as kubectl writes it: `VERB RESOURCE [NAME] [-n NS]`.
 #[derive(Debug, Args)]
-pub struct CanIArgs {
+pub struct RequestArgs {
     /// The verb: get, list, watch, create, update, patch, delete, deletecollection, ...
     #[arg(value_parser = parse_non_empty)]
     pub verb: String,
@@ -307,6 +308,12 @@ pub struct CanIArgs {
     /// The namespace of the request; without it, the request is cluster-wide.
     #[arg(long, short, value_name = "NS", value_parser = parse_non_empty)]
     pub namespace: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CanIArgs {
+    #[command(flatten)]
+    pub request: RequestArgs,
 
     #[command(flatten)]
     pub user: UserArgs,
@@ -317,21 +324,8 @@ pub struct CanIArgs {
 
 #[derive(Debug, Args)]
 pub struct WhoCanArgs {
-    /// The verb: get, list, watch, create, update, patch, delete, deletecollection, ...
-    #[arg(value_parser = parse_non_empty)]
-    pub verb: String,
-
-    /// The resource as kubectl writes it (`pods`, `pods/exec`, `deployments.apps`), or a URL path.
-    #[arg(value_parser = parse_non_empty)]
-    pub resource: String,
-
-    /// The name of one object (`resourceNames` in rules).
-    #[arg(value_parser = parse_non_empty)]
-    pub name: Option<String>,
-
-    /// The namespace of the request; without it, the request is cluster-wide.
-    #[arg(long, short, value_name = "NS", value_parser = parse_non_empty)]
-    pub namespace: Option<String>,
+    #[command(flatten)]
+    pub request: RequestArgs,
 
     #[command(flatten)]
     pub source: SourceArgs,
@@ -398,7 +392,7 @@ impl From<&UserArgs> for rbacc::query::User {
 impl From<&CanIArgs> for rbacc::query::CanI {
     fn from(args: &CanIArgs) -> Self {
         rbacc::query::CanI {
-            request: kubectl_request(&args.verb, &args.resource, &args.name, &args.namespace),
+            request: kubectl_request(&args.request),
             user: (&args.user).into(),
         }
     }
@@ -407,7 +401,7 @@ impl From<&CanIArgs> for rbacc::query::CanI {
 impl From<&WhoCanArgs> for rbacc::query::WhoCan {
     fn from(args: &WhoCanArgs) -> Self {
         rbacc::query::WhoCan {
-            request: kubectl_request(&args.verb, &args.resource, &args.name, &args.namespace),
+            request: kubectl_request(&args.request),
         }
     }
 }
@@ -422,17 +416,12 @@ impl From<&AccessArgs> for rbacc::query::AccessQuestion {
 }
 
 /// `VERB RESOURCE [NAME] [-n NS]` as typed.
-fn kubectl_request(
-    verb: &str,
-    resource: &str,
-    name: &Option<String>,
-    namespace: &Option<String>,
-) -> rbacc::query::KubectlRequest {
+fn kubectl_request(args: &RequestArgs) -> rbacc::query::KubectlRequest {
     rbacc::query::KubectlRequest {
-        verb: verb.to_string(),
-        resource: resource.to_string(),
-        name: name.clone(),
-        namespace: namespace.clone(),
+        verb: args.verb.clone(),
+        resource: args.resource.clone(),
+        name: args.name.clone(),
+        namespace: args.namespace.clone(),
     }
 }
 
