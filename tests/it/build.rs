@@ -1,27 +1,35 @@
 //! `rbacc build` and `rbacc check` on good input.
 
 use std::os::unix::fs::MetadataExt;
+use std::path::Path;
 
-use crate::support::{Repo, assert_tree, check_with_consumers, fixtures, rbacc, read_tree, root};
+use crate::support::{Repo, assert_tree, check_with_consumers, rbacc, read_tree, root};
 
-/// Every fixture under `tests/fixtures/ok/` compiles to its `expected/`
-/// tree, which kustomize renders and the strict validator accepts.
-#[test]
-fn ok_fixtures_compile_to_expected_output() {
-    let dir = fixtures().join("ok");
-    let mut cases: Vec<_> = std::fs::read_dir(&dir)
-        .expect("fixtures/ok")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    cases.sort();
-    assert!(!cases.is_empty());
-    for case in cases {
-        let repo = Repo::copy_of(&case.join("repo"));
-        repo.rbacc(&["build"]).expect_code(0);
-        assert_tree(&repo.out(), &case.join("expected"));
-        check_with_consumers(&repo.out());
-        repo.rbacc(&["check"]).expect_code(0);
+/// One test per case of `tests/fixtures/ok/`, named after it.
+mod ok {
+    use crate::support::{assert_corpus_listed, corpus, fixtures};
+
+    corpus!(fixtures().join("ok"), super::compiles_to_expected_output;
+        kubeconfig_templates,
+        minimal,
+        policy_options,
+    );
+
+    /// Every case on disk has its test above, and every test its case.
+    #[test]
+    fn every_case_has_a_test() {
+        assert!(assert_corpus_listed(&fixtures().join("ok"), CASES) > 0);
     }
+}
+
+/// One case of the corpus compiles to its `expected/` tree, which kustomize
+/// renders and the strict validator accepts, and `check` then passes.
+fn compiles_to_expected_output(case: &Path) {
+    let repo = Repo::copy_of(&case.join("repo"));
+    repo.rbacc(&["build"]).expect_code(0);
+    assert_tree(&repo.out(), &case.join("expected"));
+    check_with_consumers(&repo.out());
+    repo.rbacc(&["check"]).expect_code(0);
 }
 
 /// The committed `out/` of this repository is what `rbacc build` writes for

@@ -6,23 +6,6 @@ use std::path::Path;
 
 use crate::support::{Repo, read_tree};
 
-/// Every character a reader or a YAML parser takes for the end of a line,
-/// and others that hide or rewrite what a terminal shows.
-const HOSTILE: &[(&str, &str)] = &[
-    ("LF", "\n"),
-    ("CR", "\r"),
-    ("CRLF", "\r\n"),
-    ("NEL", "\u{85}"),
-    ("LS", "\u{2028}"),
-    ("PS", "\u{2029}"),
-    ("ESC", "\u{1b}[31m"),
-    ("NUL-free C0", "\u{7}"),
-    ("DEL", "\u{7f}"),
-    ("bidi override", "\u{202e}"),
-    ("zero width", "\u{200b}"),
-    ("BOM", "\u{feff}"),
-];
-
 /// A ClusterRoleBinding a line break in a path would inject.
 const INJECTED: &str = "\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: pwned\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: cluster-admin\nsubjects:\n  - kind: User\n    name: mallory\n#";
 
@@ -58,37 +41,68 @@ fn repo_with_team_dir(hostile: &str) -> Repo {
     repo
 }
 
-#[test]
-fn paths_with_line_breaks_or_control_characters_are_refused() {
-    for (name, hostile) in HOSTILE {
-        let repo = repo_with_team_dir(hostile);
-        for command in ["build", "check"] {
-            let run = repo.rbacc(&[command]);
-            run.expect_code(1);
-            let stderr = run.stderr();
-            assert!(
-                stderr.contains("invalid-path"),
-                "{name}: {command}\n{stderr}"
-            );
-            assert!(
-                stderr.contains("teams/squad"),
-                "{name}: names the path\n{stderr}"
-            );
-            assert_nothing_raw(&format!("{name}: {command}"), &stderr);
-        }
-        assert!(!repo.out().exists(), "{name}: nothing written");
-        let run = repo.rbacc(&["check", "--format", "github"]);
+/// A team file under a directory whose name holds `hostile` (`name` says
+/// which character) is refused by `build` and `check`, which name the path
+/// and print nothing raw, in either format.
+fn path_is_refused(name: &str, hostile: &str) {
+    let repo = repo_with_team_dir(hostile);
+    for command in ["build", "check"] {
+        let run = repo.rbacc(&[command]);
         run.expect_code(1);
+        let stderr = run.stderr();
         assert!(
-            run.stdout().contains("title=invalid-path"),
-            "{name}\n{}",
-            run.stdout()
+            stderr.contains("invalid-path"),
+            "{name}: {command}\n{stderr}"
         );
-        assert_nothing_raw(&format!("{name}: annotations"), &run.stdout());
-        // Every annotation is one line.
-        for line in run.stdout().lines() {
-            assert!(line.starts_with("::"), "{name}: {line:?}");
-        }
+        assert!(
+            stderr.contains("teams/squad"),
+            "{name}: names the path\n{stderr}"
+        );
+        assert_nothing_raw(&format!("{name}: {command}"), &stderr);
+    }
+    assert!(!repo.out().exists(), "{name}: nothing written");
+    let run = repo.rbacc(&["check", "--format", "github"]);
+    run.expect_code(1);
+    assert!(
+        run.stdout().contains("title=invalid-path"),
+        "{name}\n{}",
+        run.stdout()
+    );
+    assert_nothing_raw(&format!("{name}: annotations"), &run.stdout());
+    // Every annotation is one line.
+    for line in run.stdout().lines() {
+        assert!(line.starts_with("::"), "{name}: {line:?}");
+    }
+}
+
+/// One test per hostile character, named after it.
+macro_rules! paths_with {
+    ($($name:ident: $hostile:expr),+ $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                super::path_is_refused(stringify!($name), $hostile);
+            }
+        )+
+    };
+}
+
+/// Every character a reader or a YAML parser takes for the end of a line,
+/// and others that hide or rewrite what a terminal shows, in a path.
+mod paths_with_line_breaks_or_control_characters_are_refused {
+    paths_with! {
+        lf: "\n",
+        cr: "\r",
+        crlf: "\r\n",
+        nel: "\u{85}",
+        ls: "\u{2028}",
+        ps: "\u{2029}",
+        esc: "\u{1b}[31m",
+        bel: "\u{7}",
+        del: "\u{7f}",
+        bidi_override: "\u{202e}",
+        zero_width: "\u{200b}",
+        bom: "\u{feff}",
     }
 }
 

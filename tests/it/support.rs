@@ -23,6 +23,100 @@ pub fn bless() -> bool {
     std::env::var_os("RBACC_BLESS").is_some_and(|v| v == "1") && std::env::var_os("CI").is_none()
 }
 
+/// One `#[test]` per case of a fixture corpus: for each name listed, a test
+/// of that name runs `$run` on the corpus entry (file or directory) in
+/// `$dir` whose [`case_name`] it is. Also defines `CASES`, the names listed,
+/// for [`assert_corpus_listed`], so that no entry goes without a test.
+macro_rules! corpus {
+    ($dir:expr, $run:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                ($run)($crate::support::corpus_case(&$dir, stringify!($case)).as_path());
+            }
+        )*
+
+        /// The cases listed, by test name.
+        pub(super) const CASES: &[&str] = &[$(stringify!($case)),*];
+    };
+}
+pub(crate) use corpus;
+
+/// The test name of a corpus entry: its file name up to the first `.`, with
+/// dashes as underscores (`yaml-merge-key` → `yaml_merge_key`).
+pub fn case_name(file_name: &str) -> String {
+    let stem = file_name.split('.').next().unwrap_or(file_name);
+    stem.replace('-', "_")
+}
+
+/// Every entry of a corpus directory, by file name, sorted.
+fn corpus_entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .map(|e| {
+            e.expect("dir entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// The one entry of corpus `dir` whose test name is `case`.
+#[track_caller]
+pub fn corpus_case(dir: &Path, case: &str) -> PathBuf {
+    let found: Vec<String> = corpus_entries(dir)
+        .into_iter()
+        .filter(|name| case_name(name) == case)
+        .collect();
+    match found.as_slice() {
+        [name] => dir.join(name),
+        [] => panic!("no case `{case}` in {}", dir.display()),
+        names => panic!("{names:?} in {} share the test `{case}`", dir.display()),
+    }
+}
+
+/// Asserts that the cases listed for corpus `dir` (its `CASES`) are exactly
+/// its entries: each entry has its test, each test its entry, and no two
+/// entries share a test. Returns how many cases there are.
+#[track_caller]
+pub fn assert_corpus_listed(dir: &Path, listed: &[&str]) -> usize {
+    let mut on_disk: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for name in corpus_entries(dir) {
+        on_disk.entry(case_name(&name)).or_default().push(name);
+    }
+    let mut problems = Vec::new();
+    for (case, names) in &on_disk {
+        if names.len() > 1 {
+            problems.push(format!(
+                "{names:?} share the test name `{case}`: rename one"
+            ));
+        } else if !listed.contains(&case.as_str()) {
+            problems.push(format!("`{}` has no test: list `{case}`", names[0]));
+        }
+    }
+    for case in listed {
+        if !on_disk.contains_key(*case) {
+            problems.push(format!("`{case}` is listed but has no entry"));
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for case in listed {
+        if !seen.insert(case) {
+            problems.push(format!("`{case}` is listed twice"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "the cases listed for {} are not its entries (entry names use dashes, test names underscores):\n{}",
+        dir.display(),
+        problems.join("\n")
+    );
+    on_disk.len()
+}
+
 /// A repository in a temporary directory.
 pub struct Repo {
     dir: TempDir,
