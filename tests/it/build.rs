@@ -53,14 +53,9 @@ fn check_fails_on_hand_edited_output() {
         .expect("read")
         .replace("rbacc:viewer", "cluster-admin");
     std::fs::write(&file, edited).expect("write");
-    let run = repo.rbacc(&["check"]);
-    run.expect_code(1);
-    assert!(
-        run.stderr()
-            .contains("differs  prod/teams/payments/payments-prod.yaml"),
-        "{}",
-        run.stderr()
-    );
+    repo.rbacc(&["check"])
+        .expect_code(1)
+        .stderr_has("differs  prod/teams/payments/payments-prod.yaml");
 }
 
 #[test]
@@ -69,29 +64,18 @@ fn check_fails_on_missing_and_stale_output() {
     repo.rbacc(&["build"]).expect_code(0);
     std::fs::remove_file(repo.out().join("staging/teams/sre/sre-tools.yaml")).expect("remove");
     std::fs::remove_file(repo.path().join("teams/web/storefront.yaml")).expect("remove team");
-    let run = repo.rbacc(&["check"]);
-    run.expect_code(1);
-    let stderr = run.stderr();
-    assert!(
-        stderr.contains("missing  staging/teams/sre/sre-tools.yaml"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("stale    prod/teams/storefront/storefront-prod.yaml"),
-        "{stderr}"
-    );
+    repo.rbacc(&["check"])
+        .expect_code(1)
+        .stderr_has("missing  staging/teams/sre/sre-tools.yaml")
+        .stderr_has("stale    prod/teams/storefront/storefront-prod.yaml");
 }
 
 #[test]
 fn check_on_empty_out_lists_every_file_as_missing() {
     let repo = Repo::example();
-    let run = repo.rbacc(&["check"]);
-    run.expect_code(1);
-    assert!(
-        run.stderr().contains("missing  prod/kustomization.yaml"),
-        "{}",
-        run.stderr()
-    );
+    repo.rbacc(&["check"])
+        .expect_code(1)
+        .stderr_has("missing  prod/kustomization.yaml");
 }
 
 /// A second build with nothing changed writes nothing: every file keeps its
@@ -101,13 +85,9 @@ fn noop_build_writes_nothing() {
     let repo = Repo::example();
     repo.rbacc(&["build"]).expect_code(0);
     let before = stat_tree(&repo.out());
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(0);
-    assert!(
-        run.stderr().contains("0 added, 0 changed, 0 removed"),
-        "{}",
-        run.stderr()
-    );
+    repo.rbacc(&["build"])
+        .expect_code(0)
+        .stderr_has("0 added, 0 changed, 0 removed");
     assert_eq!(stat_tree(&repo.out()), before);
 }
 
@@ -132,13 +112,9 @@ fn build_rewrites_only_what_changed_and_keeps_foreign_files() {
         .replace("teams: [sre], ", "");
     std::fs::write(&payments, text).expect("write");
 
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(0);
-    assert!(
-        run.stderr().contains("kept prod/NOTES.md"),
-        "{}",
-        run.stderr()
-    );
+    repo.rbacc(&["build"])
+        .expect_code(0)
+        .stderr_has("kept prod/NOTES.md");
     let after = stat_tree(&repo.out());
     assert_eq!(
         after["prod/NOTES.md"], before["prod/NOTES.md"],
@@ -159,13 +135,9 @@ fn build_rewrites_only_what_changed_and_keeps_foreign_files() {
     );
     // Kept, but `check` fails while it is there: the GitOps engine would
     // apply it.
-    let check = repo.rbacc(&["check"]);
-    check.expect_code(1);
-    assert!(
-        check.stderr().contains("foreign  prod/NOTES.md"),
-        "{}",
-        check.stderr()
-    );
+    repo.rbacc(&["check"])
+        .expect_code(1)
+        .stderr_has("foreign  prod/NOTES.md");
     std::fs::remove_file(repo.out().join("prod/NOTES.md")).expect("remove NOTES.md");
     repo.rbacc(&["check"]).expect_code(0);
 }
@@ -200,9 +172,10 @@ fn missing_repository_is_an_environment_error() {
     let run = rbacc(&["build", "--repo", "does-not-exist"], dir.path());
     run.expect_code(2);
     let empty = Repo::new();
-    let run = empty.rbacc(&["check"]);
-    run.expect_code(2);
-    assert!(run.stderr().contains("no `rbacc.yaml`"), "{}", run.stderr());
+    empty
+        .rbacc(&["check"])
+        .expect_code(2)
+        .stderr_has("no `rbacc.yaml`");
 }
 
 #[test]
@@ -245,14 +218,9 @@ fn unchanged_repo_fast_path_still_catches_hand_edits() {
     let edited = text.replacen("rbacc:viewer", "rbacc:zzzzzz", 1);
     assert_eq!(edited.len(), text.len());
     std::fs::write(&file, edited).expect("write");
-    let run = repo.rbacc(&["check"]);
-    run.expect_code(1);
-    assert!(
-        run.stderr()
-            .contains("differs  prod/teams/payments/payments-prod.yaml"),
-        "{}",
-        run.stderr()
-    );
+    repo.rbacc(&["check"])
+        .expect_code(1)
+        .stderr_has("differs  prod/teams/payments/payments-prod.yaml");
     repo.rbacc(&["build"]).expect_code(0);
     repo.rbacc(&["check"]).expect_code(0);
 }
@@ -262,12 +230,8 @@ fn unchanged_repo_fast_path_still_catches_hand_edits() {
 fn warnings_show_on_every_build() {
     let repo = Repo::copy_of(&crate::support::fixtures().join("ok/policy-options/repo"));
     for _ in 0..3 {
-        let run = repo.rbacc(&["build"]);
-        run.expect_code(0);
-        assert!(
-            run.stderr().contains("privileged-namespace"),
-            "{}",
-            run.stderr()
-        );
+        repo.rbacc(&["build"])
+            .expect_code(0)
+            .stderr_has("privileged-namespace");
     }
 }

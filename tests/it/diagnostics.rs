@@ -132,10 +132,7 @@ fn github_annotations() {
         "teams/payments.yaml",
         "apiVersion: rbacc.dev/v1alpha1\nkind: Team\nmetadata:\n  name: payments\nspec:\n  namespaces:\n    - name: Payments-Prod\n",
     );
-    let run = repo.rbacc(&["check", "--format", "github"]);
-    run.expect_code(1);
-    assert_eq!(
-        run.stdout(),
-        "::error file=teams/payments.yaml,line=7,col=13,title=invalid-name::`Payments-Prod` is not a valid namespace name: it contains the uppercase letter `P`%0Ause at most 63 lowercase letters (`a-z`), digits and `-`, starting and ending with a letter or digit\n"
-    );
+    repo.rbacc(&["check", "--format", "github"])
+        .expect_code(1)
+        .stdout_is("::error file=teams/payments.yaml,line=7,col=13,title=invalid-name::`Payments-Prod` is not a valid namespace name: it contains the uppercase letter `P`%0Ause at most 63 lowercase letters (`a-z`), digits and `-`, starting and ending with a letter or digit\n");
 }

@@ -146,16 +146,12 @@ fn init_refuses_to_overwrite_and_writes_nothing() {
     repo.write("out/prod/kustomization.yaml", "mine too\n");
     repo.write("README.md", "unrelated\n");
     let before = read_tree(repo.path());
-    let run = rbacc(&["init", repo.path().to_str().expect("utf-8")], repo.path());
-    run.expect_code(2);
-    let stderr = run.stderr();
-    assert!(stderr.contains("nothing was written"), "{stderr}");
-    assert!(stderr.contains("  teams/example.yaml\n"), "{stderr}");
-    assert!(
-        stderr.contains("  out/prod/kustomization.yaml\n"),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("README.md"), "{stderr}");
+    rbacc(&["init", repo.path().to_str().expect("utf-8")], repo.path())
+        .expect_code(2)
+        .stderr_has("nothing was written")
+        .stderr_has("  teams/example.yaml\n")
+        .stderr_has("  out/prod/kustomization.yaml\n")
+        .stderr_lacks("README.md");
     assert_eq!(read_tree(repo.path()), before, "nothing written");
 
     // A file where a directory must go is a conflict too.
@@ -352,18 +348,11 @@ fn flux_section_is_optional_and_checked() {
         "rbacc.yaml",
         format!("{without}  gitops:\n    flux: {{ sourceRef: Bad, interval: 10 minutes, prune: true }}\n"),
     );
-    let run = repo.rbacc(&["check"]);
-    run.expect_code(1);
-    let stderr = run.stderr();
-    assert!(
-        stderr.contains("`Bad` is not a valid `sourceRef`"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("`10 minutes` is not a valid `interval`"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("unknown field `prune`"), "{stderr}");
+    repo.rbacc(&["check"])
+        .expect_code(1)
+        .stderr_has("`Bad` is not a valid `sourceRef`")
+        .stderr_has("`10 minutes` is not a valid `interval`")
+        .stderr_has("unknown field `prune`");
     let long = "a".repeat(60);
     repo.write(
         "rbacc.yaml",
@@ -373,13 +362,9 @@ fn flux_section_is_optional_and_checked() {
         &format!("teams/{long}.yaml"),
         format!("apiVersion: rbacc.dev/v1alpha1\nkind: Team\nmetadata: {{ name: {long} }}\nspec:\n  namespaces: [{long}-x]\n"),
     );
-    let run = repo.rbacc(&["check"]);
-    run.expect_code(1);
-    assert!(
-        run.stderr().contains("too long for Flux"),
-        "{}",
-        run.stderr()
-    );
+    repo.rbacc(&["check"])
+        .expect_code(1)
+        .stderr_has("too long for Flux");
 }
 
 fn yaml(text: &str) -> serde_json::Value {

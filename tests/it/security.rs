@@ -267,21 +267,13 @@ fn check_fails_on_a_hand_written_file_in_a_new_shard() {
         fails_with(&repo, &["check"], "foreign  prod/teams/evil/crb.yaml");
         std::fs::remove_file(repo.path().join(".out.rbacc-state")).ok();
     }
-    let run = repo.rbacc(&["check", "--format", "github"]);
-    run.expect_code(1);
-    assert!(
-        run.stdout().contains("::error title=stale-output::"),
-        "{}",
-        run.stdout()
-    );
+    repo.rbacc(&["check", "--format", "github"])
+        .expect_code(1)
+        .stdout_has("::error title=stale-output::");
     // Kept by build, and still failing check.
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(0);
-    assert!(
-        run.stderr().contains("kept prod/teams/evil/crb.yaml"),
-        "{}",
-        run.stderr()
-    );
+    repo.rbacc(&["build"])
+        .expect_code(0)
+        .stderr_has("kept prod/teams/evil/crb.yaml");
     repo.rbacc(&["check"]).expect_code(1);
 }
 
@@ -301,24 +293,14 @@ fn a_link_in_place_of_a_generated_file_fails_check_and_build() {
     std::fs::copy(&file, &target).expect("copy");
     std::fs::remove_file(&file).expect("remove");
     std::os::unix::fs::symlink(&target, &file).expect("link");
-    let run = repo.rbacc(&["check"]);
-    run.expect_code(1);
-    assert!(
-        run.stderr()
-            .contains("link     prod/teams/payments/payments-prod.yaml"),
-        "{}",
-        run.stderr()
-    );
+    repo.rbacc(&["check"])
+        .expect_code(1)
+        .stderr_has("link     prod/teams/payments/payments-prod.yaml");
     let before = std::fs::read(&target).expect("read");
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(2);
-    assert!(
-        run.stderr()
-            .contains("prod/teams/payments/payments-prod.yaml"),
-        "{}",
-        run.stderr()
-    );
-    assert!(run.stderr().contains("never follows"), "{}", run.stderr());
+    repo.rbacc(&["build"])
+        .expect_code(2)
+        .stderr_has("prod/teams/payments/payments-prod.yaml")
+        .stderr_has("never follows");
     assert_eq!(
         std::fs::read(&target).expect("read"),
         before,
@@ -353,9 +335,9 @@ fn build_never_writes_through_a_linked_directory() {
     // `out` itself a link.
     let repo = Repo::example();
     std::os::unix::fs::symlink(elsewhere.path(), repo.out()).expect("link out");
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(2);
-    assert!(run.stderr().contains("symbolic link"), "{}", run.stderr());
+    repo.rbacc(&["build"])
+        .expect_code(2)
+        .stderr_has("symbolic link");
     assert!(
         std::fs::read_dir(elsewhere.path())
             .expect("list")
@@ -537,14 +519,9 @@ fn no_prefix_rule_and_no_reserved_list_is_a_warning() {
             (PREFIX_TEAM, "namespacePrefix: none"),
         ],
     );
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(0);
-    assert!(
-        run.stderr()
-            .contains("any namespace the platform runs in is open to teams"),
-        "{}",
-        run.stderr()
-    );
+    repo.rbacc(&["build"])
+        .expect_code(0)
+        .stderr_has("any namespace the platform runs in is open to teams");
 }
 
 // --- 11. Trust in the build record, and the layout --------------------------
@@ -639,15 +616,11 @@ fn a_template_whose_structure_follows_a_team_value_is_refused() {
         "{%- if team.name == \"plain\" %}\n  - name: extra\n    user:\n      exec: { apiVersion: client.authentication.k8s.io/v1, command: sh }\n{%- endif %}\ncontexts:\n",
     );
     std::fs::write(&path, template).expect("write");
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(1);
-    let stderr = run.stderr();
-    assert!(stderr.contains("invalid-kubeconfig"), "{stderr}");
-    assert!(
-        stderr.contains("structure differs from a neutral team's at `.users`"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("team `plain`"), "{stderr}");
+    repo.rbacc(&["build"])
+        .expect_code(1)
+        .stderr_has("invalid-kubeconfig")
+        .stderr_has("structure differs from a neutral team's at `.users`")
+        .stderr_has("team `plain`");
 }
 
 // --- 4. Labels other controllers act on -----------------------------------
@@ -823,19 +796,12 @@ fn budgets_stop_amplification_on_the_declaration() {
         .len();
     assert!(size < 200_000, "a small file: {size} bytes");
     for command in ["build", "check"] {
-        let run = repo.rbacc(&[command]);
-        run.expect_code(1);
-        let stderr = run.stderr();
-        assert!(stderr.contains("input-limit"), "{stderr}");
-        assert!(
-            stderr.contains("team `amp` declares 1000 namespaces"),
-            "{stderr}"
-        );
-        assert!(stderr.contains("5000 subjects in one entry"), "{stderr}");
-        assert!(
-            stderr.contains("policy.limits.namespacesPerTeam"),
-            "{stderr}"
-        );
+        repo.rbacc(&[command])
+            .expect_code(1)
+            .stderr_has("input-limit")
+            .stderr_has("team `amp` declares 1000 namespaces")
+            .stderr_has("5000 subjects in one entry")
+            .stderr_has("policy.limits.namespacesPerTeam");
     }
     assert!(!repo.out().exists());
 }
@@ -845,11 +811,10 @@ fn the_output_budget_counts_bytes_per_team() {
     // Within the counts, past a byte budget lowered for the test.
     let repo = amplified(900, 90);
     set_policy(&repo, "limits: { teamOutputBytes: 1000000 }");
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(1);
-    let stderr = run.stderr();
-    assert!(stderr.contains("team `amp` compiles to"), "{stderr}");
-    assert!(stderr.contains("the limit is set here"), "{stderr}");
+    repo.rbacc(&["build"])
+        .expect_code(1)
+        .stderr_has("team `amp` compiles to")
+        .stderr_has("the limit is set here");
     assert!(!repo.out().exists());
 }
 
@@ -931,9 +896,9 @@ fn a_committed_journal_is_never_replayed_through_links() {
     std::os::unix::fs::symlink(victim.path(), repo.path().join(".out.rbacc-staging"))
         .expect("link");
     repo.write(".out.rbacc-journal", "rbacc journal v1\nwrite id_ed25519\n");
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(2);
-    assert!(run.stderr().contains("never replays"), "{}", run.stderr());
+    repo.rbacc(&["build"])
+        .expect_code(2)
+        .stderr_has("never replays");
     assert!(victim.path().join("id_ed25519").exists(), "not moved");
     assert!(!repo.out().join("id_ed25519").exists());
     // (c) a pending file that is a link is replaced, never written through.
@@ -1021,14 +986,10 @@ fn the_subjects_of_all_bindings_together_have_a_budget() {
     // Within the per-team counts, past a total lowered for the test.
     let repo = amplified(500, 50);
     set_policy(&repo, "limits: { bindingSubjects: 40000 }");
-    let run = repo.rbacc(&["check"]);
-    run.expect_code(1);
-    let stderr = run.stderr();
-    assert!(
-        stderr.contains("team `amp` binds the most (50000)"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("policy.limits.bindingSubjects"), "{stderr}");
+    repo.rbacc(&["check"])
+        .expect_code(1)
+        .stderr_has("team `amp` binds the most (50000)")
+        .stderr_has("policy.limits.bindingSubjects");
 }
 
 /// Access given to another team's service account is access for whoever
@@ -1051,16 +1012,9 @@ fn a_grant_to_another_teams_service_account_is_a_finding() {
         ),
     )
     .expect("write");
-    let run = repo.rbacc(&["check"]);
-    let stderr = run.stderr();
-    assert!(
-        stderr.contains("service account `payments-prod/ci-deployer` belongs to team `payments`"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("whoever can run pods in `payments-prod` acts as it"),
-        "{stderr}"
-    );
+    repo.rbacc(&["check"])
+        .stderr_has("service account `payments-prod/ci-deployer` belongs to team `payments`")
+        .stderr_has("whoever can run pods in `payments-prod` acts as it");
     let run = repo.rbacc(&["diff", "--base", "HEAD", "--format", "json"]);
     run.expect_code(0);
     let report: serde_json::Value = serde_json::from_str(&run.stdout()).expect("JSON");

@@ -162,17 +162,54 @@ impl Repo {
     }
 
     /// Runs `rbacc ARGS --repo <repo>` (for commands that take `--repo`).
-    pub fn rbacc(&self, args: &[&str]) -> Run {
+    pub fn rbacc(&self, args: &(impl Args + ?Sized)) -> Run {
         self.rbacc_on(TODAY, args)
     }
 
     /// Runs `rbacc ARGS --repo <repo>` as if today were `today`
     /// (`YYYY-MM-DD`, through `RBACC_TODAY`).
-    pub fn rbacc_on(&self, today: &str, args: &[&str]) -> Run {
-        let mut all: Vec<&str> = args.to_vec();
+    pub fn rbacc_on(&self, today: &str, args: &(impl Args + ?Sized)) -> Run {
+        let mut all = args.args();
         let repo = self.path().to_str().expect("utf-8 temp path");
         all.extend(["--repo", repo]);
         rbacc_on(today, &all, self.path())
+    }
+}
+
+/// The arguments of a run: a list, or one string split at white space
+/// (`"who-can get secrets -n payments-prod"`; a list for an argument that
+/// holds white space).
+pub trait Args {
+    fn args(&self) -> Vec<&str>;
+}
+
+impl Args for str {
+    fn args(&self) -> Vec<&str> {
+        self.split_whitespace().collect()
+    }
+}
+
+impl Args for String {
+    fn args(&self) -> Vec<&str> {
+        self.split_whitespace().collect()
+    }
+}
+
+impl Args for [&str] {
+    fn args(&self) -> Vec<&str> {
+        self.to_vec()
+    }
+}
+
+impl<const N: usize> Args for [&str; N] {
+    fn args(&self) -> Vec<&str> {
+        self.to_vec()
+    }
+}
+
+impl Args for Vec<&str> {
+    fn args(&self) -> Vec<&str> {
+        self.clone()
     }
 }
 
@@ -181,15 +218,15 @@ impl Repo {
 pub const TODAY: &str = "2026-11-23";
 
 /// Runs the real binary with `args` in `cwd`, without colour, on [`TODAY`].
-pub fn rbacc(args: &[&str], cwd: &Path) -> Run {
+pub fn rbacc(args: &(impl Args + ?Sized), cwd: &Path) -> Run {
     rbacc_on(TODAY, args, cwd)
 }
 
 /// Runs the real binary with `args` in `cwd`, without colour, as if today
 /// were `today`.
-pub fn rbacc_on(today: &str, args: &[&str], cwd: &Path) -> Run {
+pub fn rbacc_on(today: &str, args: &(impl Args + ?Sized), cwd: &Path) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_rbacc"))
-        .args(args)
+        .args(args.args())
         .current_dir(cwd)
         .env("NO_COLOR", "1")
         .env("RBACC_TODAY", today)
@@ -199,7 +236,9 @@ pub fn rbacc_on(today: &str, args: &[&str], cwd: &Path) -> Run {
     Run { output }
 }
 
-/// A finished run of the binary.
+/// A finished run of the binary. Its expectations chain, each showing both
+/// streams when it fails:
+/// `repo.rbacc("check").expect_code(1).stderr_has("stale").stdout_is("")`.
 pub struct Run {
     pub output: Output,
 }
@@ -223,14 +262,81 @@ impl Run {
     /// Asserts the exit code, showing the output when it differs.
     #[track_caller]
     pub fn expect_code(&self, code: i32) -> &Run {
-        assert_eq!(
-            self.code(),
-            code,
-            "expected exit code {code}\n--- stdout\n{}\n--- stderr\n{}",
+        self.expect(
+            self.code() == code,
+            format_args!("expected exit code {code}, got {}", self.code()),
+        )
+    }
+
+    /// Asserts that stdout is `want`, showing the difference.
+    #[track_caller]
+    pub fn stdout_is(&self, want: &str) -> &Run {
+        self.expect_text("stdout", &self.stdout(), want)
+    }
+
+    /// Asserts that stderr is `want`, showing the difference.
+    #[track_caller]
+    pub fn stderr_is(&self, want: &str) -> &Run {
+        self.expect_text("stderr", &self.stderr(), want)
+    }
+
+    /// Asserts that stdout contains `part`.
+    #[track_caller]
+    pub fn stdout_has(&self, part: &str) -> &Run {
+        self.expect(
+            self.stdout().contains(part),
+            format_args!("stdout lacks {part:?}"),
+        )
+    }
+
+    /// Asserts that stderr contains `part`.
+    #[track_caller]
+    pub fn stderr_has(&self, part: &str) -> &Run {
+        self.expect(
+            self.stderr().contains(part),
+            format_args!("stderr lacks {part:?}"),
+        )
+    }
+
+    /// Asserts that stdout does not contain `part`.
+    #[track_caller]
+    pub fn stdout_lacks(&self, part: &str) -> &Run {
+        self.expect(
+            !self.stdout().contains(part),
+            format_args!("stdout has {part:?}"),
+        )
+    }
+
+    /// Asserts that stderr does not contain `part`.
+    #[track_caller]
+    pub fn stderr_lacks(&self, part: &str) -> &Run {
+        self.expect(
+            !self.stderr().contains(part),
+            format_args!("stderr has {part:?}"),
+        )
+    }
+
+    #[track_caller]
+    fn expect(&self, holds: bool, what: std::fmt::Arguments) -> &Run {
+        assert!(
+            holds,
+            "{what}\n--- stdout\n{}\n--- stderr\n{}",
             self.stdout(),
             self.stderr()
         );
         self
+    }
+
+    #[track_caller]
+    fn expect_text(&self, stream: &str, got: &str, want: &str) -> &Run {
+        let diff = similar::TextDiff::from_lines(want, got);
+        self.expect(
+            got == want,
+            format_args!(
+                "{stream} differs:\n{}",
+                diff.unified_diff().header("expected", "actual")
+            ),
+        )
     }
 }
 
