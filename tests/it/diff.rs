@@ -6,7 +6,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::{Repo, Run, assert_text, fixtures, rbacc};
+use crate::support::{Repo, Run, assert_text, fixtures, rbacc, stdout_of};
 
 /// GitHub's limit on a pull-request comment.
 const COMMENT_LIMIT: usize = 65_536;
@@ -18,21 +18,15 @@ fn snapshot(name: &str) -> PathBuf {
 /// Runs git in `dir`, deterministically: no user or system config, fixed
 /// identity and dates, so commit ids are the same on every run.
 pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_DATE", "2025-01-01T00:00:00Z")
-        .env("GIT_COMMITTER_DATE", "2025-01-01T00:00:00Z")
-        .output()
-        .expect("run git (it is on the machine image)");
-    assert!(
-        output.status.success(),
-        "git {args:?} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("git prints UTF-8")
+    stdout_of(
+        Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_DATE", "2025-01-01T00:00:00Z")
+            .env("GIT_COMMITTER_DATE", "2025-01-01T00:00:00Z"),
+    )
 }
 
 /// A git repository holding a copy of `src`, committed as `base`.

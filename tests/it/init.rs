@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{Repo, assert_tree, check_with_consumers, rbacc, read_tree, root};
+use crate::support::{
+    Repo, assert_tree, check_with_consumers, kustomize, rbacc, read_tree, root, stdout_of,
+};
 
 /// The commands every completion script must offer.
 const COMMANDS: &[&str] = &[
@@ -40,17 +42,12 @@ fn bash_completion_script_loads() {
     let script = rbacc(&["completions", "bash"], dir.path()).stdout();
     let file = dir.path().join("rbacc.bash");
     std::fs::write(&file, script).expect("write");
-    let output = std::process::Command::new("bash")
-        .arg("-c")
-        .arg(format!("source {} && complete -p rbacc", file.display()))
-        .output()
-        .expect("run bash");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let registered = stdout_of(
+        std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!("source {} && complete -p rbacc", file.display())),
     );
-    assert!(String::from_utf8_lossy(&output.stdout).contains("rbacc"));
+    assert!(registered.contains("rbacc"), "{registered}");
 }
 
 #[test]
@@ -225,31 +222,19 @@ fn argocd_applicationset_covers_every_shard() {
     let out = root().join("out");
     let mut matched = Vec::new();
     for cluster in subdirs(&out) {
-        let c = cluster
-            .file_name()
-            .expect("name")
-            .to_string_lossy()
-            .into_owned();
+        let c = name(&cluster);
         if cluster.join("cluster").is_dir() {
             matched.push(format!("{c}/cluster"));
         }
         for team in subdirs(&cluster.join("teams")) {
-            let t = team
-                .file_name()
-                .expect("name")
-                .to_string_lossy()
-                .into_owned();
+            let t = name(&team);
             matched.push(format!("{c}/teams/{t}"));
         }
     }
     matched.sort();
     let mut shards = Vec::new();
     for cluster in subdirs(&out) {
-        let c = cluster
-            .file_name()
-            .expect("name")
-            .to_string_lossy()
-            .into_owned();
+        let c = name(&cluster);
         let k = yaml(&std::fs::read_to_string(cluster.join("kustomization.yaml")).expect("read"));
         for r in k["resources"].as_array().expect("resources") {
             shards.push(format!("{c}/{}", r.as_str().expect("str")));
@@ -272,11 +257,7 @@ fn argocd_applicationset_covers_every_shard() {
 fn flux_kustomizations_cover_every_shard() {
     let out = root().join("out");
     for cluster in subdirs(&out) {
-        let c = cluster
-            .file_name()
-            .expect("name")
-            .to_string_lossy()
-            .into_owned();
+        let c = name(&cluster);
         let top = yaml(&std::fs::read_to_string(cluster.join("kustomization.yaml")).expect("read"));
         let shards: Vec<String> = top["resources"]
             .as_array()
@@ -384,18 +365,10 @@ fn subdirs(dir: &Path) -> Vec<PathBuf> {
     dirs
 }
 
-#[track_caller]
-fn kustomize(dir: &Path) -> String {
-    let output = std::process::Command::new("kubectl")
-        .arg("kustomize")
-        .arg(dir)
-        .output()
-        .expect("run kubectl");
-    assert!(
-        output.status.success(),
-        "kubectl kustomize {}: {}",
-        dir.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("UTF-8")
+/// The last component of `path`.
+fn name(path: &Path) -> String {
+    path.file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned()
 }

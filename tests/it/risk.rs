@@ -2,7 +2,8 @@
 //! declaration that causes them, with the binding → role → rule chain;
 //! policy levels; `allow:` with a reason on a team or a role.
 
-use crate::support::{Repo, read_tree};
+use crate::security_risk::repo;
+use crate::support::read_tree;
 
 const CONFIG: &str = "apiVersion: rbacc.dev/v1alpha1
 kind: Config
@@ -36,13 +37,6 @@ spec:
         - { role: viewer, groups: [readers] }
         - { role: secret-reader, serviceAccounts: [blue-app/ingress] }
 ";
-
-fn repo(config: &str, team: &str) -> Repo {
-    let repo = Repo::new();
-    repo.write("rbacc.yaml", config)
-        .write("teams/blue.yaml", team);
-    repo
-}
 
 #[test]
 fn findings_are_warnings_on_the_declaration_with_the_chain() {

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use crate::diff::{commit, init};
 use crate::support::{Repo, read_tree};
 
 /// A ClusterRoleBinding a line break in a path would inject.
@@ -701,44 +702,10 @@ fn the_label_policy_allows_and_forbids() {
     }
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    let status = std::process::Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .status()
-        .expect("git");
-    assert!(status.success(), "git {args:?}");
-}
-
+/// `repo` as a git repository with one commit, `base`.
 fn committed(repo: &Repo) {
-    let dir = repo.path();
-    git(dir, &["init", "--quiet", "--initial-branch=main"]);
-    git(
-        dir,
-        &[
-            "-c",
-            "user.name=T",
-            "-c",
-            "user.email=t@example.com",
-            "add",
-            "--all",
-        ],
-    );
-    git(
-        dir,
-        &[
-            "-c",
-            "user.name=T",
-            "-c",
-            "user.email=t@example.com",
-            "commit",
-            "--quiet",
-            "-m",
-            "base",
-        ],
-    );
+    init(repo.path());
+    commit(repo.path(), "base");
 }
 
 #[test]

@@ -43,7 +43,8 @@ spec:
     )
 }
 
-fn repo(config: &str, team: &str) -> Repo {
+/// A repository of `config` and one team file, `teams/blue.yaml`.
+pub(crate) fn repo(config: &str, team: &str) -> Repo {
     let repo = Repo::new();
     repo.write("rbacc.yaml", config)
         .write("teams/blue.yaml", team);

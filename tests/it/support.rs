@@ -494,20 +494,25 @@ pub fn check_with_consumers(out: &Path) -> BTreeMap<String, String> {
     rendered
 }
 
+/// `kubectl kustomize DIR`: the rendered YAML, or a failed test.
 #[track_caller]
-fn kustomize(dir: &Path) -> String {
-    let output = Command::new("kubectl")
-        .args(["kustomize"])
-        .arg(dir)
+pub fn kustomize(dir: &Path) -> String {
+    stdout_of(Command::new("kubectl").arg("kustomize").arg(dir))
+}
+
+/// Runs `command`, which must succeed, and returns what it printed.
+#[track_caller]
+pub fn stdout_of(command: &mut Command) -> String {
+    let output = command
         .output()
-        .expect("run kubectl (it is on the machine image)");
+        .unwrap_or_else(|e| panic!("run {command:?} (it is on the machine image): {e}"));
     assert!(
         output.status.success(),
-        "kubectl kustomize {} failed:\n{}",
-        dir.display(),
+        "{command:?} failed:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    String::from_utf8(output.stdout).expect("kustomize prints UTF-8")
+    String::from_utf8(output.stdout)
+        .unwrap_or_else(|e| panic!("{command:?} printed non-UTF-8: {e}"))
 }
 
 /// Every kubeconfig under `<cluster>/kubeconfigs/` is read by the real
@@ -567,18 +572,11 @@ fn check_kubeconfigs(cluster_dir: &Path, cluster: &str) {
 
 #[track_caller]
 fn kubectl_config(kubeconfig: &Path, args: &[&str]) -> String {
-    let output = Command::new("kubectl")
-        .arg("config")
-        .args(args)
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .output()
-        .expect("run kubectl");
-    assert!(
-        output.status.success(),
-        "kubectl config {args:?} --kubeconfig {} failed:\n{}",
-        kubeconfig.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("UTF-8")
+    stdout_of(
+        Command::new("kubectl")
+            .arg("config")
+            .args(args)
+            .arg("--kubeconfig")
+            .arg(kubeconfig),
+    )
 }
