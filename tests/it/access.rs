@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::support::{Repo, Run, assert_text, fixtures, rbacc, root};
+use crate::support::{Args, Repo, Run, assert_text, fixtures, rbacc, root};
 
 /// `rbacc can-i` on the example organisation: one case a line, the
 /// arguments after `can-i` (split on spaces; `--cluster prod` unless the
@@ -96,22 +96,19 @@ const EFFECTIVE_PERMISSIONS: &[(&str, bool)] = &[
     ("get pods -n ml-platform-agents --as r@example.com --as-group ml-researchers", false),
 ];
 
-/// Runs `rbacc can-i` for every case and lists every wrong answer at once.
-#[test]
-fn effective_permissions_of_the_example_organisation() {
-    let repo = Repo::example();
+/// Asks `rbacc can-i` every question of `cases` (the arguments after
+/// `can-i`, and whether the answer is yes) through `ask`, and lists every
+/// wrong answer at once: yes is exit 0, no exit 1, with nothing on stderr.
+#[track_caller]
+fn assert_answers(cases: &[(&str, bool)], ask: impl Fn(&str) -> Run) {
     let mut wrong = Vec::new();
-    for &(case, expected) in EFFECTIVE_PERMISSIONS {
-        let mut args: Vec<&str> = std::iter::once("can-i").chain(case.split(' ')).collect();
-        if !case.contains("--cluster") {
-            args.extend(["--cluster", "prod"]);
-        }
-        let run = repo.rbacc(&args);
+    for &(case, expected) in cases {
+        let args = format!("can-i {case}");
+        let run = ask(&args);
         let (code, stdout) = if expected { (0, "yes\n") } else { (1, "no\n") };
         if run.code() != code || run.stdout() != stdout || !run.stderr().is_empty() {
             wrong.push(format!(
-                "rbacc {}: expected {stdout:?} (exit {code}), got {:?} (exit {}) {}",
-                args.join(" "),
+                "rbacc {args}: expected {stdout:?} (exit {code}), got {:?} (exit {}) {}",
                 run.stdout(),
                 run.code(),
                 run.stderr()
@@ -119,6 +116,19 @@ fn effective_permissions_of_the_example_organisation() {
         }
     }
     assert!(wrong.is_empty(), "wrong answers:\n{}", wrong.join("\n"));
+}
+
+/// Runs `rbacc can-i` for every case and lists every wrong answer at once.
+#[test]
+fn effective_permissions_of_the_example_organisation() {
+    let repo = Repo::example();
+    assert_answers(EFFECTIVE_PERMISSIONS, |args| {
+        if args.contains("--cluster") {
+            repo.rbacc(args)
+        } else {
+            repo.rbacc(&format!("{args} --cluster prod"))
+        }
+    });
 }
 
 /// The answer is for the declarations, not for a stale `out/`; `--manifests`
@@ -134,72 +144,38 @@ fn answers_follow_the_declarations_even_when_out_is_stale() {
     );
     assert_ne!(team, edited, "the example team file changed shape");
     repo.write("teams/payments.yaml", edited);
-    let args = [
-        "can-i",
-        "get",
-        "pods",
-        "-n",
-        "payments-prod",
-        "--as",
-        "auditor@example.com",
-    ];
-    let run = repo.rbacc(&[&args[..], &["--cluster", "prod"]].concat());
-    run.expect_code(1);
-    assert_eq!(run.stdout(), "no\n");
-    let out = repo.out().join("prod");
-    let stale = rbacc(
-        &[
-            &args[..],
-            &["--manifests", out.to_str().expect("utf-8 path")],
-        ]
-        .concat(),
-        repo.path(),
-    );
-    stale.expect_code(0);
-    assert_eq!(stale.stdout(), "yes\n");
+    let args = "can-i get pods -n payments-prod --as auditor@example.com";
+    repo.rbacc(&format!("{args} --cluster prod"))
+        .expect_code(1)
+        .stdout_is("no\n");
+    in_dir(&repo.out().join("prod"), args)
+        .expect_code(0)
+        .stdout_is("yes\n");
 }
 
 #[test]
 fn who_can_read_secrets_in_payments_prod() {
     let repo = Repo::example();
-    let run = repo.rbacc(&[
-        "who-can",
-        "get",
-        "secrets",
-        "-n",
-        "payments-prod",
-        "--cluster",
-        "prod",
-    ]);
-    run.expect_code(0);
-    assert_eq!(run.stderr(), "");
-    assert_eq!(
-        run.stdout(),
-        "\
+    repo.rbacc("who-can get secrets -n payments-prod --cluster prod")
+        .expect_code(0)
+        .stderr_is("")
+        .stdout_is(
+            "\
 KIND            NAME            NAMESPACE      BINDING                        ROLE
 Group           payments-devs   -              RoleBinding/payments-deployer  ClusterRole/rbacc:deployer
 Group           payments-leads  -              RoleBinding/payments-admin     ClusterRole/rbacc:admin
 ServiceAccount  ci-deployer     payments-prod  RoleBinding/sa-ci-deployer     ClusterRole/rbacc:deployer
-"
-    );
+",
+        );
 }
 
 #[test]
 fn who_can_lists_grants_and_service_accounts() {
     let repo = Repo::example();
-    let run = repo.rbacc(&[
-        "who-can",
-        "get",
-        "pods",
-        "-n",
-        "payments-prod",
-        "--cluster",
-        "prod",
-    ]);
-    run.expect_code(0);
-    assert_eq!(
-        run.stdout(),
-        "\
+    repo.rbacc("who-can get pods -n payments-prod --cluster prod")
+        .expect_code(0)
+        .stdout_is(
+            "\
 KIND            NAME                 NAMESPACE      BINDING                        ROLE
 Group           auditors             -              RoleBinding/grant-viewer       ClusterRole/rbacc:viewer
 Group           payments-devs        -              RoleBinding/payments-deployer  ClusterRole/rbacc:deployer
@@ -208,30 +184,21 @@ Group           sre-all              -              RoleBinding/sre-viewer      
 Group           sre-oncall           -              RoleBinding/sre-viewer         ClusterRole/rbacc:viewer
 ServiceAccount  ci-deployer          payments-prod  RoleBinding/sa-ci-deployer     ClusterRole/rbacc:deployer
 User            auditor@example.com  -              RoleBinding/payments-viewer    ClusterRole/rbacc:viewer
-"
-    );
+",
+        );
     // Nobody may exec in storefront-prod but its admin.
-    let run = repo.rbacc(&[
-        "who-can",
-        "create",
-        "pods/exec",
-        "-n",
-        "storefront-prod",
-        "--cluster",
-        "prod",
-    ]);
-    run.expect_code(0);
-    assert_eq!(
-        run.stdout(),
-        "\
+    repo.rbacc("who-can create pods/exec -n storefront-prod --cluster prod")
+        .expect_code(0)
+        .stdout_is(
+            "\
 KIND  NAME              NAMESPACE  BINDING                       ROLE
 User  dana@example.com  -          RoleBinding/storefront-admin  ClusterRole/rbacc:admin
-"
-    );
+",
+        );
     // Nothing is granted cluster-wide.
-    let run = repo.rbacc(&["who-can", "get", "secrets", "--cluster", "prod"]);
-    run.expect_code(0);
-    assert_eq!(run.stdout(), "No subject can get secrets cluster-wide.\n");
+    repo.rbacc("who-can get secrets --cluster prod")
+        .expect_code(0)
+        .stdout_is("No subject can get secrets cluster-wide.\n");
 }
 
 /// The matrix for auditor@example.com in payments-prod, as stored in
@@ -239,23 +206,14 @@ User  dana@example.com  -          RoleBinding/storefront-admin  ClusterRole/rba
 #[test]
 fn access_matrix_of_one_user() {
     let repo = Repo::example();
-    let run = repo.rbacc(&[
-        "access",
-        "--as",
-        "auditor@example.com",
-        "--cluster",
-        "prod",
-        "-n",
-        "payments-prod",
-    ]);
-    run.expect_code(0);
-    assert_eq!(run.stderr(), "");
+    let run = repo.rbacc("access --as auditor@example.com --cluster prod -n payments-prod");
+    run.expect_code(0).stderr_is("");
     assert_text(
         &run.stdout(),
         &fixtures().join("access/auditor-payments-prod.txt"),
     );
     // Without -n: nothing cluster-wide, and where the user has bindings.
-    let run = repo.rbacc(&["access", "--as", "auditor@example.com", "--cluster", "prod"]);
+    let run = repo.rbacc("access --as auditor@example.com --cluster prod");
     run.expect_code(0);
     let stdout = run.stdout();
     let (matrix, bindings) = stdout.split_once("\n\n").expect("matrix, then bindings");
@@ -274,15 +232,7 @@ RoleBinding/payments-viewer      storefront-prod    ClusterRole/rbacc:viewer
 "
     );
     // Someone without bindings.
-    let run = repo.rbacc(&[
-        "access",
-        "--as",
-        "nobody@example.com",
-        "--cluster",
-        "prod",
-        "-n",
-        "payments-prod",
-    ]);
+    let run = repo.rbacc("access --as nobody@example.com --cluster prod -n payments-prod");
     run.expect_code(0);
     assert!(
         run.stdout()
@@ -309,100 +259,68 @@ fn upstream_manifests() -> tempfile::TempDir {
     dir
 }
 
-fn in_dir(dir: &Path, args: &[&str]) -> Run {
-    let dir = dir.to_str().expect("utf-8 path");
-    rbacc(&[args, &["--manifests", dir]].concat(), &root())
+/// Runs `rbacc ARGS --manifests DIR`.
+fn in_dir(dir: &Path, args: &str) -> Run {
+    let mut all = args.args();
+    all.extend(["--manifests", dir.to_str().expect("utf-8 path")]);
+    rbacc(&all, &root())
 }
 
 #[test]
 fn manifests_dir_with_the_upstream_default_roles() {
     let dir = upstream_manifests();
     #[rustfmt::skip]
-    let cases: &[(&[&str], bool)] = &[
+    let cases: &[(&str, bool)] = &[
         // view cannot read Secrets; edit can exec.
-        (&["get", "secrets", "-n", "team-a", "--as", "v@example.com", "--as-group", "viewers"], false),
-        (&["get", "pods", "-n", "team-a", "--as", "v@example.com", "--as-group", "viewers"], true),
-        (&["create", "pods/exec", "-n", "team-a", "--as", "v@example.com", "--as-group", "viewers"], false),
-        (&["create", "pods/exec", "-n", "team-a", "--as", "eve@example.com"], true),
-        (&["get", "secrets", "-n", "team-a", "--as", "eve@example.com"], true),
-        (&["create", "rolebindings.rbac.authorization.k8s.io", "-n", "team-a", "--as", "eve@example.com"], false),
-        (&["create", "pods/exec", "-n", "team-b", "--as", "eve@example.com"], false),
+        ("get secrets -n team-a --as v@example.com --as-group viewers", false),
+        ("get pods -n team-a --as v@example.com --as-group viewers", true),
+        ("create pods/exec -n team-a --as v@example.com --as-group viewers", false),
+        ("create pods/exec -n team-a --as eve@example.com", true),
+        ("get secrets -n team-a --as eve@example.com", true),
+        ("create rolebindings.rbac.authorization.k8s.io -n team-a --as eve@example.com", false),
+        ("create pods/exec -n team-b --as eve@example.com", false),
         // `deployments` is `deployments.apps`, not the `extensions` the roles also name.
-        (&["update", "deployments", "-n", "team-a", "--as", "eve@example.com"], true),
+        ("update deployments -n team-a --as eve@example.com", true),
         // A service account subject without namespace is in the binding's.
-        (&["create", "pods/exec", "-n", "team-a", "--as", "system:serviceaccount:team-a:deployer"], true),
+        ("create pods/exec -n team-a --as system:serviceaccount:team-a:deployer", true),
         // A ClusterRoleBinding grants in every namespace, and cluster-wide.
-        (&["list", "pods", "-n", "team-z", "--as", "a@example.com", "--as-group", "auditors"], true),
-        (&["list", "pods", "--as", "a@example.com", "--as-group", "auditors"], true),
-        (&["get", "secrets", "-n", "team-z", "--as", "a@example.com", "--as-group", "auditors"], false),
+        ("list pods -n team-z --as a@example.com --as-group auditors", true),
+        ("list pods --as a@example.com --as-group auditors", true),
+        ("get secrets -n team-z --as a@example.com --as-group auditors", false),
     ];
-    let mut wrong = Vec::new();
-    for (args, expected) in cases {
-        let run = in_dir(dir.path(), &[&["can-i"], *args].concat());
-        let (code, stdout) = if *expected { (0, "yes\n") } else { (1, "no\n") };
-        if run.code() != code || run.stdout() != stdout || !run.stderr().is_empty() {
-            wrong.push(format!(
-                "can-i {}: expected {stdout:?}, got {:?} (exit {}) {}",
-                args.join(" "),
-                run.stdout(),
-                run.code(),
-                run.stderr()
-            ));
-        }
-    }
-    assert!(wrong.is_empty(), "wrong answers:\n{}", wrong.join("\n"));
+    assert_answers(cases, |args| in_dir(dir.path(), args));
 
-    let run = in_dir(dir.path(), &["who-can", "get", "secrets", "-n", "team-a"]);
-    run.expect_code(0);
-    assert_eq!(
-        run.stdout(),
-        "\
+    in_dir(dir.path(), "who-can get secrets -n team-a")
+        .expect_code(0)
+        .stdout_is(
+            "\
 KIND            NAME             NAMESPACE  BINDING              ROLE
 ServiceAccount  deployer         team-a     RoleBinding/editors  ClusterRole/edit
 User            eve@example.com  -          RoleBinding/editors  ClusterRole/edit
-"
-    );
+",
+        );
 }
 
 #[test]
 fn usage_errors_exit_2() {
     let repo = Repo::example();
-    let can_i = [
-        "can-i",
-        "get",
-        "pods",
-        "-n",
-        "payments-prod",
-        "--as",
-        "a@example.com",
-    ];
+    let can_i = "can-i get pods -n payments-prod --as a@example.com";
 
-    let run = repo.rbacc(&can_i);
-    run.expect_code(2);
-    assert_eq!(run.stdout(), "");
-    assert_eq!(
-        run.stderr(),
-        "error: the repository has 2 clusters (prod, staging): choose one with --cluster\n"
+    repo.rbacc(can_i).expect_code(2).stdout_is("").stderr_is(
+        "error: the repository has 2 clusters (prod, staging): choose one with --cluster\n",
     );
 
-    let run = repo.rbacc(&[&can_i[..], &["--cluster", "prd"]].concat());
-    run.expect_code(2);
-    assert_eq!(
-        run.stderr(),
-        "error: unknown cluster `prd`; did you mean `prod`? (the repository's clusters: prod, staging)\n"
-    );
+    repo.rbacc(&format!("{can_i} --cluster prd"))
+        .expect_code(2)
+        .stderr_is("error: unknown cluster `prd`; did you mean `prod`? (the repository's clusters: prod, staging)\n");
 
     for args in [
-        &["who-can", "get", "pods", "-n", "payments-prod"][..],
-        &["access", "--as", "a@example.com"][..],
+        "who-can get pods -n payments-prod",
+        "access --as a@example.com",
     ] {
-        let run = repo.rbacc(args);
-        run.expect_code(2);
-        assert!(
-            run.stderr().contains("choose one with --cluster"),
-            "{}",
-            run.stderr()
-        );
+        repo.rbacc(args)
+            .expect_code(2)
+            .stderr_has("choose one with --cluster");
     }
 
     for user in [
@@ -411,40 +329,28 @@ fn usage_errors_exit_2() {
         "system:serviceaccount::ci-deployer",
         "",
     ] {
-        let run = repo.rbacc(&["can-i", "get", "pods", "--cluster", "prod", "--as", user]);
-        run.expect_code(2);
-        assert!(
-            run.stderr().contains("invalid value") && run.stderr().contains("--as <USER>"),
-            "--as {user:?}: {}",
-            run.stderr()
-        );
-        assert_eq!(run.stdout(), "");
+        repo.rbacc(&["can-i", "get", "pods", "--cluster", "prod", "--as", user])
+            .expect_code(2)
+            .stderr_has("invalid value")
+            .stderr_has("--as <USER>")
+            .stdout_is("");
     }
 
     // --as is required for can-i and access.
-    repo.rbacc(&["can-i", "get", "pods", "--cluster", "prod"])
-        .expect_code(2);
-    repo.rbacc(&["access", "--cluster", "prod"]).expect_code(2);
+    repo.rbacc("can-i get pods --cluster prod").expect_code(2);
+    repo.rbacc("access --cluster prod").expect_code(2);
 
     // --manifests takes neither --repo nor --cluster.
-    let run = rbacc(
-        &[
-            &can_i[..],
-            &["--manifests", "out/prod", "--cluster", "prod"],
-        ]
-        .concat(),
+    rbacc(
+        &format!("{can_i} --manifests out/prod --cluster prod"),
         &root(),
-    );
-    run.expect_code(2);
-    assert!(
-        run.stderr().contains("cannot be used with"),
-        "{}",
-        run.stderr()
-    );
+    )
+    .expect_code(2)
+    .stderr_has("cannot be used with");
 
     // A directory that does not exist.
     let run = rbacc(
-        &[&can_i[..], &["--manifests", "/nonexistent/rbacc-manifests"]].concat(),
+        &format!("{can_i} --manifests /nonexistent/rbacc-manifests"),
         &root(),
     );
     run.expect_code(2);
@@ -456,18 +362,8 @@ fn usage_errors_exit_2() {
     );
 
     // A non-resource URL has no namespace.
-    let run = repo.rbacc(&[
-        "can-i",
-        "get",
-        "/healthz",
-        "-n",
-        "x",
-        "--as",
-        "a",
-        "--cluster",
-        "prod",
-    ]);
-    run.expect_code(2);
+    repo.rbacc("can-i get /healthz -n x --as a --cluster prod")
+        .expect_code(2);
 }
 
 /// A single-cluster repository needs no --cluster; typos are warnings, as in
@@ -475,50 +371,24 @@ fn usage_errors_exit_2() {
 #[test]
 fn single_cluster_and_warnings() {
     let repo = Repo::copy_of(&fixtures().join("ok/minimal/repo"));
-    let run = repo.rbacc(&[
-        "can-i",
-        "delete",
-        "secrets",
-        "-n",
-        "blue-app",
-        "--as",
-        "alice@example.com",
-    ]);
-    run.expect_code(0);
-    assert_eq!(run.stdout(), "yes\n");
+    repo.rbacc("can-i delete secrets -n blue-app --as alice@example.com")
+        .expect_code(0)
+        .stdout_is("yes\n");
 
-    let run = repo.rbacc(&[
-        "can-i",
-        "gett",
-        "deployment",
-        "-n",
-        "blue-ap",
-        "--as",
-        "alice@example.com",
-    ]);
-    run.expect_code(1);
-    assert_eq!(run.stdout(), "no\n");
-    assert_eq!(
-        run.stderr(),
-        "\
+    repo.rbacc("can-i gett deployment -n blue-ap --as alice@example.com")
+        .expect_code(1)
+        .stdout_is("no\n")
+        .stderr_is(
+            "\
 warning: `gett` is not a known verb; did you mean `get`?
 warning: the repository declares no namespace `blue-ap` on cluster only; did you mean `blue-app`?
 warning: the resource type `deployment` is neither built in nor named by any role; did you mean `deployments.apps`? (short names and kinds are not resolved)
-"
-    );
+",
+        );
     // --quiet: the exit code answers.
-    let run = repo.rbacc(&[
-        "can-i",
-        "get",
-        "pods",
-        "-n",
-        "blue-app",
-        "--as",
-        "alice@example.com",
-        "--quiet",
-    ]);
-    run.expect_code(0);
-    assert_eq!(run.stdout(), "");
+    repo.rbacc("can-i get pods -n blue-app --as alice@example.com --quiet")
+        .expect_code(0)
+        .stdout_is("");
 }
 
 #[test]
@@ -529,24 +399,15 @@ fn invalid_declarations_exit_1_with_diagnostics() {
         "teams/payments.yaml",
         team.replace("podSecurity: restricted", "podSecurty: restricted"),
     );
-    let run = repo.rbacc(&[
-        "can-i",
-        "get",
-        "pods",
-        "-n",
-        "payments-prod",
-        "--as",
-        "a",
-        "--cluster",
-        "prod",
-    ]);
-    run.expect_code(1);
-    assert_eq!(run.stdout(), "");
-    let stderr = run.stderr();
-    assert!(stderr.contains("unknown field `podSecurty`"), "{stderr}");
+    let run = repo.rbacc("can-i get pods -n payments-prod --as a --cluster prod");
+    run.expect_code(1)
+        .stdout_is("")
+        .stderr_has("unknown field `podSecurty`");
     assert!(
-        stderr.ends_with("error: invalid declarations; no answer\n"),
-        "{stderr}"
+        run.stderr()
+            .ends_with("error: invalid declarations; no answer\n"),
+        "{}",
+        run.stderr()
     );
 }
 
@@ -558,21 +419,12 @@ fn json(run: &Run) -> serde_json::Value {
 #[test]
 fn json_output_has_the_documented_shape() {
     let repo = Repo::example();
-    let run = repo.rbacc(&[
-        "can-i",
-        "get",
-        "pods/log",
-        "-n",
-        "payments-prod",
-        "--cluster",
-        "prod",
-        "--as",
-        "auditor@example.com",
-        "-o",
-        "json",
-    ]);
-    run.expect_code(0);
-    let value = json(&run);
+    let value = json(
+        repo.rbacc(
+            "can-i get pods/log -n payments-prod --cluster prod --as auditor@example.com -o json",
+        )
+        .expect_code(0),
+    );
     assert_eq!(value["allowed"], true);
     assert_eq!(value["cluster"], "prod");
     assert_eq!(value["user"]["name"], "auditor@example.com");
@@ -604,21 +456,8 @@ fn json_output_has_the_documented_shape() {
     );
 
     // A "no" is exit 1 in JSON too.
-    let run = repo.rbacc(&[
-        "can-i",
-        "get",
-        "secrets",
-        "-n",
-        "payments-prod",
-        "--cluster",
-        "prod",
-        "--as",
-        "system:serviceaccount:payments-prod:default",
-        "-o",
-        "json",
-    ]);
-    run.expect_code(1);
-    let value = json(&run);
+    let run = repo.rbacc("can-i get secrets -n payments-prod --cluster prod --as system:serviceaccount:payments-prod:default -o json");
+    let value = json(run.expect_code(1));
     assert_eq!(value["allowed"], false);
     assert_eq!(value["grants"], serde_json::json!([]));
     assert_eq!(
@@ -630,19 +469,10 @@ fn json_output_has_the_documented_shape() {
         ])
     );
 
-    let run = repo.rbacc(&[
-        "who-can",
-        "get",
-        "secrets",
-        "-n",
-        "payments-prod",
-        "--cluster",
-        "prod",
-        "-o",
-        "json",
-    ]);
-    run.expect_code(0);
-    let value = json(&run);
+    let value = json(
+        repo.rbacc("who-can get secrets -n payments-prod --cluster prod -o json")
+            .expect_code(0),
+    );
     assert_eq!(value["cluster"], "prod");
     assert_eq!(value["request"]["resource"], "secrets");
     assert_eq!(
@@ -655,19 +485,10 @@ fn json_output_has_the_documented_shape() {
     );
     assert_eq!(value["subjects"].as_array().map(Vec::len), Some(3));
 
-    let run = repo.rbacc(&[
-        "access",
-        "--as",
-        "auditor@example.com",
-        "--cluster",
-        "prod",
-        "-n",
-        "payments-prod",
-        "-o",
-        "json",
-    ]);
-    run.expect_code(0);
-    let value = json(&run);
+    let value = json(
+        repo.rbacc("access --as auditor@example.com --cluster prod -n payments-prod -o json")
+            .expect_code(0),
+    );
     assert_eq!(value["namespace"], "payments-prod");
     assert_eq!(
         value["verbs"],
@@ -775,28 +596,13 @@ fn queries_answer_while_a_template_is_broken() {
         "templates/pinniped.yaml.j2",
         "apiVersion: v1\nkind: Config\nclusters: {{ cluster.nmae }}\n",
     );
-    let check = repo.rbacc(&["check"]);
-    check.expect_code(1);
-    assert!(
-        check.stderr().contains("`cluster.nmae` is undefined"),
-        "{}",
-        check.stderr()
-    );
-    let run = repo.rbacc(&[
-        "can-i",
-        "get",
-        "configmaps",
-        "kubeconfig-payments",
-        "-n",
-        "rbacc-kubeconfigs",
-        "--cluster",
-        "prod",
-        "--as",
-        "auditor@example.com",
-    ]);
-    run.expect_code(0);
-    assert_eq!(run.stdout(), "yes\n");
-    assert_eq!(run.stderr(), "");
+    repo.rbacc("check")
+        .expect_code(1)
+        .stderr_has("`cluster.nmae` is undefined");
+    repo.rbacc("can-i get configmaps kubeconfig-payments -n rbacc-kubeconfigs --cluster prod --as auditor@example.com")
+        .expect_code(0)
+        .stdout_is("yes\n")
+        .stderr_is("");
 }
 
 /// After a build recorded `out/` for the same declarations, a question
@@ -810,16 +616,7 @@ fn queries_read_recorded_output_and_answer_the_same() {
     std::thread::sleep(std::time::Duration::from_millis(150));
     repo.rbacc(&["build"]).expect_code(0);
     let ask = |repo: &Repo| {
-        let run = repo.rbacc(&[
-            "who-can",
-            "get",
-            "secrets",
-            "-n",
-            "payments-prod",
-            "--cluster",
-            "prod",
-            "--verbose",
-        ]);
+        let run = repo.rbacc("who-can get secrets -n payments-prod --cluster prod --verbose");
         run.expect_code(0);
         let compiled = run.stderr().contains("parse");
         (run.stdout(), compiled)

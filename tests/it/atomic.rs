@@ -130,13 +130,9 @@ fn check_reports_a_pending_update() {
     let repo = Repo::example();
     repo.rbacc(&["build"]).expect_code(0);
     repo.write(".out.rbacc-journal", "rbacc journal v1\n");
-    let run = repo.rbacc(&["check"]);
-    run.expect_code(2);
-    assert!(
-        run.stderr().contains("run `rbacc build` to finish it"),
-        "{}",
-        run.stderr()
-    );
+    repo.rbacc(&["check"])
+        .expect_code(2)
+        .stderr_has("run `rbacc build` to finish it");
     repo.rbacc(&["build"]).expect_code(0);
     repo.rbacc(&["check"]).expect_code(0);
 }
@@ -150,13 +146,9 @@ fn concurrent_builds_do_not_interleave() {
     dir.try_lock()
         .expect("take the lock a running build would hold");
     let start = Instant::now();
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(2);
-    assert!(
-        run.stderr().contains("another `rbacc build` is writing"),
-        "{}",
-        run.stderr()
-    );
+    repo.rbacc(&["build"])
+        .expect_code(2)
+        .stderr_has("another `rbacc build` is writing");
     assert!(
         start.elapsed() < Duration::from_secs(10),
         "fails fast instead of waiting"

@@ -1,27 +1,35 @@
 //! `rbacc build` and `rbacc check` on good input.
 
 use std::os::unix::fs::MetadataExt;
+use std::path::Path;
 
-use crate::support::{Repo, assert_tree, check_with_consumers, fixtures, rbacc, read_tree, root};
+use crate::support::{Repo, assert_tree, check_with_consumers, rbacc, read_tree, root};
 
-/// Every fixture under `tests/fixtures/ok/` compiles to its `expected/`
-/// tree, which kustomize renders and the strict validator accepts.
-#[test]
-fn ok_fixtures_compile_to_expected_output() {
-    let dir = fixtures().join("ok");
-    let mut cases: Vec<_> = std::fs::read_dir(&dir)
-        .expect("fixtures/ok")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    cases.sort();
-    assert!(!cases.is_empty());
-    for case in cases {
-        let repo = Repo::copy_of(&case.join("repo"));
-        repo.rbacc(&["build"]).expect_code(0);
-        assert_tree(&repo.out(), &case.join("expected"));
-        check_with_consumers(&repo.out());
-        repo.rbacc(&["check"]).expect_code(0);
+/// One test per case of `tests/fixtures/ok/`, named after it.
+mod ok {
+    use crate::support::{assert_corpus_listed, corpus, fixtures};
+
+    corpus!(fixtures().join("ok"), super::compiles_to_expected_output;
+        kubeconfig_templates,
+        minimal,
+        policy_options,
+    );
+
+    /// Every case on disk has its test above, and every test its case.
+    #[test]
+    fn every_case_has_a_test() {
+        assert!(assert_corpus_listed(&fixtures().join("ok"), CASES) > 0);
     }
+}
+
+/// One case of the corpus compiles to its `expected/` tree, which kustomize
+/// renders and the strict validator accepts, and `check` then passes.
+fn compiles_to_expected_output(case: &Path) {
+    let repo = Repo::copy_of(&case.join("repo"));
+    repo.rbacc(&["build"]).expect_code(0);
+    assert_tree(&repo.out(), &case.join("expected"));
+    check_with_consumers(&repo.out());
+    repo.rbacc(&["check"]).expect_code(0);
 }
 
 /// The committed `out/` of this repository is what `rbacc build` writes for
@@ -45,14 +53,9 @@ fn check_fails_on_hand_edited_output() {
         .expect("read")
         .replace("rbacc:viewer", "cluster-admin");
     std::fs::write(&file, edited).expect("write");
-    let run = repo.rbacc(&["check"]);
-    run.expect_code(1);
-    assert!(
-        run.stderr()
-            .contains("differs  prod/teams/payments/payments-prod.yaml"),
-        "{}",
-        run.stderr()
-    );
+    repo.rbacc(&["check"])
+        .expect_code(1)
+        .stderr_has("differs  prod/teams/payments/payments-prod.yaml");
 }
 
 #[test]
@@ -61,29 +64,18 @@ fn check_fails_on_missing_and_stale_output() {
     repo.rbacc(&["build"]).expect_code(0);
     std::fs::remove_file(repo.out().join("staging/teams/sre/sre-tools.yaml")).expect("remove");
     std::fs::remove_file(repo.path().join("teams/web/storefront.yaml")).expect("remove team");
-    let run = repo.rbacc(&["check"]);
-    run.expect_code(1);
-    let stderr = run.stderr();
-    assert!(
-        stderr.contains("missing  staging/teams/sre/sre-tools.yaml"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("stale    prod/teams/storefront/storefront-prod.yaml"),
-        "{stderr}"
-    );
+    repo.rbacc(&["check"])
+        .expect_code(1)
+        .stderr_has("missing  staging/teams/sre/sre-tools.yaml")
+        .stderr_has("stale    prod/teams/storefront/storefront-prod.yaml");
 }
 
 #[test]
 fn check_on_empty_out_lists_every_file_as_missing() {
     let repo = Repo::example();
-    let run = repo.rbacc(&["check"]);
-    run.expect_code(1);
-    assert!(
-        run.stderr().contains("missing  prod/kustomization.yaml"),
-        "{}",
-        run.stderr()
-    );
+    repo.rbacc(&["check"])
+        .expect_code(1)
+        .stderr_has("missing  prod/kustomization.yaml");
 }
 
 /// A second build with nothing changed writes nothing: every file keeps its
@@ -93,13 +85,9 @@ fn noop_build_writes_nothing() {
     let repo = Repo::example();
     repo.rbacc(&["build"]).expect_code(0);
     let before = stat_tree(&repo.out());
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(0);
-    assert!(
-        run.stderr().contains("0 added, 0 changed, 0 removed"),
-        "{}",
-        run.stderr()
-    );
+    repo.rbacc(&["build"])
+        .expect_code(0)
+        .stderr_has("0 added, 0 changed, 0 removed");
     assert_eq!(stat_tree(&repo.out()), before);
 }
 
@@ -124,13 +112,9 @@ fn build_rewrites_only_what_changed_and_keeps_foreign_files() {
         .replace("teams: [sre], ", "");
     std::fs::write(&payments, text).expect("write");
 
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(0);
-    assert!(
-        run.stderr().contains("kept prod/NOTES.md"),
-        "{}",
-        run.stderr()
-    );
+    repo.rbacc(&["build"])
+        .expect_code(0)
+        .stderr_has("kept prod/NOTES.md");
     let after = stat_tree(&repo.out());
     assert_eq!(
         after["prod/NOTES.md"], before["prod/NOTES.md"],
@@ -151,13 +135,9 @@ fn build_rewrites_only_what_changed_and_keeps_foreign_files() {
     );
     // Kept, but `check` fails while it is there: the GitOps engine would
     // apply it.
-    let check = repo.rbacc(&["check"]);
-    check.expect_code(1);
-    assert!(
-        check.stderr().contains("foreign  prod/NOTES.md"),
-        "{}",
-        check.stderr()
-    );
+    repo.rbacc(&["check"])
+        .expect_code(1)
+        .stderr_has("foreign  prod/NOTES.md");
     std::fs::remove_file(repo.out().join("prod/NOTES.md")).expect("remove NOTES.md");
     repo.rbacc(&["check"]).expect_code(0);
 }
@@ -192,9 +172,10 @@ fn missing_repository_is_an_environment_error() {
     let run = rbacc(&["build", "--repo", "does-not-exist"], dir.path());
     run.expect_code(2);
     let empty = Repo::new();
-    let run = empty.rbacc(&["check"]);
-    run.expect_code(2);
-    assert!(run.stderr().contains("no `rbacc.yaml`"), "{}", run.stderr());
+    empty
+        .rbacc(&["check"])
+        .expect_code(2)
+        .stderr_has("no `rbacc.yaml`");
 }
 
 #[test]
@@ -237,14 +218,9 @@ fn unchanged_repo_fast_path_still_catches_hand_edits() {
     let edited = text.replacen("rbacc:viewer", "rbacc:zzzzzz", 1);
     assert_eq!(edited.len(), text.len());
     std::fs::write(&file, edited).expect("write");
-    let run = repo.rbacc(&["check"]);
-    run.expect_code(1);
-    assert!(
-        run.stderr()
-            .contains("differs  prod/teams/payments/payments-prod.yaml"),
-        "{}",
-        run.stderr()
-    );
+    repo.rbacc(&["check"])
+        .expect_code(1)
+        .stderr_has("differs  prod/teams/payments/payments-prod.yaml");
     repo.rbacc(&["build"]).expect_code(0);
     repo.rbacc(&["check"]).expect_code(0);
 }
@@ -254,12 +230,8 @@ fn unchanged_repo_fast_path_still_catches_hand_edits() {
 fn warnings_show_on_every_build() {
     let repo = Repo::copy_of(&crate::support::fixtures().join("ok/policy-options/repo"));
     for _ in 0..3 {
-        let run = repo.rbacc(&["build"]);
-        run.expect_code(0);
-        assert!(
-            run.stderr().contains("privileged-namespace"),
-            "{}",
-            run.stderr()
-        );
+        repo.rbacc(&["build"])
+            .expect_code(0)
+            .stderr_has("privileged-namespace");
     }
 }

@@ -236,25 +236,12 @@ fn no_platform_owners_is_said_and_warned() {
     repo.rbacc(&["build"]).expect_code(0);
     for syntax in ["github", "gitlab"] {
         let run = repo.rbacc(&["codeowners", "--syntax", syntax]);
-        run.expect_code(0);
+        run.expect_code(0)
+            .stdout_has("\n\n# No default owners: `spec.owners` in rbacc.yaml is empty, so what no team owns asks no one for review.\n\n")
+            .stdout_lacks("[Platform]")
+            .stdout_lacks("\n* ")
+            .stderr_has("warning: `spec.owners` in rbacc.yaml is empty: rbacc.yaml, templates/, schema/, deploy/, CI workflows and the files of teams without owners have no code owner");
         let text = run.stdout();
-        assert!(
-            text.contains(
-                "\n\n# No default owners: `spec.owners` in rbacc.yaml is empty, so what no team owns asks no one for review.\n\n"
-            ),
-            "{text}"
-        );
-        assert!(
-            !text.contains("[Platform]") && !text.contains("\n* "),
-            "{text}"
-        );
-        assert!(
-            run.stderr().contains(
-                "warning: `spec.owners` in rbacc.yaml is empty: rbacc.yaml, templates/, schema/, deploy/, CI workflows and the files of teams without owners have no code owner"
-            ),
-            "{}",
-            run.stderr()
-        );
         let owners = |path: &str| match syntax {
             "github" => github_owners(&text, path),
             _ => gitlab_owners(&text, path),
@@ -269,9 +256,9 @@ fn no_platform_owners_is_said_and_warned() {
     }
     // With owners, no warning.
     let repo = fixture();
-    let run = repo.rbacc(&["codeowners"]);
-    run.expect_code(0);
-    assert!(!run.stderr().contains("warning"), "{}", run.stderr());
+    repo.rbacc(&["codeowners"])
+        .expect_code(0)
+        .stderr_lacks("warning");
 }
 
 /// A team file's path is written in a comment when the team has no
@@ -321,9 +308,9 @@ fn a_path_cannot_add_a_rule_through_a_comment() {
 fn write_then_check_then_stale() {
     let repo = fixture();
     repo.rbacc(&["codeowners", "--check"]).expect_code(1);
-    let run = repo.rbacc(&["codeowners", "--write"]);
-    run.expect_code(0);
-    assert_eq!(run.stderr(), "wrote .github/CODEOWNERS\n");
+    repo.rbacc(&["codeowners", "--write"])
+        .expect_code(0)
+        .stderr_is("wrote .github/CODEOWNERS\n");
     let written = read(&repo, ".github/CODEOWNERS");
     assert_text(&written, &expected("CODEOWNERS.github"));
     repo.rbacc(&["codeowners", "--write"]).expect_code(0);
@@ -350,15 +337,9 @@ fn write_then_check_then_stale() {
     );
     repo.rbacc(&["codeowners", "--check"]).expect_code(1);
     // `build` does not write it, and warns.
-    let build = repo.rbacc(&["build"]);
-    build.expect_code(0);
-    assert!(
-        build
-            .stderr()
-            .contains("⚠ `.github/CODEOWNERS` is not what"),
-        "{}",
-        build.stderr()
-    );
+    repo.rbacc(&["build"])
+        .expect_code(0)
+        .stderr_has("⚠ `.github/CODEOWNERS` is not what");
     assert_eq!(read(&repo, ".github/CODEOWNERS"), written);
     repo.rbacc(&["check"]).expect_code(1);
 
@@ -387,12 +368,7 @@ fn fast_path_still_catches_an_edited_codeowners() {
     let edited = read(&repo, ".github/CODEOWNERS").replace("@bob", "@mallory");
     repo.write(".github/CODEOWNERS", edited);
     let check = repo.rbacc(&["check"]);
-    check.expect_code(1);
-    assert!(
-        check.stderr().contains("stale-codeowners"),
-        "{}",
-        check.stderr()
-    );
+    check.expect_code(1).stderr_has("stale-codeowners");
     assert!(
         check
             .stderr()
@@ -408,14 +384,9 @@ fn hand_written_codeowners_is_left_alone() {
     repo.rbacc(&["build"]).expect_code(0);
     repo.rbacc(&["check"]).expect_code(0);
     // GitHub reads .github/CODEOWNERS first: writing it would hide this one.
-    let run = repo.rbacc(&["codeowners", "--write"]);
-    run.expect_code(2);
-    assert!(
-        run.stderr()
-            .contains("CODEOWNERS exists and rbacc did not generate it"),
-        "{}",
-        run.stderr()
-    );
+    repo.rbacc(&["codeowners", "--write"])
+        .expect_code(2)
+        .stderr_has("CODEOWNERS exists and rbacc did not generate it");
     let run = repo.rbacc(&["codeowners", "--syntax", "gitlab", "--write"]);
     run.expect_code(2);
     assert!(run.stderr().contains("nothing was written"));
@@ -452,29 +423,21 @@ fn owners_are_checked_as_the_forge_reads_them() {
     repo.rbacc(&["build"]).expect_code(0);
     repo.rbacc(&["codeowners", "--syntax", "gitlab", "--write"])
         .expect_code(0);
-    let run = repo.rbacc(&["codeowners", "--syntax", "github"]);
-    run.expect_code(1);
-    assert_eq!(run.stdout(), "");
-    let stderr = run.stderr();
-    assert!(stderr.contains("invalid-owner"), "{stderr}");
-    assert!(
-        stderr.contains("GitHub has no nested teams: `@acme/money/payments`"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("[teams/payments.yaml:5:12]"), "{stderr}");
+    repo.rbacc(&["codeowners", "--syntax", "github"])
+        .expect_code(1)
+        .stdout_is("")
+        .stderr_has("invalid-owner")
+        .stderr_has("GitHub has no nested teams: `@acme/money/payments`")
+        .stderr_has("[teams/payments.yaml:5:12]");
     // A committed GitHub file makes `check` apply GitHub's rules.
     std::fs::remove_file(repo.path().join("CODEOWNERS")).expect("remove");
     repo.write(
         ".github/CODEOWNERS",
         "# Generated by rbacc from `metadata.owners` in teams/. Do not edit: run `rbacc codeowners --write`.\n",
     );
-    let check = repo.rbacc(&["check"]);
-    check.expect_code(1);
-    assert!(
-        check.stderr().contains("GitHub has no nested teams"),
-        "{}",
-        check.stderr()
-    );
+    repo.rbacc(&["check"])
+        .expect_code(1)
+        .stderr_has("GitHub has no nested teams");
 }
 
 /// Compiled files are listed under `--out` when it lies in the repository,
@@ -484,13 +447,8 @@ fn out_elsewhere() {
     let repo = fixture();
     let inside = repo.path().join("generated");
     let run = repo.rbacc(&["codeowners", "--out", inside.to_str().expect("utf-8")]);
-    run.expect_code(0);
-    assert!(
-        run.stdout()
-            .contains("\n/generated/*/teams/payments/ @acme/payments"),
-        "{}",
-        run.stdout()
-    );
+    run.expect_code(0)
+        .stdout_has("\n/generated/*/teams/payments/ @acme/payments");
     assert!(!run.stdout().contains("/out/"));
     let outside = tempfile::tempdir().expect("temp dir");
     // `build` and `check` into a directory outside the repository do not
@@ -498,13 +456,9 @@ fn out_elsewhere() {
     repo.rbacc(&["codeowners", "--write"]).expect_code(0);
     let elsewhere = outside.path().join("out");
     let elsewhere = elsewhere.to_str().expect("utf-8");
-    let build = repo.rbacc(&["build", "--out", elsewhere]);
-    build.expect_code(0);
-    assert!(
-        !build.stderr().contains("stale-codeowners"),
-        "{}",
-        build.stderr()
-    );
+    repo.rbacc(&["build", "--out", elsewhere])
+        .expect_code(0)
+        .stderr_lacks("stale-codeowners");
     repo.rbacc(&["check", "--out", elsewhere]).expect_code(0);
     let run = repo.rbacc(&[
         "codeowners",

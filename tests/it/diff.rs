@@ -6,7 +6,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::{Repo, Run, assert_text, fixtures, rbacc};
+use crate::support::{Repo, Run, assert_text, fixtures, rbacc, stdout_of};
 
 /// GitHub's limit on a pull-request comment.
 const COMMENT_LIMIT: usize = 65_536;
@@ -18,21 +18,15 @@ fn snapshot(name: &str) -> PathBuf {
 /// Runs git in `dir`, deterministically: no user or system config, fixed
 /// identity and dates, so commit ids are the same on every run.
 pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_DATE", "2025-01-01T00:00:00Z")
-        .env("GIT_COMMITTER_DATE", "2025-01-01T00:00:00Z")
-        .output()
-        .expect("run git (it is on the machine image)");
-    assert!(
-        output.status.success(),
-        "git {args:?} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("git prints UTF-8")
+    stdout_of(
+        Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_DATE", "2025-01-01T00:00:00Z")
+            .env("GIT_COMMITTER_DATE", "2025-01-01T00:00:00Z"),
+    )
 }
 
 /// A git repository holding a copy of `src`, committed as `base`.
@@ -434,14 +428,9 @@ fn accepted_risks_are_shown() {
     );
     commit(repo.path(), "accept");
     let run = diff(&repo, COMMITTED);
-    run.expect_code(0);
+    run.expect_code(0)
+        .stdout_has("teams/alpha.yaml: the team accepts risk `secrets` through `admin`: \"leads rotate the database password\"");
     let stdout = run.stdout();
-    assert!(
-        stdout.contains(
-            "teams/alpha.yaml: the team accepts risk `secrets` through `admin`: \"leads rotate the database password\""
-        ),
-        "{stdout}"
-    );
     // Nothing else changed: no access change, no output file.
     assert!(
         stdout.contains("no subject gains or loses access")
@@ -474,13 +463,9 @@ fn base_that_does_not_compile() {
     commit(repo.path(), "broken");
     edit(&repo, "teams/beta.yaml", "  memebrs:", "  members:");
     commit(repo.path(), "fixed");
-    let run = diff(&repo, COMMITTED);
-    run.expect_code(0);
-    assert!(
-        run.stderr().contains("does not compile"),
-        "{}",
-        run.stderr()
-    );
+    diff(&repo, COMMITTED)
+        .expect_code(0)
+        .stderr_has("does not compile");
     let report = check_reports(&repo, "base-invalid", COMMITTED);
     assert_eq!(report["base"]["compiled"], false);
     assert_eq!(report["warnings"][0]["kind"], "base-invalid");
@@ -599,9 +584,8 @@ fn shallow_clone_without_the_base() {
             ],
             &dst,
         );
-        run.expect_code(2);
+        run.expect_code(2).stderr_has("shallow clone");
         let stderr = run.stderr();
-        assert!(stderr.contains("shallow clone"), "{stderr}");
         let fix = match rev {
             "HEAD~1" => "git fetch --deepen=<commits>".to_string(),
             _ => format!(
@@ -613,7 +597,7 @@ fn shallow_clone_without_the_base() {
     }
     // Once fetched, it works.
     git(&dst, &["fetch", "--quiet", "--depth=1", "origin", &base]);
-    let run = rbacc(
+    rbacc(
         &[
             "diff",
             "--base",
@@ -622,21 +606,17 @@ fn shallow_clone_without_the_base() {
             dst.to_str().expect("utf-8"),
         ],
         &dst,
-    );
-    run.expect_code(0);
-    assert!(run.stdout().contains("Group beta-ops"), "{}", run.stdout());
+    )
+    .expect_code(0)
+    .stdout_has("Group beta-ops");
 }
 
 #[test]
 fn not_a_git_repository() {
     let repo = Repo::copy_of(&fixtures().join("diff/repo"));
-    let run = diff(&repo, &["--base", "HEAD"]);
-    run.expect_code(2);
-    assert!(
-        run.stderr().contains("not in a git repository"),
-        "{}",
-        run.stderr()
-    );
+    diff(&repo, &["--base", "HEAD"])
+        .expect_code(2)
+        .stderr_has("not in a git repository");
 }
 
 #[test]
@@ -649,12 +629,11 @@ fn links_in_the_tree_stay_in_the_repository() {
     .expect("symlink");
     std::os::unix::fs::symlink("alpha.yaml", repo.path().join("teams/alias.yml")).expect("symlink");
     commit(repo.path(), "a link out");
-    let run = diff(&repo, COMMITTED);
-    run.expect_code(1);
-    let stderr = run.stderr();
-    assert!(stderr.contains("outside the repository"), "{stderr}");
-    assert!(stderr.contains("teams/evil.yaml"), "{stderr}");
-    assert!(stderr.contains("teams/alias.yml"), "{stderr}");
+    diff(&repo, COMMITTED)
+        .expect_code(1)
+        .stderr_has("outside the repository")
+        .stderr_has("teams/evil.yaml")
+        .stderr_has("teams/alias.yml");
 }
 
 #[test]
@@ -670,7 +649,7 @@ fn repository_in_a_subdirectory() {
     let sub = mono.path().join("platform/rbac");
     std::fs::remove_file(sub.join("teams/beta.yaml")).expect("remove");
     commit(mono.path(), "remove beta");
-    let run = rbacc(
+    rbacc(
         &[
             "diff",
             "--base",
@@ -681,13 +660,9 @@ fn repository_in_a_subdirectory() {
             sub.to_str().expect("utf-8"),
         ],
         mono.path(),
-    );
-    run.expect_code(0);
-    assert!(
-        run.stdout().contains("namespace `beta-prod` leaves prod"),
-        "{}",
-        run.stdout()
-    );
+    )
+    .expect_code(0)
+    .stdout_has("namespace `beta-prod` leaves prod");
 }
 
 /// The "done when" of the feature: moving auditor@example.com from viewer

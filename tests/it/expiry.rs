@@ -100,16 +100,12 @@ fn expired_access_is_not_emitted_and_a_stale_out_fails_check() {
 
     // On the day, `out/` from yesterday still grants it: check fails and
     // says why.
-    let run = repo.rbacc_on("2026-12-01", &["check"]);
-    run.expect_code(1);
-    let stderr = run.stderr();
-    assert!(
-        stderr.contains("this access expired on 2026-12-01; it is no longer emitted")
-            && stderr.contains("expired today")
-            && stderr.contains("differs  only/teams/blue/blue-app.yaml")
-            && stderr.contains("it may still grant access that has expired"),
-        "{stderr}"
-    );
+    repo.rbacc_on("2026-12-01", &["check"])
+        .expect_code(1)
+        .stderr_has("this access expired on 2026-12-01; it is no longer emitted")
+        .stderr_has("expired today")
+        .stderr_has("differs  only/teams/blue/blue-app.yaml")
+        .stderr_has("it may still grant access that has expired");
 
     // A build on the day removes the binding and nothing else.
     let after = blue_app(&repo, "2026-12-01");
@@ -122,13 +118,9 @@ fn expired_access_is_not_emitted_and_a_stale_out_fails_check() {
     repo.rbacc_on("2026-12-01", &["check"]).expect_code(0);
 
     // The grant expires for its group and for the team it names alike.
-    let run = repo.rbacc_on("2027-01-11", &["check"]);
-    run.expect_code(1);
-    assert!(
-        run.stderr().contains("expired yesterday"),
-        "{}",
-        run.stderr()
-    );
+    repo.rbacc_on("2027-01-11", &["check"])
+        .expect_code(1)
+        .stderr_has("expired yesterday");
     let later = blue_app(&repo, "2027-01-11");
     assert!(
         !later.contains("auditors") && !later.contains("green-devs"),
@@ -149,12 +141,12 @@ fn expired_access_answers_no_to_queries() {
         "--as",
         "contractor@example.com",
     ];
-    let run = repo.rbacc_on("2026-11-30", &args);
-    run.expect_code(0);
-    assert_eq!(run.stdout(), "yes\n");
-    let run = repo.rbacc_on("2026-12-01", &args);
-    run.expect_code(1);
-    assert_eq!(run.stdout(), "no\n");
+    repo.rbacc_on("2026-11-30", &args)
+        .expect_code(0)
+        .stdout_is("yes\n");
+    repo.rbacc_on("2026-12-01", &args)
+        .expect_code(1)
+        .stdout_is("no\n");
 }
 
 #[test]
@@ -166,39 +158,28 @@ fn a_date_that_is_not_one_is_an_error_and_nothing_is_written() {
         "teams/blue.yaml",
         BLUE.replace("expires: 2026-12-01", "expires: 2026-12-32"),
     );
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(1);
-    let stderr = run.stderr();
-    assert!(
-        stderr.contains("`2026-12-32` is not a date: `2026-12-32` is not a day of the calendar")
-            && stderr.contains("teams/blue.yaml:8:")
-            && stderr.contains("nothing was written"),
-        "{stderr}"
-    );
+    repo.rbacc(&["build"])
+        .expect_code(1)
+        .stderr_has("`2026-12-32` is not a date: `2026-12-32` is not a day of the calendar")
+        .stderr_has("teams/blue.yaml:8:")
+        .stderr_has("nothing was written");
     assert_eq!(read_tree(&repo.out()), before);
 
     repo.write(
         "teams/blue.yaml",
         BLUE.replace("expires: 2026-12-01", "expires: 1 December"),
     );
-    let run = repo.rbacc(&["check"]);
-    run.expect_code(1);
-    assert!(
-        run.stderr()
-            .contains("`1 December` is not a date: write the date as `YYYY-MM-DD`"),
-        "{}",
-        run.stderr()
-    );
+    repo.rbacc(&["check"])
+        .expect_code(1)
+        .stderr_has("`1 December` is not a date: write the date as `YYYY-MM-DD`");
 }
 
 #[test]
 fn an_invalid_clock_is_an_environment_error() {
-    let run = repo().rbacc_on("tomorrow", &["check"]);
-    run.expect_code(2);
-    assert_eq!(
-        run.stderr(),
-        "error: `RBACC_TODAY=tomorrow` is not a date: write the date as `YYYY-MM-DD`\n"
-    );
+    repo()
+        .rbacc_on("tomorrow", &["check"])
+        .expect_code(2)
+        .stderr_is("error: `RBACC_TODAY=tomorrow` is not a date: write the date as `YYYY-MM-DD`\n");
 }
 
 #[test]
@@ -218,9 +199,9 @@ fn the_build_record_is_not_trusted_on_another_day() {
         run.stderr()
     );
     // Nothing in the repository changed, but the day did.
-    let run = repo.rbacc_on("2026-12-01", &["check"]);
-    run.expect_code(1);
-    assert!(run.stderr().contains("expired today"), "{}", run.stderr());
+    repo.rbacc_on("2026-12-01", &["check"])
+        .expect_code(1)
+        .stderr_has("expired today");
 }
 
 /// An expired grant is still checked: it may name no team that does not
@@ -235,15 +216,9 @@ fn an_expired_grant_is_still_checked() {
             "teams: [gren], expires: 2026-01-10",
         ),
     );
-    let run = repo.rbacc(&["check"]);
-    run.expect_code(1);
-    let stderr = run.stderr();
-    assert!(
-        stderr.contains("unknown team `gren`") && stderr.contains("did you mean `green`?"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("this access expired on 2026-01-10"),
-        "{stderr}"
-    );
+    repo.rbacc(&["check"])
+        .expect_code(1)
+        .stderr_has("unknown team `gren`")
+        .stderr_has("did you mean `green`?")
+        .stderr_has("this access expired on 2026-01-10");
 }

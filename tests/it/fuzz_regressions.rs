@@ -14,7 +14,10 @@
 //! leaves `out/` byte-identical. A crash, hang or memory blow-up that
 //! fuzzing finds is minimised (`cargo fuzz tmin`) and kept here under a
 //! name starting with `crash-`, `timeout-` or `oom-`; other kept inputs are
-//! ones that reached deep (and seed the fuzzer's corpus).
+//! ones that reached deep (and seed the fuzzer's corpus). Each kept input is
+//! its own test, listed below under its target by what it does (`builds` or
+//! `rejected`), e.g. `compile_team::rejected::not_utf8`; an input on disk
+//! that is not listed fails its target's `every_kept_input_has_a_test`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -196,16 +199,65 @@ fn replay(target: &str, file: &Path) -> bool {
     true
 }
 
-/// The files kept for `target`, sorted.
-fn kept(target: &str) -> Vec<PathBuf> {
-    let dir = fixtures().join("fuzz").join(target);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.is_file())
-        .collect();
-    files.sort();
-    files
+/// Where the inputs kept for `target` are.
+fn kept(target: &str) -> PathBuf {
+    fixtures().join("fuzz").join(target)
+}
+
+/// Replays one kept input and asserts what it does: `builds` or not.
+fn replays(target: &str, input: &Path, builds: bool) {
+    let built = replay(target, input);
+    assert_eq!(
+        built,
+        builds,
+        "{}: listed as {}",
+        kept_name(target, input),
+        if builds { "building" } else { "rejected" }
+    );
+}
+
+/// One test per kept input of a fuzz target, named after it, in `builds` or
+/// `rejected` by what the input does; and a test that every input kept on
+/// disk is listed.
+macro_rules! kept {
+    ($target:ident { builds: $($built:ident),* ; rejected: $($rejected:ident),* $(,)? }) => {
+        mod $target {
+            use crate::fuzz_regressions::kept;
+            use crate::support::assert_corpus_listed;
+
+            const TARGET: &str = stringify!($target);
+
+            mod builds {
+                crate::support::corpus!(
+                    crate::fuzz_regressions::kept(super::TARGET),
+                    |input| crate::fuzz_regressions::replays(super::TARGET, input, true);
+                    $($built),*
+                );
+            }
+
+            mod rejected {
+                crate::support::corpus!(
+                    crate::fuzz_regressions::kept(super::TARGET),
+                    |input| crate::fuzz_regressions::replays(super::TARGET, input, false);
+                    $($rejected),*
+                );
+            }
+
+            /// Every kept input has its test, and some build: kept inputs
+            /// are chosen to reach deep, so emission is replayed too.
+            #[test]
+            fn every_kept_input_has_a_test() {
+                let listed: Vec<&str> =
+                    builds::CASES.iter().chain(rejected::CASES).copied().collect();
+                let kept_inputs = assert_corpus_listed(&kept(TARGET), &listed);
+                assert!(kept_inputs > 0, "no kept inputs for {TARGET}");
+                assert!(
+                    !builds::CASES.is_empty(),
+                    "{TARGET}: none of the kept inputs builds, so emission is not replayed"
+                );
+            }
+        }
+    };
 }
 
 /// The replay means something only if the fixed files are valid: each
@@ -227,9 +279,9 @@ fn fuzz_base_builds() {
     }
 }
 
-/// Every kept input, of every target, is built or rejected cleanly.
+/// Every directory of kept inputs is a fuzz target's.
 #[test]
-fn kept_fuzz_inputs_are_handled() {
+fn kept_inputs_are_by_fuzz_target() {
     let dir = fixtures().join("fuzz");
     for entry in std::fs::read_dir(&dir).expect("read tests/fixtures/fuzz") {
         let name = entry.expect("dir entry").file_name();
@@ -239,15 +291,41 @@ fn kept_fuzz_inputs_are_handled() {
             "tests/fixtures/fuzz/{name} is not a fuzz target's directory ({TARGETS:?}) nor base/"
         );
     }
-    for target in TARGETS {
-        let files = kept(target);
-        assert!(!files.is_empty(), "no kept inputs for {target}");
-        let built = files.iter().filter(|f| replay(target, f)).count();
-        // Kept inputs are chosen to reach deep: some of each target's
-        // build, some are rejected late.
-        assert!(
-            built > 0,
-            "{target}: none of the kept inputs builds, so emission is not replayed"
-        );
-    }
 }
+
+kept!(compile_team {
+    builds:
+        carriage_returns_in_quoted_contact,
+        non_ascii_comment_quoted_newlines,
+        odd_label_keys;
+    rejected:
+        anchors_merge_key_null_groups,
+        not_utf8,
+        same_namespace_on_two_clusters,
+});
+
+kept!(compile_config {
+    builds:
+        in_cluster_template_no_prefix,
+        non_ascii_scope_and_per_cluster_pinniped,
+        truncated_ca_data;
+    rejected:
+        escalating_role,
+        reserved_namespace,
+});
+
+kept!(compile_template {
+    builds:
+        anchor_in_flow_mapping,
+        flow_style_empty_token,
+        non_ascii_cluster_without_server,
+        prints_description_and_contacts;
+    rejected:
+        oom_doubling_concatenation,
+        oom_join_list_with_itself,
+        oom_print_repeated_sequence,
+        recursive_macro,
+        sets_password,
+        timeout_join_contacts_with_a_list_separator,
+        timeout_join_with_a_list_separator,
+});

@@ -99,9 +99,10 @@ fn link_to_a_file_inside_the_repository_is_read() {
         linked.path().join("teams/payments.yaml"),
     )
     .expect("symlink");
-    let run = linked.rbacc(&["build"]);
-    run.expect_code(0);
-    assert!(!run.stderr().contains("panicked"), "{}", run.stderr());
+    linked
+        .rbacc(&["build"])
+        .expect_code(0)
+        .stderr_lacks("panicked");
 
     let plain = repo_with_out();
     plain.write("teams/payments.yaml", team_file(""));
@@ -112,13 +113,10 @@ fn link_to_a_file_inside_the_repository_is_read() {
         "a link builds as its target does"
     );
     // The hand-written file in out/ fails `check` until it is moved out.
-    let check = linked.rbacc(&["check"]);
-    check.expect_code(1);
-    assert!(
-        check.stderr().contains("foreign  README.md"),
-        "{}",
-        check.stderr()
-    );
+    linked
+        .rbacc(&["check"])
+        .expect_code(1)
+        .stderr_has("foreign  README.md");
     std::fs::remove_file(linked.out().join("README.md")).expect("remove README.md");
     linked.rbacc(&["check"]).expect_code(0);
 }

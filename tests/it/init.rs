@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{Repo, assert_tree, check_with_consumers, rbacc, read_tree, root};
+use crate::support::{
+    Repo, assert_tree, check_with_consumers, kustomize, rbacc, read_tree, root, stdout_of,
+};
 
 /// The commands every completion script must offer.
 const COMMANDS: &[&str] = &[
@@ -40,17 +42,12 @@ fn bash_completion_script_loads() {
     let script = rbacc(&["completions", "bash"], dir.path()).stdout();
     let file = dir.path().join("rbacc.bash");
     std::fs::write(&file, script).expect("write");
-    let output = std::process::Command::new("bash")
-        .arg("-c")
-        .arg(format!("source {} && complete -p rbacc", file.display()))
-        .output()
-        .expect("run bash");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let registered = stdout_of(
+        std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!("source {} && complete -p rbacc", file.display())),
     );
-    assert!(String::from_utf8_lossy(&output.stdout).contains("rbacc"));
+    assert!(registered.contains("rbacc"), "{registered}");
 }
 
 #[test]
@@ -146,16 +143,12 @@ fn init_refuses_to_overwrite_and_writes_nothing() {
     repo.write("out/prod/kustomization.yaml", "mine too\n");
     repo.write("README.md", "unrelated\n");
     let before = read_tree(repo.path());
-    let run = rbacc(&["init", repo.path().to_str().expect("utf-8")], repo.path());
-    run.expect_code(2);
-    let stderr = run.stderr();
-    assert!(stderr.contains("nothing was written"), "{stderr}");
-    assert!(stderr.contains("  teams/example.yaml\n"), "{stderr}");
-    assert!(
-        stderr.contains("  out/prod/kustomization.yaml\n"),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("README.md"), "{stderr}");
+    rbacc(&["init", repo.path().to_str().expect("utf-8")], repo.path())
+        .expect_code(2)
+        .stderr_has("nothing was written")
+        .stderr_has("  teams/example.yaml\n")
+        .stderr_has("  out/prod/kustomization.yaml\n")
+        .stderr_lacks("README.md");
     assert_eq!(read_tree(repo.path()), before, "nothing written");
 
     // A file where a directory must go is a conflict too.
@@ -229,31 +222,19 @@ fn argocd_applicationset_covers_every_shard() {
     let out = root().join("out");
     let mut matched = Vec::new();
     for cluster in subdirs(&out) {
-        let c = cluster
-            .file_name()
-            .expect("name")
-            .to_string_lossy()
-            .into_owned();
+        let c = name(&cluster);
         if cluster.join("cluster").is_dir() {
             matched.push(format!("{c}/cluster"));
         }
         for team in subdirs(&cluster.join("teams")) {
-            let t = team
-                .file_name()
-                .expect("name")
-                .to_string_lossy()
-                .into_owned();
+            let t = name(&team);
             matched.push(format!("{c}/teams/{t}"));
         }
     }
     matched.sort();
     let mut shards = Vec::new();
     for cluster in subdirs(&out) {
-        let c = cluster
-            .file_name()
-            .expect("name")
-            .to_string_lossy()
-            .into_owned();
+        let c = name(&cluster);
         let k = yaml(&std::fs::read_to_string(cluster.join("kustomization.yaml")).expect("read"));
         for r in k["resources"].as_array().expect("resources") {
             shards.push(format!("{c}/{}", r.as_str().expect("str")));
@@ -276,11 +257,7 @@ fn argocd_applicationset_covers_every_shard() {
 fn flux_kustomizations_cover_every_shard() {
     let out = root().join("out");
     for cluster in subdirs(&out) {
-        let c = cluster
-            .file_name()
-            .expect("name")
-            .to_string_lossy()
-            .into_owned();
+        let c = name(&cluster);
         let top = yaml(&std::fs::read_to_string(cluster.join("kustomization.yaml")).expect("read"));
         let shards: Vec<String> = top["resources"]
             .as_array()
@@ -352,18 +329,11 @@ fn flux_section_is_optional_and_checked() {
         "rbacc.yaml",
         format!("{without}  gitops:\n    flux: {{ sourceRef: Bad, interval: 10 minutes, prune: true }}\n"),
     );
-    let run = repo.rbacc(&["check"]);
-    run.expect_code(1);
-    let stderr = run.stderr();
-    assert!(
-        stderr.contains("`Bad` is not a valid `sourceRef`"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("`10 minutes` is not a valid `interval`"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("unknown field `prune`"), "{stderr}");
+    repo.rbacc(&["check"])
+        .expect_code(1)
+        .stderr_has("`Bad` is not a valid `sourceRef`")
+        .stderr_has("`10 minutes` is not a valid `interval`")
+        .stderr_has("unknown field `prune`");
     let long = "a".repeat(60);
     repo.write(
         "rbacc.yaml",
@@ -373,13 +343,9 @@ fn flux_section_is_optional_and_checked() {
         &format!("teams/{long}.yaml"),
         format!("apiVersion: rbacc.dev/v1alpha1\nkind: Team\nmetadata: {{ name: {long} }}\nspec:\n  namespaces: [{long}-x]\n"),
     );
-    let run = repo.rbacc(&["check"]);
-    run.expect_code(1);
-    assert!(
-        run.stderr().contains("too long for Flux"),
-        "{}",
-        run.stderr()
-    );
+    repo.rbacc(&["check"])
+        .expect_code(1)
+        .stderr_has("too long for Flux");
 }
 
 fn yaml(text: &str) -> serde_json::Value {
@@ -399,18 +365,10 @@ fn subdirs(dir: &Path) -> Vec<PathBuf> {
     dirs
 }
 
-#[track_caller]
-fn kustomize(dir: &Path) -> String {
-    let output = std::process::Command::new("kubectl")
-        .arg("kustomize")
-        .arg(dir)
-        .output()
-        .expect("run kubectl");
-    assert!(
-        output.status.success(),
-        "kubectl kustomize {}: {}",
-        dir.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("UTF-8")
+/// The last component of `path`.
+fn name(path: &Path) -> String {
+    path.file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned()
 }

@@ -2,7 +2,8 @@
 //! declaration that causes them, with the binding → role → rule chain;
 //! policy levels; `allow:` with a reason on a team or a role.
 
-use crate::support::{Repo, read_tree};
+use crate::security_risk::repo;
+use crate::support::read_tree;
 
 const CONFIG: &str = "apiVersion: rbacc.dev/v1alpha1
 kind: Config
@@ -36,13 +37,6 @@ spec:
         - { role: viewer, groups: [readers] }
         - { role: secret-reader, serviceAccounts: [blue-app/ingress] }
 ";
-
-fn repo(config: &str, team: &str) -> Repo {
-    let repo = Repo::new();
-    repo.write("rbacc.yaml", config)
-        .write("teams/blue.yaml", team);
-    repo
-}
 
 #[test]
 fn findings_are_warnings_on_the_declaration_with_the_chain() {
@@ -109,9 +103,8 @@ fn an_allow_with_a_reason_silences_one_finding() {
     // Entries for risks the policy allows anyway are shown, not needed.
     let repo = repo(CONFIG, &allowed);
     let run = repo.rbacc(&["build"]);
-    run.expect_code(0);
+    run.expect_code(0).stderr_has("0 errors, 1 warning");
     let stderr = run.stderr();
-    assert!(stderr.contains("0 errors, 1 warning"), "{stderr}");
     assert!(
         stderr.contains("group `blue-devs` can read Secrets"),
         "the allow names `admin`: the deployer finding stays\n{stderr}"
@@ -119,11 +112,9 @@ fn an_allow_with_a_reason_silences_one_finding() {
 
     // explain shows every finding of the binding, the allowed ones with
     // their reason and place.
-    let run = repo.rbacc(&["explain", "rolebinding/blue-admin", "-n", "blue-app"]);
-    run.expect_code(0);
-    assert_eq!(
-        run.stdout(),
-        "RoleBinding blue-admin in namespace blue-app
+    repo.rbacc(&["explain", "rolebinding/blue-admin", "-n", "blue-app"])
+        .expect_code(0)
+        .stdout_is("RoleBinding blue-admin in namespace blue-app
   written to  out/only/teams/blue/blue-app.yaml
   from        teams/blue.yaml:7:5: `members.admin` in team `blue`, binding role `admin`
        7 │     admin: { users: [alice@example.com] }
@@ -143,19 +134,11 @@ risk findings:
   allow    rbac-write: user `alice@example.com` can write Roles and RoleBindings
            RoleBinding blue-admin → ClusterRole rbacc:admin → rule 19 allows `create roles.rbac.authorization.k8s.io`
            allowed (teams/blue.yaml:12:7): alice delegates
-"
-    );
+");
 
     // A role's own `allow:` and `reason:` cover every binding of it, and
     // the rule limited to one Secret is still found.
-    let run = repo.rbacc(&[
-        "explain",
-        "rb/grant-secret-reader",
-        "-n",
-        "blue-app",
-        "-o",
-        "json",
-    ]);
+    let run = repo.rbacc("explain rb/grant-secret-reader -n blue-app -o json");
     run.expect_code(0);
     let json: serde_json::Value = serde_json::from_str(&run.stdout()).expect("JSON");
     assert_eq!(json["source"]["file"], "teams/blue.yaml");
@@ -204,33 +187,24 @@ fn allow_entries_and_policy_levels_are_checked() {
 #[test]
 fn explain_names_the_source_of_other_objects_and_refuses_unknown_ones() {
     let repo = repo(CONFIG, BLUE);
-    let run = repo.rbacc(&["explain", "ns/blue-app"]);
-    run.expect_code(0);
-    assert_eq!(
-        run.stdout(),
-        "Namespace blue-app
+    repo.rbacc(&["explain", "ns/blue-app"])
+        .expect_code(0)
+        .stdout_is(
+            "Namespace blue-app
   written to  out/only/teams/blue/blue-app.yaml
   from        teams/blue.yaml:10:13: namespace `blue-app` of team `blue`
       10 │     - name: blue-app
-"
-    );
-    let run = repo.rbacc(&["explain", "clusterrole/rbacc:secret-reader"]);
-    run.expect_code(0);
-    assert!(
-        run.stdout()
-            .contains("from        rbacc.yaml:8:13: role `secret-reader` in rbacc.yaml"),
-        "{}",
-        run.stdout()
-    );
-    let run = repo.rbacc(&["explain", "rb/nobody", "-n", "blue-app"]);
-    run.expect_code(1);
-    assert_eq!(
-        run.stderr(),
-        "error: rbacc generates no RoleBinding `nobody` in namespace `blue-app`\n"
-    );
-    let run = repo.rbacc(&["explain", "rb/blue-admin"]);
-    run.expect_code(2);
-    assert!(run.stderr().contains("-n NAMESPACE"), "{}", run.stderr());
+",
+        );
+    repo.rbacc(&["explain", "clusterrole/rbacc:secret-reader"])
+        .expect_code(0)
+        .stdout_has("from        rbacc.yaml:8:13: role `secret-reader` in rbacc.yaml");
+    repo.rbacc(&["explain", "rb/nobody", "-n", "blue-app"])
+        .expect_code(1)
+        .stderr_is("error: rbacc generates no RoleBinding `nobody` in namespace `blue-app`\n");
+    repo.rbacc(&["explain", "rb/blue-admin"])
+        .expect_code(2)
+        .stderr_has("-n NAMESPACE");
 }
 
 /// A team cannot accept for itself what the policy makes an error, and an
@@ -245,15 +219,12 @@ fn a_team_cannot_accept_an_error_and_unused_entries_warn() {
         "  namespaces:\n",
         "  allow:\n    - { risk: secrets, role: admin, reason: we promise }\n  namespaces:\n",
     );
-    let run = repo(&strict, &team).rbacc(&["check"]);
-    run.expect_code(1);
-    let stderr = run.stderr();
-    assert!(
-        stderr.contains("2 errors")
-            && stderr.contains("a team cannot accept what the policy makes an error")
-            && stderr.contains("only rbacc.yaml can relax it"),
-        "{stderr}"
-    );
+    repo(&strict, &team)
+        .rbacc(&["check"])
+        .expect_code(1)
+        .stderr_has("2 errors")
+        .stderr_has("a team cannot accept what the policy makes an error")
+        .stderr_has("only rbacc.yaml can relax it");
 
     let unused = BLUE.replace(
         "  namespaces:\n",
@@ -288,21 +259,10 @@ fn workloads_create_pods_and_explain_takes_any_cluster_name() {
         "        - { role: job-runner, groups: [batch-users] }\n",
     );
     let repo = repo(&config, &team);
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(0);
-    assert!(
-        run.stderr().contains(
-            "RoleBinding `grant-job-runner` → ClusterRole `rbacc:job-runner` → rule 1 allows `create jobs.batch`"
-        ),
-        "{}",
-        run.stderr()
-    );
-    let run = repo.rbacc(&["explain", "clusterrole/rbacc:admin"]);
-    run.expect_code(0);
-    assert!(
-        run.stdout()
-            .contains("written to  out/out/cluster/clusterrole-admin.yaml"),
-        "{}",
-        run.stdout()
-    );
+    repo.rbacc(&["build"])
+        .expect_code(0)
+        .stderr_has("RoleBinding `grant-job-runner` → ClusterRole `rbacc:job-runner` → rule 1 allows `create jobs.batch`");
+    repo.rbacc(&["explain", "clusterrole/rbacc:admin"])
+        .expect_code(0)
+        .stdout_has("written to  out/out/cluster/clusterrole-admin.yaml");
 }

@@ -4,24 +4,8 @@
 
 use std::path::Path;
 
+use crate::diff::{commit, init};
 use crate::support::{Repo, read_tree};
-
-/// Every character a reader or a YAML parser takes for the end of a line,
-/// and others that hide or rewrite what a terminal shows.
-const HOSTILE: &[(&str, &str)] = &[
-    ("LF", "\n"),
-    ("CR", "\r"),
-    ("CRLF", "\r\n"),
-    ("NEL", "\u{85}"),
-    ("LS", "\u{2028}"),
-    ("PS", "\u{2029}"),
-    ("ESC", "\u{1b}[31m"),
-    ("NUL-free C0", "\u{7}"),
-    ("DEL", "\u{7f}"),
-    ("bidi override", "\u{202e}"),
-    ("zero width", "\u{200b}"),
-    ("BOM", "\u{feff}"),
-];
 
 /// A ClusterRoleBinding a line break in a path would inject.
 const INJECTED: &str = "\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: pwned\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: cluster-admin\nsubjects:\n  - kind: User\n    name: mallory\n#";
@@ -58,37 +42,68 @@ fn repo_with_team_dir(hostile: &str) -> Repo {
     repo
 }
 
-#[test]
-fn paths_with_line_breaks_or_control_characters_are_refused() {
-    for (name, hostile) in HOSTILE {
-        let repo = repo_with_team_dir(hostile);
-        for command in ["build", "check"] {
-            let run = repo.rbacc(&[command]);
-            run.expect_code(1);
-            let stderr = run.stderr();
-            assert!(
-                stderr.contains("invalid-path"),
-                "{name}: {command}\n{stderr}"
-            );
-            assert!(
-                stderr.contains("teams/squad"),
-                "{name}: names the path\n{stderr}"
-            );
-            assert_nothing_raw(&format!("{name}: {command}"), &stderr);
-        }
-        assert!(!repo.out().exists(), "{name}: nothing written");
-        let run = repo.rbacc(&["check", "--format", "github"]);
+/// A team file under a directory whose name holds `hostile` (`name` says
+/// which character) is refused by `build` and `check`, which name the path
+/// and print nothing raw, in either format.
+fn path_is_refused(name: &str, hostile: &str) {
+    let repo = repo_with_team_dir(hostile);
+    for command in ["build", "check"] {
+        let run = repo.rbacc(&[command]);
         run.expect_code(1);
+        let stderr = run.stderr();
         assert!(
-            run.stdout().contains("title=invalid-path"),
-            "{name}\n{}",
-            run.stdout()
+            stderr.contains("invalid-path"),
+            "{name}: {command}\n{stderr}"
         );
-        assert_nothing_raw(&format!("{name}: annotations"), &run.stdout());
-        // Every annotation is one line.
-        for line in run.stdout().lines() {
-            assert!(line.starts_with("::"), "{name}: {line:?}");
-        }
+        assert!(
+            stderr.contains("teams/squad"),
+            "{name}: names the path\n{stderr}"
+        );
+        assert_nothing_raw(&format!("{name}: {command}"), &stderr);
+    }
+    assert!(!repo.out().exists(), "{name}: nothing written");
+    let run = repo.rbacc(&["check", "--format", "github"]);
+    run.expect_code(1);
+    assert!(
+        run.stdout().contains("title=invalid-path"),
+        "{name}\n{}",
+        run.stdout()
+    );
+    assert_nothing_raw(&format!("{name}: annotations"), &run.stdout());
+    // Every annotation is one line.
+    for line in run.stdout().lines() {
+        assert!(line.starts_with("::"), "{name}: {line:?}");
+    }
+}
+
+/// One test per hostile character, named after it.
+macro_rules! paths_with {
+    ($($name:ident: $hostile:expr),+ $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                super::path_is_refused(stringify!($name), $hostile);
+            }
+        )+
+    };
+}
+
+/// Every character a reader or a YAML parser takes for the end of a line,
+/// and others that hide or rewrite what a terminal shows, in a path.
+mod paths_with_line_breaks_or_control_characters_are_refused {
+    paths_with! {
+        lf: "\n",
+        cr: "\r",
+        crlf: "\r\n",
+        nel: "\u{85}",
+        ls: "\u{2028}",
+        ps: "\u{2029}",
+        esc: "\u{1b}[31m",
+        bel: "\u{7}",
+        del: "\u{7f}",
+        bidi_override: "\u{202e}",
+        zero_width: "\u{200b}",
+        bom: "\u{feff}",
     }
 }
 
@@ -253,21 +268,13 @@ fn check_fails_on_a_hand_written_file_in_a_new_shard() {
         fails_with(&repo, &["check"], "foreign  prod/teams/evil/crb.yaml");
         std::fs::remove_file(repo.path().join(".out.rbacc-state")).ok();
     }
-    let run = repo.rbacc(&["check", "--format", "github"]);
-    run.expect_code(1);
-    assert!(
-        run.stdout().contains("::error title=stale-output::"),
-        "{}",
-        run.stdout()
-    );
+    repo.rbacc(&["check", "--format", "github"])
+        .expect_code(1)
+        .stdout_has("::error title=stale-output::");
     // Kept by build, and still failing check.
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(0);
-    assert!(
-        run.stderr().contains("kept prod/teams/evil/crb.yaml"),
-        "{}",
-        run.stderr()
-    );
+    repo.rbacc(&["build"])
+        .expect_code(0)
+        .stderr_has("kept prod/teams/evil/crb.yaml");
     repo.rbacc(&["check"]).expect_code(1);
 }
 
@@ -287,24 +294,14 @@ fn a_link_in_place_of_a_generated_file_fails_check_and_build() {
     std::fs::copy(&file, &target).expect("copy");
     std::fs::remove_file(&file).expect("remove");
     std::os::unix::fs::symlink(&target, &file).expect("link");
-    let run = repo.rbacc(&["check"]);
-    run.expect_code(1);
-    assert!(
-        run.stderr()
-            .contains("link     prod/teams/payments/payments-prod.yaml"),
-        "{}",
-        run.stderr()
-    );
+    repo.rbacc(&["check"])
+        .expect_code(1)
+        .stderr_has("link     prod/teams/payments/payments-prod.yaml");
     let before = std::fs::read(&target).expect("read");
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(2);
-    assert!(
-        run.stderr()
-            .contains("prod/teams/payments/payments-prod.yaml"),
-        "{}",
-        run.stderr()
-    );
-    assert!(run.stderr().contains("never follows"), "{}", run.stderr());
+    repo.rbacc(&["build"])
+        .expect_code(2)
+        .stderr_has("prod/teams/payments/payments-prod.yaml")
+        .stderr_has("never follows");
     assert_eq!(
         std::fs::read(&target).expect("read"),
         before,
@@ -339,9 +336,9 @@ fn build_never_writes_through_a_linked_directory() {
     // `out` itself a link.
     let repo = Repo::example();
     std::os::unix::fs::symlink(elsewhere.path(), repo.out()).expect("link out");
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(2);
-    assert!(run.stderr().contains("symbolic link"), "{}", run.stderr());
+    repo.rbacc(&["build"])
+        .expect_code(2)
+        .stderr_has("symbolic link");
     assert!(
         std::fs::read_dir(elsewhere.path())
             .expect("list")
@@ -523,14 +520,9 @@ fn no_prefix_rule_and_no_reserved_list_is_a_warning() {
             (PREFIX_TEAM, "namespacePrefix: none"),
         ],
     );
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(0);
-    assert!(
-        run.stderr()
-            .contains("any namespace the platform runs in is open to teams"),
-        "{}",
-        run.stderr()
-    );
+    repo.rbacc(&["build"])
+        .expect_code(0)
+        .stderr_has("any namespace the platform runs in is open to teams");
 }
 
 // --- 11. Trust in the build record, and the layout --------------------------
@@ -625,15 +617,11 @@ fn a_template_whose_structure_follows_a_team_value_is_refused() {
         "{%- if team.name == \"plain\" %}\n  - name: extra\n    user:\n      exec: { apiVersion: client.authentication.k8s.io/v1, command: sh }\n{%- endif %}\ncontexts:\n",
     );
     std::fs::write(&path, template).expect("write");
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(1);
-    let stderr = run.stderr();
-    assert!(stderr.contains("invalid-kubeconfig"), "{stderr}");
-    assert!(
-        stderr.contains("structure differs from a neutral team's at `.users`"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("team `plain`"), "{stderr}");
+    repo.rbacc(&["build"])
+        .expect_code(1)
+        .stderr_has("invalid-kubeconfig")
+        .stderr_has("structure differs from a neutral team's at `.users`")
+        .stderr_has("team `plain`");
 }
 
 // --- 4. Labels other controllers act on -----------------------------------
@@ -714,44 +702,10 @@ fn the_label_policy_allows_and_forbids() {
     }
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    let status = std::process::Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .status()
-        .expect("git");
-    assert!(status.success(), "git {args:?}");
-}
-
+/// `repo` as a git repository with one commit, `base`.
 fn committed(repo: &Repo) {
-    let dir = repo.path();
-    git(dir, &["init", "--quiet", "--initial-branch=main"]);
-    git(
-        dir,
-        &[
-            "-c",
-            "user.name=T",
-            "-c",
-            "user.email=t@example.com",
-            "add",
-            "--all",
-        ],
-    );
-    git(
-        dir,
-        &[
-            "-c",
-            "user.name=T",
-            "-c",
-            "user.email=t@example.com",
-            "commit",
-            "--quiet",
-            "-m",
-            "base",
-        ],
-    );
+    init(repo.path());
+    commit(repo.path(), "base");
 }
 
 #[test]
@@ -809,19 +763,12 @@ fn budgets_stop_amplification_on_the_declaration() {
         .len();
     assert!(size < 200_000, "a small file: {size} bytes");
     for command in ["build", "check"] {
-        let run = repo.rbacc(&[command]);
-        run.expect_code(1);
-        let stderr = run.stderr();
-        assert!(stderr.contains("input-limit"), "{stderr}");
-        assert!(
-            stderr.contains("team `amp` declares 1000 namespaces"),
-            "{stderr}"
-        );
-        assert!(stderr.contains("5000 subjects in one entry"), "{stderr}");
-        assert!(
-            stderr.contains("policy.limits.namespacesPerTeam"),
-            "{stderr}"
-        );
+        repo.rbacc(&[command])
+            .expect_code(1)
+            .stderr_has("input-limit")
+            .stderr_has("team `amp` declares 1000 namespaces")
+            .stderr_has("5000 subjects in one entry")
+            .stderr_has("policy.limits.namespacesPerTeam");
     }
     assert!(!repo.out().exists());
 }
@@ -831,11 +778,10 @@ fn the_output_budget_counts_bytes_per_team() {
     // Within the counts, past a byte budget lowered for the test.
     let repo = amplified(900, 90);
     set_policy(&repo, "limits: { teamOutputBytes: 1000000 }");
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(1);
-    let stderr = run.stderr();
-    assert!(stderr.contains("team `amp` compiles to"), "{stderr}");
-    assert!(stderr.contains("the limit is set here"), "{stderr}");
+    repo.rbacc(&["build"])
+        .expect_code(1)
+        .stderr_has("team `amp` compiles to")
+        .stderr_has("the limit is set here");
     assert!(!repo.out().exists());
 }
 
@@ -917,9 +863,9 @@ fn a_committed_journal_is_never_replayed_through_links() {
     std::os::unix::fs::symlink(victim.path(), repo.path().join(".out.rbacc-staging"))
         .expect("link");
     repo.write(".out.rbacc-journal", "rbacc journal v1\nwrite id_ed25519\n");
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(2);
-    assert!(run.stderr().contains("never replays"), "{}", run.stderr());
+    repo.rbacc(&["build"])
+        .expect_code(2)
+        .stderr_has("never replays");
     assert!(victim.path().join("id_ed25519").exists(), "not moved");
     assert!(!repo.out().join("id_ed25519").exists());
     // (c) a pending file that is a link is replaced, never written through.
@@ -1007,14 +953,10 @@ fn the_subjects_of_all_bindings_together_have_a_budget() {
     // Within the per-team counts, past a total lowered for the test.
     let repo = amplified(500, 50);
     set_policy(&repo, "limits: { bindingSubjects: 40000 }");
-    let run = repo.rbacc(&["check"]);
-    run.expect_code(1);
-    let stderr = run.stderr();
-    assert!(
-        stderr.contains("team `amp` binds the most (50000)"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("policy.limits.bindingSubjects"), "{stderr}");
+    repo.rbacc(&["check"])
+        .expect_code(1)
+        .stderr_has("team `amp` binds the most (50000)")
+        .stderr_has("policy.limits.bindingSubjects");
 }
 
 /// Access given to another team's service account is access for whoever
@@ -1037,16 +979,9 @@ fn a_grant_to_another_teams_service_account_is_a_finding() {
         ),
     )
     .expect("write");
-    let run = repo.rbacc(&["check"]);
-    let stderr = run.stderr();
-    assert!(
-        stderr.contains("service account `payments-prod/ci-deployer` belongs to team `payments`"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("whoever can run pods in `payments-prod` acts as it"),
-        "{stderr}"
-    );
+    repo.rbacc(&["check"])
+        .stderr_has("service account `payments-prod/ci-deployer` belongs to team `payments`")
+        .stderr_has("whoever can run pods in `payments-prod` acts as it");
     let run = repo.rbacc(&["diff", "--base", "HEAD", "--format", "json"]);
     run.expect_code(0);
     let report: serde_json::Value = serde_json::from_str(&run.stdout()).expect("JSON");

@@ -416,17 +416,7 @@ fn a_kustomize_render_with_thousands_of_documents_is_evaluated() {
     let repo = Repo::copy_of(&fixtures().join("base"));
     organisation(&repo, 50);
     rbacc(&repo, &["build"]).expect(0);
-    let output = Command::new("kubectl")
-        .arg("kustomize")
-        .arg(repo.out().join("prod"))
-        .output()
-        .expect("run kubectl kustomize");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let render = String::from_utf8(output.stdout).expect("UTF-8");
+    let render = crate::support::kustomize(&repo.out().join("prod"));
     let documents = render.matches("\n---\n").count() + 1;
     assert!(documents > 1300, "{documents} documents");
     let dump = tempfile::tempdir().expect("tmp");

@@ -43,7 +43,8 @@ spec:
     )
 }
 
-fn repo(config: &str, team: &str) -> Repo {
+/// A repository of `config` and one team file, `teams/blue.yaml`.
+pub(crate) fn repo(config: &str, team: &str) -> Repo {
     let repo = Repo::new();
     repo.write("rbacc.yaml", config)
         .write("teams/blue.yaml", team);
@@ -107,9 +108,9 @@ fn a_debug_container_is_exec_into_the_pod() {
         ),
         &team("    reader: { groups: [blue-oncall] }", ""),
     );
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(0);
-    assert!(!run.stderr().contains("access-risk"), "{}", run.stderr());
+    repo.rbacc(&["build"])
+        .expect_code(0)
+        .stderr_lacks("access-risk");
 }
 
 #[test]
@@ -170,13 +171,8 @@ fn changing_a_pod_or_a_workload_is_creating_pods() {
         &team("    viewer: { groups: [blue-all] }", "")
             .replace("    - name: blue-app\n", "    - name: blue-app\n      grants:\n        - { role: patcher, groups: [release-bot] }\n"),
     );
-    let run = repo.rbacc(&["check"]);
-    assert!(
-        run.stderr()
-            .contains("granting `patcher` on `blue-app` lets others create pods"),
-        "{}",
-        run.stderr()
-    );
+    repo.rbacc(&["check"])
+        .stderr_has("granting `patcher` on `blue-app` lets others create pods");
 }
 
 #[test]
@@ -241,16 +237,10 @@ fn changing_the_namespace_itself_is_an_error_a_team_cannot_accept() {
         ),
         &team("    cluster-admin: { groups: [blue-breakglass] }", ""),
     );
-    let run = repo.rbacc(&["check"]);
-    run.expect_code(1);
-    assert!(
-        run.stderr().contains("1 error")
-            && run
-                .stderr()
-                .contains("RoleBinding `blue-cluster-admin` → ClusterRole `cluster-admin` → rule 1 allows `update namespaces`"),
-        "{}",
-        run.stderr()
-    );
+    repo.rbacc(&["check"])
+        .expect_code(1)
+        .stderr_has("1 error")
+        .stderr_has("RoleBinding `blue-cluster-admin` → ClusterRole `cluster-admin` → rule 1 allows `update namespaces`");
 }
 
 #[test]
@@ -335,13 +325,9 @@ fn cluster_wide_permissions_in_a_custom_role_must_be_named() {
         ),
         &team("    storage: { groups: [blue-all] }", ""),
     );
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(0);
-    assert!(
-        !run.stderr().contains("escalating-role"),
-        "{}",
-        run.stderr()
-    );
+    repo.rbacc(&["build"])
+        .expect_code(0)
+        .stderr_lacks("escalating-role");
 }
 
 #[test]
@@ -413,15 +399,11 @@ fn a_team_allow_entry_names_the_role_it_accepts_a_risk_for() {
             "  allow:\n    - { risk: secrets, reason: leads rotate credentials }",
         ),
     );
-    let run = repo.rbacc(&["check"]);
-    run.expect_code(1);
-    let stderr = run.stderr();
-    assert!(
-        stderr.contains("an `allow` entry is missing the field `role`")
-            && stderr.contains("teams/blue.yaml:10:7")
-            && stderr.contains("write one entry per role"),
-        "{stderr}"
-    );
+    repo.rbacc(&["check"])
+        .expect_code(1)
+        .stderr_has("an `allow` entry is missing the field `role`")
+        .stderr_has("teams/blue.yaml:10:7")
+        .stderr_has("write one entry per role");
 
     // With it, a platform change that gives the risk to another role of the
     // team is reported, not absorbed by the entry.
@@ -430,21 +412,13 @@ fn a_team_allow_entry_names_the_role_it_accepts_a_risk_for() {
         "  allow:\n    - { risk: secrets, role: admin, reason: leads rotate credentials }",
     );
     let repo = self::repo(&config("    namespacePrefix: team", ""), &team_file);
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(0);
-    assert!(
-        !run.stderr().contains("can read Secrets"),
-        "{}",
-        run.stderr()
-    );
+    repo.rbacc(&["build"])
+        .expect_code(0)
+        .stderr_lacks("can read Secrets");
     repo.write("rbacc.yaml", config("    viewers: { secrets: true }", ""));
-    let run = repo.rbacc(&["check"]);
-    let stderr = run.stderr();
-    assert!(
-        stderr.contains("group `blue-all` can read Secrets in namespace `blue-app`")
-            && !stderr.contains("group `blue-leads` can read Secrets"),
-        "{stderr}"
-    );
+    repo.rbacc(&["check"])
+        .stderr_has("group `blue-all` can read Secrets in namespace `blue-app`")
+        .stderr_lacks("group `blue-leads` can read Secrets");
 }
 
 /// `rbacc.yaml` with one custom role of `rules` (YAML lines at eight
@@ -561,12 +535,10 @@ fn what_kubernetes_serves_and_custom_groups_are_not_warned_about() {
         "{stderr}"
     );
     // The example organisation's own role is clean.
-    let run = Repo::example().rbacc(&["check"]);
-    assert!(
-        !run.stderr().contains("unknown-verb") && !run.stderr().contains("unknown-resource"),
-        "{}",
-        run.stderr()
-    );
+    Repo::example()
+        .rbacc(&["check"])
+        .stderr_lacks("unknown-verb")
+        .stderr_lacks("unknown-resource");
 }
 
 /// `rbacc.yaml` with `defaults` (YAML lines at four spaces) and team

@@ -23,6 +23,100 @@ pub fn bless() -> bool {
     std::env::var_os("RBACC_BLESS").is_some_and(|v| v == "1") && std::env::var_os("CI").is_none()
 }
 
+/// One `#[test]` per case of a fixture corpus: for each name listed, a test
+/// of that name runs `$run` on the corpus entry (file or directory) in
+/// `$dir` whose [`case_name`] it is. Also defines `CASES`, the names listed,
+/// for [`assert_corpus_listed`], so that no entry goes without a test.
+macro_rules! corpus {
+    ($dir:expr, $run:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                ($run)($crate::support::corpus_case(&$dir, stringify!($case)).as_path());
+            }
+        )*
+
+        /// The cases listed, by test name.
+        pub(super) const CASES: &[&str] = &[$(stringify!($case)),*];
+    };
+}
+pub(crate) use corpus;
+
+/// The test name of a corpus entry: its file name up to the first `.`, with
+/// dashes as underscores (`yaml-merge-key` → `yaml_merge_key`).
+pub fn case_name(file_name: &str) -> String {
+    let stem = file_name.split('.').next().unwrap_or(file_name);
+    stem.replace('-', "_")
+}
+
+/// Every entry of a corpus directory, by file name, sorted.
+fn corpus_entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .map(|e| {
+            e.expect("dir entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// The one entry of corpus `dir` whose test name is `case`.
+#[track_caller]
+pub fn corpus_case(dir: &Path, case: &str) -> PathBuf {
+    let found: Vec<String> = corpus_entries(dir)
+        .into_iter()
+        .filter(|name| case_name(name) == case)
+        .collect();
+    match found.as_slice() {
+        [name] => dir.join(name),
+        [] => panic!("no case `{case}` in {}", dir.display()),
+        names => panic!("{names:?} in {} share the test `{case}`", dir.display()),
+    }
+}
+
+/// Asserts that the cases listed for corpus `dir` (its `CASES`) are exactly
+/// its entries: each entry has its test, each test its entry, and no two
+/// entries share a test. Returns how many cases there are.
+#[track_caller]
+pub fn assert_corpus_listed(dir: &Path, listed: &[&str]) -> usize {
+    let mut on_disk: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for name in corpus_entries(dir) {
+        on_disk.entry(case_name(&name)).or_default().push(name);
+    }
+    let mut problems = Vec::new();
+    for (case, names) in &on_disk {
+        if names.len() > 1 {
+            problems.push(format!(
+                "{names:?} share the test name `{case}`: rename one"
+            ));
+        } else if !listed.contains(&case.as_str()) {
+            problems.push(format!("`{}` has no test: list `{case}`", names[0]));
+        }
+    }
+    for case in listed {
+        if !on_disk.contains_key(*case) {
+            problems.push(format!("`{case}` is listed but has no entry"));
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for case in listed {
+        if !seen.insert(case) {
+            problems.push(format!("`{case}` is listed twice"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "the cases listed for {} are not its entries (entry names use dashes, test names underscores):\n{}",
+        dir.display(),
+        problems.join("\n")
+    );
+    on_disk.len()
+}
+
 /// A repository in a temporary directory.
 pub struct Repo {
     dir: TempDir,
@@ -68,17 +162,54 @@ impl Repo {
     }
 
     /// Runs `rbacc ARGS --repo <repo>` (for commands that take `--repo`).
-    pub fn rbacc(&self, args: &[&str]) -> Run {
+    pub fn rbacc(&self, args: &(impl Args + ?Sized)) -> Run {
         self.rbacc_on(TODAY, args)
     }
 
     /// Runs `rbacc ARGS --repo <repo>` as if today were `today`
     /// (`YYYY-MM-DD`, through `RBACC_TODAY`).
-    pub fn rbacc_on(&self, today: &str, args: &[&str]) -> Run {
-        let mut all: Vec<&str> = args.to_vec();
+    pub fn rbacc_on(&self, today: &str, args: &(impl Args + ?Sized)) -> Run {
+        let mut all = args.args();
         let repo = self.path().to_str().expect("utf-8 temp path");
         all.extend(["--repo", repo]);
         rbacc_on(today, &all, self.path())
+    }
+}
+
+/// The arguments of a run: a list, or one string split at white space
+/// (`"who-can get secrets -n payments-prod"`; a list for an argument that
+/// holds white space).
+pub trait Args {
+    fn args(&self) -> Vec<&str>;
+}
+
+impl Args for str {
+    fn args(&self) -> Vec<&str> {
+        self.split_whitespace().collect()
+    }
+}
+
+impl Args for String {
+    fn args(&self) -> Vec<&str> {
+        self.split_whitespace().collect()
+    }
+}
+
+impl Args for [&str] {
+    fn args(&self) -> Vec<&str> {
+        self.to_vec()
+    }
+}
+
+impl<const N: usize> Args for [&str; N] {
+    fn args(&self) -> Vec<&str> {
+        self.to_vec()
+    }
+}
+
+impl Args for Vec<&str> {
+    fn args(&self) -> Vec<&str> {
+        self.clone()
     }
 }
 
@@ -87,15 +218,15 @@ impl Repo {
 pub const TODAY: &str = "2026-11-23";
 
 /// Runs the real binary with `args` in `cwd`, without colour, on [`TODAY`].
-pub fn rbacc(args: &[&str], cwd: &Path) -> Run {
+pub fn rbacc(args: &(impl Args + ?Sized), cwd: &Path) -> Run {
     rbacc_on(TODAY, args, cwd)
 }
 
 /// Runs the real binary with `args` in `cwd`, without colour, as if today
 /// were `today`.
-pub fn rbacc_on(today: &str, args: &[&str], cwd: &Path) -> Run {
+pub fn rbacc_on(today: &str, args: &(impl Args + ?Sized), cwd: &Path) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_rbacc"))
-        .args(args)
+        .args(args.args())
         .current_dir(cwd)
         .env("NO_COLOR", "1")
         .env("RBACC_TODAY", today)
@@ -105,7 +236,9 @@ pub fn rbacc_on(today: &str, args: &[&str], cwd: &Path) -> Run {
     Run { output }
 }
 
-/// A finished run of the binary.
+/// A finished run of the binary. Its expectations chain, each showing both
+/// streams when it fails:
+/// `repo.rbacc("check").expect_code(1).stderr_has("stale").stdout_is("")`.
 pub struct Run {
     pub output: Output,
 }
@@ -129,14 +262,81 @@ impl Run {
     /// Asserts the exit code, showing the output when it differs.
     #[track_caller]
     pub fn expect_code(&self, code: i32) -> &Run {
-        assert_eq!(
-            self.code(),
-            code,
-            "expected exit code {code}\n--- stdout\n{}\n--- stderr\n{}",
+        self.expect(
+            self.code() == code,
+            format_args!("expected exit code {code}, got {}", self.code()),
+        )
+    }
+
+    /// Asserts that stdout is `want`, showing the difference.
+    #[track_caller]
+    pub fn stdout_is(&self, want: &str) -> &Run {
+        self.expect_text("stdout", &self.stdout(), want)
+    }
+
+    /// Asserts that stderr is `want`, showing the difference.
+    #[track_caller]
+    pub fn stderr_is(&self, want: &str) -> &Run {
+        self.expect_text("stderr", &self.stderr(), want)
+    }
+
+    /// Asserts that stdout contains `part`.
+    #[track_caller]
+    pub fn stdout_has(&self, part: &str) -> &Run {
+        self.expect(
+            self.stdout().contains(part),
+            format_args!("stdout lacks {part:?}"),
+        )
+    }
+
+    /// Asserts that stderr contains `part`.
+    #[track_caller]
+    pub fn stderr_has(&self, part: &str) -> &Run {
+        self.expect(
+            self.stderr().contains(part),
+            format_args!("stderr lacks {part:?}"),
+        )
+    }
+
+    /// Asserts that stdout does not contain `part`.
+    #[track_caller]
+    pub fn stdout_lacks(&self, part: &str) -> &Run {
+        self.expect(
+            !self.stdout().contains(part),
+            format_args!("stdout has {part:?}"),
+        )
+    }
+
+    /// Asserts that stderr does not contain `part`.
+    #[track_caller]
+    pub fn stderr_lacks(&self, part: &str) -> &Run {
+        self.expect(
+            !self.stderr().contains(part),
+            format_args!("stderr has {part:?}"),
+        )
+    }
+
+    #[track_caller]
+    fn expect(&self, holds: bool, what: std::fmt::Arguments) -> &Run {
+        assert!(
+            holds,
+            "{what}\n--- stdout\n{}\n--- stderr\n{}",
             self.stdout(),
             self.stderr()
         );
         self
+    }
+
+    #[track_caller]
+    fn expect_text(&self, stream: &str, got: &str, want: &str) -> &Run {
+        let diff = similar::TextDiff::from_lines(want, got);
+        self.expect(
+            got == want,
+            format_args!(
+                "{stream} differs:\n{}",
+                diff.unified_diff().header("expected", "actual")
+            ),
+        )
     }
 }
 
@@ -294,20 +494,25 @@ pub fn check_with_consumers(out: &Path) -> BTreeMap<String, String> {
     rendered
 }
 
+/// `kubectl kustomize DIR`: the rendered YAML, or a failed test.
 #[track_caller]
-fn kustomize(dir: &Path) -> String {
-    let output = Command::new("kubectl")
-        .args(["kustomize"])
-        .arg(dir)
+pub fn kustomize(dir: &Path) -> String {
+    stdout_of(Command::new("kubectl").arg("kustomize").arg(dir))
+}
+
+/// Runs `command`, which must succeed, and returns what it printed.
+#[track_caller]
+pub fn stdout_of(command: &mut Command) -> String {
+    let output = command
         .output()
-        .expect("run kubectl (it is on the machine image)");
+        .unwrap_or_else(|e| panic!("run {command:?} (it is on the machine image): {e}"));
     assert!(
         output.status.success(),
-        "kubectl kustomize {} failed:\n{}",
-        dir.display(),
+        "{command:?} failed:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    String::from_utf8(output.stdout).expect("kustomize prints UTF-8")
+    String::from_utf8(output.stdout)
+        .unwrap_or_else(|e| panic!("{command:?} printed non-UTF-8: {e}"))
 }
 
 /// Every kubeconfig under `<cluster>/kubeconfigs/` is read by the real
@@ -367,18 +572,11 @@ fn check_kubeconfigs(cluster_dir: &Path, cluster: &str) {
 
 #[track_caller]
 fn kubectl_config(kubeconfig: &Path, args: &[&str]) -> String {
-    let output = Command::new("kubectl")
-        .arg("config")
-        .args(args)
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .output()
-        .expect("run kubectl");
-    assert!(
-        output.status.success(),
-        "kubectl config {args:?} --kubeconfig {} failed:\n{}",
-        kubeconfig.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("UTF-8")
+    stdout_of(
+        Command::new("kubectl")
+            .arg("config")
+            .args(args)
+            .arg("--kubeconfig")
+            .arg(kubeconfig),
+    )
 }
