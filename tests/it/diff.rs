@@ -155,15 +155,15 @@ fn access(report: &Value) -> Access {
 /// What a built-in ClusterRole of the head grants, in the notation of
 /// [`access`], read from the manifests `rbacc build` writes.
 fn role_grants(repo: &Repo, role: &str) -> BTreeSet<String> {
-    let out = tempfile::tempdir().expect("temp dir");
-    let dir = out.path().to_str().expect("utf-8");
+    // Inside a directory of its own: `build` locks the parent of `out/`,
+    // which must not be the shared temporary directory.
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let out = scratch.path().join("out");
+    let dir = out.to_str().expect("utf-8");
     repo.rbacc(&["build", "--quiet", "--out", dir])
         .expect_code(0);
-    let text = std::fs::read_to_string(
-        out.path()
-            .join(format!("prod/cluster/clusterrole-{role}.yaml")),
-    )
-    .expect("the role's file");
+    let text = std::fs::read_to_string(out.join(format!("prod/cluster/clusterrole-{role}.yaml")))
+        .expect("the role's file");
     let docs: Vec<Value> =
         serde_saphyr::from_str_multiple::<Value, Vec<Value>>(&text).expect("YAML");
     let mut grants = BTreeSet::new();
