@@ -42,11 +42,11 @@ pub fn owners_for(syntax: crate::codeowners::Syntax, parsed: &Parsed, diags: &mu
     owners::check_for(syntax, &parsed.config, &parsed.teams, diags);
 }
 
-use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::load::Parsed;
 use crate::model::Org;
 use crate::risk;
-use crate::source::{Sources, Sp};
+use crate::source::{Sources, Sp, Span};
 use analysis::Analysis;
 
 pub use kubeconfig::Render;
@@ -149,19 +149,34 @@ fn check_dns_label(diags: &mut Diagnostics, name: &Sp<String>, what: &str) -> bo
     match dns_label_problem(&name.value) {
         None => true,
         Some(problem) => {
-            diags.push(
-                Diagnostic::error(
-                    Code::InvalidName,
-                    name.span,
-                    format!("`{}` is not a valid {what}: {problem}", name.value),
-                )
-                .label("not a DNS-1123 label")
-                .help(
-                    "use at most 63 lowercase letters (`a-z`), digits and `-`, \
-                     starting and ending with a letter or digit",
-                ),
-            );
+            diags.push(invalid_name(name, what, &problem).help(
+                "use at most 63 lowercase letters (`a-z`), digits and `-`, \
+                 starting and ending with a letter or digit",
+            ));
             false
         }
     }
+}
+
+/// `name` is not a DNS-1123 label, for `problem`. `what` names it in the
+/// message ("namespace name").
+fn invalid_name(name: &Sp<String>, what: &str, problem: &str) -> Diagnostic {
+    Diagnostic::error(
+        Code::InvalidName,
+        name.span,
+        format!("`{}` is not a valid {what}: {problem}", name.value),
+    )
+    .label("not a DNS-1123 label")
+}
+
+/// `message` about a name declared again at `span`, first at `first`.
+fn declared_twice(code: Code, span: Span, message: String, first: Span) -> Diagnostic {
+    Diagnostic::error(code, span, message)
+        .label("declared again here")
+        .with_secondary(first, "first declared here")
+}
+
+/// "did you mean" help when `word` is close to one of `candidates`.
+fn suggestion<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    did_you_mean(word, candidates).map(|best| format!("did you mean `{best}`?"))
 }
