@@ -3,9 +3,10 @@
 //! Every check runs and pushes its findings; the [`Org`] is returned only
 //! when none of them is an error. One file per family of checks:
 //! [`config`] for `rbacc.yaml` (clusters, policy, defaults, custom roles),
-//! [`teams`] for team files (names, namespaces, subjects, bindings),
-//! [`owners`] for the owners of team files, [`quota`] for quotas and
-//! limit ranges.
+//! [`teams`] for team files (one file per family there: names, members,
+//! namespaces, subjects, grants, service accounts, `allow`, expiry, risk
+//! findings), [`owners`] for the owners of team files, [`quota`] for
+//! quotas and limit ranges.
 //!
 //! Architecture invariant: validation never touches the file system or git.
 
