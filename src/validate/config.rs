@@ -10,8 +10,8 @@ use crate::model::{Cluster, LimitRange, RoleDef, Rule};
 use crate::risk::{Level, Risk};
 use crate::source::{Sources, Sp, Span};
 
-use super::check_dns_label;
 use super::quota::{check_limit_range, check_quota};
+use super::{check_dns_label, declared_twice, suggestion};
 
 /// The upstream ClusterRole that grants everything.
 pub const CLUSTER_ADMIN: &str = "cluster-admin";
@@ -157,15 +157,12 @@ fn check_clusters(config: &raw::Config, diags: &mut Diagnostics) -> Vec<Cluster>
             continue;
         }
         if let Some(first) = seen.insert(&name.value, name.span) {
-            diags.push(
-                Diagnostic::error(
-                    Code::DuplicateEntry,
-                    name.span,
-                    format!("cluster `{}` is declared twice", name.value),
-                )
-                .label("declared again here")
-                .with_secondary(first, "first declared here"),
-            );
+            diags.push(declared_twice(
+                Code::DuplicateEntry,
+                name.span,
+                format!("cluster `{}` is declared twice", name.value),
+                first,
+            ));
             continue;
         }
         let server = &cluster.server;
@@ -269,6 +266,22 @@ fn extra_resources(config: &raw::Config, diags: &mut Diagnostics) -> Vec<(String
     out
 }
 
+/// `written` (a key of `policy.risks`, a team's `allow` entry) names no
+/// risk.
+pub fn unknown_risk(written: &Sp<String>) -> Diagnostic {
+    let ids: Vec<&str> = Risk::ALL.iter().map(|r| r.id()).collect();
+    Diagnostic::error(
+        Code::InvalidValue,
+        written.span,
+        format!("`{}` is not a risk rbacc reports", written.value),
+    )
+    .label("unknown risk")
+    .help(
+        suggestion(&written.value, ids.iter().copied())
+            .unwrap_or_else(|| format!("risks are {}", backticked(&ids))),
+    )
+}
+
 /// `policy.risks`, checked, over the default level of every risk.
 fn risk_levels(
     written: &[(Sp<String>, Sp<String>)],
@@ -278,21 +291,9 @@ fn risk_levels(
         .iter()
         .map(|&r| (r, (r.default_level(), None)))
         .collect();
-    let ids: Vec<&str> = Risk::ALL.iter().map(|r| r.id()).collect();
     for (key, value) in written {
         let Some(risk) = Risk::from_id(&key.value) else {
-            diags.push(
-                Diagnostic::error(
-                    Code::InvalidValue,
-                    key.span,
-                    format!("`{}` is not a risk rbacc reports", key.value),
-                )
-                .label("unknown risk")
-                .help(match did_you_mean(&key.value, ids.iter().copied()) {
-                    Some(best) => format!("did you mean `{best}`?"),
-                    None => format!("risks are {}", backticked(&ids)),
-                }),
-            );
+            diags.push(unknown_risk(key));
             continue;
         };
         let Some(&(_, level)) = Level::CHOICES.iter().find(|(name, _)| *name == value.value) else {
@@ -356,15 +357,12 @@ fn check_role(
         return None;
     }
     if let Some(first) = roles.get(&name.value).and_then(|r| r.span) {
-        diags.push(
-            Diagnostic::error(
-                Code::DuplicateEntry,
-                name.span,
-                format!("role `{}` is declared twice", name.value),
-            )
-            .label("declared again here")
-            .with_secondary(first, "first declared here"),
-        );
+        diags.push(declared_twice(
+            Code::DuplicateEntry,
+            name.span,
+            format!("role `{}` is declared twice", name.value),
+            first,
+        ));
         return None;
     }
     let accepted = ROLE_ALLOW;
@@ -378,10 +376,8 @@ fn check_role(
                 )
                 .label("unknown permission")
                 .help(
-                    match did_you_mean(&allowed.value, accepted.iter().copied()) {
-                        Some(best) => format!("did you mean `{best}`?"),
-                        None => format!("`allow` takes {}", backticked(accepted)),
-                    },
+                    suggestion(&allowed.value, accepted.iter().copied())
+                        .unwrap_or_else(|| format!("`allow` takes {}", backticked(accepted))),
                 ),
             );
         }
@@ -480,6 +476,13 @@ fn check_rule_names(
         if builtin::KNOWN_VERBS.contains(&verb.value.as_str()) {
             continue;
         }
+        let help =
+            suggestion(&verb.value, builtin::KNOWN_VERBS.iter().copied()).unwrap_or_else(|| {
+                format!(
+                    "the verbs of resources are {}",
+                    backticked(&builtin::VERBS_IN_READING_ORDER)
+                )
+            });
         diags.push(
             Diagnostic::warning(
                 Code::UnknownVerb,
@@ -487,15 +490,7 @@ fn check_rule_names(
                 format!("`{}` is not a verb Kubernetes knows", verb.value),
             )
             .label("unknown verb: no request has it")
-            .help(
-                match did_you_mean(&verb.value, builtin::KNOWN_VERBS.iter().copied()) {
-                    Some(best) => format!("did you mean `{best}`?"),
-                    None => format!(
-                        "the verbs of resources are {}",
-                        backticked(&builtin::VERBS_IN_READING_ORDER)
-                    ),
-                },
-            ),
+            .help(help),
         );
     }
     let Some(groups) = rule

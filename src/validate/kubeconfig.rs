@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::decode::backticked;
-use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
+use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::load::Template;
 use crate::model::raw;
 use crate::model::{Cluster, Kubeconfig, Kubeconfigs, Team};
@@ -23,7 +23,7 @@ use crate::source::{FileId, Sources, Sp, Span};
 use crate::yaml;
 use serde_json::Value;
 
-use super::dns_label_problem;
+use super::{dns_label_problem, invalid_name, suggestion};
 
 /// The namespace of the per-team ConfigMaps, unless `kubeconfig.namespace`
 /// says otherwise.
@@ -171,20 +171,21 @@ pub fn check(
                 Some((n, text)) => (format!("built-in:{n}"), text.to_string(), None),
                 None => {
                     let names = template_names(templates, sources);
-                    let mut d = Diagnostic::error(
-                        Code::UnknownTemplate,
-                        e.template.span,
-                        format!("unknown kubeconfig template `{name}`"),
-                    )
-                    .label("no such template");
-                    d = match did_you_mean(name, names.iter().copied()) {
-                        Some(best) => d.help(format!("did you mean `{best}`?")),
-                        None => d.help(format!(
+                    let help = suggestion(name, names.iter().copied()).unwrap_or_else(|| {
+                        format!(
                             "templates are {}, or a file `templates/<name>.yaml.j2`",
                             backticked(&names)
-                        )),
-                    };
-                    diags.push(d);
+                        )
+                    });
+                    diags.push(
+                        Diagnostic::error(
+                            Code::UnknownTemplate,
+                            e.template.span,
+                            format!("unknown kubeconfig template `{name}`"),
+                        )
+                        .label("no such template")
+                        .help(help),
+                    );
                     continue;
                 }
             },
@@ -502,14 +503,7 @@ fn check_namespace(
         return Some(DEFAULT_NAMESPACE.to_string());
     };
     if let Some(problem) = dns_label_problem(&ns.value) {
-        diags.push(
-            Diagnostic::error(
-                Code::InvalidName,
-                ns.span,
-                format!("`{}` is not a valid namespace name: {problem}", ns.value),
-            )
-            .label("not a DNS-1123 label"),
-        );
+        diags.push(invalid_name(ns, "namespace name", &problem));
         return None;
     }
     if let Some(team) = teams

@@ -18,8 +18,12 @@
 //! (`istio.io/`: every key with that prefix) or a domain with its
 //! subdomains (`*.openshift.io/`).
 
+use std::collections::BTreeMap;
+
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::source::{Sp, Span};
+
+use super::names::{label_key_problem, label_value_problem};
 
 /// The `app.kubernetes.io` key rbacc sets on every namespace.
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
@@ -174,6 +178,40 @@ impl LabelPolicy {
             .find(|(pattern, _)| matches(pattern, key))
             .map(|(_, who)| Reserved::Controller(who))
     }
+
+    /// The labels of a namespace as a team file sets them, with the keys
+    /// the team may not set and the keys and values Kubernetes refuses
+    /// reported and left out.
+    pub fn check_labels(
+        &self,
+        labels: &[(Sp<String>, Sp<String>)],
+        diags: &mut Diagnostics,
+    ) -> BTreeMap<String, String> {
+        let invalid = |written: &Sp<String>, what: &str, problem: String| {
+            Diagnostic::error(
+                Code::InvalidValue,
+                written.span,
+                format!("`{}` is not a valid {what}: {problem}", written.value),
+            )
+            .label(format!("invalid {what}"))
+        };
+        let mut out = BTreeMap::new();
+        for (key, value) in labels {
+            if let Some(reserved) = self.reserved(&key.value) {
+                diags.push(diagnostic(key, &reserved));
+            } else if let Some(problem) = label_key_problem(&key.value) {
+                diags.push(invalid(key, "label key", problem));
+            } else if let Some(problem) = label_value_problem(&value.value) {
+                diags.push(
+                    invalid(value, "label value", problem)
+                        .help("label values are at most 63 letters, digits, `-`, `_` and `.`"),
+                );
+            } else {
+                out.insert(key.value.clone(), value.value.clone());
+            }
+        }
+        out
+    }
 }
 
 fn pattern_problem(pattern: &str) -> Option<String> {
@@ -181,7 +219,7 @@ fn pattern_problem(pattern: &str) -> Option<String> {
         Some(prefix) => format!("{}/x", prefix.strip_prefix("*.").unwrap_or(prefix)),
         None => pattern.to_string(),
     };
-    super::names::label_key_problem(&key)
+    label_key_problem(&key)
 }
 
 /// The diagnostic for a label `key` a team may not set.

@@ -3,9 +3,10 @@
 //! Every check runs and pushes its findings; the [`Org`] is returned only
 //! when none of them is an error. One file per family of checks:
 //! [`config`] for `rbacc.yaml` (clusters, policy, defaults, custom roles),
-//! [`teams`] for team files (names, namespaces, subjects, bindings),
-//! [`owners`] for the owners of team files, [`quota`] for quotas and
-//! limit ranges.
+//! [`teams`] for team files (one file per family there: names, members,
+//! namespaces, subjects, grants, service accounts, `allow`, expiry, risk
+//! findings), [`owners`] for the owners of team files, [`quota`] for
+//! quotas and limit ranges.
 //!
 //! Architecture invariant: validation never touches the file system or git.
 
@@ -42,11 +43,11 @@ pub fn owners_for(syntax: crate::codeowners::Syntax, parsed: &Parsed, diags: &mu
     owners::check_for(syntax, &parsed.config, &parsed.teams, diags);
 }
 
-use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::load::Parsed;
 use crate::model::Org;
 use crate::risk;
-use crate::source::{Sources, Sp};
+use crate::source::{Sources, Sp, Span};
 use analysis::Analysis;
 
 pub use kubeconfig::Render;
@@ -149,19 +150,34 @@ fn check_dns_label(diags: &mut Diagnostics, name: &Sp<String>, what: &str) -> bo
     match dns_label_problem(&name.value) {
         None => true,
         Some(problem) => {
-            diags.push(
-                Diagnostic::error(
-                    Code::InvalidName,
-                    name.span,
-                    format!("`{}` is not a valid {what}: {problem}", name.value),
-                )
-                .label("not a DNS-1123 label")
-                .help(
-                    "use at most 63 lowercase letters (`a-z`), digits and `-`, \
-                     starting and ending with a letter or digit",
-                ),
-            );
+            diags.push(invalid_name(name, what, &problem).help(
+                "use at most 63 lowercase letters (`a-z`), digits and `-`, \
+                 starting and ending with a letter or digit",
+            ));
             false
         }
     }
+}
+
+/// `name` is not a DNS-1123 label, for `problem`. `what` names it in the
+/// message ("namespace name").
+fn invalid_name(name: &Sp<String>, what: &str, problem: &str) -> Diagnostic {
+    Diagnostic::error(
+        Code::InvalidName,
+        name.span,
+        format!("`{}` is not a valid {what}: {problem}", name.value),
+    )
+    .label("not a DNS-1123 label")
+}
+
+/// `message` about a name declared again at `span`, first at `first`.
+fn declared_twice(code: Code, span: Span, message: String, first: Span) -> Diagnostic {
+    Diagnostic::error(code, span, message)
+        .label("declared again here")
+        .with_secondary(first, "first declared here")
+}
+
+/// "did you mean" help when `word` is close to one of `candidates`.
+fn suggestion<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    did_you_mean(word, candidates).map(|best| format!("did you mean `{best}`?"))
 }

@@ -17,6 +17,7 @@ use crate::model::raw;
 use crate::source::Sp;
 
 use super::names::{dns_label_problem, dns_subdomain_problem, quantity_nanos};
+use super::suggestion;
 
 /// The quota names without a `/` that the API server knows
 /// (`standardQuotaResources`), besides `hugepages-<size>` and
@@ -418,10 +419,7 @@ fn overcommit_allowed(name: &str) -> bool {
 
 /// "did you mean" when a name is close to one of `names`, else `otherwise`.
 fn suggest(name: &str, names: &[&str], otherwise: &str) -> String {
-    match did_you_mean(name, names.iter().copied()) {
-        Some(best) => format!("did you mean `{best}`?"),
-        None => otherwise.to_string(),
-    }
+    suggestion(name, names.iter().copied()).unwrap_or_else(|| otherwise.to_string())
 }
 
 #[cfg(test)]

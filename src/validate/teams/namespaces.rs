@@ -1,0 +1,215 @@
+//! A team's `namespaces`: each one's name, clusters, Pod Security level,
+//! quota and labels, and the RoleBindings in it.
+//!
+//! Input: one team's namespaces as written, and the names (with their
+//! declarations) of the namespaces earlier teams declared. Output: the
+//! team's valid namespaces, sorted by name, each with its bindings from
+//! the team's members, its service accounts and its grants; their
+//! findings and origins in the [`Analysis`].
+//!
+//! Invariants: at most `policy.limits.namespacesPerTeam` are checked; a
+//! name is a DNS-1123 label, declared once across every team, not
+//! reserved, and with the team's prefix where the policy asks for it; a
+//! namespace is on clusters rbacc.yaml declares. A name that is not a
+//! DNS-1123 label ends the namespace's checks; with any other of these
+//! problems the namespace is left out (and not analysed), but what it
+//! holds is still checked and reported.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::decode::backticked_all;
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::Namespace;
+use crate::model::raw::{self, NamespacePrefix};
+use crate::source::{Sp, Span};
+use crate::validate::analysis::Analysis;
+use crate::validate::config::Settings;
+use crate::validate::quota::check_quota;
+use crate::validate::{check_dns_label, declared_twice, limits, reserved, suggestion};
+
+use super::bindings::Bindings;
+use super::{TeamCtx, grants, risks, service_accounts};
+
+/// The namespaces declared so far, by name, with where.
+pub(super) type Seen = BTreeMap<String, Span>;
+
+/// Checks the namespaces of `team`.
+pub(super) fn check_team(
+    ctx: &TeamCtx,
+    team: &raw::Team,
+    seen: &mut Seen,
+    analysis: &mut Analysis,
+    diags: &mut Diagnostics,
+) -> Vec<Namespace> {
+    let limit = ctx.settings.limits.namespaces_per_team;
+    if let Some(over) = team.namespaces.get(limit.0 as usize) {
+        diags.push(limits::exceeded(
+            over.name.span,
+            format!(
+                "team `{}` declares {} namespaces",
+                ctx.team,
+                team.namespaces.len()
+            ),
+            limit,
+            "namespacesPerTeam",
+        ));
+    }
+    let mut namespaces: Vec<Namespace> = team
+        .namespaces
+        .iter()
+        .take(limit.0 as usize)
+        .filter_map(|ns| check(ctx, ns, seen, analysis, diags))
+        .collect();
+    namespaces.sort_by(|a, b| a.name.cmp(&b.name));
+    namespaces
+}
+
+fn check(
+    ctx: &TeamCtx,
+    ns: &raw::Namespace,
+    seen: &mut Seen,
+    analysis: &mut Analysis,
+    diags: &mut Diagnostics,
+) -> Option<Namespace> {
+    let settings = ctx.settings;
+    let name = &ns.name;
+    if !check_dns_label(diags, name, "namespace name") {
+        return None;
+    }
+    let claimed = claim(ctx, name, seen, diags);
+    let clusters = clusters(settings, name, ns.clusters.as_deref(), diags);
+    let pod_security = ns
+        .pod_security
+        .as_ref()
+        .map_or(settings.pod_security, |p| p.value);
+    let pod_security_allowed = ns
+        .pod_security
+        .as_ref()
+        .is_none_or(|p| settings.pod_security_policy.check_choice(name, p, diags));
+    let mut quota = settings.quota.clone();
+    quota.extend(check_quota(&ns.quota, diags));
+    let labels = settings.labels.check_labels(&ns.labels, diags);
+
+    let mut bindings = Bindings::default();
+    ctx.members[ctx.team].bind(ctx.team, &mut bindings);
+    let service_accounts = service_accounts::check(
+        settings,
+        &name.value,
+        &ns.service_accounts,
+        &mut bindings,
+        diags,
+    );
+    grants::check(ctx, &name.value, &ns.grants, &mut bindings, diags);
+
+    let ok = claimed && clusters.is_some() && pod_security_allowed;
+    if ok {
+        risks::analyse(ctx, name, &ns.service_accounts, &bindings, analysis);
+    }
+    let bindings = bindings.finish(&name.value, diags);
+    let clusters = clusters.filter(|_| ok)?;
+    Some(Namespace {
+        name: name.value.clone(),
+        clusters,
+        pod_security,
+        quota,
+        limit_range: settings.limit_range.clone(),
+        labels,
+        service_accounts,
+        bindings,
+    })
+}
+
+/// Whether the team may have the namespace `name`: declared once, not
+/// reserved, with the team's prefix where the policy asks for it. Every
+/// name checked is taken, so a later team's is reported.
+fn claim(ctx: &TeamCtx, name: &Sp<String>, seen: &mut Seen, diags: &mut Diagnostics) -> bool {
+    let settings = ctx.settings;
+    let mut ok = true;
+    if let Some(first) = seen.get(&name.value) {
+        diags.push(
+            declared_twice(
+                Code::DuplicateNamespace,
+                name.span,
+                format!("namespace `{}` is declared twice", name.value),
+                *first,
+            )
+            .help(
+                "a namespace belongs to exactly one team; use `grants` to give other teams access",
+            ),
+        );
+        ok = false;
+    } else {
+        seen.insert(name.value.clone(), name.span);
+    }
+    if let Some(why) = settings.reserved.why(&name.value) {
+        diags.push(reserved::diagnostic(name, &why));
+        ok = false;
+    }
+    let prefix = format!("{}-", ctx.team);
+    if settings.namespace_prefix == NamespacePrefix::Team && !name.value.starts_with(&prefix) {
+        diags.push(
+            Diagnostic::error(
+                Code::NamespacePrefix,
+                name.span,
+                format!("namespace `{}` does not start with `{prefix}`", name.value),
+            )
+            .label(format!("expected `{prefix}…`"))
+            .help(format!("the policy (`namespacePrefix: team`) requires team `{}`'s namespaces to be named `{prefix}<name>`", ctx.team)),
+        );
+        ok = false;
+    }
+    ok
+}
+
+/// The clusters of namespace `name` (`list`, else every cluster), sorted;
+/// `None` when one is not declared in rbacc.yaml.
+fn clusters(
+    settings: &Settings,
+    name: &Sp<String>,
+    list: Option<&[Sp<String>]>,
+    diags: &mut Diagnostics,
+) -> Option<Vec<String>> {
+    let Some(list) = list else {
+        return Some(settings.cluster_names().map(String::from).collect());
+    };
+    let mut ok = true;
+    let mut clusters = BTreeSet::new();
+    for c in list {
+        if settings.cluster_names().any(|n| n == c.value) {
+            clusters.insert(c.value.clone());
+            continue;
+        }
+        ok = false;
+        // With no cluster read from rbacc.yaml, that file's own findings
+        // say why; every name would be unknown.
+        if settings.clusters.is_empty() && diags.has_errors() {
+            continue;
+        }
+        let names: Vec<&str> = settings.cluster_names().collect();
+        let help = suggestion(&c.value, names.iter().copied()).or_else(|| {
+            (!names.is_empty()).then(|| format!("rbacc.yaml declares {}", backticked_all(&names)))
+        });
+        let d = Diagnostic::error(
+            Code::UnknownCluster,
+            c.span,
+            format!("unknown cluster `{}`", c.value),
+        )
+        .label("not declared in rbacc.yaml");
+        diags.push(match help {
+            Some(help) => d.help(help),
+            None => d,
+        });
+    }
+    if list.is_empty() {
+        diags.push(
+            Diagnostic::warning(
+                Code::InvalidValue,
+                name.span,
+                format!("namespace `{}` is on no cluster", name.value),
+            )
+            .label("`clusters` is empty")
+            .help("leave out `clusters` to place it on every cluster"),
+        );
+    }
+    ok.then(|| clusters.into_iter().collect())
+}
