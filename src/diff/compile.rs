@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rayon::prelude::*;
 
 use crate::Resolved;
-use crate::emit::{self, Selection, Teams};
+use crate::emit::{self, Selection};
 use crate::model::{Kubeconfig, Org};
 
 /// Files of `out/` by path, as [`emit::Output`] holds them.
@@ -64,12 +64,9 @@ pub fn outputs(base: Option<&Resolved>, head: &Resolved) -> Outputs {
     };
     for (i, chunk) in chunks.into_iter().enumerate() {
         let selection = Selection {
-            teams: Teams::Only(chunk.iter().map(|n| n.to_string()).collect()),
             // The cluster shards are the same in every chunk.
             cluster: i == 0,
-            index: false,
-            flux: true,
-            objects: false,
+            ..Selection::teams(chunk.iter().map(|n| n.to_string()).collect())
         };
         let (mut b, mut h) = rayon::join(|| emit(base, &selection), || emit(head, &selection));
         if !same_settings {
@@ -91,11 +88,8 @@ pub fn outputs(base: Option<&Resolved>, head: &Resolved) -> Outputs {
     }
     if !same_settings || shards(&base.org) != shards(&head.org) {
         let index = Selection {
-            teams: Teams::Only(BTreeSet::new()),
-            cluster: false,
             index: true,
-            flux: true,
-            objects: false,
+            ..Selection::none()
         };
         let (b, h) = rayon::join(|| emit(base, &index), || emit(head, &index));
         out.base.extend(b);

@@ -175,19 +175,13 @@ fn resolved(input: &Input) -> crate::Resolved {
 /// rests on it.
 #[test]
 fn selections_divide_the_output() {
-    use crate::emit::{Selection, Teams};
+    use crate::emit::Selection;
     for (name, _, input) in cases() {
         let side = resolved(&input);
         let emit = |selection: &Selection| {
             crate::emit::emit(&side.org, side.flux.as_ref(), selection).files
         };
-        let none = Selection {
-            teams: Teams::Only(BTreeSet::new()),
-            cluster: false,
-            index: false,
-            flux: true,
-            objects: false,
-        };
+        let none = Selection::none();
         let mut parts = vec![
             emit(&Selection {
                 cluster: true,

@@ -65,8 +65,11 @@ impl Output {
 
     /// Adds serialized `objects` as `file`.
     fn add_objects(&mut self, file: &OutFile, source: &str, objects: &[Object]) {
-        let ids = serialize::ids(objects);
-        self.add_holding(file, serialize::objects_file(source, objects), &ids);
+        let text = serialize::objects_file(source, objects);
+        match self.indexed {
+            true => self.add_holding(file, text, &serialize::ids(objects)),
+            false => self.add(file, text),
+        }
     }
 
     /// Sorts each object's files by path (emission adds them in any order).
@@ -129,14 +132,24 @@ impl Selection {
         }
     }
 
-    /// Only the files of these teams.
-    pub fn teams(names: BTreeSet<String>) -> Selection {
+    /// No file: a base to name parts on (`Selection { index: true,
+    /// ..Selection::none() }`). Flux Kustomizations of what is named are
+    /// in.
+    pub fn none() -> Selection {
         Selection {
-            teams: Teams::Only(names),
+            teams: Teams::Only(BTreeSet::new()),
             cluster: false,
             index: false,
             flux: true,
             objects: false,
+        }
+    }
+
+    /// Only the files of these teams.
+    pub fn teams(names: BTreeSet<String>) -> Selection {
+        Selection {
+            teams: Teams::Only(names),
+            ..Selection::none()
         }
     }
 
@@ -160,7 +173,7 @@ pub fn emit(org: &Org, flux: Option<&Flux>, selection: &Selection) -> Output {
         .teams
         .par_iter()
         .filter(|team| selection.teams.has(team))
-        .map(|team| team_files(org, team))
+        .map(|team| team_files(org, team, selection.objects))
         .collect();
     for files in per_team {
         for (file, contents, ids) in files {
@@ -278,8 +291,13 @@ fn has_shard(org: &Org, team: &Team, cluster: &str) -> bool {
         })
 }
 
-/// Every file of one team, on every cluster: its shards and kubeconfigs.
-fn team_files(org: &Org, team: &Team) -> Vec<Emitted> {
+/// Every file of one team, on every cluster: its shards and kubeconfigs;
+/// with `indexed`, the objects each holds.
+fn team_files(org: &Org, team: &Team, indexed: bool) -> Vec<Emitted> {
+    let ids = |objects: &[Object]| match indexed {
+        true => serialize::ids(objects),
+        false => Arc::from([]),
+    };
     let mut out = Vec::new();
     // A namespace's manifests are the same on every cluster: serialize once.
     let namespace_files: Vec<(&crate::model::Namespace, String, Arc<[ObjectId]>)> = team
@@ -288,7 +306,7 @@ fn team_files(org: &Org, team: &Team) -> Vec<Emitted> {
         .map(|ns| {
             let objects = objects::namespace_objects(org, team, ns);
             let text = serialize::objects_file(&team.source, &objects);
-            (ns, text, serialize::ids(&objects))
+            (ns, text, ids(&objects))
         })
         .collect();
     for cluster in org.clusters.iter().map(|c| c.name.as_str()) {
@@ -321,8 +339,8 @@ fn team_files(org: &Org, team: &Team) -> Vec<Emitted> {
                 team: t(),
             };
             files.push(configmap.file_name());
-            let ids = serialize::ids(&objects);
-            out.push((configmap, serialize::objects_file(&source, &objects), ids));
+            let held = ids(&objects);
+            out.push((configmap, serialize::objects_file(&source, &objects), held));
             out.push((
                 OutFile::Kubeconfig {
                     cluster: c(),
