@@ -85,6 +85,11 @@ codes! {
     SystemSubject => "system-subject",
     /// A label rbacc or Kubernetes reserves.
     ReservedLabel => "reserved-label",
+    /// An annotation rbacc, Kubernetes or a controller reserves.
+    ReservedAnnotation => "reserved-annotation",
+    /// Labels or annotations that break `policy.labels` or
+    /// `policy.annotations`.
+    MetadataPolicy => "metadata-policy",
     /// A grant that is legal but gives more than it may seem to.
     RiskyGrant => "risky-grant",
     /// A `policy.extraResources` entry that would give every built-in role

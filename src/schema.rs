@@ -395,6 +395,22 @@ value_schema!(
     })
 );
 value_schema!(
+    /// Key -> the values it may take.
+    MetadataValues,
+    |g| json_schema!({
+        "type": "object",
+        "additionalProperties": g.subschema_for::<AllowedValues>(),
+    })
+);
+value_schema!(
+    /// Annotation key -> value.
+    Annotations,
+    |g| json_schema!({
+        "type": "object",
+        "additionalProperties": g.subschema_for::<LabelValue>(),
+    })
+);
+value_schema!(
     /// Label key -> value.
     Labels,
     |g| json_schema!({
@@ -549,6 +565,14 @@ pub struct Policy {
     /// list is under `reserved-label` in docs/diagnostics.md) are reserved
     /// unless `allow` lists them.
     pub labels: Option<LabelPolicy>,
+    /// Which namespace annotation keys teams may set, which they must set
+    /// and with what values. rbacc's and every key under `kubernetes.io`
+    /// and `k8s.io` are never theirs; keys that common controllers act on
+    /// (`argocd.argoproj.io/`, `openshift.io/`, `linkerd.io/inject`,
+    /// `iam.amazonaws.com/`, `field.cattle.io/`, …; the list is under
+    /// `reserved-annotation` in docs/diagnostics.md) are reserved unless
+    /// `allow` lists them.
+    pub annotations: Option<AnnotationPolicy>,
     /// Which Pod Security levels teams may choose for their namespaces.
     pub pod_security: Option<PodSecurityPolicy>,
     /// Budgets on what one declaration may make; each ends in an
@@ -566,6 +590,48 @@ pub struct LabelPolicy {
     /// Keys, prefixes or domains teams may never set, besides the reserved
     /// ones.
     pub forbid: Option<Vec<String>>,
+    /// Keys every namespace must have, set by its team or by
+    /// `defaults.labels`.
+    pub required: Option<Vec<String>>,
+    /// Key -> the values it may take: a list, or `pattern:` a regular
+    /// expression the whole value matches.
+    pub values: Option<MetadataValues>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AnnotationPolicy {
+    /// Keys (`linkerd.io/inject`), prefixes (`argocd.argoproj.io/`) or
+    /// domains with their subdomains (`*.example.com/`) that teams may set
+    /// although a controller acts on them.
+    pub allow: Option<Vec<String>>,
+    /// Keys, prefixes or domains teams may never set, besides the reserved
+    /// ones.
+    pub forbid: Option<Vec<String>>,
+    /// Keys every namespace must have, set by its team or by
+    /// `defaults.annotations`.
+    pub required: Option<Vec<String>>,
+    /// Key -> the values it may take: a list, or `pattern:` a regular
+    /// expression the whole value matches.
+    pub values: Option<MetadataValues>,
+}
+
+/// The values a key may take.
+#[derive(JsonSchema)]
+#[schemars(untagged)]
+pub enum AllowedValues {
+    /// One of these values.
+    List(Vec<String>),
+    /// Values matching a pattern.
+    Pattern(AllowedPattern),
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AllowedPattern {
+    /// A regular expression (Rust `regex` syntax, at most 1 KiB) that the
+    /// whole value must match, such as `[a-z.]+@example[.]com`.
+    pub pattern: String,
 }
 
 #[derive(JsonSchema)]
@@ -628,8 +694,15 @@ pub struct Defaults {
     /// or `count/deployments.apps` (names Kubernetes counts, amounts zero or
     /// more); a namespace's own `quota` is merged over it.
     pub quota: Option<Quota>,
-    /// The default requests and limits of containers in the namespaces.
+    /// The default requests and limits of containers in the namespaces; a
+    /// namespace's own `limitRange` is merged over it.
     pub limit_range: Option<LimitRange>,
+    /// Labels of every namespace that does not set the key itself. The
+    /// platform may set keys reserved for controllers here.
+    pub labels: Option<Labels>,
+    /// Annotations of every namespace that does not set the key itself.
+    /// The platform may set keys reserved for controllers here.
+    pub annotations: Option<Annotations>,
 }
 
 #[derive(JsonSchema)]
@@ -795,9 +868,17 @@ pub struct Namespace {
     /// `requests.cpu` or `count/deployments.apps`), merged over
     /// `defaults.quota`.
     pub quota: Option<Quota>,
-    /// Labels on the Namespace; keys under `kubernetes.io`, `k8s.io` and
-    /// `rbacc.dev` are reserved.
+    /// The default requests and limits of containers, merged over
+    /// `defaults.limitRange`.
+    pub limit_range: Option<LimitRange>,
+    /// Labels on the Namespace, over `defaults.labels`; keys under
+    /// `kubernetes.io`, `k8s.io` and `rbacc.dev` are reserved, and
+    /// `policy.labels` may require keys and restrict values.
     pub labels: Option<Labels>,
+    /// Annotations on the Namespace, over `defaults.annotations`; keys
+    /// under `kubernetes.io`, `k8s.io` and `rbacc.dev` are reserved, and
+    /// `policy.annotations` may require keys and restrict values.
+    pub annotations: Option<Annotations>,
     /// Service accounts created in the namespace, each bound to a role.
     pub service_accounts: Option<Vec<ServiceAccount>>,
     /// Access for others to this namespace.
@@ -853,6 +934,7 @@ mod tests {
                 ("spec.members.<name>", fields::SUBJECTS),
                 ("spec.namespaces[]", fields::NAMESPACE),
                 ("spec.namespaces[].grants[]", fields::GRANT),
+                ("spec.namespaces[].limitRange", fields::LIMIT_RANGE),
                 (
                     "spec.namespaces[].serviceAccounts[]",
                     fields::SERVICE_ACCOUNT,
@@ -874,7 +956,13 @@ mod tests {
                 ("spec.kubeconfig.pinniped", fields::PINNIPED),
                 ("spec.policy", fields::POLICY),
                 ("spec.policy.extraResources[]", fields::EXTRA_RESOURCE),
-                ("spec.policy.labels", fields::LABEL_POLICY),
+                ("spec.policy.annotations", fields::METADATA_POLICY),
+                (
+                    "spec.policy.annotations.values.<name>",
+                    fields::ALLOWED_PATTERN,
+                ),
+                ("spec.policy.labels", fields::METADATA_POLICY),
+                ("spec.policy.labels.values.<name>", fields::ALLOWED_PATTERN),
                 ("spec.policy.limits", fields::LIMITS),
                 ("spec.policy.podSecurity", fields::POD_SECURITY_POLICY),
                 ("spec.policy.viewers", fields::VIEWERS),

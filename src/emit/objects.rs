@@ -132,6 +132,7 @@ fn namespace(org: &Org, team: &Team, ns: &Namespace) -> Object {
         org,
         &ns.name,
         labels,
+        ns.annotations.clone(),
         ns.pod_security.as_str(),
         &team.source,
     )
@@ -139,11 +140,13 @@ fn namespace(org: &Org, team: &Team, ns: &Namespace) -> Object {
 
 /// A Namespace rbacc owns: Pod Security labels at `level`, and, where the
 /// policy protects namespaces, annotations that keep Argo CD and Flux from
-/// ever deleting it.
+/// ever deleting it. rbacc's labels and annotations are written over
+/// `labels` and `annotations` (validation keeps teams from setting them).
 fn namespace_object(
     org: &Org,
     name: &str,
     mut labels: BTreeMap<String, String>,
+    mut annotations: BTreeMap<String, String>,
     level: &str,
     source: &str,
 ) -> Object {
@@ -153,11 +156,9 @@ fn namespace_object(
             level.to_string(),
         );
     }
-    let mut annotations = BTreeMap::from([
-        (SOURCE_ANNOTATION.to_string(), source.to_string()),
-        // Namespaces first, before what lives in them.
-        ("argocd.argoproj.io/sync-wave".to_string(), "-1".to_string()),
-    ]);
+    annotations.insert(SOURCE_ANNOTATION.to_string(), source.to_string());
+    // Namespaces first, before what lives in them.
+    annotations.insert("argocd.argoproj.io/sync-wave".to_string(), "-1".to_string());
     if org.protect_namespaces {
         // Deleting a team file must never delete a running namespace.
         annotations.insert(
@@ -222,7 +223,14 @@ fn subject(subject: &Subject) -> SubjectObject {
 
 /// The namespace that holds every team's kubeconfig ConfigMap.
 pub fn kubeconfig_namespace(org: &Org, name: &str) -> Object {
-    namespace_object(org, name, labels(None), "restricted", "rbacc.yaml")
+    namespace_object(
+        org,
+        name,
+        labels(None),
+        BTreeMap::new(),
+        "restricted",
+        "rbacc.yaml",
+    )
 }
 
 /// A team's kubeconfig as a ConfigMap, and a Role and RoleBinding that let

@@ -131,8 +131,12 @@ pub struct Namespace {
     pub pod_security: PodSecurity,
     pub quota: BTreeMap<String, String>,
     pub limit_range: Option<LimitRange>,
-    /// User labels only; emit adds the ones rbacc owns.
+    /// The team's and the platform's default labels; emit adds the ones
+    /// rbacc owns.
     pub labels: BTreeMap<String, String>,
+    /// The team's and the platform's default annotations; emit adds the
+    /// ones rbacc owns.
+    pub annotations: BTreeMap<String, String>,
     /// Sorted names.
     pub service_accounts: Vec<String>,
     /// Sorted by name.

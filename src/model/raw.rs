@@ -44,10 +44,12 @@ pub(crate) mod fields {
         "extraResources",
         "risks",
         "labels",
+        "annotations",
         "podSecurity",
         "limits",
     ];
-    pub const LABEL_POLICY: &[&str] = &["allow", "forbid"];
+    pub const METADATA_POLICY: &[&str] = &["allow", "forbid", "required", "values"];
+    pub const ALLOWED_PATTERN: &[&str] = &["pattern"];
     pub const POD_SECURITY_POLICY: &[&str] = &["minimum", "privilegedNamespaces"];
     pub const LIMITS: &[&str] = &[
         "namespacesPerTeam",
@@ -58,7 +60,13 @@ pub(crate) mod fields {
     ];
     pub const VIEWERS: &[&str] = &["secrets", "exec"];
     pub const EXTRA_RESOURCE: &[&str] = &["apiGroup", "resources"];
-    pub const DEFAULTS: &[&str] = &["podSecurity", "quota", "limitRange"];
+    pub const DEFAULTS: &[&str] = &[
+        "podSecurity",
+        "quota",
+        "limitRange",
+        "labels",
+        "annotations",
+    ];
     pub const LIMIT_RANGE: &[&str] = &["defaultRequest", "default"];
     pub const ROLE: &[&str] = &["name", "description", "rules", "allow", "reason"];
     pub const RULE: &[&str] = &["apiGroups", "resources", "verbs", "resourceNames"];
@@ -75,7 +83,9 @@ pub(crate) mod fields {
         "clusters",
         "podSecurity",
         "quota",
+        "limitRange",
         "labels",
+        "annotations",
         "serviceAccounts",
         "grants",
     ];
@@ -220,7 +230,9 @@ pub struct Policy {
     /// `policy.risks`: risk id -> level, unchecked.
     pub risks: Vec<(Sp<String>, Sp<String>)>,
     /// `policy.labels`: label keys teams may or may not set.
-    pub labels: LabelPolicy,
+    pub labels: MetadataPolicy,
+    /// `policy.annotations`.
+    pub annotations: MetadataPolicy,
     /// `policy.podSecurity`: the levels teams may choose.
     pub pod_security: PodSecurityPolicy,
     /// `policy.limits`: budgets on what one declaration makes.
@@ -229,9 +241,20 @@ pub struct Policy {
 
 /// `policy.labels`.
 #[derive(Debug, Default)]
-pub struct LabelPolicy {
+pub struct MetadataPolicy {
     pub allow: Vec<Sp<String>>,
     pub forbid: Vec<Sp<String>>,
+    pub required: Vec<Sp<String>>,
+    pub values: Vec<(Sp<String>, AllowedValues)>,
+}
+
+/// The values a key of `policy.labels.values` (or `annotations`) may take.
+#[derive(Debug)]
+pub enum AllowedValues {
+    /// One of these (the span is the list's).
+    List(Span, Vec<Sp<String>>),
+    /// A regular expression the whole value matches.
+    Pattern(Sp<String>),
 }
 
 /// `policy.podSecurity`.
@@ -262,9 +285,11 @@ pub struct Defaults {
     pub pod_security: Option<Sp<PodSecurity>>,
     pub quota: Vec<(Sp<String>, Sp<String>)>,
     pub limit_range: Option<LimitRange>,
+    pub labels: Vec<(Sp<String>, Sp<String>)>,
+    pub annotations: Vec<(Sp<String>, Sp<String>)>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct LimitRange {
     pub default_request: Vec<(Sp<String>, Sp<String>)>,
     pub default: Vec<(Sp<String>, Sp<String>)>,
@@ -333,7 +358,9 @@ pub struct Namespace {
     pub clusters: Option<Vec<Sp<String>>>,
     pub pod_security: Option<Sp<PodSecurity>>,
     pub quota: Vec<(Sp<String>, Sp<String>)>,
+    pub limit_range: Option<LimitRange>,
     pub labels: Vec<(Sp<String>, Sp<String>)>,
+    pub annotations: Vec<(Sp<String>, Sp<String>)>,
     pub service_accounts: Vec<ServiceAccount>,
     pub grants: Vec<Grant>,
 }
@@ -542,10 +569,10 @@ fn decode_policy(d: &mut Decoder, node: &Node) -> Policy {
         v.finish(d);
     }
     if let Some(labels) = f.get("labels") {
-        let mut l = d.fields(labels, fields::LABEL_POLICY);
-        policy.labels.allow = l.get("allow").map(|n| d.strings(n)).unwrap_or_default();
-        policy.labels.forbid = l.get("forbid").map(|n| d.strings(n)).unwrap_or_default();
-        l.finish(d);
+        policy.labels = decode_metadata_policy(d, labels);
+    }
+    if let Some(annotations) = f.get("annotations") {
+        policy.annotations = decode_metadata_policy(d, annotations);
     }
     if let Some(pod_security) = f.get("podSecurity") {
         let mut p = d.fields(pod_security, fields::POD_SECURITY_POLICY);
@@ -596,6 +623,54 @@ fn decode_policy(d: &mut Decoder, node: &Node) -> Policy {
     policy
 }
 
+fn decode_metadata_policy(d: &mut Decoder, node: &Node) -> MetadataPolicy {
+    let mut f = d.fields(node, fields::METADATA_POLICY);
+    let mut policy = MetadataPolicy {
+        allow: f.get("allow").map(|n| d.strings(n)).unwrap_or_default(),
+        forbid: f.get("forbid").map(|n| d.strings(n)).unwrap_or_default(),
+        required: f.get("required").map(|n| d.strings(n)).unwrap_or_default(),
+        values: Vec::new(),
+    };
+    if let Some(values) = f.get("values") {
+        for (key, allowed) in d.entries(values) {
+            let allowed = match allowed.kind {
+                Kind::Map(_) => {
+                    let mut p = d.fields(allowed, fields::ALLOWED_PATTERN);
+                    let pattern = p
+                        .required(d, "pattern", "allowed values written as a mapping")
+                        .and_then(|n| d.string(n));
+                    p.finish(d);
+                    match pattern {
+                        Some(pattern) => AllowedValues::Pattern(pattern),
+                        None => continue,
+                    }
+                }
+                _ => AllowedValues::List(allowed.span, d.strings(allowed)),
+            };
+            policy.values.push((key.clone(), allowed));
+        }
+    }
+    f.finish(d);
+    policy
+}
+
+/// Reads a `limitRange` mapping.
+fn decode_limit_range(d: &mut Decoder, node: &Node) -> LimitRange {
+    let mut l = d.fields(node, fields::LIMIT_RANGE);
+    let limit_range = LimitRange {
+        default_request: l
+            .get("defaultRequest")
+            .map(|n| d.string_map(n))
+            .unwrap_or_default(),
+        default: l
+            .get("default")
+            .map(|n| d.string_map(n))
+            .unwrap_or_default(),
+    };
+    l.finish(d);
+    limit_range
+}
+
 fn decode_defaults(d: &mut Decoder, node: &Node) -> Defaults {
     let mut f = d.fields(node, fields::DEFAULTS);
     let defaults = Defaults {
@@ -603,21 +678,12 @@ fn decode_defaults(d: &mut Decoder, node: &Node) -> Defaults {
             .get("podSecurity")
             .and_then(|n| d.one_of(n, PodSecurity::CHOICES)),
         quota: f.get("quota").map(|n| d.string_map(n)).unwrap_or_default(),
-        limit_range: f.get("limitRange").map(|n| {
-            let mut l = d.fields(n, fields::LIMIT_RANGE);
-            let limit_range = LimitRange {
-                default_request: l
-                    .get("defaultRequest")
-                    .map(|n| d.string_map(n))
-                    .unwrap_or_default(),
-                default: l
-                    .get("default")
-                    .map(|n| d.string_map(n))
-                    .unwrap_or_default(),
-            };
-            l.finish(d);
-            limit_range
-        }),
+        limit_range: f.get("limitRange").map(|n| decode_limit_range(d, n)),
+        labels: f.get("labels").map(|n| d.string_map(n)).unwrap_or_default(),
+        annotations: f
+            .get("annotations")
+            .map(|n| d.string_map(n))
+            .unwrap_or_default(),
     };
     f.finish(d);
     defaults
@@ -766,7 +832,9 @@ fn decode_namespace(d: &mut Decoder, node: &Node) -> Option<Namespace> {
             clusters: None,
             pod_security: None,
             quota: Vec::new(),
+            limit_range: None,
             labels: Vec::new(),
+            annotations: Vec::new(),
             service_accounts: Vec::new(),
             grants: Vec::new(),
         });
@@ -788,7 +856,12 @@ fn decode_namespace(d: &mut Decoder, node: &Node) -> Option<Namespace> {
             .get("podSecurity")
             .and_then(|n| d.one_of(n, PodSecurity::CHOICES)),
         quota: f.get("quota").map(|n| d.string_map(n)).unwrap_or_default(),
+        limit_range: f.get("limitRange").map(|n| decode_limit_range(d, n)),
         labels: f.get("labels").map(|n| d.string_map(n)).unwrap_or_default(),
+        annotations: f
+            .get("annotations")
+            .map(|n| d.string_map(n))
+            .unwrap_or_default(),
         service_accounts: Vec::new(),
         grants: Vec::new(),
     };

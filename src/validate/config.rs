@@ -10,7 +10,7 @@ use crate::model::{Cluster, LimitRange, RoleDef, Rule};
 use crate::risk::{Level, Risk};
 use crate::source::{Sources, Sp, Span};
 
-use super::quota::{check_limit_range, check_quota};
+use super::quota::{check_limit_range, check_quota, valid_limit_range};
 use super::{check_dns_label, declared_twice, suggestion};
 
 /// The upstream ClusterRole that grants everything.
@@ -20,8 +20,12 @@ pub const CLUSTER_ADMIN: &str = "cluster-admin";
 pub struct Settings {
     pub clusters: Vec<Cluster>,
     pub reserved: super::reserved::Reserved,
-    /// Which label keys teams may set (`policy.labels`).
-    pub labels: super::labels::LabelPolicy,
+    /// Which label keys teams may and must set, with what values
+    /// (`policy.labels`, `defaults.labels`).
+    pub labels: super::metadata::MetadataPolicy,
+    /// The same for annotations (`policy.annotations`,
+    /// `defaults.annotations`).
+    pub annotations: super::metadata::MetadataPolicy,
     /// Which Pod Security levels teams may choose (`policy.podSecurity`).
     pub pod_security_policy: super::pod_security::PodSecurityPolicy,
     /// Budgets on what one declaration makes (`policy.limits`).
@@ -34,6 +38,9 @@ pub struct Settings {
     pub pod_security: PodSecurity,
     pub quota: BTreeMap<String, String>,
     pub limit_range: Option<LimitRange>,
+    /// `defaults.limitRange` as written, its valid entries only: what a
+    /// namespace's own `limitRange` is merged over.
+    pub limit_range_written: Option<raw::LimitRange>,
     /// Every role a team may bind, by the name teams use.
     pub roles: BTreeMap<String, KnownRole>,
     /// What each risk finding is (`policy.risks`, else the default), and
@@ -108,11 +115,33 @@ pub fn check(sources: &Sources, config: &raw::Config, diags: &mut Diagnostics) -
             roles.insert(role.name.value.clone(), known);
         }
     }
+    let limit_range = config
+        .defaults
+        .limit_range
+        .as_ref()
+        .map(|l| check_limit_range(l, diags));
+    let limit_range_written = config
+        .defaults
+        .limit_range
+        .as_ref()
+        .zip(limit_range.as_ref())
+        .map(|(written, checked)| valid_limit_range(written, checked));
     Settings {
         risk_levels: risk_levels(&policy.risks, diags),
         clusters: check_clusters(config, diags),
         reserved: super::reserved::check(config, diags),
-        labels: super::labels::LabelPolicy::check(&policy.labels, diags),
+        labels: super::metadata::MetadataPolicy::check(
+            super::metadata::MetaKind::Label,
+            &policy.labels,
+            &config.defaults.labels,
+            diags,
+        ),
+        annotations: super::metadata::MetadataPolicy::check(
+            super::metadata::MetaKind::Annotation,
+            &policy.annotations,
+            &config.defaults.annotations,
+            diags,
+        ),
         pod_security_policy: super::pod_security::PodSecurityPolicy::check(
             &policy.pod_security,
             config.defaults.pod_security.as_ref(),
@@ -132,11 +161,8 @@ pub fn check(sources: &Sources, config: &raw::Config, diags: &mut Diagnostics) -
             .as_ref()
             .map_or(PodSecurity::Baseline, |p| p.value),
         quota: check_quota(&config.defaults.quota, diags),
-        limit_range: config
-            .defaults
-            .limit_range
-            .as_ref()
-            .map(|l| check_limit_range(l, diags)),
+        limit_range,
+        limit_range_written,
         roles,
     }
 }

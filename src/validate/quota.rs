@@ -14,7 +14,7 @@ use crate::decode::backticked;
 use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::model::LimitRange;
 use crate::model::raw;
-use crate::source::Sp;
+use crate::source::{Sp, Span};
 
 use super::names::{dns_label_problem, dns_subdomain_problem, quantity_nanos};
 use super::suggestion;
@@ -100,6 +100,68 @@ pub fn check_quota(
 
 /// Checks `defaults.limitRange`, whose one item is for containers.
 pub fn check_limit_range(limits: &raw::LimitRange, diags: &mut Diagnostics) -> LimitRange {
+    check_limit_range_where(limits, |_, _| true, diags)
+}
+
+/// The entries of `written` that `checked` kept: what later merges start
+/// from, so that they report nothing twice.
+pub fn valid_limit_range(written: &raw::LimitRange, checked: &LimitRange) -> raw::LimitRange {
+    let keep = |entries: &[(Sp<String>, Sp<String>)], kept: &BTreeMap<String, String>| {
+        entries
+            .iter()
+            .filter(|(k, v)| kept.get(&k.value) == Some(&v.value))
+            .cloned()
+            .collect()
+    };
+    raw::LimitRange {
+        default_request: keep(&written.default_request, &checked.default_request),
+        default: keep(&written.default, &checked.default),
+    }
+}
+
+/// Checks a namespace's own `limitRange`, merged key by key over the
+/// valid entries of `defaults.limitRange`. A default request above a
+/// default limit is reported only where the namespace wrote one of them.
+pub fn merge_limit_range(
+    defaults: Option<&raw::LimitRange>,
+    own: &raw::LimitRange,
+    diags: &mut Diagnostics,
+) -> LimitRange {
+    let over = |defaults: Option<&Vec<(Sp<String>, Sp<String>)>>,
+                own: &Vec<(Sp<String>, Sp<String>)>| {
+        let mut merged: Vec<(Sp<String>, Sp<String>)> = defaults
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| !own.iter().any(|(o, _)| o.value == k.value))
+            .cloned()
+            .collect();
+        merged.extend(own.iter().cloned());
+        merged
+    };
+    let merged = raw::LimitRange {
+        default_request: over(defaults.map(|d| &d.default_request), &own.default_request),
+        default: over(defaults.map(|d| &d.default), &own.default),
+    };
+    let written_here = |span: Span| {
+        own.default_request
+            .iter()
+            .chain(&own.default)
+            .any(|(_, v)| v.span == span)
+    };
+    check_limit_range_where(
+        &merged,
+        |request, limit| written_here(request) || written_here(limit),
+        diags,
+    )
+}
+
+/// Checks a limit range, reporting a request above its limit only where
+/// `report(request, limit)` says so.
+fn check_limit_range_where(
+    limits: &raw::LimitRange,
+    report: impl Fn(Span, Span) -> bool,
+    diags: &mut Diagnostics,
+) -> LimitRange {
     let default_request = check_limits(&limits.default_request, diags);
     let default = check_limits(&limits.default, diags);
     // A default request above the default limit makes every container
@@ -130,7 +192,9 @@ pub fn check_limit_range(limits: &raw::LimitRange, diags: &mut Diagnostics) -> L
                 )
             })
         };
-        if let Some(problem) = problem {
+        if let Some(problem) = problem
+            && report(request.span, limit.span)
+        {
             diags.push(
                 Diagnostic::error(
                     Code::InvalidValue,

@@ -12,6 +12,7 @@ mod ok {
     corpus!(fixtures().join("ok"), super::compiles_to_expected_output;
         kubeconfig_templates,
         minimal,
+        namespace_metadata,
         policy_options,
     );
 

@@ -40,6 +40,8 @@ mod bad {
         invalid_quantity,
         invalid_service_account_reference,
         kubeconfig_namespace_taken,
+        metadata_policy,
+        metadata_policy_config,
         missing_field,
         multiple_documents,
         namespace_prefix,

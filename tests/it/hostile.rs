@@ -342,3 +342,37 @@ fn mutated_team_files_never_panic() {
         "{built} built, {rejected} rejected"
     );
 }
+
+/// An annotation value that spells out YAML documents, comments and a
+/// ClusterRoleBinding stays one string: the consumers see one Namespace
+/// with the value as written, and no object the team did not declare.
+#[test]
+fn annotation_values_that_look_like_yaml_stay_values() {
+    let repo = repo_with_out();
+    let value = "ok\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: { name: pwned }\n# end\n";
+    let quoted = serde_json::to_string(value).expect("JSON string");
+    repo.write(
+        "teams/payments.yaml",
+        format!(
+            "apiVersion: rbacc.dev/v1alpha1\nkind: Team\nmetadata:\n  name: payments\nspec:\n  namespaces:\n    - name: payments-prod\n      annotations:\n        example.com/note: {quoted}\n"
+        ),
+    );
+    repo.rbacc(&["build"]).expect_code(0);
+    let rendered = crate::support::check_with_consumers(&repo.out());
+    for (cluster, yaml) in &rendered {
+        let docs: Vec<serde_json::Value> =
+            serde_saphyr::from_multiple(yaml).expect("rendered YAML");
+        assert!(
+            docs.iter().all(|d| d["kind"] != "ClusterRoleBinding"),
+            "{cluster}:\n{yaml}"
+        );
+        let ns = docs
+            .iter()
+            .find(|d| d["kind"] == "Namespace" && d["metadata"]["name"] == "payments-prod")
+            .expect("the Namespace");
+        assert_eq!(
+            ns["metadata"]["annotations"]["example.com/note"], value,
+            "{cluster}"
+        );
+    }
+}

@@ -1,5 +1,5 @@
 //! A team's `namespaces`: each one's name, clusters, Pod Security level,
-//! quota and labels, and the RoleBindings in it.
+//! quota, limit range, labels and annotations, and the RoleBindings in it.
 //!
 //! Input: one team's namespaces as written, and the names (with their
 //! declarations) of the namespaces earlier teams declared. Output: the
@@ -24,7 +24,7 @@ use crate::model::raw::{self, NamespacePrefix};
 use crate::source::{Sp, Span};
 use crate::validate::analysis::Analysis;
 use crate::validate::config::Settings;
-use crate::validate::quota::check_quota;
+use crate::validate::quota::{check_quota, merge_limit_range};
 use crate::validate::{check_dns_label, declared_twice, limits, reserved, suggestion};
 
 use super::bindings::Bindings;
@@ -88,7 +88,18 @@ fn check(
         .is_none_or(|p| settings.pod_security_policy.check_choice(name, p, diags));
     let mut quota = settings.quota.clone();
     quota.extend(check_quota(&ns.quota, diags));
-    let labels = settings.labels.check_labels(&ns.labels, diags);
+    let limit_range = match &ns.limit_range {
+        Some(own) => Some(merge_limit_range(
+            settings.limit_range_written.as_ref(),
+            own,
+            diags,
+        )),
+        None => settings.limit_range.clone(),
+    };
+    let labels = settings.labels.check_namespace(name, &ns.labels, diags);
+    let annotations = settings
+        .annotations
+        .check_namespace(name, &ns.annotations, diags);
 
     let mut bindings = Bindings::default();
     ctx.members[ctx.team].bind(ctx.team, &mut bindings);
@@ -112,8 +123,9 @@ fn check(
         clusters,
         pod_security,
         quota,
-        limit_range: settings.limit_range.clone(),
+        limit_range,
         labels,
+        annotations,
         service_accounts,
         bindings,
     })
