@@ -97,6 +97,8 @@ codes! {
     SensitiveExtraResource => "sensitive-extra-resource",
     /// A binding gives a risky permission the policy does not allow.
     AccessRisk => "access-risk",
+    /// A NetworkPolicy admits traffic the policy asks about.
+    NetworkRisk => "network-risk",
     /// A team's `allow:` entry that accepts no finding.
     UnusedAllow => "unused-allow",
     /// Access whose `expires` date has come: it is no longer emitted.

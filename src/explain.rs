@@ -32,6 +32,11 @@ const KINDS: &[(&str, &[&str], bool)] = &[
         true,
     ),
     ("LimitRange", &["limitrange", "limitranges", "limits"], true),
+    (
+        "NetworkPolicy",
+        &["networkpolicy", "networkpolicies", "netpol"],
+        true,
+    ),
     ("ConfigMap", &["configmap", "configmaps", "cm"], true),
     (
         "Kustomization",

@@ -60,6 +60,13 @@ pub enum Risk {
     AdmissionWebhooks,
     /// Any ClusterRoleBinding: access in every namespace.
     ClusterBinding,
+    /// A NetworkPolicy that admits traffic from pods of every namespace
+    /// (an empty `namespaceSelector`, or one every namespace matches).
+    IngressAllNamespaces,
+    /// A NetworkPolicy that admits traffic from outside the private
+    /// address ranges: an ingress rule without `from`, or an `ipBlock`
+    /// reaching public addresses (`0.0.0.0/0`).
+    IngressInternet,
 }
 
 /// What the policy makes of a finding.
@@ -94,6 +101,8 @@ pub enum Reach {
     /// Cluster-scoped requests, or every namespace at once: only a
     /// ClusterRoleBinding gives the risk, and rbacc emits none.
     Cluster,
+    /// Traffic a NetworkPolicy admits: no binding gives it.
+    Network,
 }
 
 impl Risk {
@@ -112,6 +121,8 @@ impl Risk {
         Risk::CsrApproval,
         Risk::AdmissionWebhooks,
         Risk::ClusterBinding,
+        Risk::IngressAllNamespaces,
+        Risk::IngressInternet,
     ];
 
     pub fn id(self) -> &'static str {
@@ -130,6 +141,8 @@ impl Risk {
             Risk::CsrApproval => "csr-approval",
             Risk::AdmissionWebhooks => "admission-webhooks",
             Risk::ClusterBinding => "cluster-binding",
+            Risk::IngressAllNamespaces => "ingress-all-namespaces",
+            Risk::IngressInternet => "ingress-internet",
         }
     }
 
@@ -164,6 +177,10 @@ impl Risk {
                 "write admission webhook configurations, and so see or change every object written to the cluster"
             }
             Risk::ClusterBinding => "act in every namespace through a ClusterRoleBinding",
+            Risk::IngressAllNamespaces => "reach the selected pods from every namespace",
+            Risk::IngressInternet => {
+                "reach the selected pods from outside the cluster's private networks"
+            }
         }
     }
 
@@ -176,7 +193,9 @@ impl Risk {
     pub fn default_level(self) -> Level {
         match self {
             Risk::PodsCreate | Risk::ServiceaccountToken | Risk::RbacWrite => Level::Allow,
-            Risk::Secrets | Risk::PodsExec => Level::Warning,
+            Risk::Secrets | Risk::PodsExec | Risk::IngressAllNamespaces | Risk::IngressInternet => {
+                Level::Warning
+            }
             Risk::Escalate
             | Risk::Bind
             | Risk::Impersonate
@@ -197,6 +216,7 @@ impl Risk {
             | Risk::CsrApproval
             | Risk::AdmissionWebhooks
             | Risk::ClusterBinding => Reach::Cluster,
+            Risk::IngressAllNamespaces | Risk::IngressInternet => Reach::Network,
             _ => Reach::Namespace,
         }
     }
@@ -292,7 +312,7 @@ impl Risk {
                     "mutatingwebhookconfigurations.admissionregistration.k8s.io",
                 ],
             ),
-            Risk::ClusterBinding => Vec::new(),
+            Risk::ClusterBinding | Risk::IngressAllNamespaces | Risk::IngressInternet => Vec::new(),
         }
     }
 }

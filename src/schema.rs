@@ -245,13 +245,20 @@ fn type_name(schema: &Value) -> String {
 
 /// Optional fields are `Option`s, which schemars lets be `null`. The
 /// decoder reads `null` as an empty mapping or list and refuses it anywhere
-/// else, so `null` stays only beside `object` and `array`.
+/// else, so `null` stays only beside `object` and `array`, and not beside
+/// a mapping with required fields (an empty one lacks them).
 fn null_only_for_collections(schema: &mut Schema) {
+    let has_required = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .is_some_and(|r| !r.is_empty());
     let Some(Value::Array(types)) = schema.get_mut("type") else {
         return;
     };
     let null = Value::from("null");
-    if !types.contains(&null) || types.iter().any(|t| t == "object" || t == "array") {
+    let collection = types.iter().any(|t| t == "array")
+        || (types.iter().any(|t| t == "object") && !has_required);
+    if !types.contains(&null) || collection {
         return;
     }
     types.retain(|t| *t != null);
@@ -394,6 +401,18 @@ value_schema!(
         "additionalProperties": g.subschema_for::<Quantity>(),
     })
 );
+value_schema!(PolicyType, |_g| one_of(["Ingress", "Egress"]));
+value_schema!(Protocol, |_g| one_of(["TCP", "UDP", "SCTP"]));
+value_schema!(SelectorOperator, |_g| one_of([
+    "In",
+    "NotIn",
+    "Exists",
+    "DoesNotExist"
+]));
+value_schema!(PortValue, |_g| json_schema!({
+    "type": ["integer", "string"],
+    "description": "A port number, or the name of a container port.",
+}));
 value_schema!(
     /// Key -> the values it may take.
     MetadataValues,
@@ -452,6 +471,10 @@ pub struct ConfigSpec {
     pub defaults: Option<Defaults>,
     /// Custom roles, besides the built-in `admin`, `deployer` and `viewer`.
     pub roles: Option<Vec<Role>>,
+    /// NetworkPolicies in every team namespace, which teams can neither
+    /// remove nor replace (NetworkPolicies add up: a team's own policies can
+    /// only admit more).
+    pub network_policies: Option<Vec<NetworkPolicy>>,
     /// Kubeconfigs for every team: which template renders them, with which
     /// settings. Without it (and without a cluster's `kubeconfig`), none are
     /// written.
@@ -822,10 +845,15 @@ pub struct TeamSpec {
 pub struct Allow {
     /// The risk accepted.
     pub risk: RiskId,
-    /// The role whose bindings give the risk: the entry accepts findings
-    /// through that role's bindings only, so that it accepts nothing a later
-    /// change gives another role. One entry per role.
-    pub role: RoleName,
+    /// The role whose bindings give the risk (required for every risk but
+    /// those of NetworkPolicies): the entry accepts findings through that
+    /// role's bindings only, so that it accepts nothing a later change
+    /// gives another role. One entry per role.
+    pub role: Option<RoleName>,
+    /// For `ingress-all-namespaces` and `ingress-internet` (and required
+    /// there): the NetworkPolicy of the team's namespaces whose findings the
+    /// entry accepts. One entry per policy.
+    pub network_policy: Option<String>,
     /// Why the team needs it, for reviewers.
     pub reason: String,
 }
@@ -879,10 +907,113 @@ pub struct Namespace {
     /// under `kubernetes.io`, `k8s.io` and `rbacc.dev` are reserved, and
     /// `policy.annotations` may require keys and restrict values.
     pub annotations: Option<Annotations>,
+    /// NetworkPolicies of the namespace, besides the platform's.
+    pub network_policies: Option<Vec<NetworkPolicy>>,
     /// Service accounts created in the namespace, each bound to a role.
     pub service_accounts: Option<Vec<ServiceAccount>>,
     /// Access for others to this namespace.
     pub grants: Option<Vec<Grant>>,
+}
+
+/// A NetworkPolicy, as Kubernetes writes its spec, with shorthands for
+/// peers.
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NetworkPolicy {
+    /// A DNS subdomain, unique in the namespace and not one of the
+    /// platform's.
+    pub name: String,
+    /// The pods the policy applies to. Default: every pod of the namespace.
+    pub pod_selector: Option<LabelSelector>,
+    /// `Ingress`, `Egress` or both. Default: `Ingress`, with `Egress` where
+    /// there are egress rules. A policy with a type and no rules of it
+    /// denies that direction.
+    pub policy_types: Option<Vec<PolicyType>>,
+    /// Traffic admitted to the pods: any rule admits.
+    pub ingress: Option<Vec<IngressRule>>,
+    /// Traffic admitted from the pods: any rule admits.
+    pub egress: Option<Vec<EgressRule>>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IngressRule {
+    /// Where traffic may come from; absent or empty: anywhere (a finding,
+    /// `ingress-internet`).
+    pub from: Option<Vec<Peer>>,
+    /// The ports it may reach; absent: every port.
+    pub ports: Option<Vec<NetworkPort>>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EgressRule {
+    /// Where traffic may go; absent or empty: anywhere.
+    pub to: Option<Vec<Peer>>,
+    /// The ports it may reach; absent: every port.
+    pub ports: Option<Vec<NetworkPort>>,
+}
+
+/// Pods, namespaces or addresses. Namespaces are named one way per entry:
+/// `sameNamespace`, `teams`, `namespaces` or `namespaceSelector`, with
+/// `podSelector` to narrow to some of their pods; `ipBlock` stands alone.
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Peer {
+    /// `true`: the policy's own namespace.
+    pub same_namespace: Option<bool>,
+    /// Every namespace of these teams (by the `rbacc.dev/team` label rbacc
+    /// sets). Not in rbacc.yaml.
+    pub teams: Option<Vec<String>>,
+    /// These namespaces, by name (the `kubernetes.io/metadata.name` label).
+    pub namespaces: Option<Vec<String>>,
+    /// Namespaces by label; empty: every namespace (a finding,
+    /// `ingress-all-namespaces`).
+    pub namespace_selector: Option<LabelSelector>,
+    /// Pods by label, in the namespaces named (else the policy's own).
+    pub pod_selector: Option<LabelSelector>,
+    /// Addresses: outside the private ranges, a finding (`ingress-internet`).
+    pub ip_block: Option<IpBlock>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LabelSelector {
+    /// Label key -> value; all must match.
+    pub match_labels: Option<Labels>,
+    /// Conditions on labels; all must hold.
+    pub match_expressions: Option<Vec<SelectorExpression>>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SelectorExpression {
+    /// The label key.
+    pub key: String,
+    /// `In`, `NotIn`, `Exists` or `DoesNotExist`.
+    pub operator: SelectorOperator,
+    /// The values, for `In` and `NotIn`.
+    pub values: Option<Vec<String>>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IpBlock {
+    /// An IPv4 or IPv6 block, such as `10.0.0.0/8`.
+    pub cidr: String,
+    /// Smaller blocks inside `cidr` left out.
+    pub except: Option<Vec<String>>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NetworkPort {
+    /// A port number (1 to 65535) or the name of a container port.
+    pub port: Option<PortValue>,
+    /// With a numbered `port`: the last port of a range.
+    pub end_port: Option<u16>,
+    /// `TCP` (the default), `UDP` or `SCTP`.
+    pub protocol: Option<Protocol>,
 }
 
 #[derive(JsonSchema)]
@@ -924,8 +1055,47 @@ mod tests {
     use crate::source::Sources;
 
     /// The mappings the decoder reads, by where they are in each file.
-    fn decoded(document: Document) -> Vec<(&'static str, &'static [&'static str])> {
-        match document {
+    fn decoded(document: Document) -> Vec<(String, &'static [&'static str])> {
+        let (fixed, policies) = decoded_fixed(document);
+        let mut all: Vec<(String, &'static [&'static str])> =
+            fixed.into_iter().map(|(p, f)| (p.to_string(), f)).collect();
+        all.extend(network_policy_paths(policies));
+        all
+    }
+
+    /// The mappings of a NetworkPolicy, under `prefix` (a list of them).
+    fn network_policy_paths(prefix: &str) -> Vec<(String, &'static [&'static str])> {
+        let mut out = vec![(prefix.to_string(), fields::NETWORK_POLICY)];
+        let selector = |out: &mut Vec<(String, &'static [&'static str])>, at: String| {
+            out.push((
+                format!("{at}.matchExpressions[]"),
+                fields::SELECTOR_EXPRESSION,
+            ));
+            out.push((at, fields::SELECTOR));
+        };
+        selector(&mut out, format!("{prefix}.podSelector"));
+        for (direction, rule, peers) in [
+            ("ingress", fields::INGRESS_RULE, "from"),
+            ("egress", fields::EGRESS_RULE, "to"),
+        ] {
+            let at = format!("{prefix}.{direction}[]");
+            out.push((format!("{at}.ports[]"), fields::PORT));
+            let peer = format!("{at}.{peers}[]");
+            out.push((format!("{peer}.ipBlock"), fields::IP_BLOCK));
+            selector(&mut out, format!("{peer}.namespaceSelector"));
+            selector(&mut out, format!("{peer}.podSelector"));
+            out.push((peer, fields::PEER));
+            out.push((at, rule));
+        }
+        out
+    }
+
+    /// The mappings outside NetworkPolicies, and where the file's list of
+    /// NetworkPolicies is.
+    fn decoded_fixed(
+        document: Document,
+    ) -> (Vec<(&'static str, &'static [&'static str])>, &'static str) {
+        let fixed = match document {
             Document::Team => vec![
                 ("", fields::FILE),
                 ("metadata", fields::TEAM_METADATA),
@@ -969,7 +1139,12 @@ mod tests {
                 ("spec.roles[]", fields::ROLE),
                 ("spec.roles[].rules[]", fields::RULE),
             ],
-        }
+        };
+        let policies = match document {
+            Document::Team => "spec.namespaces[].networkPolicies[]",
+            Document::Config => "spec.networkPolicies[]",
+        };
+        (fixed, policies)
     }
 
     /// Every mapping of the schema is closed and has exactly the fields the
@@ -1001,7 +1176,7 @@ mod tests {
             }
             for (path, _) in decoded(document) {
                 assert!(
-                    seen.contains(path),
+                    seen.contains(&path),
                     "{document:?} `{path}` is not in the schema"
                 );
             }

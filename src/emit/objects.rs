@@ -6,13 +6,20 @@ use k8s_openapi::api::core::v1::{
     ConfigMap, LimitRange, LimitRangeItem, LimitRangeSpec, Namespace as NamespaceObject,
     ResourceQuota, ResourceQuotaSpec, ServiceAccount,
 };
+use k8s_openapi::api::networking::v1::{
+    IPBlock, NetworkPolicy as NetworkPolicyObject, NetworkPolicyEgressRule,
+    NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
+};
 use k8s_openapi::api::rbac::v1::{
     ClusterRole, PolicyRule, Role, RoleBinding, RoleRef, Subject as SubjectObject,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
+    LabelSelector, LabelSelectorRequirement, ObjectMeta,
+};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::model::{Binding, Namespace, Org, RoleDef, Subject, Team};
+use crate::model::{self, Binding, Namespace, Org, RoleDef, Subject, Team};
 
 use super::serialize::Object;
 
@@ -116,7 +123,103 @@ pub fn namespace_objects(org: &Org, team: &Team, ns: &Namespace) -> Vec<Object> 
             }),
         }));
     }
+    for policy in &ns.network_policies {
+        objects.push(network_policy(team, ns, policy));
+    }
     objects
+}
+
+/// A rule's peers and ports as the API writes them.
+type Rule = (
+    Option<Vec<NetworkPolicyPeer>>,
+    Option<Vec<NetworkPolicyPort>>,
+);
+
+fn network_policy(team: &Team, ns: &Namespace, policy: &model::NetworkPolicy) -> Object {
+    let rules = |rules: &[model::TrafficRule]| -> Vec<Rule> {
+        rules
+            .iter()
+            .map(|rule| {
+                let peers = rule
+                    .peers
+                    .as_ref()
+                    .map(|peers| peers.iter().map(peer).collect());
+                let ports = (!rule.ports.is_empty()).then(|| rule.ports.iter().map(port).collect());
+                (peers, ports)
+            })
+            .collect()
+    };
+    let ingress: Vec<NetworkPolicyIngressRule> = rules(&policy.ingress)
+        .into_iter()
+        .map(|(from, ports)| NetworkPolicyIngressRule { from, ports })
+        .collect();
+    let egress: Vec<NetworkPolicyEgressRule> = rules(&policy.egress)
+        .into_iter()
+        .map(|(to, ports)| NetworkPolicyEgressRule { to, ports })
+        .collect();
+    Object::new(&NetworkPolicyObject {
+        metadata: meta(
+            &policy.name,
+            Some(&ns.name),
+            Some(&team.name),
+            &policy.source,
+        ),
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(selector(&policy.pod_selector)),
+            policy_types: Some(policy.policy_types.clone()),
+            ingress: (!ingress.is_empty()).then_some(ingress),
+            egress: (!egress.is_empty()).then_some(egress),
+        }),
+    })
+}
+
+fn peer(peer: &model::Peer) -> NetworkPolicyPeer {
+    match peer {
+        model::Peer::Pods(pods) => NetworkPolicyPeer {
+            pod_selector: Some(selector(pods)),
+            ..Default::default()
+        },
+        model::Peer::Namespaces { namespaces, pods } => NetworkPolicyPeer {
+            namespace_selector: Some(selector(namespaces)),
+            pod_selector: pods.as_ref().map(selector),
+            ..Default::default()
+        },
+        model::Peer::IpBlock { cidr, except } => NetworkPolicyPeer {
+            ip_block: Some(IPBlock {
+                cidr: cidr.clone(),
+                except: (!except.is_empty()).then(|| except.clone()),
+            }),
+            ..Default::default()
+        },
+    }
+}
+
+fn port(port: &model::Port) -> NetworkPolicyPort {
+    NetworkPolicyPort {
+        protocol: port.protocol.clone(),
+        port: port.port.as_ref().map(|p| match p {
+            model::PortNumber::Number(n) => IntOrString::Int(*n),
+            model::PortNumber::Name(name) => IntOrString::String(name.clone()),
+        }),
+        end_port: port.end_port,
+    }
+}
+
+fn selector(selector: &model::Selector) -> LabelSelector {
+    LabelSelector {
+        match_labels: (!selector.match_labels.is_empty()).then(|| selector.match_labels.clone()),
+        match_expressions: (!selector.match_expressions.is_empty()).then(|| {
+            selector
+                .match_expressions
+                .iter()
+                .map(|e| LabelSelectorRequirement {
+                    key: e.key.clone(),
+                    operator: e.operator.clone(),
+                    values: (!e.values.is_empty()).then(|| e.values.clone()),
+                })
+                .collect()
+        }),
+    }
 }
 
 fn quantities(map: &BTreeMap<String, String>) -> BTreeMap<String, Quantity> {

@@ -137,10 +137,79 @@ pub struct Namespace {
     /// The team's and the platform's default annotations; emit adds the
     /// ones rbacc owns.
     pub annotations: BTreeMap<String, String>,
+    /// The platform's and the team's, sorted by name.
+    pub network_policies: Vec<NetworkPolicy>,
     /// Sorted names.
     pub service_accounts: Vec<String>,
     /// Sorted by name.
     pub bindings: Vec<Binding>,
+}
+
+/// A NetworkPolicy in a namespace, with rbacc's shorthands resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkPolicy {
+    pub name: String,
+    /// Repo-relative path of the file that declares it: `rbacc.yaml` for
+    /// the platform's.
+    pub source: String,
+    /// The pods it applies to; empty: every pod of the namespace.
+    pub pod_selector: Selector,
+    /// `Ingress`, `Egress`: as written, else `Ingress`, with `Egress` where
+    /// there are egress rules (the API server's default, written out).
+    pub policy_types: Vec<String>,
+    pub ingress: Vec<TrafficRule>,
+    pub egress: Vec<TrafficRule>,
+}
+
+/// An ingress or egress rule: traffic from (to) any of `peers` (every
+/// peer when `None`) on any of `ports` (every port when empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrafficRule {
+    pub peers: Option<Vec<Peer>>,
+    pub ports: Vec<Port>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Peer {
+    /// Pods of the policy's own namespace.
+    Pods(Selector),
+    /// Pods (all when `None`) of the namespaces the selector matches.
+    Namespaces {
+        namespaces: Selector,
+        pods: Option<Selector>,
+    },
+    /// Addresses in `cidr` but not in `except`.
+    IpBlock { cidr: String, except: Vec<String> },
+}
+
+/// A label selector; empty matches everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selector {
+    pub match_labels: BTreeMap<String, String>,
+    pub match_expressions: Vec<SelectorExpression>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectorExpression {
+    pub key: String,
+    /// `In`, `NotIn`, `Exists`, `DoesNotExist`.
+    pub operator: String,
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Port {
+    /// `TCP`, `UDP`, `SCTP`; `None`: TCP.
+    pub protocol: Option<String>,
+    pub port: Option<PortNumber>,
+    pub end_port: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PortNumber {
+    Number(i32),
+    /// A named container port.
+    Name(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,6 +22,7 @@ pub(crate) mod fields {
         "policy",
         "defaults",
         "roles",
+        "networkPolicies",
         "kubeconfig",
         "gitops",
     ];
@@ -77,7 +78,23 @@ pub(crate) mod fields {
     pub const TEAM_METADATA: &[&str] = &["name", "description", "contacts", "owners"];
     pub const TEAM_SPEC: &[&str] = &["members", "namespaces", "allow"];
     pub const SUBJECTS: &[&str] = &["groups", "users", "serviceAccounts", "expires"];
-    pub const ALLOW: &[&str] = &["risk", "role", "reason"];
+    pub const ALLOW: &[&str] = &["risk", "role", "networkPolicy", "reason"];
+    pub const NETWORK_POLICY: &[&str] =
+        &["name", "podSelector", "policyTypes", "ingress", "egress"];
+    pub const INGRESS_RULE: &[&str] = &["from", "ports"];
+    pub const EGRESS_RULE: &[&str] = &["to", "ports"];
+    pub const PEER: &[&str] = &[
+        "sameNamespace",
+        "teams",
+        "namespaces",
+        "namespaceSelector",
+        "podSelector",
+        "ipBlock",
+    ];
+    pub const SELECTOR: &[&str] = &["matchLabels", "matchExpressions"];
+    pub const SELECTOR_EXPRESSION: &[&str] = &["key", "operator", "values"];
+    pub const IP_BLOCK: &[&str] = &["cidr", "except"];
+    pub const PORT: &[&str] = &["port", "endPort", "protocol"];
     pub const NAMESPACE: &[&str] = &[
         "name",
         "clusters",
@@ -86,6 +103,7 @@ pub(crate) mod fields {
         "limitRange",
         "labels",
         "annotations",
+        "networkPolicies",
         "serviceAccounts",
         "grants",
     ];
@@ -112,6 +130,8 @@ pub struct Config {
     pub policy: Policy,
     pub defaults: Defaults,
     pub roles: Vec<Role>,
+    /// `spec.networkPolicies`: in every team namespace.
+    pub network_policies: Vec<NetworkPolicy>,
     /// `spec.kubeconfig`: how kubeconfigs are rendered, for every cluster.
     pub kubeconfig: Option<Kubeconfig>,
     /// `spec.gitops`: wiring for GitOps controllers.
@@ -339,6 +359,9 @@ pub struct Allow {
     /// Only findings through bindings of this role (required; `None` when
     /// it is missing, already reported).
     pub role: Option<Sp<String>>,
+    /// For the risks of NetworkPolicies, the policy (in the team's
+    /// namespaces) whose findings the entry accepts, instead of a role.
+    pub network_policy: Option<Sp<String>>,
     pub reason: Option<Sp<String>>,
 }
 
@@ -361,8 +384,73 @@ pub struct Namespace {
     pub limit_range: Option<LimitRange>,
     pub labels: Vec<(Sp<String>, Sp<String>)>,
     pub annotations: Vec<(Sp<String>, Sp<String>)>,
+    pub network_policies: Vec<NetworkPolicy>,
     pub service_accounts: Vec<ServiceAccount>,
     pub grants: Vec<Grant>,
+}
+
+#[derive(Debug)]
+pub struct NetworkPolicy {
+    pub span: Span,
+    pub name: Sp<String>,
+    pub pod_selector: Option<Selector>,
+    pub policy_types: Option<Vec<Sp<String>>>,
+    /// `None` when absent; `Some` (maybe empty) when written.
+    pub ingress: Option<Vec<TrafficRule>>,
+    pub egress: Option<Vec<TrafficRule>>,
+}
+
+/// An ingress rule (`from`) or an egress rule (`to`).
+#[derive(Debug)]
+pub struct TrafficRule {
+    pub span: Span,
+    /// `None`: the key is absent, which means every peer.
+    pub peers: Option<Vec<Peer>>,
+    pub ports: Vec<Port>,
+}
+
+/// One entry of `from` or `to`: a Kubernetes peer or one of rbacc's
+/// shorthands. Which fields go together is validation's to say.
+#[derive(Debug)]
+pub struct Peer {
+    pub span: Span,
+    pub same_namespace: Option<Sp<bool>>,
+    pub teams: Option<Vec<Sp<String>>>,
+    pub namespaces: Option<Vec<Sp<String>>>,
+    pub namespace_selector: Option<Selector>,
+    pub pod_selector: Option<Selector>,
+    pub ip_block: Option<IpBlock>,
+}
+
+#[derive(Debug)]
+pub struct Selector {
+    pub span: Span,
+    pub match_labels: Vec<(Sp<String>, Sp<String>)>,
+    pub match_expressions: Vec<SelectorExpression>,
+}
+
+#[derive(Debug)]
+pub struct SelectorExpression {
+    pub span: Span,
+    pub key: Option<Sp<String>>,
+    pub operator: Option<Sp<String>>,
+    pub values: Option<Vec<Sp<String>>>,
+}
+
+#[derive(Debug)]
+pub struct IpBlock {
+    pub span: Span,
+    pub cidr: Option<Sp<String>>,
+    pub except: Vec<Sp<String>>,
+}
+
+#[derive(Debug)]
+pub struct Port {
+    pub span: Span,
+    /// The port as written, and whether it was a number.
+    pub port: Option<(Sp<String>, bool)>,
+    pub end_port: Option<(Sp<String>, bool)>,
+    pub protocol: Option<Sp<String>>,
 }
 
 #[derive(Debug)]
@@ -450,6 +538,9 @@ pub fn decode_config(d: &mut Decoder, file: FileId, root: &Node) -> Config {
                 config.roles.push(role);
             }
         }
+    }
+    if let Some(list) = spec.get("networkPolicies") {
+        config.network_policies = decode_network_policies(d, list);
     }
     config.kubeconfig = spec
         .get("kubeconfig")
@@ -783,16 +874,44 @@ pub fn decode_team(d: &mut Decoder, file: FileId, file_stem: String, root: &Node
             let risk = a
                 .required(d, "risk", "an `allow` entry")
                 .and_then(|n| d.string(n));
-            // Naming the role keeps an entry from accepting the same risk
-            // when a later change gives it to another role of the team.
-            let role = a
-                .required_because(
-                    d,
-                    "role",
-                    "an `allow` entry",
-                    Some("name the role whose bindings give the risk (`role: admin`), so the entry accepts nothing a later change gives another role; write one entry per role"),
+            // Naming the role (or the NetworkPolicy) keeps an entry from
+            // accepting the same risk when a later change gives it to
+            // another role of the team.
+            let network = risk
+                .as_ref()
+                .and_then(|r| crate::risk::Risk::from_id(&r.value))
+                .is_some_and(|r| r.reach() == crate::risk::Reach::Network);
+            // With the other one written instead, validation says so.
+            let (role, network_policy) = if risk.is_none()
+                || (network && a.key_span("role").is_some())
+                || (!network && a.key_span("networkPolicy").is_some())
+            {
+                // Which one the entry needs depends on the risk.
+                (
+                    a.get("role").and_then(|n| d.string(n)),
+                    a.get("networkPolicy").and_then(|n| d.string(n)),
                 )
-                .and_then(|n| d.string(n));
+            } else if network {
+                let policy = a
+                    .required_because(
+                        d,
+                        "networkPolicy",
+                        "an `allow` entry",
+                        Some("name the NetworkPolicy whose rules give the risk (`networkPolicy: public-web`), so the entry accepts nothing a later policy opens; write one entry per policy"),
+                    )
+                    .and_then(|n| d.string(n));
+                (a.get("role").and_then(|n| d.string(n)), policy)
+            } else {
+                let role = a
+                    .required_because(
+                        d,
+                        "role",
+                        "an `allow` entry",
+                        Some("name the role whose bindings give the risk (`role: admin`), so the entry accepts nothing a later change gives another role; write one entry per role"),
+                    )
+                    .and_then(|n| d.string(n));
+                (role, a.get("networkPolicy").and_then(|n| d.string(n)))
+            };
             let reason = a
                 .required(d, "reason", "an `allow` entry")
                 .and_then(|n| d.string(n));
@@ -802,6 +921,7 @@ pub fn decode_team(d: &mut Decoder, file: FileId, file_stem: String, root: &Node
                     span: item.span,
                     risk,
                     role,
+                    network_policy,
                     reason,
                 });
             }
@@ -835,6 +955,7 @@ fn decode_namespace(d: &mut Decoder, node: &Node) -> Option<Namespace> {
             limit_range: None,
             labels: Vec::new(),
             annotations: Vec::new(),
+            network_policies: Vec::new(),
             service_accounts: Vec::new(),
             grants: Vec::new(),
         });
@@ -861,6 +982,10 @@ fn decode_namespace(d: &mut Decoder, node: &Node) -> Option<Namespace> {
         annotations: f
             .get("annotations")
             .map(|n| d.string_map(n))
+            .unwrap_or_default(),
+        network_policies: f
+            .get("networkPolicies")
+            .map(|n| decode_network_policies(d, n))
             .unwrap_or_default(),
         service_accounts: Vec::new(),
         grants: Vec::new(),
@@ -902,4 +1027,139 @@ fn decode_namespace(d: &mut Decoder, node: &Node) -> Option<Namespace> {
     // validated like any other name, so it cannot drop the namespace, its
     // grants and its service accounts silently.
     Some(Namespace { name: name?, ..ns })
+}
+
+fn decode_network_policies(d: &mut Decoder, list: &Node) -> Vec<NetworkPolicy> {
+    let mut out = Vec::new();
+    for item in d.items(list) {
+        let mut f = d.fields(item, fields::NETWORK_POLICY);
+        let name = f
+            .required(d, "name", "a NetworkPolicy")
+            .and_then(|n| d.string(n));
+        let pod_selector = f.get("podSelector").map(|n| decode_selector(d, n));
+        let policy_types = f.get("policyTypes").map(|n| d.strings(n));
+        let ingress = f
+            .get("ingress")
+            .map(|n| decode_traffic_rules(d, n, fields::INGRESS_RULE, "from"));
+        let egress = f
+            .get("egress")
+            .map(|n| decode_traffic_rules(d, n, fields::EGRESS_RULE, "to"));
+        f.finish(d);
+        if let Some(name) = name {
+            out.push(NetworkPolicy {
+                span: item.span,
+                name,
+                pod_selector,
+                policy_types,
+                ingress,
+                egress,
+            });
+        }
+    }
+    out
+}
+
+fn decode_traffic_rules(
+    d: &mut Decoder,
+    list: &Node,
+    known: &'static [&'static str],
+    peers_key: &str,
+) -> Vec<TrafficRule> {
+    let mut out = Vec::new();
+    for item in d.items(list) {
+        let mut f = d.fields(item, known);
+        let peers = f.get(peers_key).map(|n| {
+            let mut peers = Vec::new();
+            for peer in d.items(n) {
+                peers.push(decode_peer(d, peer));
+            }
+            peers
+        });
+        let mut ports = Vec::new();
+        if let Some(list) = f.get("ports") {
+            for port in d.items(list) {
+                let mut p = d.fields(port, fields::PORT);
+                let number = |d: &mut Decoder, n: &Node| {
+                    let is_number = matches!(n.kind, Kind::Int(_));
+                    d.scalar_text(n).map(|t| (t, is_number))
+                };
+                let value = p.get("port").and_then(|n| number(d, n));
+                let end_port = p.get("endPort").and_then(|n| number(d, n));
+                let protocol = p.get("protocol").and_then(|n| d.string(n));
+                p.finish(d);
+                ports.push(Port {
+                    span: port.span,
+                    port: value,
+                    end_port,
+                    protocol,
+                });
+            }
+        }
+        f.finish(d);
+        out.push(TrafficRule {
+            span: item.span,
+            peers,
+            ports,
+        });
+    }
+    out
+}
+
+fn decode_peer(d: &mut Decoder, node: &Node) -> Peer {
+    let mut f = d.fields(node, fields::PEER);
+    let peer = Peer {
+        span: node.span,
+        same_namespace: f
+            .get("sameNamespace")
+            .and_then(|n| Some(Sp::new(d.bool(n)?, n.span))),
+        teams: f.get("teams").map(|n| d.strings(n)),
+        namespaces: f.get("namespaces").map(|n| d.strings(n)),
+        namespace_selector: f.get("namespaceSelector").map(|n| decode_selector(d, n)),
+        pod_selector: f.get("podSelector").map(|n| decode_selector(d, n)),
+        ip_block: f.get("ipBlock").map(|n| {
+            let mut b = d.fields(n, fields::IP_BLOCK);
+            let block = IpBlock {
+                span: n.span,
+                cidr: b
+                    .required(d, "cidr", "an `ipBlock`")
+                    .and_then(|n| d.string(n)),
+                except: b.get("except").map(|n| d.strings(n)).unwrap_or_default(),
+            };
+            b.finish(d);
+            block
+        }),
+    };
+    f.finish(d);
+    peer
+}
+
+fn decode_selector(d: &mut Decoder, node: &Node) -> Selector {
+    let mut f = d.fields(node, fields::SELECTOR);
+    let mut selector = Selector {
+        span: node.span,
+        match_labels: f
+            .get("matchLabels")
+            .map(|n| d.string_map(n))
+            .unwrap_or_default(),
+        match_expressions: Vec::new(),
+    };
+    if let Some(list) = f.get("matchExpressions") {
+        for item in d.items(list) {
+            let mut e = d.fields(item, fields::SELECTOR_EXPRESSION);
+            let expression = SelectorExpression {
+                span: item.span,
+                key: e
+                    .required(d, "key", "a selector expression")
+                    .and_then(|n| d.string(n)),
+                operator: e
+                    .required(d, "operator", "a selector expression")
+                    .and_then(|n| d.string(n)),
+                values: e.get("values").map(|n| d.strings(n)),
+            };
+            e.finish(d);
+            selector.match_expressions.push(expression);
+        }
+    }
+    f.finish(d);
+    selector
 }

@@ -41,6 +41,9 @@ pub struct Settings {
     /// `defaults.limitRange` as written, its valid entries only: what a
     /// namespace's own `limitRange` is merged over.
     pub limit_range_written: Option<raw::LimitRange>,
+    /// The platform's NetworkPolicies (`spec.networkPolicies`), in every
+    /// team namespace, sorted by name.
+    pub network_policies: Vec<super::network::Checked>,
     /// Every role a team may bind, by the name teams use.
     pub roles: BTreeMap<String, KnownRole>,
     /// What each risk finding is (`policy.risks`, else the default), and
@@ -126,8 +129,32 @@ pub fn check(sources: &Sources, config: &raw::Config, diags: &mut Diagnostics) -
         .as_ref()
         .zip(limit_range.as_ref())
         .map(|(written, checked)| valid_limit_range(written, checked));
+    let risk_levels = risk_levels(&policy.risks, diags);
+    let network_policies = super::network::check_all(
+        &config.network_policies,
+        &source_path,
+        super::network::Declarer::Platform,
+        &[],
+        diags,
+    );
+    for checked in &network_policies {
+        for &(risk, span) in &checked.risks {
+            let (level, _) = risk_levels[&risk];
+            if level != Level::Allow {
+                diags.push(super::network::finding(
+                    risk,
+                    level,
+                    span,
+                    &checked.policy.name,
+                    super::network::Accepter::Platform,
+                    None,
+                ));
+            }
+        }
+    }
     Settings {
-        risk_levels: risk_levels(&policy.risks, diags),
+        risk_levels,
+        network_policies,
         clusters: check_clusters(config, diags),
         reserved: super::reserved::check(config, diags),
         labels: super::metadata::MetadataPolicy::check(
@@ -339,8 +366,8 @@ fn risk_levels(
 /// permissions it must name (`bind`, `escalate`, `impersonate`, `secrets`,
 /// `serviceaccount-token`, `wildcard`, and the cluster-wide risks:
 /// `nodes-proxy`, `persistent-volumes`, `csr-approval`,
-/// `admission-webhooks`), and every risk of [`Risk::ALL`], whose findings
-/// it then accepts. Sorted.
+/// `admission-webhooks`), and every risk of [`Risk::ALL`] that bindings
+/// give, whose findings it then accepts. Sorted.
 pub(crate) const ROLE_ALLOW: &[&str] = &[
     "admission-webhooks",
     "bind",
@@ -676,13 +703,15 @@ fn escalation_text(what: &str) -> &'static str {
 mod tests {
     use super::*;
 
-    /// A role's `allow:` takes every risk, so that it can accept any
-    /// finding, and the list stays sorted for the schema and messages.
+    /// A role's `allow:` takes every risk a binding gives, so that it can
+    /// accept any such finding, and no risk of NetworkPolicies; the list
+    /// stays sorted for the schema and messages.
     #[test]
-    fn role_allow_is_sorted_and_names_every_risk() {
+    fn role_allow_is_sorted_and_names_every_risk_of_bindings() {
         assert!(ROLE_ALLOW.windows(2).all(|w| w[0] < w[1]), "{ROLE_ALLOW:?}");
         for risk in Risk::ALL {
-            assert!(ROLE_ALLOW.contains(&risk.id()), "{}", risk.id());
+            let network = risk.reach() == crate::risk::Reach::Network;
+            assert_eq!(ROLE_ALLOW.contains(&risk.id()), !network, "{}", risk.id());
         }
     }
 }

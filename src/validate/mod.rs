@@ -17,6 +17,7 @@ mod kubeconfig;
 pub mod limits;
 mod metadata;
 mod names;
+mod network;
 mod owners;
 mod pod_security;
 mod quota;

@@ -13,6 +13,7 @@ mod ok {
         kubeconfig_templates,
         minimal,
         namespace_metadata,
+        network_policies,
         policy_options,
     );
 

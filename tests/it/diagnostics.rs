@@ -46,6 +46,8 @@ mod bad {
         multiple_documents,
         namespace_prefix,
         namespace_write,
+        network_policy,
+        network_risk,
         non_utf8,
         not_a_team_document,
         pod_security_level,

@@ -13,6 +13,7 @@ mod gfm;
 mod hostile;
 mod init;
 mod kubeconfig;
+mod network;
 mod property;
 mod schema;
 mod security;

@@ -1,5 +1,6 @@
 //! A team's `spec.allow`: risk findings the team accepts on purpose, each
-//! for the bindings of one role, with a reason.
+//! for the bindings of one role (or, for the risks of NetworkPolicies, for
+//! one policy), with a reason.
 //!
 //! Input: the entries as written. Output: the [`Allowed`] entries that
 //! [`risks`](super::risks) consults; a warning for each that accepted
@@ -11,7 +12,7 @@
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::raw;
-use crate::risk::Risk;
+use crate::risk::{Reach, Risk};
 use crate::source::Span;
 use crate::validate::analysis::Analysis;
 use crate::validate::config::{Settings, unknown_risk};
@@ -21,10 +22,33 @@ use super::roles;
 /// A checked entry of a team's `spec.allow`.
 pub(super) struct Allowed {
     pub risk: Risk,
-    /// The role whose bindings give the accepted findings.
-    pub role: String,
+    /// Whose findings it accepts.
+    pub by: By,
     pub reason: String,
     pub span: Span,
+}
+
+/// What gives the findings an `allow` entry accepts.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum By {
+    /// The bindings of this role.
+    Role(String),
+    /// This NetworkPolicy, in any of the team's namespaces.
+    NetworkPolicy(String),
+}
+
+impl Allowed {
+    /// Whether the entry accepts findings of `risk` from the bindings of
+    /// `role`.
+    pub fn accepts_role(&self, risk: Risk, role: &str) -> bool {
+        self.risk == risk && matches!(&self.by, By::Role(r) if r == role)
+    }
+
+    /// Whether the entry accepts findings of `risk` from the NetworkPolicy
+    /// `name`.
+    pub fn accepts_policy(&self, risk: Risk, name: &str) -> bool {
+        self.risk == risk && matches!(&self.by, By::NetworkPolicy(n) if n == name)
+    }
 }
 
 /// Checks a team's `spec.allow`. An entry without its role (reported by
@@ -40,10 +64,53 @@ pub(super) fn check(
             diags.push(unknown_risk(&entry.risk));
             continue;
         };
-        let Some(role) = &entry.role else { continue };
-        if !roles::check_ref(settings, role, diags) {
+        let network = risk.reach() == Reach::Network;
+        let misplaced = if network {
+            entry.role.as_ref().map(|r| {
+                (
+                    r.span,
+                    "role",
+                    "networkPolicy",
+                    "a NetworkPolicy gives this risk, not a role's bindings",
+                )
+            })
+        } else {
+            entry.network_policy.as_ref().map(|p| {
+                (
+                    p.span,
+                    "networkPolicy",
+                    "role",
+                    "a role's bindings give this risk, not a NetworkPolicy",
+                )
+            })
+        };
+        if let Some((span, written, wanted, why)) = misplaced {
+            diags.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    span,
+                    format!("risk `{}` is not accepted by `{written}`", risk.id()),
+                )
+                .label(why)
+                .help(format!(
+                    "name the {} with `{wanted}:`",
+                    if network { "NetworkPolicy" } else { "role" }
+                )),
+            );
             continue;
         }
+        let by = if network {
+            let Some(policy) = &entry.network_policy else {
+                continue;
+            };
+            By::NetworkPolicy(policy.value.clone())
+        } else {
+            let Some(role) = &entry.role else { continue };
+            if !roles::check_ref(settings, role, diags) {
+                continue;
+            }
+            By::Role(role.value.clone())
+        };
         let Some(reason) = entry.reason.as_ref().filter(|r| !r.value.trim().is_empty()) else {
             if let Some(reason) = &entry.reason {
                 diags.push(
@@ -60,7 +127,7 @@ pub(super) fn check(
         };
         out.push(Allowed {
             risk,
-            role: role.value.clone(),
+            by,
             reason: reason.value.clone(),
             span: entry.span,
         });
@@ -81,10 +148,12 @@ pub(super) fn report_unused(allow: &[Allowed], analysis: &Analysis, diags: &mut 
                 entry.span,
                 format!("this `allow` of `{}` accepts no finding", entry.risk.id()),
             )
-            .label(format!(
-                "no binding of role `{}` gives this risk",
-                entry.role
-            ))
+            .label(match &entry.by {
+                By::Role(role) => format!("no binding of role `{role}` gives this risk"),
+                By::NetworkPolicy(name) => {
+                    format!("no NetworkPolicy `{name}` of the team gives this risk")
+                }
+            })
             .help(
                 "remove it, so that it does not accept a risk a later change brings in unnoticed",
             ),

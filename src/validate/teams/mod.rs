@@ -80,13 +80,17 @@ pub fn check(
         })
         .collect();
     let role_risks = RoleRisks::of(settings);
+    let team_names: std::collections::BTreeSet<&str> = by_name.keys().copied().collect();
     let mut namespaces_seen = namespaces::Seen::new();
     let mut out = Vec::new();
     for (name, team) in &by_name {
         let allow = allow::check(settings, team, diags);
+        let source = sources.path(team.file);
         let ctx = TeamCtx {
             settings,
             team: name,
+            source,
+            team_names: &team_names,
             members: &members,
             today,
             allow: &allow,
@@ -102,7 +106,7 @@ pub fn check(
         }
         out.push(Team {
             name: name.to_string(),
-            source: sources.path(team.file).to_string(),
+            source: source.to_string(),
             description: team.description.as_ref().map(|d| d.value.clone()),
             contacts: team.contacts.iter().map(|c| c.value.clone()).collect(),
             owners: super::owners::check(&team.owners, diags),
@@ -118,6 +122,10 @@ struct TeamCtx<'a> {
     settings: &'a Settings,
     /// The team's name.
     team: &'a str,
+    /// Repo-relative path of the team's file.
+    source: &'a str,
+    /// Every team's name.
+    team_names: &'a std::collections::BTreeSet<&'a str>,
     /// Every team's members, by team name.
     members: &'a BTreeMap<&'a str, TeamMembers>,
     today: Option<Date>,

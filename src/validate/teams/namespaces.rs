@@ -19,11 +19,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::decode::backticked_all;
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::Namespace;
 use crate::model::raw::{self, NamespacePrefix};
+use crate::model::{Namespace, NetworkPolicy};
+use crate::risk::Level;
 use crate::source::{Sp, Span};
-use crate::validate::analysis::Analysis;
+use crate::validate::analysis::{Analysis, Origin};
 use crate::validate::config::Settings;
+use crate::validate::network;
 use crate::validate::quota::{check_quota, merge_limit_range};
 use crate::validate::{check_dns_label, declared_twice, limits, reserved, suggestion};
 
@@ -100,6 +102,7 @@ fn check(
     let annotations = settings
         .annotations
         .check_namespace(name, &ns.annotations, diags);
+    let network_policies = network_policies(ctx, name, &ns.network_policies, analysis, diags);
 
     let mut bindings = Bindings::default();
     ctx.members[ctx.team].bind(ctx.team, &mut bindings);
@@ -126,9 +129,87 @@ fn check(
         limit_range,
         labels,
         annotations,
+        network_policies,
         service_accounts,
         bindings,
     })
+}
+
+/// The platform's NetworkPolicies and the namespace's own, sorted by name;
+/// the findings of its own reported as the policy and the team's `allow`
+/// say.
+fn network_policies(
+    ctx: &TeamCtx,
+    namespace: &Sp<String>,
+    written: &[raw::NetworkPolicy],
+    analysis: &mut Analysis,
+    diags: &mut Diagnostics,
+) -> Vec<NetworkPolicy> {
+    let settings = ctx.settings;
+    let own = network::check_all(
+        written,
+        ctx.source,
+        network::Declarer::Team {
+            teams: ctx.team_names,
+        },
+        &settings.network_policies,
+        diags,
+    );
+    for checked in &own {
+        let name = &checked.policy.name;
+        for &(risk, span) in &checked.risks {
+            let (level, _) = settings.risk_levels[&risk];
+            let entry = ctx.allow.iter().find(|a| a.accepts_policy(risk, name));
+            if let Some(entry) = entry {
+                analysis.used_allow.insert(entry.span);
+            }
+            let refused = entry.filter(|_| level == Level::Error).map(|e| e.span);
+            if level == Level::Allow || (entry.is_some() && refused.is_none()) {
+                continue;
+            }
+            diags.push(network::finding(
+                risk,
+                level,
+                span,
+                name,
+                network::Accepter::Team {
+                    namespace: &namespace.value,
+                },
+                refused,
+            ));
+        }
+        if analysis.keep_all {
+            analysis.origins.push(Origin {
+                kind: "NetworkPolicy",
+                namespace: Some(namespace.value.clone()),
+                name: name.clone(),
+                span: checked.span,
+                what: format!("NetworkPolicy `{name}` of namespace `{}`", namespace.value),
+            });
+        }
+    }
+    if analysis.keep_all {
+        for checked in &settings.network_policies {
+            analysis.origins.push(Origin {
+                kind: "NetworkPolicy",
+                namespace: Some(namespace.value.clone()),
+                name: checked.policy.name.clone(),
+                span: checked.span,
+                what: format!(
+                    "NetworkPolicy `{}` of rbacc.yaml, in every team namespace",
+                    checked.policy.name
+                ),
+            });
+        }
+    }
+    let mut all: Vec<NetworkPolicy> = settings
+        .network_policies
+        .iter()
+        .chain(&own)
+        .map(|c| c.policy.clone())
+        .collect();
+    all.sort_by(|a, b| a.name.cmp(&b.name));
+    all
 }
 
 /// Whether the team may have the namespace `name`: declared once, not

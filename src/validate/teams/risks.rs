@@ -70,7 +70,7 @@ pub(super) fn analyse(
             let team_entry = ctx
                 .allow
                 .iter()
-                .find(|a| a.risk == found.risk && a.role == declared.role);
+                .find(|a| a.accepts_role(found.risk, &declared.role));
             if let Some(entry) = team_entry {
                 analysis.used_allow.insert(entry.span);
             }
