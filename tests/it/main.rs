@@ -5,6 +5,7 @@ mod access;
 mod architecture;
 mod atomic;
 mod build;
+mod ci;
 mod codeowners;
 mod determinism;
 mod diagnostics;
