@@ -97,6 +97,8 @@ codes! {
     SensitiveExtraResource => "sensitive-extra-resource",
     /// A binding gives a risky permission the policy does not allow.
     AccessRisk => "access-risk",
+    /// An existing role whose rules rbacc cannot see.
+    OpaqueRole => "opaque-role",
     /// A NetworkPolicy admits traffic the policy asks about.
     NetworkRisk => "network-risk",
     /// A team's `allow:` entry that accepts no finding.

@@ -6,6 +6,7 @@
 //! <cluster>/cluster/kustomization.yaml          ClusterIndex: the cluster shard
 //! <cluster>/cluster/clusterrole-<role>.yaml     ClusterRole
 //! <cluster>/cluster/namespace-<namespace>.yaml  KubeconfigNamespace: where kubeconfig ConfigMaps live
+//! <cluster>/assumed-roles.yaml                  AssumedRoles: the rules rbacc assumes for existing ClusterRoles, in no kustomization
 //! <cluster>/teams/<team>/kustomization.yaml     TeamIndex: one team's shard
 //! <cluster>/teams/<team>/<namespace>.yaml       Namespace: its Namespace, ServiceAccounts, RoleBindings, quota
 //! <cluster>/teams/<team>/rbacc.kubeconfig.yaml  KubeconfigConfigMap: the team's kubeconfig and who may read it
@@ -39,6 +40,9 @@ pub enum OutFile {
     KubeconfigNamespace {
         cluster: String,
         namespace: String,
+    },
+    AssumedRoles {
+        cluster: String,
     },
     TeamIndex {
         cluster: String,
@@ -94,6 +98,8 @@ pub enum TeamFiles {
 
 /// The name of the kustomization file of every directory.
 const KUSTOMIZATION: &str = "kustomization.yaml";
+/// The file of the rules rbacc assumes for existing ClusterRoles.
+const ASSUMED_ROLES: &str = "assumed-roles.yaml";
 /// The file of a team's kubeconfig ConfigMap in its shard.
 const KUBECONFIG_CONFIGMAP: &str = "rbacc.kubeconfig.yaml";
 
@@ -111,6 +117,7 @@ impl OutFile {
         let cluster = s(cluster);
         Some(match rest {
             [KUSTOMIZATION] => OutFile::Index { cluster },
+            [ASSUMED_ROLES] => OutFile::AssumedRoles { cluster },
             ["cluster", KUSTOMIZATION] => OutFile::ClusterIndex { cluster },
             ["cluster", file] => {
                 if let Some(role) = file.strip_prefix("clusterrole-").and_then(yaml) {
@@ -153,6 +160,7 @@ impl OutFile {
             | OutFile::ClusterIndex { cluster }
             | OutFile::ClusterRole { cluster, .. }
             | OutFile::KubeconfigNamespace { cluster, .. }
+            | OutFile::AssumedRoles { cluster }
             | OutFile::TeamIndex { cluster, .. }
             | OutFile::Namespace { cluster, .. }
             | OutFile::KubeconfigConfigMap { cluster, .. }
@@ -183,6 +191,7 @@ impl OutFile {
             OutFile::ClusterIndex { .. }
             | OutFile::ClusterRole { .. }
             | OutFile::KubeconfigNamespace { .. }
+            | OutFile::AssumedRoles { .. }
             | OutFile::FluxCluster { .. } => Part::Cluster,
             _ => Part::Index,
         }
@@ -198,7 +207,21 @@ impl OutFile {
                 | OutFile::TeamIndex { .. }
                 | OutFile::FluxIndex { .. }
                 | OutFile::Kubeconfig { .. }
+                | OutFile::AssumedRoles { .. }
         )
+    }
+
+    /// Whether the file holds RBAC objects that decide access: those a
+    /// cluster applies, and the rules rbacc assumes for ClusterRoles the
+    /// cluster already holds.
+    pub fn holds_rbac(&self) -> bool {
+        self.holds_objects() || matches!(self, OutFile::AssumedRoles { .. })
+    }
+
+    /// Whether the file holds cluster-wide objects that decide access: the
+    /// cluster shard's, and the assumed roles.
+    pub fn cluster_wide(&self) -> bool {
+        self.in_cluster_shard() || matches!(self, OutFile::AssumedRoles { .. })
     }
 
     /// The namespace the file declares: a team namespace's file, or the
@@ -252,6 +275,7 @@ impl fmt::Display for OutFile {
             OutFile::KubeconfigNamespace { cluster, namespace } => {
                 write!(f, "{cluster}/cluster/namespace-{namespace}.yaml")
             }
+            OutFile::AssumedRoles { cluster } => write!(f, "{cluster}/{ASSUMED_ROLES}"),
             OutFile::TeamIndex { cluster, team } => {
                 write!(f, "{}/{KUSTOMIZATION}", team_shard(cluster, team))
             }

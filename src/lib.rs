@@ -9,6 +9,7 @@
 //! ARCHITECTURE.md.
 
 pub mod access;
+pub mod bootstrap;
 pub mod builtin;
 pub mod clock;
 pub mod codeowners;

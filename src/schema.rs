@@ -471,6 +471,11 @@ pub struct ConfigSpec {
     pub defaults: Option<Defaults>,
     /// Custom roles, besides the built-in `admin`, `deployer` and `viewer`.
     pub roles: Option<Vec<Role>>,
+    /// ClusterRoles that exist in the cluster, which rbacc does not write,
+    /// for teams to bind: Kubernetes' `admin`, `edit` and `view` (whose
+    /// rules rbacc knows), or an operator's or the platform's (whose rules
+    /// rbacc.yaml states, or which are `opaque`).
+    pub existing_roles: Option<Vec<ExistingRole>>,
     /// NetworkPolicies in every team namespace, which teams can neither
     /// remove nor replace (NetworkPolicies add up: a team's own policies can
     /// only admit more).
@@ -753,6 +758,29 @@ pub struct Role {
     /// reviewers see them, and risks whose findings the role accepts.
     pub allow: Option<Vec<Escalation>>,
     /// Why the role needs what `allow` names; required with `allow`.
+    pub reason: Option<String>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExistingRole {
+    /// The name teams bind it by, a DNS-1123 label other than the built-in
+    /// and custom roles' (`k8s-admin` for Kubernetes' `admin`).
+    pub name: String,
+    /// Its name in the cluster. Default: `name`.
+    pub cluster_role: Option<String>,
+    /// What the role is for.
+    pub description: Option<String>,
+    /// The rules rbacc assumes it holds: for `admin`, `edit` and `view`,
+    /// rules operators aggregate into them, besides Kubernetes' own;
+    /// required for any other role unless it is `opaque`.
+    pub rules: Option<Vec<Rule>>,
+    /// rbacc cannot see what the role allows: risk analysis, queries and
+    /// diffs see nothing through bindings to it (a warning says so).
+    pub opaque: Option<bool>,
+    /// Risks whose findings bindings of the role are accepted with.
+    pub allow: Option<Vec<RiskId>>,
+    /// Why, for reviewers; required with `allow`.
     pub reason: Option<String>,
 }
 
@@ -1138,6 +1166,8 @@ mod tests {
                 ("spec.policy.viewers", fields::VIEWERS),
                 ("spec.roles[]", fields::ROLE),
                 ("spec.roles[].rules[]", fields::RULE),
+                ("spec.existingRoles[]", fields::EXISTING_ROLE),
+                ("spec.existingRoles[].rules[]", fields::RULE),
             ],
         };
         let policies = match document {

@@ -333,8 +333,16 @@ fn type_of(value: &Value) -> Result<(String, String), String> {
 
 /// Whether the type is a list whose `items` are to be expanded.
 fn is_list(api_version: &str, kind: &str) -> bool {
-    kind == "List" || (api_version == RBAC_API_VERSION && items_kind(kind).is_some())
+    kind == "List"
+        || (api_version == RBAC_API_VERSION && items_kind(kind).is_some())
+        || (api_version == crate::model::raw::API_VERSION && kind == ASSUMED_ROLES_KIND)
 }
+
+/// The kind of the list of ClusterRoles rbacc assumes exist in a cluster
+/// (`out/<cluster>/assumed-roles.yaml`): a kind no API server serves, so
+/// that applying the file by mistake fails instead of replacing the
+/// cluster's own roles.
+pub const ASSUMED_ROLES_KIND: &str = "AssumedClusterRoleList";
 
 /// The element kind of a typed RBAC list.
 fn items_kind(kind: &str) -> Option<&'static str> {

@@ -55,7 +55,7 @@ use k8s_openapi::api::rbac::v1::{
     ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject,
 };
 
-pub use load::AccessError;
+pub use load::{ASSUMED_ROLES_KIND, AccessError};
 pub use request::{Request, SERVICE_ACCOUNT_PREFIX, UserInfo, kubectl_name, service_account_parts};
 pub(crate) use rules::rule_allows;
 

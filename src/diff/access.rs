@@ -292,8 +292,8 @@ fn side_manifests(
     // cluster shard.
     let on_cluster = |path: &str| {
         OutFile::parse(path)
-            .filter(|f| f.cluster() == cluster && f.holds_objects())
-            .map(|f| f.in_cluster_shard())
+            .filter(|f| f.cluster() == cluster && f.holds_rbac())
+            .map(|f| f.cluster_wide())
     };
     let mut texts: Vec<(&str, &str)> = files
         .iter()

@@ -223,6 +223,15 @@ fn cluster_shard(org: &Org, c: &str, out: &mut Output) {
         out.add_objects(&file, "rbacc.yaml", &[object]);
         cluster_files.push(file.file_name());
     }
+    if !org.existing_roles.is_empty() {
+        let roles: Vec<_> = org
+            .existing_roles
+            .iter()
+            .map(objects::assumed_cluster_role)
+            .collect();
+        let file = OutFile::AssumedRoles { cluster: cluster() };
+        out.add(&file, serialize::assumed_roles("rbacc.yaml", &roles));
+    }
     let index = OutFile::ClusterIndex { cluster: cluster() };
     out.add(
         &index,

@@ -66,21 +66,41 @@ pub fn cluster_role(role: &RoleDef) -> Object {
     }
     Object::new(&ClusterRole {
         metadata,
-        rules: Some(
-            role.rules
-                .iter()
-                .map(|r| PolicyRule {
-                    api_groups: Some(r.api_groups.clone()),
-                    resources: Some(r.resources.clone()),
-                    verbs: r.verbs.clone(),
-                    resource_names: (!r.resource_names.is_empty())
-                        .then(|| r.resource_names.clone()),
-                    ..Default::default()
-                })
-                .collect(),
-        ),
+        rules: Some(role.rules.iter().map(policy_rule).collect()),
         ..Default::default()
     })
+}
+
+/// A ClusterRole that exists in the cluster, with the rules rbacc assumes
+/// it holds and where that assumption comes from.
+pub fn assumed_cluster_role(role: &RoleDef) -> ClusterRole {
+    let mut metadata = meta(&role.object_name(), None, None, &role.source);
+    let basis = match &role.existing {
+        Some(e) if e.opaque => "opaque: rbacc cannot see its rules",
+        Some(e) if e.bootstrap => "Kubernetes' bootstrap policy, with the rules rbacc.yaml adds",
+        _ => "the rules rbacc.yaml declares",
+    };
+    if let Some(annotations) = metadata.annotations.as_mut() {
+        annotations.insert("rbacc.dev/assumed".to_string(), basis.to_string());
+        annotations.insert("rbacc.dev/role".to_string(), role.name.clone());
+    }
+    // Only the labels rbacc sets on what it writes would mislead here.
+    metadata.labels = None;
+    ClusterRole {
+        metadata,
+        rules: Some(role.rules.iter().map(policy_rule).collect()),
+        ..Default::default()
+    }
+}
+
+fn policy_rule(r: &model::Rule) -> PolicyRule {
+    PolicyRule {
+        api_groups: Some(r.api_groups.clone()),
+        resources: Some(r.resources.clone()),
+        verbs: r.verbs.clone(),
+        resource_names: (!r.resource_names.is_empty()).then(|| r.resource_names.clone()),
+        ..Default::default()
+    }
 }
 
 /// Everything in one namespace, Namespace first.

@@ -109,6 +109,33 @@ fn header(source: &str) -> String {
     )
 }
 
+/// `assumed-roles.yaml`: the ClusterRoles rbacc assumes a cluster holds,
+/// as a list of a kind no API server serves, so that applying it by mistake
+/// fails rather than replaces them.
+pub fn assumed_roles(source: &str, roles: &[k8s_openapi::api::rbac::v1::ClusterRole]) -> String {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct List<'a> {
+        api_version: &'a str,
+        kind: &'a str,
+        items: &'a [k8s_openapi::api::rbac::v1::ClusterRole],
+    }
+    let list = Object::plain(&List {
+        api_version: crate::model::raw::API_VERSION,
+        kind: crate::access::ASSUMED_ROLES_KIND,
+        items: roles,
+    });
+    let mut text = header(source);
+    text.push_str(
+        "# Not applied, and in no kustomization: the rules rbacc assumes for the
+# ClusterRoles `spec.existingRoles` names, which the cluster already holds.
+# Queries, risk analysis and diffs read them.
+",
+    );
+    text.push_str(&list.text);
+    text
+}
+
 /// A `kustomization.yaml` listing `resources`.
 pub fn kustomization(source: &str, resources: &[String]) -> String {
     #[derive(Serialize)]

@@ -22,6 +22,10 @@ pub struct Org {
     pub protect_namespaces: bool,
     /// Every ClusterRole rbacc emits, built-in and custom, sorted by name.
     pub roles: Vec<RoleDef>,
+    /// The ClusterRoles teams bind that exist in the cluster
+    /// (`spec.existingRoles`), with the rules rbacc assumes: not emitted as
+    /// objects, sorted by name.
+    pub existing_roles: Vec<RoleDef>,
     /// Sorted by name.
     pub teams: Vec<Team>,
     /// Rendered kubeconfigs, when `rbacc.yaml` asks for them.
@@ -84,12 +88,30 @@ pub struct RoleDef {
     pub rules: Vec<Rule>,
     /// Repo-relative path of the file that declares it.
     pub source: String,
+    /// For a ClusterRole that exists in the cluster (`spec.existingRoles`),
+    /// which rbacc does not write: its name there and what rbacc knows.
+    pub existing: Option<Existing>,
+}
+
+/// What rbacc knows of a ClusterRole it does not write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Existing {
+    /// Its name in the cluster.
+    pub cluster_role: String,
+    /// rbacc cannot see its rules (`rules` is empty).
+    pub opaque: bool,
+    /// Kubernetes' own (`admin`, `edit`, `view`): its rules are the
+    /// bootstrap policy's, with any the platform adds.
+    pub bootstrap: bool,
 }
 
 impl RoleDef {
     /// The ClusterRole's object name.
     pub fn object_name(&self) -> String {
-        cluster_role_name(&self.name)
+        match &self.existing {
+            Some(existing) => existing.cluster_role.clone(),
+            None => cluster_role_name(&self.name),
+        }
     }
 }
 

@@ -22,6 +22,7 @@ pub(crate) mod fields {
         "policy",
         "defaults",
         "roles",
+        "existingRoles",
         "networkPolicies",
         "kubeconfig",
         "gitops",
@@ -70,6 +71,15 @@ pub(crate) mod fields {
     ];
     pub const LIMIT_RANGE: &[&str] = &["defaultRequest", "default"];
     pub const ROLE: &[&str] = &["name", "description", "rules", "allow", "reason"];
+    pub const EXISTING_ROLE: &[&str] = &[
+        "name",
+        "clusterRole",
+        "description",
+        "rules",
+        "opaque",
+        "allow",
+        "reason",
+    ];
     pub const RULE: &[&str] = &["apiGroups", "resources", "verbs", "resourceNames"];
     pub const GITOPS: &[&str] = &["flux"];
     pub const FLUX: &[&str] = &["sourceRef", "namespace", "interval"];
@@ -130,6 +140,8 @@ pub struct Config {
     pub policy: Policy,
     pub defaults: Defaults,
     pub roles: Vec<Role>,
+    /// `spec.existingRoles`: ClusterRoles in the cluster teams may bind.
+    pub existing_roles: Vec<ExistingRole>,
     /// `spec.networkPolicies`: in every team namespace.
     pub network_policies: Vec<NetworkPolicy>,
     /// `spec.kubeconfig`: how kubeconfigs are rendered, for every cluster.
@@ -320,6 +332,19 @@ pub struct Role {
     pub name: Sp<String>,
     pub description: Option<Sp<String>>,
     pub rules: Vec<Rule>,
+    pub allow: Vec<Sp<String>>,
+    pub reason: Option<Sp<String>>,
+}
+
+/// A ClusterRole that exists in the cluster, which rbacc does not write.
+#[derive(Debug)]
+pub struct ExistingRole {
+    pub span: Span,
+    pub name: Sp<String>,
+    pub cluster_role: Option<Sp<String>>,
+    pub description: Option<Sp<String>>,
+    pub rules: Option<Vec<Rule>>,
+    pub opaque: Option<Sp<bool>>,
     pub allow: Vec<Sp<String>>,
     pub reason: Option<Sp<String>>,
 }
@@ -536,6 +561,13 @@ pub fn decode_config(d: &mut Decoder, file: FileId, root: &Node) -> Config {
         for node in d.items(roles) {
             if let Some(role) = decode_role(d, node) {
                 config.roles.push(role);
+            }
+        }
+    }
+    if let Some(list) = spec.get("existingRoles") {
+        for node in d.items(list) {
+            if let Some(role) = decode_existing_role(d, node) {
+                config.existing_roles.push(role);
             }
         }
     }
@@ -784,33 +816,10 @@ fn decode_role(d: &mut Decoder, node: &Node) -> Option<Role> {
     let mut f = d.fields(node, fields::ROLE);
     let name = f.required(d, "name", "a role").and_then(|n| d.string(n));
     let description = f.get("description").and_then(|n| d.string(n));
-    let mut rules = Vec::new();
-    if let Some(list) = f.required(d, "rules", "a role") {
-        for item in d.items(list) {
-            let mut r = d.fields(item, fields::RULE);
-            let rule = Rule {
-                span: item.span,
-                api_groups: r
-                    .required(d, "apiGroups", "a rule")
-                    .map(|n| d.strings(n))
-                    .unwrap_or_default(),
-                resources: r
-                    .required(d, "resources", "a rule")
-                    .map(|n| d.strings(n))
-                    .unwrap_or_default(),
-                verbs: r
-                    .required(d, "verbs", "a rule")
-                    .map(|n| d.strings(n))
-                    .unwrap_or_default(),
-                resource_names: r
-                    .get("resourceNames")
-                    .map(|n| d.strings(n))
-                    .unwrap_or_default(),
-            };
-            r.finish(d);
-            rules.push(rule);
-        }
-    }
+    let rules = f
+        .required(d, "rules", "a role")
+        .map(|list| decode_rules(d, list))
+        .unwrap_or_default();
     let allow = f.get("allow").map(|n| d.strings(n)).unwrap_or_default();
     let reason = f.get("reason").and_then(|n| d.string(n));
     f.finish(d);
@@ -820,6 +829,60 @@ fn decode_role(d: &mut Decoder, node: &Node) -> Option<Role> {
         rules,
         allow,
         reason,
+    })
+}
+
+/// Reads a list of RBAC rules.
+fn decode_rules(d: &mut Decoder, list: &Node) -> Vec<Rule> {
+    let mut rules = Vec::new();
+    for item in d.items(list) {
+        let mut r = d.fields(item, fields::RULE);
+        let rule = Rule {
+            span: item.span,
+            api_groups: r
+                .required(d, "apiGroups", "a rule")
+                .map(|n| d.strings(n))
+                .unwrap_or_default(),
+            resources: r
+                .required(d, "resources", "a rule")
+                .map(|n| d.strings(n))
+                .unwrap_or_default(),
+            verbs: r
+                .required(d, "verbs", "a rule")
+                .map(|n| d.strings(n))
+                .unwrap_or_default(),
+            resource_names: r
+                .get("resourceNames")
+                .map(|n| d.strings(n))
+                .unwrap_or_default(),
+        };
+        r.finish(d);
+        rules.push(rule);
+    }
+    rules
+}
+
+fn decode_existing_role(d: &mut Decoder, node: &Node) -> Option<ExistingRole> {
+    let mut f = d.fields(node, fields::EXISTING_ROLE);
+    let name = f
+        .required(d, "name", "an existing role")
+        .and_then(|n| d.string(n));
+    let role = ExistingRole {
+        span: node.span,
+        name: Sp::new(String::new(), node.span),
+        cluster_role: f.get("clusterRole").and_then(|n| d.string(n)),
+        description: f.get("description").and_then(|n| d.string(n)),
+        rules: f.get("rules").map(|n| decode_rules(d, n)),
+        opaque: f
+            .get("opaque")
+            .and_then(|n| Some(Sp::new(d.bool(n)?, n.span))),
+        allow: f.get("allow").map(|n| d.strings(n)).unwrap_or_default(),
+        reason: f.get("reason").and_then(|n| d.string(n)),
+    };
+    f.finish(d);
+    Some(ExistingRole {
+        name: name?,
+        ..role
     })
 }
 

@@ -81,7 +81,7 @@ impl Target {
             .iter()
             .filter(|(path, text)| {
                 OutFile::parse(path).is_some_and(|file| {
-                    file.cluster() == cluster && file.holds_objects() && scope.needs(&file, text)
+                    file.cluster() == cluster && file.holds_rbac() && scope.needs(&file, text)
                 })
             })
             .collect();
@@ -120,7 +120,7 @@ impl Target {
             .paths()
             .filter_map(|path| {
                 let file = OutFile::parse(path)?;
-                (file.cluster() == cluster && file.holds_objects()).then_some((path, file))
+                (file.cluster() == cluster && file.holds_rbac()).then_some((path, file))
             })
             .collect();
         // A namespace's objects are all in its file.
@@ -135,7 +135,7 @@ impl Target {
         let own_file = own_file?;
         let wanted: Vec<(&str, OutFile)> = candidates
             .into_iter()
-            .filter(|(path, file)| file.in_cluster_shard() || *path == own_file)
+            .filter(|(path, file)| file.cluster_wide() || *path == own_file)
             .collect();
         let texts: Vec<Option<(&str, OutFile, String)>> = wanted
             .par_iter()

@@ -67,6 +67,17 @@ impl Settings {
     pub fn cluster_names(&self) -> impl Iterator<Item = &str> {
         self.clusters.iter().map(|c| c.name.as_str())
     }
+
+    /// The ClusterRole a binding of `role` (as teams name it) refers to:
+    /// `rbacc:<role>` for the roles rbacc writes, the cluster's name for an
+    /// existing role, `cluster-admin` for itself.
+    pub fn cluster_role_of(&self, role: &str) -> String {
+        match self.roles.get(role) {
+            Some(known) => known.def.object_name(),
+            None if role == CLUSTER_ADMIN => role.to_string(),
+            None => crate::model::cluster_role_name(role),
+        }
+    }
 }
 
 pub fn check(sources: &Sources, config: &raw::Config, diags: &mut Diagnostics) -> Settings {
@@ -100,6 +111,7 @@ pub fn check(sources: &Sources, config: &raw::Config, diags: &mut Diagnostics) -
             description: builtin::description(name, &role_policy),
             rules: builtin::rules(name, &role_policy),
             source: source_path.clone(),
+            existing: None,
         };
         let creates_pods = *name != "viewer";
         roles.insert(
@@ -115,6 +127,11 @@ pub fn check(sources: &Sources, config: &raw::Config, diags: &mut Diagnostics) -
     }
     for role in &config.roles {
         if let Some(known) = check_role(role, &source_path, &roles, &rule_names, diags) {
+            roles.insert(role.name.value.clone(), known);
+        }
+    }
+    for role in &config.existing_roles {
+        if let Some(known) = check_existing_role(role, &source_path, &roles, &rule_names, diags) {
             roles.insert(role.name.value.clone(), known);
         }
     }
@@ -453,19 +470,9 @@ fn check_role(
     }
     let mut rules = Vec::new();
     for rule in &role.rules {
-        if rule.verbs.is_empty() || rule.resources.is_empty() || rule.api_groups.is_empty() {
-            diags.push(
-                Diagnostic::error(
-                    Code::InvalidValue,
-                    rule.span,
-                    "a rule needs at least one API group, resource and verb",
-                )
-                .label("this rule grants nothing")
-                .help("write `apiGroups: [\"\"]` for the core group"),
-            );
+        let Some(checked) = checked_rule(rule, rule_names, diags) else {
             continue;
-        }
-        check_rule_names(rule, rule_names, diags);
+        };
         for (what, span) in escalations(rule) {
             if role.allow.iter().any(|a| a.value == what) {
                 continue;
@@ -483,12 +490,7 @@ fn check_role(
                 )),
             );
         }
-        rules.push(Rule {
-            api_groups: sorted(&rule.api_groups),
-            resources: sorted(&rule.resources),
-            verbs: sorted(&rule.verbs),
-            resource_names: sorted(&rule.resource_names),
-        });
+        rules.push(checked);
     }
     // Pods, or workloads that create them: with the evaluator's matching.
     let creates_pods = crate::risk::findings_of(&rules, "")
@@ -504,6 +506,214 @@ fn check_role(
                 .unwrap_or_default(),
             rules,
             source: source.to_string(),
+            existing: None,
+        },
+        span: Some(name.span),
+        creates_pods,
+        allowed: role
+            .allow
+            .iter()
+            .filter_map(|a| Risk::from_id(&a.value))
+            .collect(),
+        reason: role.reason.clone(),
+    })
+}
+
+/// A rule as written, with its lists sorted; `None`, reported, when it
+/// names no API group, resource or verb. What it names that the API server
+/// never matches is warned about.
+fn checked_rule(
+    rule: &raw::Rule,
+    rule_names: &BTreeMap<&str, BTreeSet<String>>,
+    diags: &mut Diagnostics,
+) -> Option<Rule> {
+    if rule.verbs.is_empty() || rule.resources.is_empty() || rule.api_groups.is_empty() {
+        diags.push(
+            Diagnostic::error(
+                Code::InvalidValue,
+                rule.span,
+                "a rule needs at least one API group, resource and verb",
+            )
+            .label("this rule grants nothing")
+            .help("write `apiGroups: [\"\"]` for the core group"),
+        );
+        return None;
+    }
+    check_rule_names(rule, rule_names, diags);
+    Some(Rule {
+        api_groups: sorted(&rule.api_groups),
+        resources: sorted(&rule.resources),
+        verbs: sorted(&rule.verbs),
+        resource_names: sorted(&rule.resource_names),
+    })
+}
+
+/// Checks an entry of `spec.existingRoles`: a ClusterRole in the cluster
+/// that teams may bind under the name `name`, whose rules rbacc assumes
+/// (Kubernetes' own for `admin`, `edit` and `view`, plus any `rules`
+/// operators aggregate into them; as declared for others), or cannot see
+/// (`opaque`, a warning).
+fn check_existing_role(
+    role: &raw::ExistingRole,
+    source: &str,
+    roles: &BTreeMap<String, KnownRole>,
+    rule_names: &BTreeMap<&str, BTreeSet<String>>,
+    diags: &mut Diagnostics,
+) -> Option<KnownRole> {
+    let name = &role.name;
+    if !check_dns_label(diags, name, "role name") {
+        return None;
+    }
+    if let Some(known) = roles.get(&name.value) {
+        let d = Diagnostic::error(
+            Code::DuplicateEntry,
+            name.span,
+            format!("role `{}` is already declared", name.value),
+        );
+        diags.push(match known.span {
+            Some(first) => d.label("declared again here").with_secondary(first, "first declared here"),
+            None => d
+                .label("a built-in role")
+                .help(format!("teams bind the built-in `{}` under this name: name the existing role otherwise, such as `k8s-{}`, with `clusterRole: {}`", name.value, name.value, role.cluster_role.as_ref().map_or(name.value.as_str(), |c| c.value.as_str()))),
+        });
+        return None;
+    }
+    let object = role.cluster_role.as_ref().unwrap_or(name);
+    let object_problem = if object.value.starts_with("rbacc:") {
+        Some((
+            "`rbacc:` roles are the ones rbacc writes",
+            "name the role rbacc should not write",
+        ))
+    } else if object.value == CLUSTER_ADMIN {
+        Some((
+            "`cluster-admin` grants everything everywhere",
+            "teams bind `cluster-admin` by name only where `policy.forbidClusterAdmin: false` allows it",
+        ))
+    } else if object.value.starts_with("system:") {
+        Some((
+            "`system:` roles are for Kubernetes' own components",
+            "bind a role made for people",
+        ))
+    } else if object.value.is_empty()
+        || object.value.len() > 253
+        || object.value.contains(['/', '%'])
+        || object.value == "."
+        || object.value == ".."
+        || object.value.chars().any(crate::text::is_invisible)
+    {
+        Some((
+            "not a ClusterRole name",
+            "a ClusterRole's name is at most 253 characters, without `/`, `%` or invisible characters",
+        ))
+    } else {
+        None
+    };
+    if let Some((label, help)) = object_problem {
+        diags.push(
+            Diagnostic::error(
+                Code::InvalidValue,
+                object.span,
+                format!(
+                    "`{}` cannot be an existing role",
+                    crate::text::visible(&object.value)
+                ),
+            )
+            .label(label)
+            .help(help),
+        );
+        return None;
+    }
+    for allowed in &role.allow {
+        if Risk::from_id(&allowed.value).is_none_or(|r| r.reach() == crate::risk::Reach::Network) {
+            diags.push(unknown_risk(allowed));
+        }
+    }
+    if !role.allow.is_empty()
+        && role
+            .reason
+            .as_ref()
+            .is_none_or(|r| r.value.trim().is_empty())
+    {
+        diags.push(
+            Diagnostic::error(
+                Code::MissingField,
+                role.allow[0].span,
+                format!("role `{}` accepts risks without a `reason`", name.value),
+            )
+            .label("`allow` needs a `reason`")
+            .help("say why teams may take these risks through the role, so reviewers can judge it"),
+        );
+    }
+    let opaque = role.opaque.as_ref().is_some_and(|o| o.value);
+    let bootstrap = crate::bootstrap::rules_of(&object.value);
+    if opaque && (role.rules.is_some() || bootstrap.is_some()) {
+        let span = role.opaque.as_ref().map_or(name.span, |o| o.span);
+        diags.push(
+            Diagnostic::error(
+                Code::InvalidValue,
+                span,
+                "a role whose rules rbacc knows is not opaque",
+            )
+            .label("`opaque: true`")
+            .help(if bootstrap.is_some() {
+                "rbacc knows Kubernetes' `admin`, `edit` and `view`; remove `opaque`"
+            } else {
+                "remove `opaque`, or the `rules`: rbacc either assumes rules or sees none"
+            }),
+        );
+        return None;
+    }
+    let mut rules = bootstrap.clone().unwrap_or_default();
+    for rule in role.rules.iter().flatten() {
+        if let Some(checked) = checked_rule(rule, rule_names, diags) {
+            rules.push(checked);
+        }
+    }
+    rules.sort();
+    rules.dedup();
+    if opaque {
+        diags.push(
+            Diagnostic::warning(
+                Code::OpaqueRole,
+                role.opaque.as_ref().map_or(name.span, |o| o.span),
+                format!("rbacc cannot see what `{}` allows", object.value),
+            )
+            .label("opaque")
+            .help("risk analysis, `can-i`, `who-can` and `diff` see no permission through bindings to it; declare the `rules` it holds to let them"),
+        );
+    } else if bootstrap.is_none() && role.rules.is_none() {
+        diags.push(
+            Diagnostic::error(
+                Code::MissingField,
+                name.span,
+                format!("existing role `{}` needs its `rules`", name.value),
+            )
+            .label("rules unknown to rbacc")
+            .help("write the rules the ClusterRole holds, so analysis sees through it, or `opaque: true` to say rbacc cannot"),
+        );
+        return None;
+    }
+    let creates_pods = crate::risk::findings_of(&rules, "")
+        .iter()
+        .any(|f| f.risk == Risk::PodsCreate);
+    Some(KnownRole {
+        def: RoleDef {
+            name: name.value.clone(),
+            description: role
+                .description
+                .as_ref()
+                .map(|d| d.value.clone())
+                .unwrap_or_else(|| match bootstrap {
+                    Some(_) => format!("Kubernetes' `{}`", object.value),
+                    None => format!("the cluster's `{}`", object.value),
+                }),
+            rules,
+            source: source.to_string(),
+            existing: Some(crate::model::Existing {
+                cluster_role: object.value.clone(),
+                opaque,
+                bootstrap: bootstrap.is_some(),
+            }),
         },
         span: Some(name.span),
         creates_pods,

@@ -46,7 +46,7 @@ pub fn owners_for(syntax: crate::codeowners::Syntax, parsed: &Parsed, diags: &mu
 
 use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::load::Parsed;
-use crate::model::Org;
+use crate::model::{Org, RoleDef};
 use crate::risk;
 use crate::source::{Sources, Sp, Span};
 use analysis::Analysis;
@@ -130,11 +130,17 @@ fn resolve(
     if diags.has_errors() {
         return None;
     }
+    let (existing_roles, roles): (Vec<RoleDef>, Vec<RoleDef>) = settings
+        .roles
+        .into_values()
+        .map(|r| r.def)
+        .partition(|r| r.existing.is_some());
     let org = Org {
         owners,
         clusters: settings.clusters,
         protect_namespaces: settings.protect_namespaces,
-        roles: settings.roles.into_values().map(|r| r.def).collect(),
+        roles,
+        existing_roles,
         teams,
         kubeconfigs,
         limits: settings.limits,

@@ -31,6 +31,7 @@ mod bad {
         duplicate_team,
         empty_namespace_name,
         escalating_role,
+        existing_roles,
         grant_names_nobody,
         input_budget,
         invalid_label,

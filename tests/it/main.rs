@@ -22,6 +22,7 @@ mod security_markdown;
 mod security_reader;
 mod support;
 
+mod existing_roles;
 mod expiry;
 mod fuzz_regressions;
 mod risk;

@@ -11,9 +11,8 @@
 use std::collections::BTreeMap;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{Binding, Subject, cluster_role_name};
+use crate::model::{Binding, Subject};
 use crate::source::Span;
-use crate::validate::config::CLUSTER_ADMIN;
 
 /// The RoleBindings of one namespace as they are declared, checked for
 /// name collisions.
@@ -32,11 +31,13 @@ pub(super) struct Declared {
 }
 
 impl Bindings {
-    /// Declares a binding of `role` to `subjects`; none without subjects.
+    /// Declares a binding of `role` (the ClusterRole `cluster_role`) to
+    /// `subjects`; none without subjects.
     pub(super) fn add(
         &mut self,
         name: String,
         role: &str,
+        cluster_role: String,
         subjects: Vec<Subject>,
         span: Span,
         what: String,
@@ -50,7 +51,7 @@ impl Bindings {
         self.0.push(Declared {
             binding: Binding {
                 name,
-                cluster_role: cluster_role_of(role),
+                cluster_role,
                 subjects,
             },
             role: role.to_string(),
@@ -98,14 +99,5 @@ impl Bindings {
             }
         }
         by_name.into_values().map(|d| d.binding).collect()
-    }
-}
-
-/// The ClusterRole object a role reference binds.
-fn cluster_role_of(role: &str) -> String {
-    if role == CLUSTER_ADMIN {
-        role.to_string()
-    } else {
-        cluster_role_name(role)
     }
 }

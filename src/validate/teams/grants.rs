@@ -77,6 +77,7 @@ fn check_grant(
         bindings.add(
             format!("grant-{role}"),
             role,
+            settings.cluster_role_of(role),
             direct,
             grant.role.span,
             format!("a grant of `{role}`"),
@@ -113,6 +114,7 @@ fn to_team(
         bindings.add(
             format!("{}-{role}", other.value),
             role,
+            ctx.settings.cluster_role_of(role),
             members.all.clone(),
             other.span,
             format!("a grant of `{role}` to team `{}`", other.value),

@@ -38,6 +38,8 @@ struct Members {
     /// The role's key under `members`, which the team's bindings of the role
     /// are generated from.
     key: Span,
+    /// The ClusterRole the role's bindings refer to.
+    cluster_role: String,
     subjects: Vec<Subject>,
 }
 
@@ -79,6 +81,7 @@ pub(super) fn check(
             role.value.clone(),
             Members {
                 key: role.span,
+                cluster_role: settings.cluster_role_of(&role.value),
                 subjects,
             },
         );
@@ -100,6 +103,7 @@ impl TeamMembers {
             bindings.add(
                 format!("{team}-{role}"),
                 role,
+                members.cluster_role.clone(),
                 members.subjects.clone(),
                 members.key,
                 format!("`members.{role}`"),

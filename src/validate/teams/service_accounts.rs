@@ -51,6 +51,7 @@ pub(super) fn check(
             bindings.add(
                 format!("sa-{}", sa.name.value),
                 &sa.role.value,
+                settings.cluster_role_of(&sa.role.value),
                 vec![subject],
                 sa.name.span,
                 format!("service account `{}`", sa.name.value),
