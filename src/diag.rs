@@ -97,6 +97,9 @@ codes! {
     SensitiveExtraResource => "sensitive-extra-resource",
     /// A binding gives a risky permission the policy does not allow.
     AccessRisk => "access-risk",
+    /// A team's own role the policy does not allow, or that grants what
+    /// the built-in `admin` does not.
+    TeamRole => "team-role",
     /// An existing role whose rules rbacc cannot see.
     OpaqueRole => "opaque-role",
     /// A NetworkPolicy admits traffic the policy asks about.

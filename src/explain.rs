@@ -245,9 +245,10 @@ fn view(sources: &Sources, finding: &Finding) -> FindingView {
             finding.risk.can()
         ),
         chain: format!(
-            "RoleBinding {} → ClusterRole {} → rule {} allows `{}`",
+            "RoleBinding {} → {} {} → rule {} allows `{}`",
             finding.binding,
-            finding.cluster_role,
+            finding.role_ref.kind(),
+            finding.role_ref.name(),
             finding.rule_index + 1,
             finding.request
         ),

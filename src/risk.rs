@@ -384,7 +384,7 @@ pub fn cluster_admin_rules() -> Vec<Rule> {
     }]
 }
 
-fn policy_rule(rule: &Rule) -> PolicyRule {
+pub(crate) fn policy_rule(rule: &Rule) -> PolicyRule {
     PolicyRule {
         api_groups: Some(rule.api_groups.clone()),
         resources: Some(rule.resources.clone()),

@@ -603,6 +603,9 @@ pub struct Policy {
     pub annotations: Option<AnnotationPolicy>,
     /// Which Pod Security levels teams may choose for their namespaces.
     pub pod_security: Option<PodSecurityPolicy>,
+    /// `false`: teams may not declare roles of their own (`spec.roles` of
+    /// a team file). Default: `true`.
+    pub team_roles: Option<bool>,
     /// Budgets on what one declaration may make; each ends in an
     /// `input-limit` diagnostic.
     pub limits: Option<Limits>,
@@ -862,10 +865,31 @@ pub struct TeamMetadata {
 pub struct TeamSpec {
     /// Role -> who has it, in every namespace of the team.
     pub members: Option<Members>,
+    /// The team's own roles, written as a Role `rbacc:<name>` in each of
+    /// its namespaces and bound like any other role; each rule within what
+    /// the built-in `admin` allows in a namespace (unless
+    /// `policy.teamRoles: false` forbids them).
+    pub roles: Option<Vec<TeamRole>>,
     /// The team's namespaces.
     pub namespaces: Option<Vec<NamespaceEntry>>,
     /// Risk findings the team accepts on purpose, each with a reason.
     pub allow: Option<Vec<Allow>>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TeamRole {
+    /// A DNS-1123 label no role of rbacc.yaml has.
+    pub name: String,
+    /// What the role is for.
+    pub description: Option<String>,
+    /// What the role may do in the team's namespaces, as in a Role.
+    #[schemars(required)]
+    pub rules: Option<Vec<Rule>>,
+    /// Not for team roles: a team accepts warnings under `spec.allow`.
+    pub allow: Option<Vec<Escalation>>,
+    /// Not for team roles.
+    pub reason: Option<String>,
 }
 
 #[derive(JsonSchema)]
@@ -1129,6 +1153,8 @@ mod tests {
                 ("metadata", fields::TEAM_METADATA),
                 ("spec", fields::TEAM_SPEC),
                 ("spec.allow[]", fields::ALLOW),
+                ("spec.roles[]", fields::ROLE),
+                ("spec.roles[].rules[]", fields::RULE),
                 ("spec.members.<name>", fields::SUBJECTS),
                 ("spec.namespaces[]", fields::NAMESPACE),
                 ("spec.namespaces[].grants[]", fields::GRANT),

@@ -591,7 +591,11 @@ fn bound_by(org: &Org, cluster: &str, role: &str) -> (usize, usize) {
             .filter(|ns| ns.clusters.iter().any(|c| c == cluster))
         {
             let mut binds = false;
-            for binding in ns.bindings.iter().filter(|b| b.cluster_role == role) {
+            for binding in ns
+                .bindings
+                .iter()
+                .filter(|b| matches!(&b.role, crate::model::RoleRef::ClusterRole(n) if n == role))
+            {
                 binds = true;
                 subjects.extend(binding.subjects.iter());
             }

@@ -114,6 +114,17 @@ pub fn namespace_objects(org: &Org, team: &Team, ns: &Namespace) -> Vec<Object> 
             ..Default::default()
         }));
     }
+    for role in &team.roles {
+        objects.push(Object::new(&Role {
+            metadata: meta(
+                &role.object_name(),
+                Some(&ns.name),
+                Some(&team.name),
+                source,
+            ),
+            rules: Some(role.rules.iter().map(policy_rule).collect()),
+        }));
+    }
     for binding in &ns.bindings {
         objects.push(role_binding(team, ns, binding));
     }
@@ -314,8 +325,8 @@ fn role_binding(team: &Team, ns: &Namespace, binding: &Binding) -> Object {
         ),
         role_ref: RoleRef {
             api_group: Some(RBAC_GROUP.to_string()),
-            kind: "ClusterRole".to_string(),
-            name: binding.cluster_role.clone(),
+            kind: binding.role.kind().to_string(),
+            name: binding.role.name().to_string(),
         },
         subjects: Some(binding.subjects.iter().map(subject).collect()),
     })

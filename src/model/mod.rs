@@ -141,6 +141,9 @@ pub struct Team {
     pub owners: Vec<String>,
     /// Every subject named under `spec.members`, whatever its role: sorted.
     pub members: Vec<Subject>,
+    /// The team's own roles (`spec.roles`), written as a Role in each of
+    /// its namespaces; sorted by name.
+    pub roles: Vec<RoleDef>,
     /// Sorted by name.
     pub namespaces: Vec<Namespace>,
 }
@@ -244,10 +247,44 @@ pub struct LimitRange {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Binding {
     pub name: String,
-    /// The ClusterRole's object name.
-    pub cluster_role: String,
+    /// The role it binds.
+    pub role: RoleRef,
     /// Sorted and deduplicated.
     pub subjects: Vec<Subject>,
+}
+
+/// The role a RoleBinding refers to, by its object name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RoleRef {
+    /// A ClusterRole: rbacc's (`rbacc:<name>`), an existing one, or
+    /// `cluster-admin`.
+    ClusterRole(String),
+    /// A team's own Role (`rbacc:<name>`) in the binding's namespace.
+    Role(String),
+}
+
+impl RoleRef {
+    /// `ClusterRole` or `Role`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RoleRef::ClusterRole(_) => "ClusterRole",
+            RoleRef::Role(_) => "Role",
+        }
+    }
+
+    /// The object name.
+    pub fn name(&self) -> &str {
+        match self {
+            RoleRef::ClusterRole(name) | RoleRef::Role(name) => name,
+        }
+    }
+}
+
+impl std::fmt::Display for RoleRef {
+    /// `ClusterRole rbacc:admin`, as diagnostics name it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} `{}`", self.kind(), self.name())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -49,6 +49,7 @@ pub(crate) mod fields {
         "annotations",
         "podSecurity",
         "limits",
+        "teamRoles",
     ];
     pub const METADATA_POLICY: &[&str] = &["allow", "forbid", "required", "values"];
     pub const ALLOWED_PATTERN: &[&str] = &["pattern"];
@@ -86,7 +87,7 @@ pub(crate) mod fields {
 
     // Team files
     pub const TEAM_METADATA: &[&str] = &["name", "description", "contacts", "owners"];
-    pub const TEAM_SPEC: &[&str] = &["members", "namespaces", "allow"];
+    pub const TEAM_SPEC: &[&str] = &["members", "roles", "namespaces", "allow"];
     pub const SUBJECTS: &[&str] = &["groups", "users", "serviceAccounts", "expires"];
     pub const ALLOW: &[&str] = &["risk", "role", "networkPolicy", "reason"];
     pub const NETWORK_POLICY: &[&str] =
@@ -258,6 +259,8 @@ pub struct Policy {
     pub viewers_exec: Option<Sp<bool>>,
     pub forbid_cluster_admin: Option<Sp<bool>>,
     pub protect_namespaces: Option<bool>,
+    /// `teamRoles`: whether teams may declare roles of their own.
+    pub team_roles: Option<Sp<bool>>,
     pub extra_resources: Vec<ExtraResource>,
     /// `policy.risks`: risk id -> level, unchecked.
     pub risks: Vec<(Sp<String>, Sp<String>)>,
@@ -371,6 +374,8 @@ pub struct Team {
     /// CODEOWNERS file names them (`@user`, `@org/team`, an email address).
     pub owners: Vec<Sp<String>>,
     pub members: Vec<(Sp<String>, Subjects)>,
+    /// `spec.roles`: the team's own roles.
+    pub roles: Vec<Role>,
     pub namespaces: Vec<Namespace>,
     /// `spec.allow`: risk findings the team accepts on purpose.
     pub allow: Vec<Allow>,
@@ -678,6 +683,9 @@ fn decode_policy(d: &mut Decoder, node: &Node) -> Policy {
             .get("forbidClusterAdmin")
             .and_then(|n| Some(Sp::new(d.bool(n)?, n.span))),
         protect_namespaces: f.get("protectNamespaces").and_then(|n| d.bool(n)),
+        team_roles: f
+            .get("teamRoles")
+            .and_then(|n| Some(Sp::new(d.bool(n)?, n.span))),
         risks: f.get("risks").map(|n| d.string_map(n)).unwrap_or_default(),
         ..Policy::default()
     };
@@ -895,6 +903,7 @@ pub fn decode_team(d: &mut Decoder, file: FileId, file_stem: String, root: &Node
         contacts: Vec::new(),
         owners: Vec::new(),
         members: Vec::new(),
+        roles: Vec::new(),
         namespaces: Vec::new(),
         allow: Vec::new(),
     };
@@ -922,6 +931,13 @@ pub fn decode_team(d: &mut Decoder, file: FileId, file_stem: String, root: &Node
             let subjects = take_subjects(d, &mut f);
             f.finish(d);
             team.members.push((role.clone(), subjects));
+        }
+    }
+    if let Some(roles) = s.get("roles") {
+        for node in d.items(roles) {
+            if let Some(role) = decode_role(d, node) {
+                team.roles.push(role);
+            }
         }
     }
     if let Some(namespaces) = s.get("namespaces") {

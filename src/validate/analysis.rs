@@ -48,8 +48,8 @@ pub struct Finding {
     pub namespace: String,
     /// The RoleBinding's name.
     pub binding: String,
-    /// The ClusterRole's object name.
-    pub cluster_role: String,
+    /// The role the binding refers to.
+    pub role_ref: crate::model::RoleRef,
     /// The role as teams name it (`admin`, a custom role).
     pub role: String,
     pub subjects: Vec<Subject>,
@@ -117,8 +117,8 @@ impl Analysis {
             diags.push(
                 diagnostic
                     .label(format!(
-                        "RoleBinding `{binding}` → ClusterRole `{}` → rule {} allows `{}`",
-                        first.cluster_role,
+                        "RoleBinding `{binding}` → {} → rule {} allows `{}`",
+                        first.role_ref,
                         first.rule_index + 1,
                         first.request
                     ))

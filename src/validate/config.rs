@@ -35,6 +35,9 @@ pub struct Settings {
     /// Where `forbidClusterAdmin` was set, if it was.
     pub forbid_cluster_admin_span: Option<Span>,
     pub protect_namespaces: bool,
+    /// `policy.teamRoles: false`, where it is written: teams may not
+    /// declare roles of their own.
+    pub forbid_team_roles: Option<Sp<bool>>,
     pub pod_security: PodSecurity,
     pub quota: BTreeMap<String, String>,
     pub limit_range: Option<LimitRange>,
@@ -199,6 +202,7 @@ pub fn check(sources: &Sources, config: &raw::Config, diags: &mut Diagnostics) -
         forbid_cluster_admin: policy.forbid_cluster_admin.as_ref().is_none_or(|f| f.value),
         forbid_cluster_admin_span: policy.forbid_cluster_admin.as_ref().map(|f| f.span),
         protect_namespaces: policy.protect_namespaces.unwrap_or(true),
+        forbid_team_roles: policy.team_roles.clone().filter(|allowed| !allowed.value),
         pod_security: config
             .defaults
             .pod_security
@@ -522,7 +526,7 @@ fn check_role(
 /// A rule as written, with its lists sorted; `None`, reported, when it
 /// names no API group, resource or verb. What it names that the API server
 /// never matches is warned about.
-fn checked_rule(
+pub(crate) fn checked_rule(
     rule: &raw::Rule,
     rule_names: &BTreeMap<&str, BTreeSet<String>>,
     diags: &mut Diagnostics,

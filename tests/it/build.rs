@@ -16,6 +16,7 @@ mod ok {
         namespace_metadata,
         network_policies,
         policy_options,
+        team_roles,
     );
 
     /// Every case on disk has its test above, and every test its case.

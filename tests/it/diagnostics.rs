@@ -59,6 +59,8 @@ mod bad {
         sensitive_extra_resource,
         system_subject,
         team_file_name,
+        team_roles,
+        team_roles_forbidden,
         template_dangling_context,
         template_emits_token,
         template_missing_settings,

@@ -21,6 +21,7 @@ mod security;
 mod security_markdown;
 mod security_reader;
 mod support;
+mod team_roles;
 
 mod existing_roles;
 mod expiry;

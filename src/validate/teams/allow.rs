@@ -15,7 +15,7 @@ use crate::model::raw;
 use crate::risk::{Reach, Risk};
 use crate::source::Span;
 use crate::validate::analysis::Analysis;
-use crate::validate::config::{Settings, unknown_risk};
+use crate::validate::config::unknown_risk;
 
 use super::roles;
 
@@ -54,7 +54,7 @@ impl Allowed {
 /// Checks a team's `spec.allow`. An entry without its role (reported by
 /// the decoder) accepts nothing.
 pub(super) fn check(
-    settings: &Settings,
+    roles: roles::Roles,
     team: &raw::Team,
     diags: &mut Diagnostics,
 ) -> Vec<Allowed> {
@@ -106,7 +106,7 @@ pub(super) fn check(
             By::NetworkPolicy(policy.value.clone())
         } else {
             let Some(role) = &entry.role else { continue };
-            if !roles::check_ref(settings, role, diags) {
+            if !roles::check_ref(roles, role, diags) {
                 continue;
             }
             By::Role(role.value.clone())

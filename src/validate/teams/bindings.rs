@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{Binding, Subject};
+use crate::model::{Binding, RoleRef, Subject};
 use crate::source::Span;
 
 /// The RoleBindings of one namespace as they are declared, checked for
@@ -31,13 +31,13 @@ pub(super) struct Declared {
 }
 
 impl Bindings {
-    /// Declares a binding of `role` (the ClusterRole `cluster_role`) to
-    /// `subjects`; none without subjects.
+    /// Declares a binding of `role` (the object `role_ref`) to `subjects`;
+    /// none without subjects.
     pub(super) fn add(
         &mut self,
         name: String,
         role: &str,
-        cluster_role: String,
+        role_ref: RoleRef,
         subjects: Vec<Subject>,
         span: Span,
         what: String,
@@ -51,7 +51,7 @@ impl Bindings {
         self.0.push(Declared {
             binding: Binding {
                 name,
-                cluster_role,
+                role: role_ref,
                 subjects,
             },
             role: role.to_string(),
@@ -74,7 +74,7 @@ impl Bindings {
             match by_name.get_mut(name) {
                 // The same role reached twice (e.g. a grant to a team for a
                 // role it already holds): one binding with both subject sets.
-                Some(existing) if existing.binding.cluster_role == declared.binding.cluster_role => {
+                Some(existing) if existing.binding.role == declared.binding.role => {
                     let subjects = &mut existing.binding.subjects;
                     subjects.extend(declared.binding.subjects);
                     subjects.sort();

@@ -39,7 +39,7 @@ fn check_grant(
     diags: &mut Diagnostics,
 ) {
     let settings = ctx.settings;
-    if !roles::check_ref(settings, &grant.role, diags) {
+    if !roles::check_ref(ctx.roles, &grant.role, diags) {
         return;
     }
     // An expired grant is still checked, then left out.
@@ -57,7 +57,7 @@ fn check_grant(
         return;
     }
     let role = &grant.role.value;
-    if active && roles::creates_pods(settings, role) {
+    if active && roles::creates_pods(ctx.roles, role) {
         diags.push(
             Diagnostic::warning(Code::RiskyGrant, grant.role.span, format!("granting `{role}` on `{namespace}` lets others create pods"))
                 .label("can create pods")
@@ -77,7 +77,7 @@ fn check_grant(
         bindings.add(
             format!("grant-{role}"),
             role,
-            settings.cluster_role_of(role),
+            ctx.roles.role_ref(role),
             direct,
             grant.role.span,
             format!("a grant of `{role}`"),
@@ -114,7 +114,7 @@ fn to_team(
         bindings.add(
             format!("{}-{role}", other.value),
             role,
-            ctx.settings.cluster_role_of(role),
+            ctx.roles.role_ref(role),
             members.all.clone(),
             other.span,
             format!("a grant of `{role}` to team `{}`", other.value),

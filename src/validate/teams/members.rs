@@ -16,14 +16,14 @@ use std::collections::BTreeMap;
 
 use crate::clock::Date;
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::Subject;
 use crate::model::raw;
+use crate::model::{RoleRef, Subject};
 use crate::source::Span;
-use crate::validate::config::Settings;
 
 use super::bindings::Bindings;
+use super::expiry;
+use super::roles::{self, Roles};
 use super::subjects::{self, Declarer};
-use super::{expiry, roles};
 
 /// A team's `spec.members`, resolved.
 pub(super) struct TeamMembers {
@@ -38,14 +38,14 @@ struct Members {
     /// The role's key under `members`, which the team's bindings of the role
     /// are generated from.
     key: Span,
-    /// The ClusterRole the role's bindings refer to.
-    cluster_role: String,
+    /// The role the role's bindings refer to.
+    role_ref: RoleRef,
     subjects: Vec<Subject>,
 }
 
 /// Resolves the `spec.members` of the team `by.team`.
 pub(super) fn check(
-    settings: &Settings,
+    roles: Roles,
     team: &raw::Team,
     by: Declarer,
     today: Option<Date>,
@@ -66,14 +66,19 @@ pub(super) fn check(
                 );
                 false
             }
-            None => roles::check_ref(settings, role, diags),
+            None => roles::check_ref(roles, role, diags),
         };
         if !accepted {
             subjects::foreign_service_accounts(listed, by, diags);
             continue;
         }
         let active = expiry::check(listed.expires.as_ref(), today, diags);
-        let subjects = subjects::check(listed, by, settings.limits.subjects_per_binding, diags);
+        let subjects = subjects::check(
+            listed,
+            by,
+            roles.settings.limits.subjects_per_binding,
+            diags,
+        );
         if !active {
             continue;
         }
@@ -81,7 +86,7 @@ pub(super) fn check(
             role.value.clone(),
             Members {
                 key: role.span,
-                cluster_role: settings.cluster_role_of(&role.value),
+                role_ref: roles.role_ref(&role.value),
                 subjects,
             },
         );
@@ -103,7 +108,7 @@ impl TeamMembers {
             bindings.add(
                 format!("{team}-{role}"),
                 role,
-                members.cluster_role.clone(),
+                members.role_ref.clone(),
                 members.subjects.clone(),
                 members.key,
                 format!("`members.{role}`"),

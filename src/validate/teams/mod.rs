@@ -52,6 +52,9 @@ mod service_accounts;
 mod subjects;
 
 use allow::Allowed;
+use roles::Roles;
+
+use super::config::KnownRole;
 use members::TeamMembers;
 use risks::RoleRisks;
 use subjects::Declarer;
@@ -69,6 +72,20 @@ pub fn check(
 ) -> Vec<Team> {
     let by_name = identity::check(sources, teams, diags);
     let owner_of = identity::namespace_owners(&by_name);
+    let own_roles: BTreeMap<&str, BTreeMap<String, KnownRole>> = by_name
+        .iter()
+        .map(|(name, team)| {
+            let source = sources.path(team.file);
+            (
+                *name,
+                roles::check_team_roles(settings, source, team, diags),
+            )
+        })
+        .collect();
+    let roles_of = |name: &str| Roles {
+        settings,
+        team: &own_roles[name],
+    };
     let members: BTreeMap<&str, TeamMembers> = by_name
         .iter()
         .map(|(name, team)| {
@@ -76,7 +93,10 @@ pub fn check(
                 team: name,
                 owner_of: &owner_of,
             };
-            (*name, members::check(settings, team, by, today, diags))
+            (
+                *name,
+                members::check(roles_of(name), team, by, today, diags),
+            )
         })
         .collect();
     let role_risks = RoleRisks::of(settings);
@@ -84,10 +104,14 @@ pub fn check(
     let mut namespaces_seen = namespaces::Seen::new();
     let mut out = Vec::new();
     for (name, team) in &by_name {
-        let allow = allow::check(settings, team, diags);
+        let roles = roles_of(name);
+        let allow = allow::check(roles, team, diags);
         let source = sources.path(team.file);
+        let own_risks = RoleRisks::of_roles(roles.team);
         let ctx = TeamCtx {
             settings,
+            roles,
+            own_risks: &own_risks,
             team: name,
             source,
             team_names: &team_names,
@@ -111,6 +135,7 @@ pub fn check(
             contacts: team.contacts.iter().map(|c| c.value.clone()).collect(),
             owners: super::owners::check(&team.owners, diags),
             members: members[name].all.clone(),
+            roles: own_roles[name].values().map(|r| r.def.clone()).collect(),
             namespaces,
         });
     }
@@ -120,6 +145,10 @@ pub fn check(
 /// What the checks of one team's namespaces read.
 struct TeamCtx<'a> {
     settings: &'a Settings,
+    /// The roles the team may bind: rbacc.yaml's and its own.
+    roles: Roles<'a>,
+    /// The risks each of the team's own roles gives.
+    own_risks: &'a RoleRisks<'a>,
     /// The team's name.
     team: &'a str,
     /// Repo-relative path of the team's file.

@@ -103,11 +103,22 @@ fn check(
         .annotations
         .check_namespace(name, &ns.annotations, diags);
     let network_policies = network_policies(ctx, name, &ns.network_policies, analysis, diags);
+    if analysis.keep_all {
+        for role in ctx.roles.team.values() {
+            analysis.origins.push(Origin {
+                kind: "Role",
+                namespace: Some(name.value.clone()),
+                name: role.def.object_name(),
+                span: role.span.unwrap_or(name.span),
+                what: format!("role `{}` of team `{}`", role.def.name, ctx.team),
+            });
+        }
+    }
 
     let mut bindings = Bindings::default();
     ctx.members[ctx.team].bind(ctx.team, &mut bindings);
     let service_accounts = service_accounts::check(
-        settings,
+        ctx.roles,
         &name.value,
         &ns.service_accounts,
         &mut bindings,

@@ -18,7 +18,7 @@ use crate::model::raw;
 use crate::risk::{self, Level};
 use crate::source::Sp;
 use crate::validate::analysis::{Analysis, Finding, Origin};
-use crate::validate::config::{CLUSTER_ADMIN, Settings};
+use crate::validate::config::{CLUSTER_ADMIN, KnownRole, Settings};
 
 use super::TeamCtx;
 use super::bindings::Bindings;
@@ -29,6 +29,16 @@ use super::bindings::Bindings;
 pub(super) struct RoleRisks<'a>(BTreeMap<&'a str, Vec<risk::RuleMatch>>);
 
 impl RoleRisks<'_> {
+    /// The risks of each of a team's own roles.
+    pub(super) fn of_roles(roles: &BTreeMap<String, KnownRole>) -> RoleRisks<'_> {
+        RoleRisks(
+            roles
+                .iter()
+                .map(|(name, role)| (name.as_str(), risk::findings_of(&role.def.rules, "")))
+                .collect(),
+        )
+    }
+
     pub(super) fn of(settings: &Settings) -> RoleRisks<'_> {
         RoleRisks(
             settings
@@ -59,8 +69,12 @@ pub(super) fn analyse(
     }
     for declared in bindings.iter() {
         let binding = &declared.binding;
-        let known = ctx.settings.roles.get(&declared.role);
-        let risks = ctx.role_risks.0.get(declared.role.as_str());
+        let known = ctx.roles.get(&declared.role);
+        let risks = ctx
+            .own_risks
+            .0
+            .get(declared.role.as_str())
+            .or_else(|| ctx.role_risks.0.get(declared.role.as_str()));
         for found in risks.into_iter().flatten() {
             let by_role = known
                 .filter(|r| r.allowed.contains(&found.risk))
@@ -91,7 +105,7 @@ pub(super) fn analyse(
                 refused_allow: refused,
                 namespace: namespace.value.clone(),
                 binding: binding.name.clone(),
-                cluster_role: binding.cluster_role.clone(),
+                role_ref: binding.role.clone(),
                 role: declared.role.clone(),
                 subjects: binding.subjects.clone(),
                 rule_index: found.rule_index,

@@ -1,20 +1,234 @@
-//! Role references: the role a members entry, a service account, a grant
-//! or an `allow` entry names.
+//! Roles: a team's own (`spec.roles`), and the role a members entry, a
+//! service account, a grant or an `allow` entry names.
 //!
-//! Input: a role name as written and the roles of rbacc.yaml. Output:
-//! whether a team may bind it, with a diagnostic when it may not.
+//! Input: a team's roles and role names as written, and the roles of
+//! rbacc.yaml. Output: the team's roles, checked, and whether a team may
+//! bind a role it names, with a diagnostic when it may not.
 //!
-//! Invariants: a team binds only built-in roles, custom roles of
-//! `spec.roles` and `cluster-admin` when the policy does not forbid it.
+//! Invariants: a team binds only built-in roles, roles of rbacc.yaml
+//! (`spec.roles`, `spec.existingRoles`), its own roles and `cluster-admin`
+//! when the policy does not forbid it. A team's own role grants nothing
+//! the built-in `admin` does not grant in a namespace, judged with the
+//! evaluator's rule matching, and accepts no risk itself.
 
+use std::collections::BTreeMap;
+
+use crate::access::Request;
 use crate::decode::backticked;
 use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::{RoleDef, RoleRef, raw};
 use crate::source::Sp;
-use crate::validate::config::{CLUSTER_ADMIN, Settings};
-use crate::validate::suggestion;
+use crate::validate::config::{CLUSTER_ADMIN, KnownRole, Settings, checked_rule};
+use crate::validate::{check_dns_label, suggestion};
+
+/// The roles a team may bind: rbacc.yaml's and its own.
+#[derive(Clone, Copy)]
+pub(super) struct Roles<'a> {
+    pub settings: &'a Settings,
+    /// The team's own roles, by name.
+    pub team: &'a BTreeMap<String, KnownRole>,
+}
+
+impl<'a> Roles<'a> {
+    /// The role teams call `name`.
+    pub fn get(&self, name: &str) -> Option<&'a KnownRole> {
+        self.team
+            .get(name)
+            .or_else(|| self.settings.roles.get(name))
+    }
+
+    /// The object a binding of `name` refers to.
+    pub fn role_ref(&self, name: &str) -> RoleRef {
+        match self.team.get(name) {
+            Some(role) => RoleRef::Role(role.def.object_name()),
+            None => RoleRef::ClusterRole(self.settings.cluster_role_of(name)),
+        }
+    }
+
+    fn names(&self) -> impl Iterator<Item = &'a str> {
+        self.settings
+            .roles
+            .keys()
+            .chain(self.team.keys())
+            .map(String::as_str)
+    }
+}
+
+/// Checks a team's `spec.roles`: each a DNS-1123 label no role of
+/// rbacc.yaml has, whose rules are within the built-in `admin`'s.
+pub(super) fn check_team_roles(
+    settings: &Settings,
+    source: &str,
+    team: &raw::Team,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, KnownRole> {
+    let mut out: BTreeMap<String, KnownRole> = BTreeMap::new();
+    if let (Some(first), Some(forbidden)) = (team.roles.first(), &settings.forbid_team_roles) {
+        diags.push(
+            Diagnostic::error(
+                Code::TeamRole,
+                first.name.span,
+                "the policy forbids team roles",
+            )
+            .label("a role of the team's own")
+            .with_secondary(forbidden.span, "forbidden here")
+            .help("bind a role of rbacc.yaml, or ask the platform for one under `spec.roles`"),
+        );
+        // The roles are still read, so that their bindings are not
+        // reported as unknown too.
+    }
+    let admin = settings
+        .roles
+        .get("admin")
+        .map(|r| r.def.rules.clone())
+        .unwrap_or_default();
+    let admin: Vec<_> = admin.iter().map(crate::risk::policy_rule).collect();
+    let rule_names = crate::builtin::rule_names();
+    for role in &team.roles {
+        let name = &role.name;
+        if !check_dns_label(diags, name, "role name") {
+            continue;
+        }
+        if let Some(first) = out.get(&name.value).and_then(|r| r.span) {
+            diags.push(
+                Diagnostic::error(
+                    Code::DuplicateEntry,
+                    name.span,
+                    format!("role `{}` is declared twice", name.value),
+                )
+                .label("declared again here")
+                .with_secondary(first, "first declared here"),
+            );
+            continue;
+        }
+        if settings.roles.contains_key(&name.value) || name.value == CLUSTER_ADMIN {
+            let d = Diagnostic::error(
+                Code::DuplicateEntry,
+                name.span,
+                format!("role `{}` is rbacc.yaml's", name.value),
+            )
+            .label("a role of the platform has this name")
+            .help("give the team's role a name of its own");
+            diags.push(match settings.roles.get(&name.value).and_then(|r| r.span) {
+                Some(span) => d.with_secondary(span, "declared here"),
+                None => d,
+            });
+            continue;
+        }
+        // A role with a problem is reported and still known, so that its
+        // bindings are not reported as unknown too: nothing is written
+        // while there are errors.
+        if let Some(first) = role.allow.first() {
+            diags.push(
+                Diagnostic::error(Code::TeamRole, first.span, "a team's role cannot accept risks")
+                    .label("`allow` on a team role")
+                    .help("accept a warning under the team's `spec.allow` with the role and a reason; errors are the platform's to relax"),
+            );
+        }
+        let mut rules = Vec::new();
+        for rule in &role.rules {
+            let Some(checked) = checked_rule(rule, &rule_names, diags) else {
+                continue;
+            };
+            if let Some(request) = beyond_admin(&checked, &admin) {
+                diags.push(
+                    Diagnostic::error(
+                        Code::TeamRole,
+                        rule.span,
+                        format!("role `{}` grants `{request}`, which the built-in `admin` does not", name.value),
+                    )
+                    .label("beyond `admin` in a namespace")
+                    .help("a team's role grants only what the team's admins could grant themselves: write out verbs and resources (no `*`) that `admin` holds, or ask the platform for a role in rbacc.yaml"),
+                );
+                continue;
+            }
+            rules.push(checked);
+        }
+        rules.sort();
+        rules.dedup();
+        let creates_pods = crate::risk::findings_of(&rules, "")
+            .iter()
+            .any(|f| f.risk == crate::risk::Risk::PodsCreate);
+        out.insert(
+            name.value.clone(),
+            KnownRole {
+                def: RoleDef {
+                    name: name.value.clone(),
+                    description: role
+                        .description
+                        .as_ref()
+                        .map(|d| d.value.clone())
+                        .unwrap_or_default(),
+                    rules,
+                    source: source.to_string(),
+                    existing: None,
+                },
+                span: Some(name.span),
+                creates_pods,
+                allowed: Vec::new(),
+                reason: None,
+            },
+        );
+    }
+    out
+}
+
+/// The first request `rule` allows that no rule of `admin` allows, in
+/// kubectl's notation; `None` when `admin` covers it. Every API group,
+/// resource, verb and name the rule lists is a request of its own, `*`
+/// included, so a wildcard passes only where `admin` has it too.
+fn beyond_admin(
+    rule: &crate::model::Rule,
+    admin: &[k8s_openapi::api::rbac::v1::PolicyRule],
+) -> Option<String> {
+    let names: Vec<Option<&str>> = if rule.resource_names.is_empty() {
+        vec![None]
+    } else {
+        rule.resource_names
+            .iter()
+            .map(|n| Some(n.as_str()))
+            .collect()
+    };
+    for group in &rule.api_groups {
+        for resource in &rule.resources {
+            let (resource, subresource) = match resource.split_once('/') {
+                Some((r, s)) => (r, Some(s.to_string())),
+                None => (resource.as_str(), None),
+            };
+            for verb in &rule.verbs {
+                for name in &names {
+                    let request = Request::Resource {
+                        verb: verb.clone(),
+                        api_group: group.clone(),
+                        resource: resource.to_string(),
+                        subresource: subresource.clone(),
+                        namespace: Some("namespace".to_string()),
+                        name: name.map(String::from),
+                    };
+                    if !admin
+                        .iter()
+                        .any(|a| crate::access::rule_allows(a, &request))
+                    {
+                        let target = match group.as_str() {
+                            "" => resource.to_string(),
+                            g => format!("{resource}.{g}"),
+                        };
+                        let target = match &subresource {
+                            Some(sub) => format!("{target}/{sub}"),
+                            None => target,
+                        };
+                        return Some(format!("{verb} {target}"));
+                    }
+                }
+            }
+        }
+    }
+    None
+}
 
 /// Whether `role` names a role a team may bind.
-pub(super) fn check_ref(settings: &Settings, role: &Sp<String>, diags: &mut Diagnostics) -> bool {
+pub(super) fn check_ref(roles: Roles, role: &Sp<String>, diags: &mut Diagnostics) -> bool {
+    let settings = roles.settings;
     if role.value == CLUSTER_ADMIN {
         if settings.forbid_cluster_admin {
             let mut d = Diagnostic::error(
@@ -32,10 +246,10 @@ pub(super) fn check_ref(settings: &Settings, role: &Sp<String>, diags: &mut Diag
         }
         return true;
     }
-    if settings.roles.contains_key(&role.value) {
+    if roles.get(&role.value).is_some() {
         return true;
     }
-    let names: Vec<&str> = settings.roles.keys().map(String::as_str).collect();
+    let names: Vec<&str> = roles.names().collect();
     let help = suggestion(&role.value, names.iter().copied()).unwrap_or_else(|| {
         format!(
             "roles are {}; declare custom roles under `spec.roles` in rbacc.yaml",
@@ -56,6 +270,6 @@ pub(super) fn check_ref(settings: &Settings, role: &Sp<String>, diags: &mut Diag
 
 /// Whether holders of `role` can create pods (and so mount every Secret
 /// and run as every service account of the namespace).
-pub(super) fn creates_pods(settings: &Settings, role: &str) -> bool {
-    settings.roles.get(role).is_some_and(|r| r.creates_pods) || role == CLUSTER_ADMIN
+pub(super) fn creates_pods(roles: Roles, role: &str) -> bool {
+    roles.get(role).is_some_and(|r| r.creates_pods) || role == CLUSTER_ADMIN
 }

@@ -14,14 +14,13 @@ use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::Subject;
 use crate::model::raw;
 use crate::validate::check_dns_label;
-use crate::validate::config::Settings;
 
 use super::bindings::Bindings;
 use super::roles;
 
 /// Checks the service accounts of namespace `namespace`.
 pub(super) fn check(
-    settings: &Settings,
+    roles: super::roles::Roles,
     namespace: &str,
     declared: &[raw::ServiceAccount],
     bindings: &mut Bindings,
@@ -43,7 +42,7 @@ pub(super) fn check(
             );
             continue;
         }
-        if roles::check_ref(settings, &sa.role, diags) {
+        if roles::check_ref(roles, &sa.role, diags) {
             let subject = Subject::ServiceAccount {
                 namespace: namespace.to_string(),
                 name: sa.name.value.clone(),
@@ -51,7 +50,7 @@ pub(super) fn check(
             bindings.add(
                 format!("sa-{}", sa.name.value),
                 &sa.role.value,
-                settings.cluster_role_of(&sa.role.value),
+                roles.role_ref(&sa.role.value),
                 vec![subject],
                 sa.name.span,
                 format!("service account `{}`", sa.name.value),
