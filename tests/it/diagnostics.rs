@@ -48,6 +48,7 @@ mod bad {
         namespace_write,
         network_policy,
         network_risk,
+        network_risk_evasion,
         non_utf8,
         not_a_team_document,
         pod_security_level,
