@@ -54,6 +54,7 @@ mod bad {
         pod_security_level,
         quota_and_limits,
         reserved_addon_namespace,
+        reserved_annotation_case,
         reserved_label,
         reserved_namespace,
         sensitive_extra_resource,
