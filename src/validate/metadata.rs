@@ -458,10 +458,16 @@ impl MetadataPolicy {
                         pattern.value.len()
                     ))
                 } else {
-                    regex::RegexBuilder::new(&format!("^(?:{})$", pattern.value))
-                        .size_limit(1 << 20)
-                        .dfa_size_limit(1 << 20)
-                        .build()
+                    // The pattern alone first: one that parses alone cannot
+                    // close the group that anchors it (`a)|(b`).
+                    let build = |p: &str| {
+                        regex::RegexBuilder::new(p)
+                            .size_limit(1 << 20)
+                            .dfa_size_limit(1 << 20)
+                            .build()
+                    };
+                    build(&pattern.value)
+                        .and_then(|_| build(&format!("^(?:{})$", pattern.value)))
                         .map_err(|e| match e {
                             regex::Error::Syntax(text) => text
                                 .lines()
@@ -988,6 +994,34 @@ mod tests {
         assert!(
             policy.values.is_empty() && policy.defaults.is_empty() && policy.required.is_empty()
         );
+    }
+
+    /// A pattern is one whole-value pattern: `a)|(b` would be anchored as
+    /// `^(?:a)|(b)$`, any value that starts with `a` or ends with `b`.
+    #[test]
+    fn a_pattern_cannot_close_its_anchoring_group() {
+        for pattern in ["a)|(b", "prod)|.*|(dev", "x)|(?:y"] {
+            let raw = raw::MetadataPolicy {
+                values: vec![(spanned("env"), AllowedValues::Pattern(spanned(pattern)))],
+                ..raw::MetadataPolicy::default()
+            };
+            let (policy, diags) = policy(MetaKind::Label, raw, &[]);
+            assert_eq!(codes(&diags), ["invalid-value"], "{pattern}");
+            assert!(policy.values.is_empty(), "{pattern}");
+        }
+        let raw = raw::MetadataPolicy {
+            values: vec![(spanned("env"), AllowedValues::Pattern(spanned("(a)|(b)")))],
+            ..raw::MetadataPolicy::default()
+        };
+        let (policy, diags) = policy(MetaKind::Label, raw, &[]);
+        assert!(diags.is_empty(), "{:?}", codes(&diags));
+        let mut diags = Diagnostics::default();
+        policy.check_namespace(
+            &spanned("team-a"),
+            &[(spanned("env"), spanned("a-and-more"))],
+            &mut diags,
+        );
+        assert_eq!(codes(&diags), ["metadata-policy"]);
     }
 
     #[test]
