@@ -61,7 +61,8 @@ pub enum Risk {
     /// Any ClusterRoleBinding: access in every namespace.
     ClusterBinding,
     /// A NetworkPolicy that admits traffic from pods of every namespace
-    /// (an empty `namespaceSelector`, or one every namespace matches).
+    /// (an empty `namespaceSelector`, or one every namespace matches; an
+    /// ingress rule without `from`).
     IngressAllNamespaces,
     /// A NetworkPolicy that admits traffic from outside the private
     /// address ranges: an ingress rule without `from`, or an `ipBlock`

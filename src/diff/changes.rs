@@ -436,13 +436,13 @@ pub fn escalations(access: &AccessChanges) -> Option<Warning> {
     ))
 }
 
-/// Risky-grant, access-risk and privileged-namespace warnings of the head
-/// that the base did not have.
+/// Risky-grant, access-risk, privileged-namespace and network-risk
+/// warnings of the head that the base did not have.
 pub fn risky_grants(base: Option<&Compilation>, head: &Compilation) -> Vec<Warning> {
     let risky = |code: Code| {
         matches!(
             code,
-            Code::RiskyGrant | Code::AccessRisk | Code::PrivilegedNamespace
+            Code::RiskyGrant | Code::AccessRisk | Code::PrivilegedNamespace | Code::NetworkRisk
         )
     };
     // A risk finding names the namespaces it reaches; the same subject with
@@ -511,6 +511,11 @@ pub fn accepted_risks(base: &[InputFile], head: &[InputFile]) -> Vec<Warning> {
             if !text("role").is_empty() {
                 message = message.words(" through ").code(text("role"));
             }
+            if !text("networkPolicy").is_empty() {
+                message = message
+                    .words(" for NetworkPolicy ")
+                    .code(text("networkPolicy"));
+            }
             warnings.push(Warning::new(
                 "accepted-risk",
                 message.words(": \"").value(text("reason")).words("\""),
@@ -530,8 +535,8 @@ fn declaration(file: &InputFile) -> Option<Value> {
 }
 
 /// Changes to `rbacc.yaml` that change what is allowed: every setting under
-/// `spec.policy` and `spec.defaults`, and custom roles and clusters added,
-/// removed or changed.
+/// `spec.policy` and `spec.defaults`, and custom roles, clusters and the
+/// NetworkPolicies of every team namespace added, removed or changed.
 pub fn policy(base: Option<&InputFile>, head: Option<&InputFile>) -> Vec<Warning> {
     let spec = |file: Option<&InputFile>| -> Value {
         file.and_then(declaration)
@@ -566,7 +571,11 @@ pub fn policy(base: Option<&InputFile>, head: Option<&InputFile>) -> Vec<Warning
             warnings.push(Warning::new("policy", message));
         }
     }
-    for (section, what) in [("roles", "custom role"), ("clusters", "cluster")] {
+    for (section, what) in [
+        ("roles", "custom role"),
+        ("clusters", "cluster"),
+        ("networkPolicies", "NetworkPolicy"),
+    ] {
         let named = |v: &Value| -> BTreeMap<String, Value> {
             v.get(section)
                 .and_then(Value::as_array)

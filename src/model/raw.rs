@@ -1159,7 +1159,9 @@ fn decode_traffic_rules(
             for port in d.items(list) {
                 let mut p = d.fields(port, fields::PORT);
                 let number = |d: &mut Decoder, n: &Node| {
-                    let is_number = matches!(n.kind, Kind::Int(_));
+                    // A number past `i64` or with a fraction is a number
+                    // still: refused as a port, not read as a port name.
+                    let is_number = matches!(n.kind, Kind::Int(_) | Kind::Float(_));
                     d.scalar_text(n).map(|t| (t, is_number))
                 };
                 let value = p.get("port").and_then(|n| number(d, n));

@@ -159,6 +159,17 @@ impl MetaKind {
         }
     }
 
+    /// `key` as reserved keys and patterns are compared with it: an
+    /// annotation key lowercased, as the API server checks it (a domain is
+    /// the same in any case), a label key as written (the API server
+    /// refuses uppercase in its prefix).
+    fn fold(self, key: &str) -> std::borrow::Cow<'_, str> {
+        match self {
+            MetaKind::Label => key.into(),
+            MetaKind::Annotation => key.to_ascii_lowercase().into(),
+        }
+    }
+
     /// Why `value` is not a valid value of this kind, with help.
     fn value_problem(self, value: &str) -> Option<(String, &'static str)> {
         match self {
@@ -223,16 +234,20 @@ pub fn matches(pattern: &str, key: &str) -> bool {
 /// Kubernetes' keys. Of the recommended `app.kubernetes.io` labels, only
 /// `managed-by` is reserved.
 pub fn always_reserved(kind: MetaKind, key: &str) -> Option<Reserved<'_>> {
-    if kind == MetaKind::Annotation && RBACC_ANNOTATIONS.contains(&key) {
-        return Some(Reserved::SetByRbacc(key));
+    let folded = kind.fold(key);
+    if kind == MetaKind::Annotation
+        && let Some(own) = RBACC_ANNOTATIONS.iter().find(|k| **k == folded)
+    {
+        return Some(Reserved::SetByRbacc(own));
     }
-    let (prefix, _) = key.split_once('/')?;
+    let (prefix, _) = folded.split_once('/')?;
     match prefix {
         "rbacc.dev" => Some(Reserved::Rbacc),
-        "app.kubernetes.io" => (key == MANAGED_BY).then_some(Reserved::SetByRbacc(key)),
+        "app.kubernetes.io" => (folded == MANAGED_BY).then_some(Reserved::SetByRbacc(MANAGED_BY)),
         "pod-security.kubernetes.io" => Some(Reserved::PodSecurity),
-        _ if matches("*.kubernetes.io/", key) || matches("*.k8s.io/", key) => {
-            Some(Reserved::Kubernetes(prefix))
+        // The prefix as written: folding keeps every byte where it is.
+        _ if matches("*.kubernetes.io/", &folded) || matches("*.k8s.io/", &folded) => {
+            Some(Reserved::Kubernetes(&key[..prefix.len()]))
         }
         _ => None,
     }
@@ -443,10 +458,16 @@ impl MetadataPolicy {
                         pattern.value.len()
                     ))
                 } else {
-                    regex::RegexBuilder::new(&format!("^(?:{})$", pattern.value))
-                        .size_limit(1 << 20)
-                        .dfa_size_limit(1 << 20)
-                        .build()
+                    // The pattern alone first: one that parses alone cannot
+                    // close the group that anchors it (`a)|(b`).
+                    let build = |p: &str| {
+                        regex::RegexBuilder::new(p)
+                            .size_limit(1 << 20)
+                            .dfa_size_limit(1 << 20)
+                            .build()
+                    };
+                    build(&pattern.value)
+                        .and_then(|_| build(&format!("^(?:{})$", pattern.value)))
                         .map_err(|e| match e {
                             regex::Error::Syntax(text) => text
                                 .lines()
@@ -526,16 +547,18 @@ impl MetadataPolicy {
         if let Some(reserved) = always_reserved(self.kind, key) {
             return Some(reserved);
         }
-        if let Some(entry) = self.forbid.iter().find(|p| matches(&p.value, key)) {
+        let kind = self.kind;
+        let key = kind.fold(key);
+        let covers = |pattern: &str| matches(&kind.fold(pattern), &key);
+        if let Some(entry) = self.forbid.iter().find(|p| covers(&p.value)) {
             return Some(Reserved::Policy(entry.span));
         }
-        if self.allow.iter().any(|p| matches(p, key)) {
+        if self.allow.iter().any(|p| covers(p)) {
             return None;
         }
-        self.kind
-            .controllers()
+        kind.controllers()
             .iter()
-            .find(|(pattern, _)| matches(pattern, key))
+            .find(|(pattern, _)| covers(pattern))
             .map(|(_, who)| Reserved::Controller(who))
     }
 
@@ -971,6 +994,34 @@ mod tests {
         assert!(
             policy.values.is_empty() && policy.defaults.is_empty() && policy.required.is_empty()
         );
+    }
+
+    /// A pattern is one whole-value pattern: `a)|(b` would be anchored as
+    /// `^(?:a)|(b)$`, any value that starts with `a` or ends with `b`.
+    #[test]
+    fn a_pattern_cannot_close_its_anchoring_group() {
+        for pattern in ["a)|(b", "prod)|.*|(dev", "x)|(?:y"] {
+            let raw = raw::MetadataPolicy {
+                values: vec![(spanned("env"), AllowedValues::Pattern(spanned(pattern)))],
+                ..raw::MetadataPolicy::default()
+            };
+            let (policy, diags) = policy(MetaKind::Label, raw, &[]);
+            assert_eq!(codes(&diags), ["invalid-value"], "{pattern}");
+            assert!(policy.values.is_empty(), "{pattern}");
+        }
+        let raw = raw::MetadataPolicy {
+            values: vec![(spanned("env"), AllowedValues::Pattern(spanned("(a)|(b)")))],
+            ..raw::MetadataPolicy::default()
+        };
+        let (policy, diags) = policy(MetaKind::Label, raw, &[]);
+        assert!(diags.is_empty(), "{:?}", codes(&diags));
+        let mut diags = Diagnostics::default();
+        policy.check_namespace(
+            &spanned("team-a"),
+            &[(spanned("env"), spanned("a-and-more"))],
+            &mut diags,
+        );
+        assert_eq!(codes(&diags), ["metadata-policy"]);
     }
 
     #[test]

@@ -36,6 +36,15 @@ use super::suggestion;
 pub const TEAM_LABEL: &str = "rbacc.dev/team";
 /// The label the API server sets on every namespace, naming it.
 pub const NAME_LABEL: &str = "kubernetes.io/metadata.name";
+/// The labels rbacc sets on every namespace it writes, besides
+/// [`TEAM_LABEL`]: `managed-by: rbacc` and the Pod Security levels.
+const MANAGED_BY: (&str, &str) = (super::metadata::MANAGED_BY, "rbacc");
+const POD_SECURITY_LABELS: &[&str] = &[
+    "pod-security.kubernetes.io/audit",
+    "pod-security.kubernetes.io/enforce",
+    "pod-security.kubernetes.io/warn",
+];
+const POD_SECURITY_LEVELS: &[&str] = &["baseline", "privileged", "restricted"];
 
 const POLICY_TYPES: &[&str] = &["Ingress", "Egress"];
 const PROTOCOLS: &[&str] = &["TCP", "UDP", "SCTP"];
@@ -229,9 +238,11 @@ fn rules(
     let mut out = Vec::new();
     for rule in written.unwrap_or_default() {
         let peers: Option<Vec<Peer>> = match rule.peers.as_deref() {
-            // Absent or empty: every peer, wherever it is.
+            // Absent or empty: every peer, wherever it is: the pods of
+            // every namespace and every address.
             None | Some([]) => {
                 if ingress {
+                    risks.push((Risk::IngressAllNamespaces, rule.span));
                     risks.push((Risk::IngressInternet, rule.span));
                 }
                 None
@@ -267,19 +278,39 @@ fn peer_risk(peer: &Peer) -> Option<Risk> {
 }
 
 /// Whether a namespace selector matches (nearly) every namespace: only
-/// `matchLabels`, `In` and `Exists` narrow a selector; `NotIn` and
-/// `DoesNotExist` only leave some out, and every namespace has its name
-/// label.
+/// `matchLabels`, `In` and `Exists` narrow a selector, and only by a
+/// label some namespaces lack; `NotIn` and `DoesNotExist` only leave some
+/// out. Every namespace has its name label; every namespace rbacc writes
+/// has its team label, `managed-by: rbacc` and a Pod Security level.
 fn matches_every_namespace(selector: &Selector) -> bool {
-    selector.match_labels.is_empty()
+    selector
+        .match_labels
+        .iter()
+        .all(|(key, value)| on_every_namespace(key, std::slice::from_ref(value)))
         && selector
             .match_expressions
             .iter()
             .all(|e| match e.operator.as_str() {
-                "Exists" => e.key == NAME_LABEL,
-                "In" => false,
+                "Exists" => {
+                    [NAME_LABEL, TEAM_LABEL, MANAGED_BY.0].contains(&e.key.as_str())
+                        || POD_SECURITY_LABELS.contains(&e.key.as_str())
+                }
+                "In" => on_every_namespace(&e.key, &e.values),
                 _ => true,
             })
+}
+
+/// Whether every namespace rbacc writes has label `key` with one of
+/// `values`.
+fn on_every_namespace(key: &str, values: &[String]) -> bool {
+    let has = |value: &str| values.iter().any(|v| v == value);
+    if key == MANAGED_BY.0 {
+        has(MANAGED_BY.1)
+    } else if POD_SECURITY_LABELS.contains(&key) {
+        POD_SECURITY_LEVELS.iter().all(|level| has(level))
+    } else {
+        false
+    }
 }
 
 /// Whether every address of `cidr` is in a private, shared, loopback or
@@ -339,7 +370,9 @@ fn within(addr: IpAddr, net: IpAddr, bits: u8) -> bool {
 fn canonical(addr: IpAddr, bits: u8) -> bool {
     let (a, width) = as_bits(addr);
     let host = u32::from(width - bits);
-    host == 0 || a & ((1u128 << host) - 1) == 0
+    // `checked_shl` is `None` for a whole IPv6 address of host bits (`::/0`).
+    let mask = 1u128.checked_shl(host).map_or(u128::MAX, |bit| bit - 1);
+    a & mask == 0
 }
 
 fn peer(raw: &raw::Peer, by: Declarer, diags: &mut Diagnostics) -> Option<Peer> {
@@ -911,6 +944,10 @@ mod tests {
         assert!(!canonical("10.0.0.1".parse().unwrap(), 8));
         assert!(canonical("0.0.0.0".parse().unwrap(), 0));
         assert!(canonical("10.0.0.1".parse().unwrap(), 32));
+        // A /0 keeps no bit of an IPv6 address: 128 host bits.
+        assert!(canonical("::".parse().unwrap(), 0));
+        assert!(!canonical("::1".parse().unwrap(), 0));
+        assert!(canonical("::1".parse().unwrap(), 128));
         assert!(within(
             "10.1.0.0".parse().unwrap(),
             "10.0.0.0".parse().unwrap(),
@@ -960,5 +997,54 @@ mod tests {
             match_expressions: Vec::new(),
         };
         assert!(!matches_every_namespace(&labelled));
+        // What every namespace rbacc writes carries narrows nothing.
+        let labels = |key: &str, value: &str| Selector {
+            match_labels: [(key.to_string(), value.to_string())].into(),
+            match_expressions: Vec::new(),
+        };
+        assert!(matches_every_namespace(&labels(
+            "app.kubernetes.io/managed-by",
+            "rbacc"
+        )));
+        assert!(!matches_every_namespace(&labels(
+            "app.kubernetes.io/managed-by",
+            "helm"
+        )));
+        assert!(!matches_every_namespace(&labels(
+            "pod-security.kubernetes.io/enforce",
+            "restricted"
+        )));
+        for key in [
+            TEAM_LABEL,
+            "app.kubernetes.io/managed-by",
+            "pod-security.kubernetes.io/enforce",
+            "pod-security.kubernetes.io/audit",
+            "pod-security.kubernetes.io/warn",
+        ] {
+            assert!(
+                matches_every_namespace(&of(vec![expr(key, "Exists")])),
+                "{key}"
+            );
+        }
+        let levels = |values: &[&str]| SelectorExpression {
+            key: "pod-security.kubernetes.io/warn".into(),
+            operator: "In".into(),
+            values: values.iter().map(|v| v.to_string()).collect(),
+        };
+        assert!(matches_every_namespace(&of(vec![levels(&[
+            "baseline",
+            "privileged",
+            "restricted"
+        ])])));
+        assert!(!matches_every_namespace(&of(vec![levels(&[
+            "baseline",
+            "restricted"
+        ])])));
+        let teams = SelectorExpression {
+            key: TEAM_LABEL.into(),
+            operator: "In".into(),
+            values: vec!["shop".into()],
+        };
+        assert!(!matches_every_namespace(&of(vec![teams])));
     }
 }

@@ -439,6 +439,78 @@ fn accepted_risks_are_shown() {
     );
 }
 
+/// A pull request that widens what a NetworkPolicy admits shows it among
+/// the warnings: the team's findings, the `allow:` that accepts one (with
+/// its policy) and the platform's policies changed in rbacc.yaml.
+#[test]
+fn network_policy_widening_is_shown() {
+    let repo = fixture();
+    edit(
+        &repo,
+        "teams/alpha.yaml",
+        "  namespaces:\n    - alpha-prod\n",
+        "  allow:\n    - { risk: ingress-internet, networkPolicy: public, reason: the storefront }\n  namespaces:\n    - name: alpha-prod\n      networkPolicies:\n        - name: public\n          ingress:\n            - from: [{ ipBlock: { cidr: 0.0.0.0/0 } }]\n        - name: everyone\n          ingress:\n            - from: [{ namespaceSelector: {} }]\n",
+    );
+    edit(
+        &repo,
+        "rbacc.yaml",
+        "  defaults:\n",
+        "  networkPolicies:\n    - name: allow-same-namespace\n      ingress:\n        - from: [{ sameNamespace: true }]\n  defaults:\n",
+    );
+    commit(repo.path(), "open alpha-prod");
+    let json = diff(
+        &repo,
+        &["--base", "HEAD~1", "--head", "HEAD", "--format", "json"],
+    )
+    .expect_code(0)
+    .stdout();
+    let report: Value = serde_json::from_str(&json).expect("the JSON report parses");
+    let warnings: Vec<(String, String)> = report["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .map(|w| {
+            (
+                w["kind"].as_str().expect("kind").to_string(),
+                w["message"].as_str().expect("message").to_string(),
+            )
+        })
+        .collect();
+    let has = |kind: &str, parts: &[&str]| {
+        warnings
+            .iter()
+            .any(|(k, m)| k == kind && parts.iter().all(|p| m.contains(p)))
+    };
+    assert!(
+        has(
+            "risky-grant",
+            &[
+                "NetworkPolicy `everyone`",
+                "every namespace",
+                "(network-risk)"
+            ]
+        ),
+        "{warnings:#?}"
+    );
+    assert!(
+        has(
+            "accepted-risk",
+            &[
+                "accepts risk `ingress-internet` for NetworkPolicy `public`",
+                "the storefront"
+            ]
+        ),
+        "{warnings:#?}"
+    );
+    assert!(
+        has(
+            "policy",
+            &["rbacc.yaml: NetworkPolicy `allow-same-namespace` is added"]
+        ),
+        "{warnings:#?}"
+    );
+}
+
 #[test]
 fn template_change() {
     let repo = fixture();
