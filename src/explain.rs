@@ -27,6 +27,11 @@ const KINDS: &[(&str, &[&str], bool)] = &[
     ),
     ("ClusterRole", &["clusterrole", "clusterroles"], false),
     (
+        "ClusterRoleBinding",
+        &["clusterrolebinding", "clusterrolebindings", "crb"],
+        false,
+    ),
+    (
         "ResourceQuota",
         &["resourcequota", "resourcequotas", "quota"],
         true,

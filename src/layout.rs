@@ -5,6 +5,7 @@
 //! <cluster>/kustomization.yaml                  Index: every shard below, for `kubectl kustomize`
 //! <cluster>/cluster/kustomization.yaml          ClusterIndex: the cluster shard
 //! <cluster>/cluster/clusterrole-<role>.yaml     ClusterRole
+//! <cluster>/cluster/clusterrolebinding-<name>.yaml  ClusterRoleBinding: the platform's
 //! <cluster>/cluster/namespace-<namespace>.yaml  KubeconfigNamespace: where kubeconfig ConfigMaps live
 //! <cluster>/assumed-roles.yaml                  AssumedRoles: the rules rbacc assumes for existing ClusterRoles, in no kustomization
 //! <cluster>/teams/<team>/kustomization.yaml     TeamIndex: one team's shard
@@ -36,6 +37,10 @@ pub enum OutFile {
     ClusterRole {
         cluster: String,
         role: String,
+    },
+    ClusterRoleBinding {
+        cluster: String,
+        binding: String,
     },
     KubeconfigNamespace {
         cluster: String,
@@ -122,6 +127,10 @@ impl OutFile {
             ["cluster", file] => {
                 if let Some(role) = file.strip_prefix("clusterrole-").and_then(yaml) {
                     OutFile::ClusterRole { cluster, role }
+                } else if let Some(binding) =
+                    file.strip_prefix("clusterrolebinding-").and_then(yaml)
+                {
+                    OutFile::ClusterRoleBinding { cluster, binding }
                 } else {
                     let namespace = file.strip_prefix("namespace-").and_then(yaml)?;
                     OutFile::KubeconfigNamespace { cluster, namespace }
@@ -159,6 +168,7 @@ impl OutFile {
             OutFile::Index { cluster }
             | OutFile::ClusterIndex { cluster }
             | OutFile::ClusterRole { cluster, .. }
+            | OutFile::ClusterRoleBinding { cluster, .. }
             | OutFile::KubeconfigNamespace { cluster, .. }
             | OutFile::AssumedRoles { cluster }
             | OutFile::TeamIndex { cluster, .. }
@@ -190,6 +200,7 @@ impl OutFile {
             _ if self.team().is_some() => Part::Team,
             OutFile::ClusterIndex { .. }
             | OutFile::ClusterRole { .. }
+            | OutFile::ClusterRoleBinding { .. }
             | OutFile::KubeconfigNamespace { .. }
             | OutFile::AssumedRoles { .. }
             | OutFile::FluxCluster { .. } => Part::Cluster,
@@ -249,6 +260,7 @@ impl OutFile {
             self,
             OutFile::ClusterIndex { .. }
                 | OutFile::ClusterRole { .. }
+                | OutFile::ClusterRoleBinding { .. }
                 | OutFile::KubeconfigNamespace { .. }
         )
     }
@@ -271,6 +283,9 @@ impl fmt::Display for OutFile {
             OutFile::ClusterIndex { cluster } => write!(f, "{cluster}/cluster/{KUSTOMIZATION}"),
             OutFile::ClusterRole { cluster, role } => {
                 write!(f, "{cluster}/cluster/clusterrole-{role}.yaml")
+            }
+            OutFile::ClusterRoleBinding { cluster, binding } => {
+                write!(f, "{cluster}/cluster/clusterrolebinding-{binding}.yaml")
             }
             OutFile::KubeconfigNamespace { cluster, namespace } => {
                 write!(f, "{cluster}/cluster/namespace-{namespace}.yaml")

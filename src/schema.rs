@@ -476,6 +476,10 @@ pub struct ConfigSpec {
     /// rules rbacc knows), or an operator's or the platform's (whose rules
     /// rbacc.yaml states, or which are `opaque`).
     pub existing_roles: Option<Vec<ExistingRole>>,
+    /// The platform's ClusterRoleBindings: a role in every namespace of the
+    /// clusters (and over cluster-scoped resources), such as letting every
+    /// user who logs in list namespaces. Never from team files.
+    pub cluster_bindings: Option<Vec<ClusterBindingEntry>>,
     /// NetworkPolicies in every team namespace, which teams can neither
     /// remove nor replace (NetworkPolicies add up: a team's own policies can
     /// only admit more).
@@ -761,6 +765,31 @@ pub struct Role {
     /// reviewers see them, and risks whose findings the role accepts.
     pub allow: Option<Vec<Escalation>>,
     /// Why the role needs what `allow` names; required with `allow`.
+    pub reason: Option<String>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClusterBindingEntry {
+    /// A DNS-1123 label; emitted as the ClusterRoleBinding `rbacc:<name>`.
+    pub name: String,
+    /// A role of rbacc.yaml (built-in, custom or existing), or
+    /// `cluster-admin` where `forbidClusterAdmin: false` allows it.
+    pub role: RoleName,
+    /// The clusters it is on. Default: every cluster.
+    pub clusters: Option<Vec<String>>,
+    /// Group names; `system:` groups such as `system:authenticated` too.
+    pub groups: Option<Vec<String>>,
+    /// User names.
+    pub users: Option<Vec<String>>,
+    /// Service accounts, as `namespace/name`.
+    pub service_accounts: Option<Vec<String>>,
+    /// The day from which this binding is no longer emitted.
+    pub expires: Option<Day>,
+    /// Risks the binding gives on purpose (`cluster-binding` always:
+    /// access in every namespace), each reported otherwise.
+    pub allow: Option<Vec<RiskId>>,
+    /// Why, for reviewers; required with `allow`.
     pub reason: Option<String>,
 }
 
@@ -1193,6 +1222,7 @@ mod tests {
                 ("spec.roles[]", fields::ROLE),
                 ("spec.roles[].rules[]", fields::RULE),
                 ("spec.existingRoles[]", fields::EXISTING_ROLE),
+                ("spec.clusterBindings[]", fields::CLUSTER_BINDING),
                 ("spec.existingRoles[].rules[]", fields::RULE),
             ],
         };

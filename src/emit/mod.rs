@@ -214,6 +214,19 @@ fn cluster_shard(org: &Org, c: &str, out: &mut Output) {
         out.add_objects(&file, &role.source, &[object]);
         cluster_files.push(file.file_name());
     }
+    for binding in org
+        .cluster_bindings
+        .iter()
+        .filter(|b| b.clusters.iter().any(|x| x == c))
+    {
+        let file = OutFile::ClusterRoleBinding {
+            cluster: cluster(),
+            binding: binding.name.clone(),
+        };
+        let object = objects::cluster_role_binding(binding);
+        out.add_objects(&file, &binding.source, &[object]);
+        cluster_files.push(file.file_name());
+    }
     if let Some(kubeconfigs) = &org.kubeconfigs {
         let file = OutFile::KubeconfigNamespace {
             cluster: cluster(),

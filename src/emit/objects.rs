@@ -11,7 +11,8 @@ use k8s_openapi::api::networking::v1::{
     NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
 };
 use k8s_openapi::api::rbac::v1::{
-    ClusterRole, PolicyRule, Role, RoleBinding, RoleRef, Subject as SubjectObject,
+    ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef,
+    Subject as SubjectObject,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
@@ -327,6 +328,19 @@ fn role_binding(team: &Team, ns: &Namespace, binding: &Binding) -> Object {
             api_group: Some(RBAC_GROUP.to_string()),
             kind: binding.role.kind().to_string(),
             name: binding.role.name().to_string(),
+        },
+        subjects: Some(binding.subjects.iter().map(subject).collect()),
+    })
+}
+
+/// A ClusterRoleBinding of the platform's.
+pub fn cluster_role_binding(binding: &model::ClusterBinding) -> Object {
+    Object::new(&ClusterRoleBinding {
+        metadata: meta(&binding.object_name(), None, None, &binding.source),
+        role_ref: RoleRef {
+            api_group: Some(RBAC_GROUP.to_string()),
+            kind: "ClusterRole".to_string(),
+            name: binding.cluster_role.clone(),
         },
         subjects: Some(binding.subjects.iter().map(subject).collect()),
     })

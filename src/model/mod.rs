@@ -26,6 +26,9 @@ pub struct Org {
     /// (`spec.existingRoles`), with the rules rbacc assumes: not emitted as
     /// objects, sorted by name.
     pub existing_roles: Vec<RoleDef>,
+    /// The platform's ClusterRoleBindings (`spec.clusterBindings`), sorted
+    /// by name.
+    pub cluster_bindings: Vec<ClusterBinding>,
     /// Sorted by name.
     pub teams: Vec<Team>,
     /// Rendered kubeconfigs, when `rbacc.yaml` asks for them.
@@ -251,6 +254,29 @@ pub struct Binding {
     pub role: RoleRef,
     /// Sorted and deduplicated.
     pub subjects: Vec<Subject>,
+}
+
+/// A ClusterRoleBinding of the platform's: access in every namespace of
+/// its clusters, and to cluster-scoped resources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterBinding {
+    /// As rbacc.yaml names it; the object is `rbacc:<name>`.
+    pub name: String,
+    /// The ClusterRole's object name.
+    pub cluster_role: String,
+    /// Sorted and deduplicated.
+    pub subjects: Vec<Subject>,
+    /// Sorted cluster names.
+    pub clusters: Vec<String>,
+    /// Repo-relative path of `rbacc.yaml`.
+    pub source: String,
+}
+
+impl ClusterBinding {
+    /// The ClusterRoleBinding's object name.
+    pub fn object_name(&self) -> String {
+        cluster_role_name(&self.name)
+    }
 }
 
 /// The role a RoleBinding refers to, by its object name.

@@ -23,6 +23,7 @@ pub(crate) mod fields {
         "defaults",
         "roles",
         "existingRoles",
+        "clusterBindings",
         "networkPolicies",
         "kubeconfig",
         "gitops",
@@ -78,6 +79,17 @@ pub(crate) mod fields {
         "description",
         "rules",
         "opaque",
+        "allow",
+        "reason",
+    ];
+    pub const CLUSTER_BINDING: &[&str] = &[
+        "name",
+        "role",
+        "clusters",
+        "groups",
+        "users",
+        "serviceAccounts",
+        "expires",
         "allow",
         "reason",
     ];
@@ -143,6 +155,8 @@ pub struct Config {
     pub roles: Vec<Role>,
     /// `spec.existingRoles`: ClusterRoles in the cluster teams may bind.
     pub existing_roles: Vec<ExistingRole>,
+    /// `spec.clusterBindings`: the platform's ClusterRoleBindings.
+    pub cluster_bindings: Vec<ClusterBinding>,
     /// `spec.networkPolicies`: in every team namespace.
     pub network_policies: Vec<NetworkPolicy>,
     /// `spec.kubeconfig`: how kubeconfigs are rendered, for every cluster.
@@ -335,6 +349,18 @@ pub struct Role {
     pub name: Sp<String>,
     pub description: Option<Sp<String>>,
     pub rules: Vec<Rule>,
+    pub allow: Vec<Sp<String>>,
+    pub reason: Option<Sp<String>>,
+}
+
+/// A ClusterRoleBinding of the platform's.
+#[derive(Debug)]
+pub struct ClusterBinding {
+    pub span: Span,
+    pub name: Sp<String>,
+    pub role: Option<Sp<String>>,
+    pub clusters: Option<Vec<Sp<String>>>,
+    pub subjects: Subjects,
     pub allow: Vec<Sp<String>>,
     pub reason: Option<Sp<String>>,
 }
@@ -573,6 +599,31 @@ pub fn decode_config(d: &mut Decoder, file: FileId, root: &Node) -> Config {
         for node in d.items(list) {
             if let Some(role) = decode_existing_role(d, node) {
                 config.existing_roles.push(role);
+            }
+        }
+    }
+    if let Some(list) = spec.get("clusterBindings") {
+        for node in d.items(list) {
+            let mut f = d.fields(node, fields::CLUSTER_BINDING);
+            let name = f
+                .required(d, "name", "a cluster binding")
+                .and_then(|n| d.string(n));
+            let binding = ClusterBinding {
+                span: node.span,
+                name: Sp::new(String::new(), node.span),
+                role: f
+                    .required(d, "role", "a cluster binding")
+                    .and_then(|n| d.string(n)),
+                clusters: f.get("clusters").map(|n| d.strings(n)),
+                subjects: take_subjects(d, &mut f),
+                allow: f.get("allow").map(|n| d.strings(n)).unwrap_or_default(),
+                reason: f.get("reason").and_then(|n| d.string(n)),
+            };
+            f.finish(d);
+            if let Some(name) = name {
+                config
+                    .cluster_bindings
+                    .push(ClusterBinding { name, ..binding });
             }
         }
     }

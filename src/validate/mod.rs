@@ -11,6 +11,7 @@
 //! Architecture invariant: validation never touches the file system or git.
 
 pub mod analysis;
+mod cluster_bindings;
 mod config;
 mod gitops;
 mod kubeconfig;
@@ -115,8 +116,34 @@ fn resolve(
         analysis,
         diags,
     );
+    let source = parsed
+        .config
+        .file
+        .map_or("rbacc.yaml", |f| sources.path(f))
+        .to_string();
+    let cluster_bindings = cluster_bindings::check(
+        &settings,
+        &source,
+        &parsed.config.cluster_bindings,
+        parsed.today,
+        diags,
+    );
     if diags.has_errors() {
         return None;
+    }
+    for binding in parsed
+        .config
+        .cluster_bindings
+        .iter()
+        .filter(|_| analysis.keep_all)
+    {
+        analysis.origins.push(analysis::Origin {
+            kind: "ClusterRoleBinding",
+            namespace: None,
+            name: crate::model::cluster_role_name(&binding.name.value),
+            span: binding.name.span,
+            what: format!("cluster binding `{}` in rbacc.yaml", binding.name.value),
+        });
     }
     let kubeconfigs = kubeconfig::check(
         sources,
@@ -137,6 +164,7 @@ fn resolve(
         .partition(|r| r.existing.is_some());
     let org = Org {
         owners,
+        cluster_bindings,
         clusters: settings.clusters,
         protect_namespaces: settings.protect_namespaces,
         roles,

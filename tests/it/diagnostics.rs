@@ -18,6 +18,7 @@ mod bad {
         allow_without_role,
         billion_laughs,
         cluster_admin_forbidden,
+        cluster_bindings,
         cluster_wide_escalation,
         config_no_clusters,
         config_problems,

@@ -6,6 +6,7 @@ mod architecture;
 mod atomic;
 mod build;
 mod ci;
+mod cluster_bindings;
 mod codeowners;
 mod determinism;
 mod diagnostics;

@@ -12,7 +12,7 @@ use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::source::Sp;
 
 /// Whether access declared with `expires` still holds on `today`.
-pub(super) fn check(
+pub(crate) fn check(
     expires: Option<&Sp<String>>,
     today: Option<Date>,
     diags: &mut Diagnostics,

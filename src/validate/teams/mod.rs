@@ -41,7 +41,7 @@ use super::config::Settings;
 
 mod allow;
 mod bindings;
-mod expiry;
+pub(super) mod expiry;
 mod grants;
 mod identity;
 mod members;
@@ -49,7 +49,7 @@ mod namespaces;
 mod risks;
 mod roles;
 mod service_accounts;
-mod subjects;
+pub(super) mod subjects;
 
 use allow::Allowed;
 use roles::Roles;

@@ -117,6 +117,51 @@ pub(super) fn foreign_service_accounts(
     }
 }
 
+/// Checks the subjects of a binding of rbacc.yaml (`spec.clusterBindings`):
+/// as a team's, but for `system:` groups, which the platform may bind
+/// (`system:authenticated`), except those anyone is a member of without
+/// logging in.
+pub(crate) fn check_platform(subjects: &raw::Subjects, diags: &mut Diagnostics) -> Vec<Subject> {
+    let mut out = Vec::new();
+    for s in &subjects.groups {
+        let anonymous = matches!(
+            s.value.as_str(),
+            "system:unauthenticated" | "system:anonymous"
+        );
+        if anonymous {
+            diags.push(
+                Diagnostic::error(Code::SystemSubject, s.span, format!("`{}` is everyone, logged in or not", s.value))
+                    .label("anonymous requests")
+                    .help("bind `system:authenticated` for every user who logs in; anonymous access is never rbacc's to give"),
+            );
+            continue;
+        }
+        let problem = match s.value.starts_with("system:") {
+            true => name_problem(&Sp::new(s.value.replacen("system:", "", 1), s.span)),
+            false => name_problem(s),
+        };
+        match problem {
+            None => out.push(Subject::Group(s.value.clone())),
+            Some(d) => diags.push(d),
+        }
+    }
+    for s in &subjects.users {
+        match name_problem(s) {
+            None => out.push(Subject::User(s.value.clone())),
+            Some(d) => diags.push(d),
+        }
+    }
+    for sa in &subjects.service_accounts {
+        match service_account_ref(sa) {
+            Ok(subject) => out.push(subject),
+            Err(d) => diags.push(d),
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Why a user or group name is not one, if it is not.
 fn name_problem(s: &Sp<String>) -> Option<Diagnostic> {
     let d = if s.value.len() > MAX_SUBJECT_NAME {
