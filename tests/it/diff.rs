@@ -819,7 +819,7 @@ fn ci_examples_are_yaml_and_in_the_readme() {
             text.contains("<!-- rbacc-diff -->"),
             "{file}: finds its comment"
         );
-        assert!(text.contains("--format markdown"), "{file}");
+        assert!(text.contains("-o markdown"), "{file}");
         assert!(text.contains("rbacc check"), "{file}");
         assert!(
             readme.contains(&format!("```yaml\n{text}```")),
@@ -835,5 +835,12 @@ fn ci_examples_are_yaml_and_in_the_readme() {
     assert!(
         readme.contains(&format!("```yaml\n{text}```")),
         "README.md does not show docs/ci/github-actions-expiry.yml as it is"
+    );
+    let path = crate::support::root().join("docs/ci/github-code-scanning.yml");
+    let text = std::fs::read_to_string(&path).expect("CI example");
+    assert!(text.contains("rbacc check -o sarif"));
+    assert!(
+        readme.contains(&format!("```yaml\n{text}```")),
+        "README.md does not show docs/ci/github-code-scanning.yml as it is"
     );
 }
