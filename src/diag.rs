@@ -30,6 +30,12 @@ macro_rules! codes {
             pub fn as_str(self) -> &'static str {
                 match self { $(Code::$variant => $code,)* }
             }
+
+            /// What the code means, in one sentence: its doc comment here
+            /// (SARIF's `shortDescription`).
+            pub fn summary(self) -> &'static str {
+                match self { $(Code::$variant => concat!($($doc),*).trim_ascii(),)* }
+            }
         }
     };
 }
@@ -135,6 +141,12 @@ codes! {
     InvalidOwner => "invalid-owner",
     /// A CODEOWNERS file rbacc generated that differs from what it generates now.
     StaleCodeowners => "stale-codeowners",
+    /// A file of `out/` that is not what `rbacc build` would write: missing,
+    /// different, or left from declarations that are gone.
+    StaleOutput => "stale-output",
+    /// Something under `out/` that rbacc did not write: a hand-written or
+    /// special file, a directory of its own, a link.
+    ForeignOutput => "foreign-output",
 }
 
 impl fmt::Display for Code {
@@ -299,6 +311,24 @@ mod tests {
         }
         let headings = docs.lines().filter(|l| l.starts_with("## ")).count();
         assert_eq!(headings, Code::ALL.len(), "every documented code exists");
+    }
+
+    /// Each code's summary is its doc comment as one line.
+    #[test]
+    fn summaries_are_one_sentence() {
+        assert_eq!(Code::YamlSyntax.summary(), "The file is not valid YAML.");
+        assert_eq!(
+            Code::MetadataPolicy.summary(),
+            "Labels or annotations that break `policy.labels` or `policy.annotations`."
+        );
+        for code in Code::ALL {
+            let summary = code.summary();
+            assert!(summary.ends_with('.'), "{code}: {summary:?}");
+            assert!(
+                !summary.contains('\n') && !summary.contains("  "),
+                "{code}: {summary:?}"
+            );
+        }
     }
 
     #[test]

@@ -21,8 +21,10 @@ use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
+use crate::diag::{Code, Diagnostic};
 use crate::emit::{Output, is_generated};
 use crate::error::Error;
+use crate::source::{Sources, Span};
 
 /// Where [`plan`] and [`write`] say how far they are: the binary draws it
 /// as a progress line; `&()` ignores it.
@@ -68,6 +70,54 @@ impl Plan {
     /// and nothing rbacc did not write. What `check` asks.
     pub fn is_exact(&self) -> bool {
         self.is_clean() && self.foreign.is_empty() && self.links.is_empty()
+    }
+
+    /// One error per file `check` fails on, in the order its text report
+    /// lists them (missing, differs, stale, foreign, link): `stale-output`
+    /// for what a build would change, `foreign-output` for what rbacc did
+    /// not write. `out` is where `out/` is, as the report names it
+    /// (repository-relative when it lies in the repository). Each file is
+    /// added to `sources` without its text, and pointed at from its start.
+    pub fn diagnostics(&self, out: &str, sources: &mut Sources) -> Vec<Diagnostic> {
+        const BUILD: &str = "run `rbacc build` and commit the result";
+        const MOVE: &str = "out/ holds only what rbacc writes, since the GitOps engine applies all of it: move it out of out/";
+        let lists: [(&[String], Code, &str, &str); 5] = [
+            (
+                &self.added,
+                Code::StaleOutput,
+                "is missing: `rbacc build` would write it",
+                BUILD,
+            ),
+            (
+                &self.changed,
+                Code::StaleOutput,
+                "is not what `rbacc build` writes",
+                BUILD,
+            ),
+            (
+                &self.removed,
+                Code::StaleOutput,
+                "is left from declarations that are gone: `rbacc build` would remove it",
+                BUILD,
+            ),
+            (
+                &self.foreign,
+                Code::ForeignOutput,
+                "was not written by rbacc",
+                MOVE,
+            ),
+            (&self.links, Code::ForeignOutput, "is a symbolic link", MOVE),
+        ];
+        let mut found = Vec::new();
+        for (paths, code, what, help) in lists {
+            for path in paths {
+                let path = format!("{}/{path}", out.trim_end_matches('/'));
+                let message = format!("`{path}` {what}");
+                let file = sources.add(path, "");
+                found.push(Diagnostic::error(code, Span::file_start(file), message).help(help));
+            }
+        }
+        found
     }
 }
 

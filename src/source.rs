@@ -95,12 +95,104 @@ impl Sources {
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, span: Span) -> (usize, usize) {
-        let text = &self.get(span.file).text;
-        let offset = (span.offset as usize).min(text.len());
-        let before = text.get(..offset).unwrap_or("");
-        let line = before.matches('\n').count() + 1;
+        let at = self.position(span.file, span.offset as usize);
+        (at.line, at.column)
+    }
+
+    /// Where byte `offset` of `file` is, 1-based: the line, and the column
+    /// counted in characters and in UTF-16 code units. An offset past the
+    /// end is the end; one inside a character is that character.
+    pub fn position(&self, file: FileId, offset: usize) -> Position {
+        let text = &self.get(file).text;
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &text[..offset];
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let col = before[line_start..].chars().count() + 1;
-        (line, col)
+        let in_line = &before[line_start..];
+        Position {
+            line: before.matches('\n').count() + 1,
+            column: in_line.chars().count() + 1,
+            column_utf16: in_line.encode_utf16().count() + 1,
+        }
+    }
+
+    /// Where `span` starts and ends (the end is the position just past its
+    /// last byte).
+    pub fn range(&self, span: Span) -> (Position, Position) {
+        let start = span.offset as usize;
+        (
+            self.position(span.file, start),
+            self.position(span.file, start + span.len as usize),
+        )
+    }
+}
+
+/// A place in a source file, 1-based.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Position {
+    pub line: usize,
+    /// In characters (Unicode scalar values), as the text report shows it.
+    pub column: usize,
+    /// In UTF-16 code units, as SARIF counts by default.
+    pub column_utf16: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_characters_and_utf16_units() {
+        let mut sources = Sources::default();
+        let file = sources.add("f".to_string(), "ab\né𝄞x\n");
+        let at = |offset| sources.position(file, offset);
+        assert_eq!(
+            at(0),
+            Position {
+                line: 1,
+                column: 1,
+                column_utf16: 1
+            }
+        );
+        assert_eq!(
+            at(3),
+            Position {
+                line: 2,
+                column: 1,
+                column_utf16: 1
+            }
+        );
+        // `é` is two bytes, one unit; `𝄞` four bytes, two units.
+        assert_eq!(
+            at(5),
+            Position {
+                line: 2,
+                column: 2,
+                column_utf16: 2
+            }
+        );
+        assert_eq!(
+            at(9),
+            Position {
+                line: 2,
+                column: 3,
+                column_utf16: 4
+            }
+        );
+        // Inside `𝄞`: the character itself.
+        assert_eq!(at(7), at(5));
+        // Past the end: the end.
+        assert_eq!(
+            at(99),
+            Position {
+                line: 3,
+                column: 1,
+                column_utf16: 1
+            }
+        );
+        let (start, end) = sources.range(Span::new(file, 5, 5));
+        assert_eq!((start.column, end.column, end.column_utf16), (2, 4, 5));
     }
 }

@@ -79,6 +79,32 @@ pub fn comment(s: &str) -> Cow<'_, str> {
     visible(s)
 }
 
+/// `value` as pretty JSON and a newline, with every [invisible](is_invisible)
+/// character written as a `\uXXXX` escape (two, as UTF-16 surrogates, past
+/// U+FFFF): serde_json escapes only C0 controls, and leaves DEL, C1
+/// controls, line separators and bidirectional overrides raw. A reader
+/// decodes exactly the same values. Every JSON document rbacc prints goes
+/// through this.
+pub fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    let text = serde_json::to_string_pretty(value).expect("plain data serializes to JSON");
+    // Outside strings, pretty JSON holds only ASCII punctuation, spaces and
+    // line feeds, and serde_json writes a line feed in a string as `\n`:
+    // any other invisible character is inside a string, where an escape
+    // reads as the character.
+    let mut out = String::with_capacity(text.len() + 1);
+    for c in text.chars() {
+        if c != '\n' && is_invisible(c) {
+            for unit in c.encode_utf16(&mut [0; 2]) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('\n');
+    out
+}
+
 /// Why the repository-relative path `path` (`/`-separated) cannot be read,
 /// or `None` when every component is plain: not empty, no invisible
 /// characters, no leading or trailing white space, valid UTF-8 (a path read
@@ -138,6 +164,24 @@ mod tests {
         assert_eq!(visible_lines("a\n\tb\u{1b}"), "a\n\tb\\u{1b}");
         // Printable non-ASCII text is left alone.
         assert_eq!(visible("équipe-données"), "équipe-données");
+    }
+
+    #[test]
+    fn json_escapes_what_serde_json_leaves_raw() {
+        let hostile = "a\u{7f}b\u{85}c\u{2028}d\u{202e}e\u{e0041}f\u{1b}g\nh";
+        let text = json(&serde_json::json!({ "k": hostile }));
+        assert_eq!(
+            text,
+            "{\n  \"k\": \"a\\u007fb\\u0085c\\u2028d\\u202ee\\udb40\\udc41f\\u001bg\\nh\"\n}\n"
+        );
+        assert!(
+            !text
+                .trim_end()
+                .chars()
+                .any(|c| c != '\n' && is_invisible(c))
+        );
+        let back: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(back["k"], hostile);
     }
 
     #[test]

@@ -28,12 +28,19 @@ pub struct Cli {
 pub enum Command {
     /// Validate the declarations and write `out/`.
     #[command(
-        after_help = "Examples:\n  rbacc build\n  rbacc build --repo ../platform-rbac --out /tmp/out"
+        after_help = "Diagnostics go to stderr as text; with -o github, json, sarif or gitlab they go to\n\
+stdout in that format (docs/output.md), and with json, sarif or gitlab also to stderr as text.\n\n\
+Examples:\n  rbacc build\n  rbacc build --repo ../platform-rbac --out /tmp/out"
     )]
     Build(BuildArgs),
     /// Validate, and fail when `out/` is not exactly what `build` would write.
     #[command(
-        after_help = "Examples:\n  rbacc check\n  rbacc check --format github   # annotations on the pull request"
+        after_help = "Diagnostics, and every file of out/ that is not what build writes, go to stderr as\n\
+text; with -o github, json, sarif or gitlab they go to stdout in that format\n\
+(docs/output.md), and with json, sarif or gitlab also to stderr as text.\n\n\
+Examples:\n  rbacc check\n  rbacc check -o github          # annotations on the pull request\n  \
+rbacc check -o sarif > rbacc.sarif   # for code scanning\n  \
+rbacc check -o gitlab > gl-code-quality-report.json"
     )]
     Check(CheckArgs),
     /// Whether a user may do something: prints `yes` (exit 0) or `no` (exit 1).
@@ -104,8 +111,8 @@ not; with --exit-code, 1 when anything changed), 1 the head does not compile, 2 
 environment (a base that is not in the repository: fetch it).\n\n\
 Examples:\n  \
 rbacc diff --base origin/main\n  \
-rbacc diff --base main --head feature --format markdown > comment.md\n  \
-rbacc diff --base HEAD~1 --format json --exit-code"
+rbacc diff --base main --head feature -o markdown > comment.md\n  \
+rbacc diff --base HEAD~1 -o json --exit-code"
     )]
     Diff(DiffArgs),
     /// Print or write the CODEOWNERS file that asks each team's owners to review its changes.
@@ -129,7 +136,7 @@ rbacc codeowners --check"
     #[command(
         after_help = "Writes rbacc.yaml (one cluster), teams/example.yaml, templates/, schema/ (the JSON\n\
 Schemas both files name, for editors), .gitignore, a GitHub Actions workflow running\n\
-`rbacc check --format github`, the Argo CD and Flux wiring under deploy/, and out/ as\n\
+`rbacc check -o github`, the Argo CD and Flux wiring under deploy/, and out/ as\n\
 `rbacc build` writes it. Refuses to overwrite anything: when one of those files exists, it\n\
 lists them and writes nothing (exit 2).\n\n\
 Examples:\n  \
@@ -202,6 +209,10 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+/// The old spelling of `--output` on `check`, `codeowners` and `diff`: a
+/// hidden alias (not in help, completions or the man page), deprecated.
+pub const DEPRECATED_FORMAT: &str = "format";
+
 #[derive(Debug, Args)]
 pub struct RepoArgs {
     /// The repository: the directory holding `rbacc.yaml` and `teams/`.
@@ -223,6 +234,10 @@ impl RepoArgs {
 pub struct BuildArgs {
     #[command(flatten)]
     pub repo: RepoArgs,
+
+    /// How to print diagnostics.
+    #[arg(long, short, value_name = "FORMAT", value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
 }
 
 #[derive(Debug, Args)]
@@ -230,9 +245,9 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub repo: RepoArgs,
 
-    /// How to print diagnostics.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    /// How to print diagnostics and the files of out/ that differ.
+    #[arg(long, short, alias = DEPRECATED_FORMAT, value_name = "FORMAT", value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
 }
 
 #[derive(Debug, Args)]
@@ -253,8 +268,8 @@ pub struct CodeownersArgs {
     pub check: bool,
 
     /// How to print diagnostics.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    #[arg(long, short, alias = DEPRECATED_FORMAT, value_name = "FORMAT", value_enum, default_value_t = CodeownersFormat::Text)]
+    pub output: CodeownersFormat,
 }
 
 /// Where the manifests of an access query come from.
@@ -273,7 +288,7 @@ pub struct SourceArgs {
     pub cluster: Option<String>,
 
     /// How to print the answer.
-    #[arg(long, short, value_enum, default_value_t = OutputFormat::Text)]
+    #[arg(long, short, value_name = "FORMAT", value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
 }
 
@@ -346,7 +361,7 @@ pub struct ExplainArgs {
     pub repo: PathBuf,
 
     /// How to print the answer.
-    #[arg(long, short, value_enum, default_value_t = OutputFormat::Text)]
+    #[arg(long, short, value_name = "FORMAT", value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
 }
 
@@ -454,12 +469,51 @@ pub enum ColorChoice {
     Never,
 }
 
+/// How `build` and `check` print diagnostics (docs/output.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Diagnostics with source snippets.
-    Human,
-    /// GitHub Actions annotations (`::error file=…,line=…::…`).
+pub enum ReportFormat {
+    /// For people, on stderr: source lines, labels and help.
+    #[value(alias = "human")]
+    Text,
+    /// GitHub Actions annotations (`::error file=…,line=…::…`), on stdout.
     Github,
+    /// rbacc's JSON report, on stdout.
+    Json,
+    /// SARIF 2.1.0 for code scanning, on stdout.
+    Sarif,
+    /// A GitLab Code Quality report, on stdout.
+    Gitlab,
+}
+
+impl From<ReportFormat> for rbacc::report::Format {
+    fn from(format: ReportFormat) -> Self {
+        match format {
+            ReportFormat::Text => rbacc::report::Format::Text,
+            ReportFormat::Github => rbacc::report::Format::Github,
+            ReportFormat::Json => rbacc::report::Format::Json,
+            ReportFormat::Sarif => rbacc::report::Format::Sarif,
+            ReportFormat::Gitlab => rbacc::report::Format::Gitlab,
+        }
+    }
+}
+
+/// How `codeowners` prints diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CodeownersFormat {
+    /// For people, on stderr: source lines, labels and help.
+    #[value(alias = "human")]
+    Text,
+    /// GitHub Actions annotations (`::error file=…,line=…::…`), on stdout.
+    Github,
+}
+
+impl From<CodeownersFormat> for rbacc::report::Format {
+    fn from(format: CodeownersFormat) -> Self {
+        match format {
+            CodeownersFormat::Text => rbacc::report::Format::Text,
+            CodeownersFormat::Github => rbacc::report::Format::Github,
+        }
+    }
 }
 
 /// `rbacc diff` arguments.
@@ -478,8 +532,8 @@ pub struct DiffArgs {
     pub repo: PathBuf,
 
     /// How to print the report: `markdown` for a pull-request comment, `json` for machines.
-    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
-    pub format: DiffFormat,
+    #[arg(long, short, alias = DEPRECATED_FORMAT, value_name = "FORMAT", value_enum, default_value_t = DiffFormat::Text)]
+    pub output: DiffFormat,
 
     /// Exit with 1 when anything changed, as `git diff --exit-code` does.
     #[arg(long)]

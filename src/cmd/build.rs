@@ -8,14 +8,17 @@ use rbacc::diag::Severity;
 use rbacc::error::Error;
 use rbacc::load::Input;
 use rbacc::output;
+use rbacc::report::Format;
 
-use super::args::{Format, RepoArgs};
+use super::args::RepoArgs;
 use super::{Extras, Outcome, Ui, compile_all, known_up_to_date, load};
 
-pub(crate) fn build(ui: &Ui, repo: &RepoArgs) -> Result<Outcome, Error> {
+pub(crate) fn build(ui: &Ui, repo: &RepoArgs, format: Format) -> Result<Outcome, Error> {
     let input = load(ui, repo)?;
     let out_dir = repo.out_dir();
     if known_up_to_date(ui, &out_dir, &input) {
+        // The record is kept only for builds without diagnostics.
+        ui.document(format, None, &[]);
         ui.status(&format!(
             "{}: 0 added, 0 changed, 0 removed; nothing changed since the last build",
             out_dir.display()
@@ -25,11 +28,13 @@ pub(crate) fn build(ui: &Ui, repo: &RepoArgs) -> Result<Outcome, Error> {
     // A stale CODEOWNERS file is a warning here (build does not write it)
     // and an error in `check`.
     let extras = codeowners_extras(repo, &input, Severity::Warning);
-    let Some(compilation) = compile_all(ui, &input, &extras, Format::Human) else {
+    let compilation = compile_all(ui, &input, &extras, format);
+    // The diagnostics are all known: the document goes out before writing.
+    ui.document(format, Some(&compilation), &[]);
+    let Some(output) = compilation.output.as_ref() else {
         ui.error("invalid declarations; nothing was written");
         return Ok(Outcome::Finding);
     };
-    let output = compilation.output.as_ref().expect("compiled");
     let start = Instant::now();
     let plan = output::write(&out_dir, output, &ui.progress)?;
     ui.progress.finish();
@@ -65,6 +70,23 @@ pub(crate) fn build(ui: &Ui, repo: &RepoArgs) -> Result<Outcome, Error> {
 /// Where `out/` lies in the repository, `/`-separated, when it lies in it
 /// and its path can be written in CODEOWNERS as it is.
 pub(crate) fn out_in_repo(repo: &RepoArgs) -> Option<String> {
+    out_relative(repo).filter(|rel| codeowners::plain_path(rel))
+}
+
+/// `out/` as diagnostics name it: its path in the repository when it lies
+/// in it, else its absolute path.
+fn out_named(repo: &RepoArgs) -> String {
+    out_relative(repo).unwrap_or_else(|| {
+        let out = repo.out_dir();
+        out.canonicalize()
+            .unwrap_or(out)
+            .to_string_lossy()
+            .into_owned()
+    })
+}
+
+/// Where `out/` lies in the repository, `/`-separated, when it lies in it.
+fn out_relative(repo: &RepoArgs) -> Option<String> {
     let Some(out) = &repo.out else {
         return Some("out".to_string());
     };
@@ -78,8 +100,7 @@ pub(crate) fn out_in_repo(repo: &RepoArgs) -> Option<String> {
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
-    let rel = rel.join("/");
-    codeowners::plain_path(&rel).then_some(rel)
+    Some(rel.join("/"))
 }
 
 /// Render the CODEOWNERS file in the syntax of every committed file rbacc
@@ -103,6 +124,8 @@ pub(crate) fn check(ui: &Ui, repo: &RepoArgs, format: Format) -> Result<Outcome,
     let input = load(ui, repo)?;
     let out_dir = repo.out_dir();
     if known_up_to_date(ui, &out_dir, &input) {
+        // The record is kept only for builds without diagnostics.
+        ui.document(format, None, &[]);
         ui.status(&format!(
             "{} is up to date (nothing changed since the last build)",
             out_dir.display()
@@ -110,16 +133,23 @@ pub(crate) fn check(ui: &Ui, repo: &RepoArgs, format: Format) -> Result<Outcome,
         return Ok(Outcome::Success);
     }
     let extras = codeowners_extras(repo, &input, Severity::Error);
-    let Some(compilation) = compile_all(ui, &input, &extras, format) else {
+    let mut compilation = compile_all(ui, &input, &extras, format);
+    let Some(output) = compilation.output.take() else {
+        ui.document(format, Some(&compilation), &[]);
         return Ok(Outcome::Finding);
     };
-    let output = compilation.output.as_ref().expect("compiled");
     // Errors now are stale CODEOWNERS files, already reported.
     let stale_codeowners = compilation.diagnostics.has_errors();
     let start = Instant::now();
-    let plan = output::plan(&out_dir, output, &ui.progress)?;
+    let plan = output::plan(&out_dir, &output, &ui.progress)?;
     ui.progress.finish();
     ui.timing("compare", start.elapsed());
+    let stale = if format.is_document() {
+        plan.diagnostics(&out_named(repo), &mut compilation.sources)
+    } else {
+        Vec::new()
+    };
+    ui.document(format, Some(&compilation), &stale);
     if plan.is_exact() && stale_codeowners {
         return Ok(Outcome::Finding);
     }

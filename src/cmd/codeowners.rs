@@ -9,6 +9,7 @@ use super::{Extras, Outcome, Ui, compile_all, load, print};
 
 /// `rbacc codeowners`: prints, writes or checks the CODEOWNERS file.
 pub(crate) fn codeowners(ui: &Ui, args: &CodeownersArgs) -> Result<Outcome, String> {
+    let format: rbacc::report::Format = args.output.into();
     let input = load(ui, &args.repo).map_err(|e| e.to_string())?;
     let committed = codeowners::committed(&input.codeowners);
     let syntax = args
@@ -27,10 +28,11 @@ pub(crate) fn codeowners(ui: &Ui, args: &CodeownersArgs) -> Result<Outcome, Stri
         out: out_in_repo(&args.repo),
         stale: None,
     };
-    let Some(mut compilation) = compile_all(ui, &input, &extras, args.format) else {
+    let mut compilation = compile_all(ui, &input, &extras, format);
+    if compilation.output.is_none() {
         ui.error("invalid declarations; no CODEOWNERS file");
         return Ok(Outcome::Finding);
-    };
+    }
     let text = compilation.codeowners.remove(&syntax).unwrap_or_default();
     for warning in codeowners::warnings(&text, syntax) {
         ui.eprint(&format!("warning: {warning}\n"));
@@ -64,7 +66,7 @@ pub(crate) fn codeowners(ui: &Ui, args: &CodeownersArgs) -> Result<Outcome, Stri
         // Only this finding: the compilation's warnings were printed above.
         compilation.diagnostics = rbacc::diag::Diagnostics::default();
         compilation.diagnostics.push(stale);
-        ui.diagnostics(&compilation, args.format);
+        ui.diagnostics(&compilation, format);
         return Ok(Outcome::Finding);
     }
     // The forge reads one file: never overwrite, or shadow, a hand-written one.

@@ -11,6 +11,7 @@ use super::{Outcome, Ui};
 /// timings on stderr.
 pub(crate) fn diff(ui: &Ui, args: &super::args::DiffArgs) -> Result<Outcome, String> {
     use rbacc::diff::{self, Found};
+    let format = args.output;
     let request = diff::Request {
         base: args.base.clone(),
         head: args.head.clone(),
@@ -32,7 +33,7 @@ pub(crate) fn diff(ui: &Ui, args: &super::args::DiffArgs) -> Result<Outcome, Str
         }
         Found::Diff(diff) => {
             let start = Instant::now();
-            stdout = diff.render(args.format.into(), &args.base);
+            stdout = diff.render(format.into(), &args.base);
             timings.push(("render", start.elapsed()));
             if !diff.base.compiled {
                 stderr.push_str(&format!(

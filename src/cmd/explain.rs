@@ -3,7 +3,9 @@
 use rbacc::Settings;
 use rbacc::emit::Selection;
 
-use super::args::{Format, RepoArgs};
+use rbacc::report::Format;
+
+use super::args::RepoArgs;
 use super::{Outcome, Ui, load, print};
 
 /// `rbacc explain`: compiles in memory and explains one object.
@@ -25,7 +27,7 @@ pub(crate) fn explain(ui: &Ui, args: &super::args::ExplainArgs) -> Result<Outcom
         ..Selection::all()
     };
     if compilation.emit(&selection).is_none() {
-        ui.diagnostics(&compilation, Format::Human);
+        ui.diagnostics(&compilation, Format::Text);
         ui.error("invalid declarations; no answer");
         return Ok(Outcome::Finding);
     }
@@ -42,12 +44,7 @@ pub(crate) fn explain(ui: &Ui, args: &super::args::ExplainArgs) -> Result<Outcom
     };
     let text = match args.output {
         super::args::OutputFormat::Text => explanation.text(),
-        super::args::OutputFormat::Json => {
-            let mut json = serde_json::to_string_pretty(&explanation)
-                .map_err(|e| format!("internal error: {e}"))?;
-            json.push('\n');
-            json
-        }
+        super::args::OutputFormat::Json => rbacc::text::json(&explanation),
     };
     print(&text)
 }

@@ -25,7 +25,7 @@ pub(crate) fn init(ui: &Ui, args: &super::args::InitArgs) -> Result<Outcome, Str
         repo: args.dir.clone(),
         out: None,
     };
-    let outcome = build(ui, &repo).map_err(|e| e.to_string())?;
+    let outcome = build(ui, &repo, rbacc::report::Format::Text).map_err(|e| e.to_string())?;
     ui.status(&format!(
         "created an rbacc repository in {}: set your cluster's server in rbacc.yaml and the git URL in deploy/, then `rbacc build`",
         args.dir.display()

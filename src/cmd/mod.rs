@@ -18,14 +18,16 @@ use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
 use rbacc::codeowners::Syntax;
+use rbacc::diag::Diagnostic;
 use rbacc::diag::Severity;
 use rbacc::emit::Selection;
 use rbacc::error::Error;
 use rbacc::load::Input;
-use rbacc::report::{self, Style};
+use rbacc::report::{self, Format, Style};
+use rbacc::source::Sources;
 use rbacc::{Compilation, Settings, output};
 
-use args::{Cli, ColorChoice, Command, Format, RepoArgs};
+use args::{Cli, ColorChoice, Command, RepoArgs};
 use progress::Progress;
 
 /// What a command found, as an exit code.
@@ -37,10 +39,15 @@ pub enum Outcome {
 /// Runs the command `cli` names. An error is for exit code 2.
 pub fn run(cli: &Cli) -> (Ui, Result<Outcome, String>) {
     let ui = Ui::new(cli);
+    if !ui.quiet && deprecated_format(std::env::args_os()) {
+        ui.eprint("warning: `--format` is deprecated and will be removed: use `-o`/`--output`\n");
+    }
     let result = match &cli.command {
-        Command::Build(args) => build::build(&ui, &args.repo).map_err(|e| e.to_string()),
+        Command::Build(args) => {
+            build::build(&ui, &args.repo, args.output.into()).map_err(|e| e.to_string())
+        }
         Command::Check(args) => {
-            build::check(&ui, &args.repo, args.format).map_err(|e| e.to_string())
+            build::check(&ui, &args.repo, args.output.into()).map_err(|e| e.to_string())
         }
         Command::CanI(args) => query::can_i(&ui, args),
         Command::WhoCan(args) => query::who_can(&ui, args),
@@ -54,6 +61,18 @@ pub fn run(cli: &Cli) -> (Ui, Result<Outcome, String>) {
         Command::Diff(args) => diff::diff(&ui, args),
     };
     (ui, result)
+}
+
+/// Whether the command line spells `-o` the old way, `--format` (clap has
+/// parsed it already, as the hidden alias, so only `check`, `codeowners`
+/// and `diff` get this far with it). Arguments after `--` are values.
+fn deprecated_format(args: impl IntoIterator<Item = std::ffi::OsString>) -> bool {
+    let long = format!("--{}", args::DEPRECATED_FORMAT);
+    args.into_iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .take_while(|a| a != "--")
+        .any(|a| a == long || a.starts_with(&format!("{long}=")))
 }
 
 /// Prints generated text; a closed pipe is not an error worth reporting.
@@ -133,20 +152,42 @@ impl Ui {
         self.eprint(&format!("error: {}\n", rbacc::text::visible_lines(text)));
     }
 
+    /// Prints the compilation's diagnostics for people as soon as they are
+    /// known: annotations on stdout with `github` (the runner reads them
+    /// there), else the text report on stderr, also beside a document, so
+    /// that a CI log shows what the document holds. With `--quiet`, only
+    /// when there is an error. Documents are printed by [`Ui::document`].
     pub(crate) fn diagnostics(&self, compilation: &Compilation, format: Format) {
         let diags = &compilation.diagnostics;
         if diags.is_empty() || (self.quiet && !diags.has_errors()) {
             return;
         }
-        let text = match format {
-            Format::Human => report::render(diags, &compilation.sources, self.style),
-            Format::Github => report::render_github(diags, &compilation.sources),
-        };
         match format {
-            // Annotations are read from stdout by the runner.
-            Format::Github => self.print(&text),
-            Format::Human => self.eprint(&text),
+            Format::Github => self.print(&report::render_github(diags, &compilation.sources)),
+            _ => self.eprint(&report::render(diags, &compilation.sources, self.style)),
         }
+    }
+
+    /// With a document format (json, sarif, gitlab), prints the whole
+    /// document on stdout: the compilation's diagnostics in report order,
+    /// then `more`, in that order. Printed whatever `--quiet` says, and
+    /// also when there is nothing in it. Nothing for the other formats.
+    pub(crate) fn document(
+        &self,
+        format: Format,
+        compilation: Option<&Compilation>,
+        more: &[Diagnostic],
+    ) {
+        if !format.is_document() {
+            return;
+        }
+        let empty = Sources::default();
+        let (mut list, sources) = match compilation {
+            Some(c) => (c.diagnostics.sorted(&c.sources), &c.sources),
+            None => (Vec::new(), &empty),
+        };
+        list.extend(more);
+        self.print(&report::render_as(format, &list, sources, self.style));
     }
 }
 
@@ -181,14 +222,9 @@ pub(crate) struct Extras {
 }
 
 /// Compiles the whole of `out/` and what `extras` asks for, prints the
-/// diagnostics and returns the compilation, or `None` when there is an
-/// error in the declarations.
-pub(crate) fn compile_all(
-    ui: &Ui,
-    input: &Input,
-    extras: &Extras,
-    format: Format,
-) -> Option<Compilation> {
+/// diagnostics for people ([`Ui::diagnostics`]) and returns the
+/// compilation, without output when there is an error in the declarations.
+pub(crate) fn compile_all(ui: &Ui, input: &Input, extras: &Extras, format: Format) -> Compilation {
     let teams = progress::thousands(input.teams.len() as u64);
     ui.progress
         .stage(&format!("compiling {teams} team files"), 0);
@@ -210,6 +246,30 @@ pub(crate) fn compile_all(
         ui.timing(stage, *took);
     }
     ui.diagnostics(&compilation, format);
-    compilation.output.as_ref()?;
-    Some(compilation)
+    compilation
+}
+
+#[cfg(test)]
+mod tests {
+    use super::deprecated_format;
+
+    #[test]
+    fn format_is_found_before_a_double_dash_only() {
+        let args = |list: &[&str]| {
+            list.iter()
+                .map(std::ffi::OsString::from)
+                .collect::<Vec<_>>()
+        };
+        assert!(deprecated_format(args(&[
+            "rbacc", "check", "--format", "github"
+        ])));
+        assert!(deprecated_format(args(&["rbacc", "diff", "--format=json"])));
+        assert!(!deprecated_format(args(&[
+            "rbacc", "check", "-o", "github"
+        ])));
+        assert!(!deprecated_format(args(&["rbacc", "check", "--formats"])));
+        assert!(!deprecated_format(args(&[
+            "rbacc", "explain", "--", "--format"
+        ])));
+    }
 }

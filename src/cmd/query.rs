@@ -8,8 +8,9 @@ use rbacc::Settings;
 use rbacc::load::Input;
 use rbacc::output;
 use rbacc::query::{self, Answer, QueryError, Scope, Target};
+use rbacc::report::Format;
 
-use super::args::{AccessArgs, CanIArgs, Format, RepoArgs, SourceArgs, WhoCanArgs};
+use super::args::{AccessArgs, CanIArgs, RepoArgs, SourceArgs, WhoCanArgs};
 use super::{Outcome, Ui, load};
 
 fn style(ui: &Ui, source: &SourceArgs) -> query::Style {
@@ -64,7 +65,7 @@ fn compiled(
         ui.timing(stage, *took);
     }
     let Some(output) = compilation.output.take() else {
-        ui.diagnostics(&compilation, Format::Human);
+        ui.diagnostics(&compilation, Format::Text);
         return Ok(None);
     };
     let start = Instant::now();

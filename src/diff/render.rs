@@ -966,9 +966,7 @@ pub fn json(diff: &Diff) -> String {
             })
             .collect(),
     };
-    let mut text = serde_json::to_string_pretty(&doc).expect("the report serializes");
-    text.push('\n');
-    text
+    crate::text::json(&doc)
 }
 
 #[cfg(test)]

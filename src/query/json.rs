@@ -14,13 +14,9 @@ use serde::Serialize;
 
 use crate::access::{Grant, Request, UserInfo};
 
-/// `value` as pretty JSON and a newline.
+/// `value` as pretty JSON and a newline, invisible characters escaped.
 pub(super) fn json<T: Serialize>(value: &T) -> String {
-    // Serializing these plain structs cannot fail; an empty object is a
-    // safe answer should it ever.
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| "{}".to_string());
-    text.push('\n');
-    text
+    crate::text::json(value)
 }
 
 #[derive(Serialize)]

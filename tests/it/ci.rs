@@ -508,6 +508,65 @@ fn the_gitlab_job_runs_in_the_release_image() {
     assert!(!text.contains("cargo install") && !text.contains("apt-get"));
 }
 
+/// The machine reports reach the forges: the GitLab job writes the Code
+/// Quality report it declares as `artifacts:reports:codequality` (whatever
+/// `check` finds, failing the job only at the end), and the code-scanning
+/// workflow uploads the SARIF file `check` writes, with the permission to.
+#[test]
+fn ci_examples_hand_the_machine_reports_to_the_forges() {
+    let doc = yaml("docs/ci/gitlab-ci.yml", &read("docs/ci/gitlab-ci.yml"));
+    let job = &doc["rbacc"];
+    let report = job["artifacts"]["reports"]["codequality"]
+        .as_str()
+        .expect("a codequality report");
+    assert_eq!(job["artifacts"]["when"], "always");
+    let script: Vec<&str> = job["script"]
+        .as_array()
+        .expect("script")
+        .iter()
+        .map(|l| l.as_str().expect("a line"))
+        .collect();
+    assert_eq!(
+        script.first(),
+        Some(&format!("rbacc check -o gitlab > {report} || check=$?").as_str()),
+        "check runs first, so the report is written even when diff fails"
+    );
+    assert_eq!(script.last(), Some(&"exit \"${check:-0}\""));
+
+    let name = "docs/ci/github-code-scanning.yml";
+    let doc = yaml(name, &read(name));
+    assert_eq!(doc["permissions"]["security-events"], "write");
+    let steps = steps(&doc);
+    let check = steps
+        .iter()
+        .position(|s| {
+            s["run"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("rbacc check -o sarif > "))
+        })
+        .expect("check writes SARIF");
+    let file = steps[check]["run"]
+        .as_str()
+        .unwrap()
+        .rsplit(' ')
+        .next()
+        .unwrap();
+    let upload = steps
+        .iter()
+        .position(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("github/codeql-action/upload-sarif@"))
+        })
+        .expect("an upload");
+    assert!(upload > check);
+    assert_eq!(steps[upload]["with"]["sarif_file"], file);
+    assert_eq!(
+        steps[upload]["if"], "success() || failure()",
+        "uploads when check fails"
+    );
+}
+
 /// The README's install instructions name this release, this repository
 /// and its image.
 #[test]

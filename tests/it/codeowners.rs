@@ -326,7 +326,7 @@ fn write_then_check_then_stale() {
     let check = repo.rbacc(&["check"]);
     check.expect_code(1);
     assert_text(&check.stderr(), &expected("stale.stderr"));
-    let github = repo.rbacc(&["check", "--format", "github"]);
+    let github = repo.rbacc(&["check", "-o", "github"]);
     github.expect_code(1);
     assert!(
         github

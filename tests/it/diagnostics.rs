@@ -128,7 +128,7 @@ fn is_rejected(case: &Path) {
     );
 }
 
-/// `--format github` prints one workflow command per finding, with file and
+/// `-o github` prints one workflow command per finding, with file and
 /// line, on stdout.
 #[test]
 fn github_annotations() {
@@ -138,7 +138,7 @@ fn github_annotations() {
         "teams/payments.yaml",
         "apiVersion: rbacc.dev/v1alpha1\nkind: Team\nmetadata:\n  name: payments\nspec:\n  namespaces:\n    - name: Payments-Prod\n",
     );
-    repo.rbacc(&["check", "--format", "github"])
+    repo.rbacc(&["check", "-o", "github"])
         .expect_code(1)
         .stdout_is("::error file=teams/payments.yaml,line=7,col=13,title=invalid-name::`Payments-Prod` is not a valid namespace name: it contains the uppercase letter `P`%0Ause at most 63 lowercase letters (`a-z`), digits and `-`, starting and ending with a letter or digit\n");
 }

@@ -85,7 +85,7 @@ fn check_reports(repo: &Repo, name: &str, revs: &[&str]) -> Value {
     let text = diff(repo, revs).expect_code(0).stdout();
     assert_text(&normalize(repo, &text), &snapshot(&format!("{name}.txt")));
     let mut md_args = revs.to_vec();
-    md_args.extend(["--format", "markdown"]);
+    md_args.extend(["-o", "markdown"]);
     let markdown = diff(repo, &md_args).expect_code(0).stdout();
     assert!(markdown.chars().count() <= COMMENT_LIMIT);
     assert!(markdown.starts_with("<!-- rbacc-diff -->\n"));
@@ -94,7 +94,7 @@ fn check_reports(repo: &Repo, name: &str, revs: &[&str]) -> Value {
         &snapshot(&format!("{name}.md")),
     );
     let mut json_args = revs.to_vec();
-    json_args.extend(["--format", "json"]);
+    json_args.extend(["-o", "json"]);
     let json = diff(repo, &json_args).expect_code(0).stdout();
     serde_json::from_str(&json).expect("the JSON report parses")
 }
@@ -782,7 +782,7 @@ fn auditor_becomes_a_deployer() {
 
     let markdown = diff(
         &repo,
-        &["--base", "HEAD~1", "--head", "HEAD", "--format", "markdown"],
+        &["--base", "HEAD~1", "--head", "HEAD", "-o", "markdown"],
     )
     .stdout();
     assert!(markdown.len() <= COMMENT_LIMIT);
@@ -846,7 +846,7 @@ fn very_large_change_fits_a_comment() {
     commit(repo.path(), "300 teams");
     let markdown = diff(
         &repo,
-        &["--base", "HEAD~1", "--head", "HEAD", "--format", "markdown"],
+        &["--base", "HEAD~1", "--head", "HEAD", "-o", "markdown"],
     )
     .expect_code(0)
     .stdout();
@@ -891,7 +891,7 @@ fn ci_examples_are_yaml_and_in_the_readme() {
             text.contains("<!-- rbacc-diff -->"),
             "{file}: finds its comment"
         );
-        assert!(text.contains("--format markdown"), "{file}");
+        assert!(text.contains("-o markdown"), "{file}");
         assert!(text.contains("rbacc check"), "{file}");
         assert!(
             readme.contains(&format!("```yaml\n{text}```")),
@@ -907,5 +907,12 @@ fn ci_examples_are_yaml_and_in_the_readme() {
     assert!(
         readme.contains(&format!("```yaml\n{text}```")),
         "README.md does not show docs/ci/github-actions-expiry.yml as it is"
+    );
+    let path = crate::support::root().join("docs/ci/github-code-scanning.yml");
+    let text = std::fs::read_to_string(&path).expect("CI example");
+    assert!(text.contains("rbacc check -o sarif"));
+    assert!(
+        readme.contains(&format!("```yaml\n{text}```")),
+        "README.md does not show docs/ci/github-code-scanning.yml as it is"
     );
 }

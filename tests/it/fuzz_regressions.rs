@@ -156,7 +156,7 @@ fn replay(target: &str, file: &Path) -> bool {
     let repo = repo_for(target, &data);
     let before = read_tree(&repo.out());
 
-    for args in [&["check", "--format", "github"][..], &["check"]] {
+    for args in [&["check", "-o", "github"][..], &["check"]] {
         let run = rbacc_limited(&repo, args);
         assert_handled(&format!("{what}: {args:?}"), &run);
         assert_eq!(

@@ -108,9 +108,7 @@ fn init_in_an_empty_directory_makes_a_repository_that_passes_check() {
         .as_array()
         .expect("steps");
     assert!(
-        steps
-            .iter()
-            .any(|s| s["run"] == "rbacc check --format github"),
+        steps.iter().any(|s| s["run"] == "rbacc check -o github"),
         "{workflow}"
     );
     rbacc(&["check", "--repo", "new-repo"], dir.path()).expect_code(0);

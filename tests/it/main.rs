@@ -16,6 +16,7 @@ mod hostile;
 mod init;
 mod kubeconfig;
 mod network;
+mod output_formats;
 mod property;
 mod schema;
 mod security;

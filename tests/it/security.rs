@@ -62,7 +62,7 @@ fn path_is_refused(name: &str, hostile: &str) {
         assert_nothing_raw(&format!("{name}: {command}"), &stderr);
     }
     assert!(!repo.out().exists(), "{name}: nothing written");
-    let run = repo.rbacc(&["check", "--format", "github"]);
+    let run = repo.rbacc(&["check", "-o", "github"]);
     run.expect_code(1);
     assert!(
         run.stdout().contains("title=invalid-path"),
@@ -74,6 +74,52 @@ fn path_is_refused(name: &str, hostile: &str) {
     for line in run.stdout().lines() {
         assert!(line.starts_with("::"), "{name}: {line:?}");
     }
+    // The documents name the path as diagnostics do (a path that is
+    // refused is shown escaped), and print nothing raw: JSON escapes, and
+    // percent-encoding in SARIF's URIs.
+    let path = format!("teams/squad{hostile}{INJECTED}/payments.yaml");
+    let path = rbacc::text::visible(&path);
+    for format in ["json", "sarif", "gitlab"] {
+        let run = repo.rbacc(&["check", "-o", format]);
+        run.expect_code(1);
+        let stdout = run.stdout();
+        assert_nothing_raw(&format!("{name}: {format}"), &stdout);
+        let doc: serde_json::Value = serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("{name}: {format} is not JSON: {e}\n{stdout}"));
+        let named = match format {
+            "json" => doc["diagnostics"][0]["file"].clone(),
+            "gitlab" => doc[0]["location"]["path"].clone(),
+            _ => {
+                let uri = &doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+                    ["uri"];
+                let uri = uri.as_str().expect("a URI");
+                assert!(
+                    uri.bytes().all(|b| b.is_ascii_graphic()),
+                    "{name}: URI not percent-encoded: {uri:?}"
+                );
+                serde_json::Value::from(percent_decode(uri))
+            }
+        };
+        assert_eq!(named, path.as_ref(), "{name}: {format} names the file");
+    }
+}
+
+/// A URI path with its `%XX` escapes decoded.
+fn percent_decode(uri: &str) -> String {
+    let bytes = uri.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).expect("ASCII");
+            out.push(u8::from_str_radix(hex, 16).expect("hex"));
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).expect("UTF-8")
 }
 
 /// One test per hostile character, named after it.
@@ -144,6 +190,73 @@ fn template_file_names_are_plain_too() {
     assert_nothing_raw("template name", &stderr);
 }
 
+/// A plain path with a space and `#` (both allowed) and a value with a
+/// bidirectional override, in every format: the documents print nothing
+/// raw; rbacc's JSON keeps the exact value (as a JSON escape) and path;
+/// SARIF percent-encodes the path into its URI; SARIF and GitLab, which
+/// forges show to people, write the value as the text report does.
+#[test]
+fn hostile_text_in_machine_reports_is_escaped() {
+    let repo = Repo::new();
+    repo.write(
+        "rbacc.yaml",
+        "apiVersion: rbacc.dev/v1alpha1\nkind: Config\nspec:\n  clusters:\n    - name: prod\n      server: https://kubeapi.example.com\n",
+    );
+    let path = "teams/squad #1/payments.yaml";
+    repo.write(
+        path,
+        "apiVersion: rbacc.dev/v1alpha1\nkind: Team\nmetadata:\n  name: payments\nspec:\n  namespaces:\n    - name: \"pay\u{202e}ments-prod\"\n",
+    );
+    let value = "`pay\u{202e}ments-prod` is not a valid namespace name";
+    let shown = "`pay\\u{202e}ments-prod` is not a valid namespace name";
+    let document = |format: &str| {
+        let run = repo.rbacc(&["check", "-o", format]);
+        run.expect_code(1);
+        assert_nothing_raw(format, &run.stdout());
+        assert_nothing_raw(&format!("{format}: stderr"), &run.stderr());
+        let doc: serde_json::Value = serde_json::from_str(&run.stdout())
+            .unwrap_or_else(|e| panic!("{format}: not JSON: {e}\n{}", run.stdout()));
+        (run.stdout(), doc)
+    };
+
+    let (text, json) = document("json");
+    assert!(
+        text.contains("pay\\u202ements-prod"),
+        "a JSON escape\n{text}"
+    );
+    let d = &json["diagnostics"][0];
+    assert_eq!(d["code"], "invalid-name");
+    assert_eq!(d["file"], path);
+    assert!(d["message"].as_str().unwrap().starts_with(value), "{d}");
+
+    let (_, sarif) = document("sarif");
+    let result = &sarif["runs"][0]["results"][0];
+    let artifact = &result["locations"][0]["physicalLocation"]["artifactLocation"];
+    assert_eq!(artifact["uri"], "teams/squad%20%231/payments.yaml");
+    assert_eq!(artifact["uriBaseId"], "%SRCROOT%");
+    assert!(
+        result["message"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with(shown),
+        "{result}"
+    );
+
+    let (_, gitlab) = document("gitlab");
+    assert_eq!(gitlab[0]["location"]["path"], path);
+    assert!(
+        gitlab[0]["description"]
+            .as_str()
+            .unwrap()
+            .starts_with(shown)
+    );
+
+    let run = repo.rbacc(&["check", "-o", "github"]);
+    run.expect_code(1)
+        .stdout_has("::error file=teams/squad #1/payments.yaml,line=7,col=13,title=invalid-name::");
+    assert_nothing_raw("github", &run.stdout());
+}
+
 /// Diagnostics about a file's contents print its text; escape sequences in
 /// it are shown escaped, with the labels still under the right columns.
 #[test]
@@ -155,8 +268,8 @@ fn control_characters_in_a_file_are_never_printed_raw() {
     // terminal), which rbacc reports as an unknown field.
     let text = text.replacen("spec:\n", "spec:\n  \"\\e]0;pwned\\a\\u2028x\": 1\n", 1);
     std::fs::write(&path, text).expect("write");
-    for format in ["human", "github"] {
-        let run = repo.rbacc(&["check", "--format", format]);
+    for format in ["text", "github"] {
+        let run = repo.rbacc(&["check", "-o", format]);
         run.expect_code(1);
         let all = format!("{}{}", run.stdout(), run.stderr());
         assert!(
@@ -268,7 +381,7 @@ fn check_fails_on_a_hand_written_file_in_a_new_shard() {
         fails_with(&repo, &["check"], "foreign  prod/teams/evil/crb.yaml");
         std::fs::remove_file(repo.path().join(".out.rbacc-state")).ok();
     }
-    repo.rbacc(&["check", "--format", "github"])
+    repo.rbacc(&["check", "-o", "github"])
         .expect_code(1)
         .stdout_has("::error title=stale-output::");
     // Kept by build, and still failing check.
@@ -719,7 +832,7 @@ fn diff_warns_when_a_namespace_changes_labels() {
         text.replace("cost-center: cc-42", "cost-center: cc-43, tier: gold"),
     )
     .expect("write");
-    let run = repo.rbacc(&["diff", "--base", "HEAD", "--format", "json"]);
+    let run = repo.rbacc(&["diff", "--base", "HEAD", "-o", "json"]);
     run.expect_code(0);
     let report: serde_json::Value = serde_json::from_str(&run.stdout()).expect("JSON");
     let warnings = report["warnings"].as_array().expect("warnings");
@@ -982,7 +1095,7 @@ fn a_grant_to_another_teams_service_account_is_a_finding() {
     repo.rbacc(&["check"])
         .stderr_has("service account `payments-prod/ci-deployer` belongs to team `payments`")
         .stderr_has("whoever can run pods in `payments-prod` acts as it");
-    let run = repo.rbacc(&["diff", "--base", "HEAD", "--format", "json"]);
+    let run = repo.rbacc(&["diff", "--base", "HEAD", "-o", "json"]);
     run.expect_code(0);
     let report: serde_json::Value = serde_json::from_str(&run.stdout()).expect("JSON");
     let warnings = report["warnings"].as_array().expect("warnings");

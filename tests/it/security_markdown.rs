@@ -138,12 +138,9 @@ fn hostile() -> Repo {
 }
 
 fn report(repo: &Repo, format: &str) -> String {
-    diff(
-        repo,
-        &["--base", BRANCH, "--head", "HEAD", "--format", format],
-    )
-    .expect_code(0)
-    .stdout()
+    diff(repo, &["--base", BRANCH, "--head", "HEAD", "-o", format])
+        .expect_code(0)
+        .stdout()
 }
 
 /// A value as the reports show it: line breaks and other control and

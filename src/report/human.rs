@@ -1,4 +1,5 @@
-//! Rendering diagnostics for people (miette) and for CI annotations.
+//! The text report, for people: every diagnostic with its source lines,
+//! labels and help (miette), then a count.
 
 use std::fmt;
 
@@ -6,7 +7,7 @@ use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode, SourceSpan,
 };
 
-use crate::diag::{Diagnostic, Diagnostics, Severity};
+use crate::diag::{Diagnostic, Severity};
 use crate::source::Sources;
 use crate::text::{is_invisible, visible};
 
@@ -17,8 +18,8 @@ pub struct Style {
     pub width: usize,
 }
 
-/// Renders every diagnostic, in stable order, followed by a summary line.
-pub fn render(diagnostics: &Diagnostics, sources: &Sources, style: Style) -> String {
+/// Renders `diagnostics` in the order given, followed by a summary line.
+pub(super) fn render(diagnostics: &[&Diagnostic], sources: &Sources, style: Style) -> String {
     let theme = if style.color {
         GraphicalTheme::unicode()
     } else {
@@ -28,7 +29,7 @@ pub fn render(diagnostics: &Diagnostics, sources: &Sources, style: Style) -> Str
         .with_width(style.width)
         .with_links(false);
     let mut out = String::new();
-    for diagnostic in diagnostics.sorted(sources) {
+    for &diagnostic in diagnostics {
         let view = View::new(diagnostic, sources);
         // Writing into a String cannot fail; a rendering failure would only
         // lose decoration, so fall back to the plain message.
@@ -41,7 +42,7 @@ pub fn render(diagnostics: &Diagnostics, sources: &Sources, style: Style) -> Str
         }
         out.push('\n');
     }
-    let (errors, warnings) = (diagnostics.error_count(), diagnostics.warning_count());
+    let (errors, warnings) = super::counts(diagnostics);
     if errors > 0 || warnings > 0 {
         out.push_str(&format!(
             "{} {}, {} {}\n",
@@ -52,40 +53,6 @@ pub fn render(diagnostics: &Diagnostics, sources: &Sources, style: Style) -> Str
         ));
     }
     out
-}
-
-/// GitHub Actions workflow commands: one `::error`/`::warning` line each.
-pub fn render_github(diagnostics: &Diagnostics, sources: &Sources) -> String {
-    let mut out = String::new();
-    for d in diagnostics.sorted(sources) {
-        let (line, col) = sources.line_col(d.primary.span);
-        let kind = match d.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        let mut text = visible(&d.message).into_owned();
-        if let Some(help) = &d.help {
-            text.push('\n');
-            text.push_str(&visible(help));
-        }
-        out.push_str(&format!(
-            "::{kind} file={},line={line},col={col},title={}::{}\n",
-            escape_property(&visible(sources.path(d.primary.span.file))),
-            d.code,
-            escape_data(&text)
-        ));
-    }
-    out
-}
-
-fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
 fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
