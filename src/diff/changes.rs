@@ -328,8 +328,103 @@ pub fn summarize(clusters: &[String], files: &[FileChange]) -> (Vec<ClusterSumma
                 });
             }
         }
+        warnings.extend(renames(cluster, old, new));
     }
     (summary.into_values().collect(), warnings)
+}
+
+/// A warning for each team that, on one cluster, loses namespaces and gains
+/// others: what a rename looks like, which moves nothing.
+fn renames(
+    cluster: &str,
+    old: &BTreeMap<Key, Object>,
+    new: &BTreeMap<Key, Object>,
+) -> Vec<Warning> {
+    let team_of = |object: &Object| -> Option<String> {
+        object.namespace()?["metadata"]["labels"]["rbacc.dev/team"]
+            .as_str()
+            .map(String::from)
+    };
+    // team -> (namespaces gone, namespaces new)
+    let mut by_team: BTreeMap<String, (Vec<&str>, Vec<&str>)> = BTreeMap::new();
+    for (side, here, there) in [(0, old, new), (1, new, old)] {
+        for (key, object) in here {
+            if key.0 != "Namespace" || there.contains_key(key) {
+                continue;
+            }
+            if let Some(team) = team_of(object) {
+                let entry = by_team.entry(team).or_default();
+                match side {
+                    0 => entry.0.push(&key.2),
+                    _ => entry.1.push(&key.2),
+                }
+            }
+        }
+    }
+    let list = |mut message: Message, names: &[&str]| {
+        for (i, name) in names.iter().enumerate() {
+            if i > 0 {
+                message = message.words(", ");
+            }
+            message = message.code(*name);
+        }
+        message
+    };
+    by_team
+        .into_iter()
+        .filter(|(_, (gone, added))| !gone.is_empty() && !added.is_empty())
+        .map(|(team, (gone, added))| {
+            let message = list(Message::new().words("team ").code(&team).words(" on ").value(cluster).words(" loses "), &gone);
+            let message = list(message.words(" and gains "), &added).words(
+                ": if this is a rename, nothing moves: the workloads, volumes and Secrets stay in the old namespace and the new one starts empty",
+            );
+            Warning {
+                cluster: Some(cluster.to_string()),
+                namespace: gone.first().map(|n| n.to_string()),
+                ..Warning::new("namespace-renamed", message)
+            }
+        })
+        .collect()
+}
+
+/// One warning when a change touches the files of several teams: each
+/// team's owners review their part, and a change meant for one team rarely
+/// needs another's file.
+pub fn several_teams(base: &[InputFile], head: &[InputFile]) -> Option<Warning> {
+    let team = |file: &InputFile| -> String {
+        declaration(file)
+            .and_then(|v| v.get("metadata")?.get("name")?.as_str().map(String::from))
+            .unwrap_or_else(|| file.path.clone())
+    };
+    let before: BTreeMap<&str, &InputFile> = base.iter().map(|f| (f.path.as_str(), f)).collect();
+    let after: BTreeMap<&str, &InputFile> = head.iter().map(|f| (f.path.as_str(), f)).collect();
+    let mut teams = BTreeSet::new();
+    for path in before.keys().chain(after.keys()) {
+        match (before.get(path), after.get(path)) {
+            (Some(a), Some(b)) if a.contents == b.contents => {}
+            (a, b) => {
+                teams.extend(a.map(|f| team(f)));
+                teams.extend(b.map(|f| team(f)));
+            }
+        }
+    }
+    if teams.len() < 2 {
+        return None;
+    }
+    let mut message = Message::new().words(format!(
+        "this change touches the files of {} teams (",
+        teams.len()
+    ));
+    for (i, team) in teams.iter().enumerate() {
+        if i > 0 {
+            message = message.words(", ");
+        }
+        message = message.code(team);
+    }
+    Some(Warning::new(
+        "several-teams",
+        message.words("): each team's owners review their own part; split it if one team's change does not need the others'"),
+    ))
 }
 
 /// The labels that differ between two versions of a Namespace, by key:

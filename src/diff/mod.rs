@@ -183,8 +183,9 @@ pub struct ClusterSummary {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Warning {
-    /// `namespace-removed`, `namespace-unprotected`, `namespace-labels`, `risky-grant`,
-    /// `escalation`, `accepted-risk`, `policy` or `base-invalid`.
+    /// `namespace-removed`, `namespace-renamed`, `namespace-unprotected`,
+    /// `namespace-labels`, `risky-grant`, `escalation`, `accepted-risk`,
+    /// `several-teams`, `policy` or `base-invalid`.
     pub kind: &'static str,
     pub message: Message,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -382,6 +383,13 @@ pub fn diff(
         base.input.as_ref().map_or(&[][..], |i| &i.teams),
         head.input.as_ref().map_or(&[][..], |i| &i.teams),
     ));
+    // Against an empty base every team is new: nothing to say.
+    if base.input.is_some() {
+        all.extend(changes::several_teams(
+            base.input.as_ref().map_or(&[][..], |i| &i.teams),
+            head.input.as_ref().map_or(&[][..], |i| &i.teams),
+        ));
+    }
     all.extend(changes::policy(
         base.input.as_ref().and_then(|i| i.config.as_ref()),
         head.input.as_ref().and_then(|i| i.config.as_ref()),

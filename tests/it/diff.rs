@@ -916,3 +916,41 @@ fn ci_examples_are_yaml_and_in_the_readme() {
         "README.md does not show docs/ci/github-code-scanning.yml as it is"
     );
 }
+
+/// A namespace renamed is a namespace removed and one added: the report
+/// says nothing moves. A change to one team's file alone says nothing of
+/// several teams.
+#[test]
+fn renamed_namespace_is_called_out() {
+    let repo = fixture();
+    edit(
+        &repo,
+        "teams/alpha.yaml",
+        "    - alpha-prod\n",
+        "    - alpha-production\n",
+    );
+    commit(repo.path(), "rename");
+    let run = diff(&repo, COMMITTED);
+    let stdout = run.expect_code(0).stdout();
+    assert!(
+        stdout.contains("team `alpha` on prod loses `alpha-prod` and gains `alpha-production`: if this is a rename, nothing moves"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("touches the files of"), "{stdout}");
+    let json: Value = serde_json::from_str(
+        &diff(&repo, &[COMMITTED, &["-o", "json"]].concat())
+            .expect_code(0)
+            .stdout(),
+    )
+    .expect("JSON");
+    let kinds: Vec<&str> = json["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter_map(|w| w["kind"].as_str())
+        .collect();
+    assert!(
+        kinds.contains(&"namespace-renamed") && kinds.contains(&"namespace-removed"),
+        "{kinds:?}"
+    );
+}
