@@ -15,6 +15,8 @@
 //! <cluster>/flux/kustomization.yaml             FluxIndex: with `spec.gitops.flux` only
 //! <cluster>/flux/cluster.yaml                   FluxCluster: a Flux Kustomization of the cluster shard
 //! <cluster>/flux/team-<team>.yaml               FluxTeam: one of a team's shard
+//! <cluster>/argocd/kustomization.yaml           ArgoIndex: with `spec.gitops.argocd` only
+//! <cluster>/argocd/project-<team>.yaml          ArgoProject: a team's AppProject
 //! ```
 //!
 //! Architecture invariant: no other module builds or takes apart a path of
@@ -76,6 +78,13 @@ pub enum OutFile {
         cluster: String,
         team: String,
     },
+    ArgoIndex {
+        cluster: String,
+    },
+    ArgoProject {
+        cluster: String,
+        team: String,
+    },
 }
 
 /// Which part of `out/` a file belongs to, by what it depends on (see
@@ -99,6 +108,8 @@ pub enum TeamFiles {
     Kubeconfig,
     /// `<cluster>/flux/team-<team>.yaml`: the Flux Kustomization of the shard.
     Flux,
+    /// `<cluster>/argocd/project-<team>.yaml`: the team's AppProject.
+    ArgoProject,
 }
 
 /// The name of the kustomization file of every directory.
@@ -158,6 +169,11 @@ impl OutFile {
                 cluster,
                 team: file.strip_prefix("team-").and_then(yaml)?,
             },
+            ["argocd", KUSTOMIZATION] => OutFile::ArgoIndex { cluster },
+            ["argocd", file] => OutFile::ArgoProject {
+                cluster,
+                team: file.strip_prefix("project-").and_then(yaml)?,
+            },
             _ => return None,
         })
     }
@@ -177,7 +193,9 @@ impl OutFile {
             | OutFile::Kubeconfig { cluster, .. }
             | OutFile::FluxIndex { cluster }
             | OutFile::FluxCluster { cluster }
-            | OutFile::FluxTeam { cluster, .. } => cluster,
+            | OutFile::FluxTeam { cluster, .. }
+            | OutFile::ArgoIndex { cluster }
+            | OutFile::ArgoProject { cluster, .. } => cluster,
         }
     }
 
@@ -190,6 +208,7 @@ impl OutFile {
             | OutFile::KubeconfigConfigMap { team, .. } => Some((team, TeamFiles::Shard)),
             OutFile::Kubeconfig { team, .. } => Some((team, TeamFiles::Kubeconfig)),
             OutFile::FluxTeam { team, .. } => Some((team, TeamFiles::Flux)),
+            OutFile::ArgoProject { team, .. } => Some((team, TeamFiles::ArgoProject)),
             _ => None,
         }
     }
@@ -217,6 +236,7 @@ impl OutFile {
                 | OutFile::ClusterIndex { .. }
                 | OutFile::TeamIndex { .. }
                 | OutFile::FluxIndex { .. }
+                | OutFile::ArgoIndex { .. }
                 | OutFile::Kubeconfig { .. }
                 | OutFile::AssumedRoles { .. }
         )
@@ -306,6 +326,10 @@ impl fmt::Display for OutFile {
             OutFile::FluxIndex { cluster } => write!(f, "{cluster}/flux/{KUSTOMIZATION}"),
             OutFile::FluxCluster { cluster } => write!(f, "{cluster}/flux/cluster.yaml"),
             OutFile::FluxTeam { cluster, team } => write!(f, "{cluster}/flux/team-{team}.yaml"),
+            OutFile::ArgoIndex { cluster } => write!(f, "{cluster}/argocd/{KUSTOMIZATION}"),
+            OutFile::ArgoProject { cluster, team } => {
+                write!(f, "{cluster}/argocd/project-{team}.yaml")
+            }
         }
     }
 }
@@ -344,6 +368,7 @@ impl TeamFiles {
             TeamFiles::Shard => format!("*/teams/{team}/"),
             TeamFiles::Kubeconfig => format!("*/kubeconfigs/{team}.yaml"),
             TeamFiles::Flux => format!("*/flux/team-{team}.yaml"),
+            TeamFiles::ArgoProject => format!("*/argocd/project-{team}.yaml"),
         }
     }
 
@@ -398,6 +423,16 @@ mod tests {
             OutFile::FluxIndex { cluster: c.clone() },
             OutFile::FluxCluster { cluster: c.clone() },
             OutFile::FluxTeam {
+                cluster: c.clone(),
+                team: t.clone(),
+            },
+            OutFile::ClusterRoleBinding {
+                cluster: c.clone(),
+                binding: "auditors-view".into(),
+            },
+            OutFile::AssumedRoles { cluster: c.clone() },
+            OutFile::ArgoIndex { cluster: c.clone() },
+            OutFile::ArgoProject {
                 cluster: c,
                 team: t,
             },
@@ -453,7 +488,31 @@ mod tests {
                 "payments-prod.yaml",
                 "rbacc.kubeconfig.yaml",
                 "cluster.yaml",
-                "team-payments.yaml"
+                "team-payments.yaml",
+                "clusterrolebinding-auditors-view.yaml",
+                "project-payments.yaml",
+            ]
+        );
+        // The assumed roles decide access but are not applied.
+        let rbac: Vec<String> = examples()
+            .iter()
+            .filter(|f| f.holds_rbac() && !f.holds_objects())
+            .map(|f| f.to_string())
+            .collect();
+        assert_eq!(rbac, ["prod/assumed-roles.yaml"]);
+        let wide: Vec<String> = examples()
+            .iter()
+            .filter(|f| f.cluster_wide())
+            .map(|f| f.file_name())
+            .collect();
+        assert_eq!(
+            wide,
+            [
+                "kustomization.yaml",
+                "clusterrole-viewer.yaml",
+                "namespace-rbacc-kubeconfigs.yaml",
+                "clusterrolebinding-auditors-view.yaml",
+                "assumed-roles.yaml",
             ]
         );
     }

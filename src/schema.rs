@@ -838,6 +838,21 @@ pub struct Gitops {
     /// Present (even empty): write a Flux Kustomization per shard into
     /// `out/<cluster>/flux/`.
     pub flux: Option<Flux>,
+    /// Present (even empty): write an Argo CD AppProject per team into
+    /// `out/<cluster>/argocd/`, whose applications may deploy only into
+    /// the team's namespaces on the cluster, no cluster-scoped resource
+    /// and none of the objects rbacc owns (RBAC, quotas, limits,
+    /// NetworkPolicies).
+    pub argocd: Option<ArgoCd>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ArgoCd {
+    /// The namespace of the AppProjects: Argo CD's. Default: `argocd`.
+    pub namespace: Option<String>,
+    /// The repositories the teams' applications may read. Default: `["*"]`.
+    pub source_repos: Option<Vec<String>>,
 }
 
 #[derive(JsonSchema)]
@@ -1204,6 +1219,7 @@ mod tests {
                 ("spec.defaults.limitRange", fields::LIMIT_RANGE),
                 ("spec.gitops", fields::GITOPS),
                 ("spec.gitops.flux", fields::FLUX),
+                ("spec.gitops.argocd", fields::ARGOCD),
                 ("spec.kubeconfig", fields::KUBECONFIG),
                 ("spec.kubeconfig.oidc", fields::OIDC),
                 ("spec.kubeconfig.pinniped", fields::PINNIPED),

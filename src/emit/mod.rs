@@ -23,7 +23,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::layout::{self, OutFile};
-use crate::model::{FLUX_CLUSTER_NAME, Flux, Org, Team, flux_team_name};
+use crate::model::{ArgoCd, FLUX_CLUSTER_NAME, Flux, Org, Team, flux_team_name};
 
 pub use crate::layout::TeamFiles;
 use serialize::Object;
@@ -197,6 +197,9 @@ pub fn emit(org: &Org, flux: Option<&Flux>, selection: &Selection) -> Output {
     if let Some(flux) = flux.filter(|_| selection.flux) {
         flux_files(org, flux, selection, &mut out);
     }
+    if let Some(argocd) = org.argocd.as_ref().filter(|_| selection.flux) {
+        argocd_files(org, argocd, selection, &mut out);
+    }
     out.sort_index();
     out
 }
@@ -294,6 +297,40 @@ fn flux_files(org: &Org, flux: &Flux, selection: &Selection, out: &mut Output) {
         }
         if selection.index {
             let index = OutFile::FluxIndex { cluster: c.clone() };
+            out.add(&index, serialize::kustomization("rbacc.yaml", &files));
+        }
+    }
+}
+
+/// An Argo CD AppProject for every selected team with namespaces on each
+/// cluster, and, with the index, a `kustomization.yaml` listing them,
+/// under `<cluster>/argocd/`.
+fn argocd_files(org: &Org, argocd: &ArgoCd, selection: &Selection, out: &mut Output) {
+    for cluster in &org.clusters {
+        let c = &cluster.name;
+        let mut files = Vec::new();
+        for team in &org.teams {
+            let namespaces: Vec<&str> = team
+                .namespaces
+                .iter()
+                .filter(|ns| ns.clusters.iter().any(|x| x == c))
+                .map(|ns| ns.name.as_str())
+                .collect();
+            if namespaces.is_empty() {
+                continue;
+            }
+            let file = OutFile::ArgoProject {
+                cluster: c.clone(),
+                team: team.name.clone(),
+            };
+            files.push(file.file_name());
+            if selection.teams.has(team) {
+                let object = objects::app_project(argocd, team, c, &namespaces);
+                out.add_objects(&file, &team.source, &[object]);
+            }
+        }
+        if selection.index && !files.is_empty() {
+            let index = OutFile::ArgoIndex { cluster: c.clone() };
             out.add(&index, serialize::kustomization("rbacc.yaml", &files));
         }
     }

@@ -333,6 +333,83 @@ fn role_binding(team: &Team, ns: &Namespace, binding: &Binding) -> Object {
     })
 }
 
+/// The objects an Argo CD application of a team may not write: rbacc's
+/// own (RBAC, quotas, limits, NetworkPolicies), which would undo what the
+/// declarations say.
+const ARGOCD_DENIED: &[(&str, &str)] = &[
+    ("", "LimitRange"),
+    ("", "ResourceQuota"),
+    ("networking.k8s.io", "NetworkPolicy"),
+    ("rbac.authorization.k8s.io", "Role"),
+    ("rbac.authorization.k8s.io", "RoleBinding"),
+];
+
+/// A team's Argo CD AppProject on `cluster`: applications deploy into its
+/// `namespaces` there only, no cluster-scoped resource (an empty whitelist
+/// allows none) and none of the objects rbacc owns.
+pub fn app_project(
+    argocd: &model::ArgoCd,
+    team: &Team,
+    cluster: &str,
+    namespaces: &[&str],
+) -> Object {
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct AppProject<'a> {
+        api_version: &'a str,
+        kind: &'a str,
+        metadata: ObjectMeta,
+        spec: Spec<'a>,
+    }
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Spec<'a> {
+        cluster_resource_whitelist: Vec<GroupKind<'a>>,
+        description: String,
+        destinations: Vec<Destination<'a>>,
+        namespace_resource_blacklist: Vec<GroupKind<'a>>,
+        source_repos: &'a [String],
+    }
+    #[derive(serde::Serialize)]
+    struct Destination<'a> {
+        name: &'a str,
+        namespace: &'a str,
+    }
+    #[derive(serde::Serialize)]
+    struct GroupKind<'a> {
+        group: &'a str,
+        kind: &'a str,
+    }
+    let name = model::argocd_project_name(&team.name);
+    let project = AppProject {
+        api_version: "argoproj.io/v1alpha1",
+        kind: "AppProject",
+        metadata: meta(
+            &name,
+            Some(&argocd.namespace),
+            Some(&team.name),
+            &team.source,
+        ),
+        spec: Spec {
+            cluster_resource_whitelist: Vec::new(),
+            description: format!("Team {}: its namespaces on {cluster}", team.name),
+            destinations: namespaces
+                .iter()
+                .map(|namespace| Destination {
+                    name: cluster,
+                    namespace,
+                })
+                .collect(),
+            namespace_resource_blacklist: ARGOCD_DENIED
+                .iter()
+                .map(|(group, kind)| GroupKind { group, kind })
+                .collect(),
+            source_repos: &argocd.source_repos,
+        },
+    };
+    Object::named("AppProject", Some(&argocd.namespace), &name, &project)
+}
+
 /// A ClusterRoleBinding of the platform's.
 pub fn cluster_role_binding(binding: &model::ClusterBinding) -> Object {
     Object::new(&ClusterRoleBinding {

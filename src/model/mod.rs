@@ -33,6 +33,8 @@ pub struct Org {
     pub teams: Vec<Team>,
     /// Rendered kubeconfigs, when `rbacc.yaml` asks for them.
     pub kubeconfigs: Option<Kubeconfigs>,
+    /// Argo CD AppProjects, when `rbacc.yaml` asks for them.
+    pub argocd: Option<ArgoCd>,
     /// The budgets the output must keep to (`policy.limits`).
     pub limits: crate::validate::limits::Limits,
 }
@@ -47,6 +49,21 @@ pub struct Flux {
     pub namespace: String,
     /// A Go duration.
     pub interval: String,
+}
+
+/// The Argo CD AppProjects rbacc emits, one per team, when `rbacc.yaml` has
+/// `spec.gitops.argocd`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArgoCd {
+    /// The namespace of the AppProjects.
+    pub namespace: String,
+    /// The repositories applications may read.
+    pub source_repos: Vec<String>,
+}
+
+/// The name of a team's AppProject.
+pub fn argocd_project_name(team: &str) -> String {
+    format!("rbacc-team-{team}")
 }
 
 /// The name of the Flux Kustomization of a cluster's `cluster/` shard.

@@ -94,7 +94,8 @@ pub(crate) mod fields {
         "reason",
     ];
     pub const RULE: &[&str] = &["apiGroups", "resources", "verbs", "resourceNames"];
-    pub const GITOPS: &[&str] = &["flux"];
+    pub const GITOPS: &[&str] = &["flux", "argocd"];
+    pub const ARGOCD: &[&str] = &["namespace", "sourceRepos"];
     pub const FLUX: &[&str] = &["sourceRef", "namespace", "interval"];
 
     // Team files
@@ -178,6 +179,17 @@ pub struct Gitops {
     /// `spec.gitops.flux`: present (even empty) when rbacc is to emit a
     /// Flux Kustomization per shard.
     pub flux: Option<Flux>,
+    /// `spec.gitops.argocd`: present (even empty) when rbacc is to emit an
+    /// Argo CD AppProject per team.
+    pub argocd: Option<ArgoCd>,
+}
+
+/// `spec.gitops.argocd`.
+#[derive(Debug)]
+pub struct ArgoCd {
+    pub span: Span,
+    pub namespace: Option<Sp<String>>,
+    pub source_repos: Option<Vec<Sp<String>>>,
 }
 
 /// `spec.gitops.flux`.
@@ -654,8 +666,18 @@ fn decode_gitops(d: &mut Decoder, node: &Node) -> Gitops {
         x.finish(d);
         flux
     });
+    let argocd = f.get("argocd").map(|n| {
+        let mut a = d.fields(n, fields::ARGOCD);
+        let argocd = ArgoCd {
+            span: n.span,
+            namespace: a.get("namespace").and_then(|n| d.string(n)),
+            source_repos: a.get("sourceRepos").map(|n| d.strings(n)),
+        };
+        a.finish(d);
+        argocd
+    });
     f.finish(d);
-    Gitops { flux }
+    Gitops { flux, argocd }
 }
 
 fn decode_cluster(d: &mut Decoder, node: &Node) -> Option<Cluster> {

@@ -17,6 +17,56 @@ pub const DEFAULT_INTERVAL: &str = "10m";
 /// and a label value holds at most 63 characters.
 const MAX_KUSTOMIZATION_NAME: usize = 63;
 
+/// Where Argo CD's AppProjects live, unless `namespace` says otherwise.
+pub const DEFAULT_ARGOCD_NAMESPACE: &str = "argocd";
+
+/// Resolves `spec.gitops.argocd`, when present.
+pub fn check_argocd(config: &raw::Config, diags: &mut Diagnostics) -> Option<crate::model::ArgoCd> {
+    let argocd = config.gitops.argocd.as_ref()?;
+    let namespace = checked(
+        &argocd.namespace,
+        "namespace",
+        DEFAULT_ARGOCD_NAMESPACE,
+        diags,
+        |v| dns_label_problem(v).map(|p| (p, "a namespace name is a DNS-1123 label")),
+    );
+    let mut source_repos = Vec::new();
+    match &argocd.source_repos {
+        None => source_repos.push("*".to_string()),
+        Some(list) if list.is_empty() => diags.push(
+            Diagnostic::error(Code::InvalidValue, argocd.span, "`sourceRepos` is empty")
+                .label("no repository")
+                .help("list the repositories the teams' applications may read, or leave `sourceRepos` out for any (`*`)"),
+        ),
+        Some(list) => {
+            for repo in list {
+                let bad = repo.value.is_empty()
+                    || repo.value.len() > 2048
+                    || repo.value.chars().any(crate::text::is_invisible);
+                if bad {
+                    diags.push(
+                        Diagnostic::error(
+                            Code::InvalidValue,
+                            repo.span,
+                            format!("`{}` is not a repository URL", crate::text::visible(&repo.value)),
+                        )
+                        .label("invalid repository")
+                        .help("write a repository URL or an Argo CD pattern such as `https://github.com/example-org/*`"),
+                    );
+                } else {
+                    source_repos.push(repo.value.clone());
+                }
+            }
+        }
+    }
+    source_repos.sort();
+    source_repos.dedup();
+    Some(crate::model::ArgoCd {
+        namespace: namespace?,
+        source_repos,
+    })
+}
+
 /// Resolves `spec.gitops.flux`, when present.
 pub fn check(config: &raw::Config, teams: &[raw::Team], diags: &mut Diagnostics) -> Option<Flux> {
     let flux = config.gitops.flux.as_ref()?;

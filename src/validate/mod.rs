@@ -145,6 +145,7 @@ fn resolve(
             what: format!("cluster binding `{}` in rbacc.yaml", binding.name.value),
         });
     }
+    let argocd = gitops::check_argocd(&parsed.config, diags);
     let kubeconfigs = kubeconfig::check(
         sources,
         &parsed.config,
@@ -171,6 +172,7 @@ fn resolve(
         existing_roles,
         teams,
         kubeconfigs,
+        argocd,
         limits: settings.limits,
     };
     // What every later stage (emission, the diff's evaluation) costs grows

@@ -10,6 +10,7 @@ mod ok {
     use crate::support::{assert_corpus_listed, corpus, fixtures};
 
     corpus!(fixtures().join("ok"), super::compiles_to_expected_output;
+        argocd_projects,
         cluster_bindings,
         existing_roles,
         kubeconfig_templates,
