@@ -77,10 +77,22 @@ impl Who {
 /// (cluster, namespace).
 struct Org {
     input: Input,
+    /// Each team role's rules, as indices into [`TEAM_RULES`].
+    team_roles: BTreeMap<String, Vec<usize>>,
     expected: BTreeMap<(String, String, Who), BTreeSet<String>>,
     namespaces: Vec<(String, String)>,
     subjects: BTreeSet<Who>,
 }
+
+/// The rules a team's own role picks from: each within the built-in
+/// `admin`, as a team role must be. `(group, resource, verbs)`.
+const TEAM_RULES: &[(&str, &str, &[&str])] = &[
+    ("", "secrets", &["get"]),
+    ("apps", "deployments", &["create", "delete"]),
+    ("", "pods/log", &["get"]),
+    ("", "configmaps", &["list"]),
+    ("", "pods", &["delete"]),
+];
 
 fn random_subjects(rng: &mut Rng, namespaces: &[String]) -> Vec<Who> {
     let mut out = BTreeSet::new();
@@ -103,17 +115,30 @@ fn random_org(seed: u64) -> Org {
         .flat_map(|t| [format!("{t}-a"), format!("{t}-b")])
         .collect();
     // Members first, so grants to teams can be resolved.
-    let mut members: BTreeMap<&str, BTreeMap<&str, Vec<Who>>> = BTreeMap::new();
+    let mut members: BTreeMap<&str, BTreeMap<String, Vec<Who>>> = BTreeMap::new();
+    let mut team_roles: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for team in &teams {
         let mut roles = BTreeMap::new();
         for role in ROLES {
             if rng.below(3) > 0 {
-                roles.insert(*role, random_subjects(&mut rng, &all_namespaces));
+                roles.insert(role.to_string(), random_subjects(&mut rng, &all_namespaces));
+            }
+        }
+        // Half the teams have a role of their own, of some of the rules.
+        if rng.below(2) == 0 {
+            let rules: Vec<usize> = (0..TEAM_RULES.len())
+                .filter(|_| rng.below(2) == 0)
+                .collect();
+            if !rules.is_empty() {
+                let name = format!("{team}-own");
+                roles.insert(name.clone(), random_subjects(&mut rng, &all_namespaces));
+                team_roles.insert(name, rules);
             }
         }
         members.insert(team, roles);
     }
     let mut org = Org {
+        team_roles: team_roles.clone(),
         input: Input::default(),
         expected: BTreeMap::new(),
         namespaces: Vec::new(),
@@ -125,6 +150,16 @@ fn random_org(seed: u64) -> Org {
         );
         for (role, whos) in &members[team.as_str()] {
             text.push_str(&format!("    {role}: {}\n", Who::yaml(whos)));
+        }
+        if let Some(rules) = team_roles.get(&format!("{team}-own")) {
+            text.push_str(&format!("  roles:\n    - name: {team}-own\n      rules:\n"));
+            for &i in rules {
+                let (group, resource, verbs) = TEAM_RULES[i];
+                text.push_str(&format!(
+                    "        - {{ apiGroups: [\"{group}\"], resources: [{resource}], verbs: [{}] }}\n",
+                    verbs.join(", ")
+                ));
+            }
         }
         text.push_str("  namespaces:\n");
         for suffix in ["a", "b"].iter().take(1 + rng.below(2)) {
@@ -235,10 +270,24 @@ fn role_allows(role: &str, verb: &str, resource: &str) -> bool {
     })
 }
 
+/// Whether a team role of `rules` allows the request, read off the rules.
+fn team_role_allows(rules: &[usize], verb: &str, resource: &str) -> bool {
+    let (res, sub) = resource
+        .split_once('/')
+        .map_or((resource, None), |(r, s)| (r, Some(s)));
+    let (plural, group) = res.split_once('.').unwrap_or((res, ""));
+    let combined = sub.map_or(plural.to_string(), |s| format!("{plural}/{s}"));
+    rules.iter().any(|&i| {
+        let (g, r, verbs) = TEAM_RULES[i];
+        g == group && r == combined && verbs.contains(&verb)
+    })
+}
+
 #[test]
 fn evaluated_access_equals_declared_access() {
     let mut checked = 0;
     let mut allowed = 0;
+    let mut by_team_roles = 0;
     for seed in 0..40 {
         let org = random_org(seed);
         let compilation = rbacc::build(&org.input);
@@ -282,8 +331,18 @@ fn evaluated_access_equals_declared_access() {
                             org.expected
                                 .get(&(cluster.to_string(), ns.to_string(), who.clone()));
                         let expected = roles.is_some_and(|roles| {
-                            roles.iter().any(|r| role_allows(r, verb, resource))
+                            roles.iter().any(|r| match org.team_roles.get(r) {
+                                Some(rules) => team_role_allows(rules, verb, resource),
+                                None => role_allows(r, verb, resource),
+                            })
                         });
+                        by_team_roles += usize::from(roles.is_some_and(|roles| {
+                            roles.iter().any(|r| {
+                                org.team_roles
+                                    .get(r)
+                                    .is_some_and(|rules| team_role_allows(rules, verb, resource))
+                            })
+                        }));
                         let request = Request::parse_resource(verb, resource, Some(ns));
                         let actual = manifests.allows(&user, &request);
                         assert_eq!(
@@ -297,6 +356,10 @@ fn evaluated_access_equals_declared_access() {
             }
         }
     }
+    assert!(
+        by_team_roles > 50,
+        "team roles are exercised: {by_team_roles} requests"
+    );
     assert!(
         allowed > 1000 && checked - allowed > 1000,
         "the cases exercise both answers: {allowed} of {checked} allowed"
