@@ -604,7 +604,7 @@ pub struct Policy {
     /// `iam.amazonaws.com/`, `field.cattle.io/`, …; the list is under
     /// `reserved-annotation` in docs/diagnostics.md) are reserved unless
     /// `allow` lists them.
-    pub annotations: Option<AnnotationPolicy>,
+    pub annotations: Option<LabelPolicy>,
     /// Which Pod Security levels teams may choose for their namespaces.
     pub pod_security: Option<PodSecurityPolicy>,
     /// `false`: teams may not declare roles of their own (`spec.roles` of
@@ -625,26 +625,8 @@ pub struct LabelPolicy {
     /// Keys, prefixes or domains teams may never set, besides the reserved
     /// ones.
     pub forbid: Option<Vec<String>>,
-    /// Keys every namespace must have, set by its team or by
-    /// `defaults.labels`.
-    pub required: Option<Vec<String>>,
-    /// Key -> the values it may take: a list, or `pattern:` a regular
-    /// expression the whole value matches.
-    pub values: Option<MetadataValues>,
-}
-
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AnnotationPolicy {
-    /// Keys (`linkerd.io/inject`), prefixes (`argocd.argoproj.io/`) or
-    /// domains with their subdomains (`*.example.com/`) that teams may set
-    /// although a controller acts on them.
-    pub allow: Option<Vec<String>>,
-    /// Keys, prefixes or domains teams may never set, besides the reserved
-    /// ones.
-    pub forbid: Option<Vec<String>>,
-    /// Keys every namespace must have, set by its team or by
-    /// `defaults.annotations`.
+    /// Keys every namespace must have, set by its team or by the defaults
+    /// (`defaults.labels`, `defaults.annotations`).
     pub required: Option<Vec<String>>,
     /// Key -> the values it may take: a list, or `pattern:` a regular
     /// expression the whole value matches.

@@ -600,19 +600,11 @@ pub fn decode_config(d: &mut Decoder, file: FileId, root: &Node) -> Config {
     if let Some(defaults) = spec.get("defaults") {
         config.defaults = decode_defaults(d, defaults);
     }
-    if let Some(roles) = spec.get("roles") {
-        for node in d.items(roles) {
-            if let Some(role) = decode_role(d, node) {
-                config.roles.push(role);
-            }
-        }
+    if let Some(list) = spec.get("roles") {
+        config.roles = decode_list(d, list, decode_role);
     }
     if let Some(list) = spec.get("existingRoles") {
-        for node in d.items(list) {
-            if let Some(role) = decode_existing_role(d, node) {
-                config.existing_roles.push(role);
-            }
-        }
+        config.existing_roles = decode_list(d, list, decode_existing_role);
     }
     if let Some(list) = spec.get("clusterBindings") {
         for node in d.items(list) {
@@ -913,6 +905,21 @@ fn decode_role(d: &mut Decoder, node: &Node) -> Option<Role> {
     })
 }
 
+/// The items of a list that `decode` reads (it reports the others).
+fn decode_list<T>(
+    d: &mut Decoder,
+    list: &Node,
+    decode: fn(&mut Decoder, &Node) -> Option<T>,
+) -> Vec<T> {
+    let mut out = Vec::new();
+    for node in d.items(list) {
+        if let Some(item) = decode(d, node) {
+            out.push(item);
+        }
+    }
+    out
+}
+
 /// Reads a list of RBAC rules.
 fn decode_rules(d: &mut Decoder, list: &Node) -> Vec<Rule> {
     let mut rules = Vec::new();
@@ -1007,18 +1014,10 @@ pub fn decode_team(d: &mut Decoder, file: FileId, file_stem: String, root: &Node
         }
     }
     if let Some(roles) = s.get("roles") {
-        for node in d.items(roles) {
-            if let Some(role) = decode_role(d, node) {
-                team.roles.push(role);
-            }
-        }
+        team.roles = decode_list(d, roles, decode_role);
     }
     if let Some(namespaces) = s.get("namespaces") {
-        for node in d.items(namespaces) {
-            if let Some(ns) = decode_namespace(d, node) {
-                team.namespaces.push(ns);
-            }
-        }
+        team.namespaces = decode_list(d, namespaces, decode_namespace);
     }
     if let Some(allow) = s.get("allow") {
         for item in d.items(allow) {

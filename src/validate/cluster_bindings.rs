@@ -70,17 +70,10 @@ fn check_one(
     let role = binding.role.as_ref()?;
     let (cluster_role, rules, role_accepts, role_reason) = if role.value == CLUSTER_ADMIN {
         if settings.forbid_cluster_admin {
-            let mut d = Diagnostic::error(
-                Code::ClusterAdminForbidden,
-                role.span,
-                "binding `cluster-admin` is forbidden by the policy",
-            )
-            .label("`cluster-admin` grants every permission, RBAC included")
-            .help("bind a role that grants what the subjects need");
-            if let Some(span) = settings.forbid_cluster_admin_span {
-                d = d.with_secondary(span, "forbidden here");
-            }
-            diags.push(d);
+            diags.push(
+                super::teams::roles::cluster_admin_forbidden(settings, role.span)
+                    .help("bind a role that grants what the subjects need"),
+            );
             return None;
         }
         (

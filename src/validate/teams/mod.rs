@@ -47,7 +47,7 @@ mod identity;
 mod members;
 mod namespaces;
 mod risks;
-mod roles;
+pub(super) mod roles;
 mod service_accounts;
 pub(super) mod subjects;
 

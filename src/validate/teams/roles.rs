@@ -231,17 +231,10 @@ pub(super) fn check_ref(roles: Roles, role: &Sp<String>, diags: &mut Diagnostics
     let settings = roles.settings;
     if role.value == CLUSTER_ADMIN {
         if settings.forbid_cluster_admin {
-            let mut d = Diagnostic::error(
-                Code::ClusterAdminForbidden,
-                role.span,
-                "binding `cluster-admin` is forbidden by the policy",
-            )
-            .label("`cluster-admin` grants every permission, RBAC included")
-            .help("use `admin` for full control of a namespace");
-            if let Some(span) = settings.forbid_cluster_admin_span {
-                d = d.with_secondary(span, "forbidden here");
-            }
-            diags.push(d);
+            diags.push(
+                cluster_admin_forbidden(settings, role.span)
+                    .help("use `admin` for full control of a namespace"),
+            );
             return false;
         }
         return true;
@@ -266,6 +259,23 @@ pub(super) fn check_ref(roles: Roles, role: &Sp<String>, diags: &mut Diagnostics
         .help(help),
     );
     false
+}
+
+/// The policy forbids binding `cluster-admin`, bound at `span`.
+pub(crate) fn cluster_admin_forbidden(
+    settings: &Settings,
+    span: crate::source::Span,
+) -> Diagnostic {
+    let d = Diagnostic::error(
+        Code::ClusterAdminForbidden,
+        span,
+        "binding `cluster-admin` is forbidden by the policy",
+    )
+    .label("`cluster-admin` grants every permission, RBAC included");
+    match settings.forbid_cluster_admin_span {
+        Some(at) => d.with_secondary(at, "forbidden here"),
+        None => d,
+    }
 }
 
 /// Whether holders of `role` can create pods (and so mount every Secret

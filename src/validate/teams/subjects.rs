@@ -49,15 +49,26 @@ pub(super) fn check(
         return Vec::new();
     }
     let mut out = Vec::new();
-    for (list, make) in [
-        (&subjects.groups, Subject::Group as fn(String) -> Subject),
-        (&subjects.users, Subject::User as fn(String) -> Subject),
-    ] {
-        for s in list {
-            match name_problem(s) {
-                None => out.push(make(s.value.clone())),
-                Some(d) => diags.push(d),
-            }
+    for s in &subjects.groups {
+        match name_problem(s) {
+            None => out.push(Subject::Group(s.value.clone())),
+            Some(d) => diags.push(d),
+        }
+    }
+    users_and_accounts(subjects, out, diags)
+}
+
+/// `out` with the users and service accounts of `subjects` added (those
+/// that are valid; the others reported), sorted and without repeats.
+fn users_and_accounts(
+    subjects: &raw::Subjects,
+    mut out: Vec<Subject>,
+    diags: &mut Diagnostics,
+) -> Vec<Subject> {
+    for s in &subjects.users {
+        match name_problem(s) {
+            None => out.push(Subject::User(s.value.clone())),
+            Some(d) => diags.push(d),
         }
     }
     for sa in &subjects.service_accounts {
@@ -145,21 +156,7 @@ pub(crate) fn check_platform(subjects: &raw::Subjects, diags: &mut Diagnostics) 
             Some(d) => diags.push(d),
         }
     }
-    for s in &subjects.users {
-        match name_problem(s) {
-            None => out.push(Subject::User(s.value.clone())),
-            Some(d) => diags.push(d),
-        }
-    }
-    for sa in &subjects.service_accounts {
-        match service_account_ref(sa) {
-            Ok(subject) => out.push(subject),
-            Err(d) => diags.push(d),
-        }
-    }
-    out.sort();
-    out.dedup();
-    out
+    users_and_accounts(subjects, out, diags)
 }
 
 /// Why a user or group name is not one, if it is not.
