@@ -231,6 +231,10 @@ pub struct Parsed {
     pub templates: Vec<Template>,
     /// The date expiring access is judged on ([`Input::today`]).
     pub today: Option<crate::clock::Date>,
+    /// The names (file names without `.yaml`) of team files that could not
+    /// be read or parsed: their teams are known to exist, and broken, so
+    /// that other files naming them are not reported for it.
+    pub broken_teams: std::collections::BTreeSet<String>,
 }
 
 /// A kubeconfig template as read.
@@ -249,6 +253,7 @@ pub fn parse(input: &Input, sources: &mut Sources, diags: &mut Diagnostics) -> P
         teams: Vec::new(),
         templates: Vec::new(),
         today: input.today,
+        broken_teams: Default::default(),
     };
     if let Some(file) = &input.config
         && let Some((id, text, root)) = read_yaml(file, Document::Config, sources, diags)
@@ -257,29 +262,35 @@ pub fn parse(input: &Input, sources: &mut Sources, diags: &mut Diagnostics) -> P
     }
     // Texts are registered in order; parsing and decoding, the expensive
     // part, run in parallel with a diagnostics list per file.
-    let texts: Vec<(&InputFile, FileId, Arc<str>)> = input
-        .teams
-        .iter()
-        .filter_map(|file| read_text(file, sources, diags).map(|(id, text)| (file, id, text)))
-        .collect();
-    let decoded: Vec<(Option<raw::Team>, Diagnostics)> = texts
+    let stem_of = |file: &InputFile| {
+        file.path
+            .rsplit('/')
+            .next()
+            .and_then(|name| name.strip_suffix(".yaml"))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut texts: Vec<(&InputFile, FileId, Arc<str>)> = Vec::new();
+    for file in &input.teams {
+        match read_text(file, sources, diags) {
+            Some((id, text)) => texts.push((file, id, text)),
+            None => {
+                parsed.broken_teams.insert(stem_of(file));
+            }
+        }
+    }
+    let decoded: Vec<(Result<raw::Team, String>, Diagnostics)> = texts
         .par_iter()
         .map(|(file, id, text)| {
             let mut local = Diagnostics::default();
             let team = match parse_document(file, Document::Team, *id, text) {
                 Err(d) => {
                     local.push(d);
-                    None
+                    Err(stem_of(file))
                 }
                 Ok(root) => {
-                    let stem = file
-                        .path
-                        .rsplit('/')
-                        .next()
-                        .and_then(|name| name.strip_suffix(".yaml"))
-                        .unwrap_or_default()
-                        .to_string();
-                    Some(raw::decode_team(
+                    let stem = stem_of(file);
+                    Ok(raw::decode_team(
                         &mut Decoder::new(&mut local, text),
                         *id,
                         stem,
@@ -292,7 +303,12 @@ pub fn parse(input: &Input, sources: &mut Sources, diags: &mut Diagnostics) -> P
         .collect();
     for (team, local) in decoded {
         diags.extend(local);
-        parsed.teams.extend(team);
+        match team {
+            Ok(team) => parsed.teams.push(team),
+            Err(stem) => {
+                parsed.broken_teams.insert(stem);
+            }
+        }
     }
     for file in &input.templates {
         let Some((id, _)) = read_text(file, sources, diags) else {

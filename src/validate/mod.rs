@@ -112,6 +112,7 @@ fn resolve(
         sources,
         &settings,
         &parsed.teams,
+        &parsed.broken_teams,
         parsed.today,
         analysis,
         diags,

@@ -65,8 +65,12 @@ pub struct Checked {
 pub enum Declarer<'a> {
     /// rbacc.yaml, which names no team.
     Platform,
-    /// A team file; `teams` are every team's names.
-    Team { teams: &'a BTreeSet<&'a str> },
+    /// A team file; `teams` are every team's names, `broken` those whose
+    /// files do not parse.
+    Team {
+        teams: &'a BTreeSet<&'a str>,
+        broken: &'a BTreeSet<String>,
+    },
 }
 
 /// Checks a list of policies declared in `source`. Names must be unique in
@@ -479,7 +483,7 @@ fn team_names(
     peer: Span,
     diags: &mut Diagnostics,
 ) -> Option<Vec<String>> {
-    let Declarer::Team { teams } = by else {
+    let Declarer::Team { teams, broken } = by else {
         let span = written.first().map_or(peer, |t| t.span);
         diags.push(
             Diagnostic::error(Code::InvalidValue, span, "rbacc.yaml's policies cannot name teams")
@@ -499,6 +503,9 @@ fn team_names(
             continue;
         }
         ok = false;
+        if broken.contains(&team.value) {
+            continue;
+        }
         let d = Diagnostic::error(
             Code::UnknownTeam,
             team.span,

@@ -17,6 +17,7 @@ mod bad {
     corpus!(fixtures().join("bad"), super::is_rejected;
         allow_without_role,
         billion_laughs,
+        broken_team_named_elsewhere,
         cluster_admin_forbidden,
         cluster_bindings,
         cluster_wide_escalation,

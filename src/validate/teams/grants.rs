@@ -95,6 +95,9 @@ fn to_team(
     bindings: &mut Bindings,
     diags: &mut Diagnostics,
 ) {
+    if ctx.broken.contains(&other.value) {
+        return;
+    }
     let Some(members) = ctx.members.get(other.value.as_str()) else {
         let names = ctx.members.keys().copied();
         let help = suggestion(&other.value, names)

@@ -66,6 +66,7 @@ pub fn check(
     sources: &Sources,
     settings: &Settings,
     teams: &[raw::Team],
+    broken: &std::collections::BTreeSet<String>,
     today: Option<Date>,
     analysis: &mut Analysis,
     diags: &mut Diagnostics,
@@ -115,6 +116,7 @@ pub fn check(
             team: name,
             source,
             team_names: &team_names,
+            broken,
             members: &members,
             today,
             allow: &allow,
@@ -155,6 +157,9 @@ struct TeamCtx<'a> {
     source: &'a str,
     /// Every team's name.
     team_names: &'a std::collections::BTreeSet<&'a str>,
+    /// The teams whose files do not parse: named elsewhere, they are not
+    /// reported as unknown (their own file's diagnostic says what is wrong).
+    broken: &'a std::collections::BTreeSet<String>,
     /// Every team's members, by team name.
     members: &'a BTreeMap<&'a str, TeamMembers>,
     today: Option<Date>,

@@ -162,6 +162,7 @@ fn network_policies(
         ctx.source,
         network::Declarer::Team {
             teams: ctx.team_names,
+            broken: ctx.broken,
         },
         &settings.network_policies,
         diags,
