@@ -251,7 +251,13 @@ impl<'n> Fields<'n> {
         help: Option<&str>,
     ) -> Option<&'n Node> {
         let value = self.get(key);
-        if value.is_none() && self.readable {
+        // A misspelt key (`apiversion:`) is reported once, as an unknown
+        // field whose help names this one, not twice.
+        let misspelt = self.entries.iter().any(|(k, _)| {
+            !self.known.contains(&k.value.as_str())
+                && did_you_mean(&k.value, self.known.iter().copied()) == Some(key)
+        });
+        if value.is_none() && self.readable && !misspelt {
             let mut diagnostic = Diagnostic::error(
                 Code::MissingField,
                 self.missing_at.unwrap_or(self.span),

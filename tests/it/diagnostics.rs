@@ -46,6 +46,7 @@ mod bad {
         metadata_policy,
         metadata_policy_config,
         missing_field,
+        misspelt_required_field,
         multiple_documents,
         namespace_prefix,
         namespace_write,
