@@ -666,6 +666,12 @@ fn syntax_diagnostic(
         E::InvalidUtf8Input => {
             Diagnostic::error(Code::InvalidEncoding, span, "file is not valid UTF-8")
         }
+        _ if tab_in_indentation(text, span).is_some() => {
+            let at = tab_in_indentation(text, span).unwrap_or(span);
+            Diagnostic::error(Code::YamlSyntax, at, "a tab indents this line")
+                .label("a tab")
+                .help("YAML indents with spaces only: replace the tab with spaces (most editors do it with \"indent using spaces\")")
+        }
         _ => {
             let d = Diagnostic::error(Code::YamlSyntax, span, strip_position(&error.to_string()))
                 .label("here");
@@ -678,6 +684,17 @@ fn syntax_diagnostic(
             }
         }
     }
+}
+
+/// The first tab in the indentation of the line `span` is on, if any: the
+/// parser's error points past it.
+fn tab_in_indentation(text: &str, span: Span) -> Option<Span> {
+    let offset = (span.offset as usize).min(text.len());
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = &text[start..];
+    let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+    let tab = line[..indent].find('\t')?;
+    Some(Span::new(span.file, start + tab, 1))
 }
 
 /// The tag written before the value at `value`: the last token before the

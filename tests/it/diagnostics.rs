@@ -82,6 +82,7 @@ mod bad {
         yaml_core_tags,
         yaml_merge_key,
         yaml_syntax,
+        yaml_tab,
         yaml_tags,
     );
 
