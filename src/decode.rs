@@ -36,6 +36,19 @@ impl<'a> Decoder<'a> {
         {
             d = d.help("put the value in quotes to make it a string");
         }
+        if expected == "a list" && matches!(node.kind, Kind::Str(_) | Kind::Int(_) | Kind::Bool(_))
+        {
+            let start = node.span.offset as usize;
+            let written = self
+                .text
+                .get(start..start + node.span.len as usize)
+                .map(str::trim)
+                .filter(|w| !w.is_empty() && w.len() <= 64 && !w.contains('\n'));
+            d = d.help(match written {
+                Some(w) => format!("a list of one is written `[{}]`", crate::text::visible(w)),
+                None => "write a list: `[a, b]`, or one `- item` per line".to_string(),
+            });
+        }
         self.push(d);
     }
 
