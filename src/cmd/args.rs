@@ -213,10 +213,31 @@ pub struct CompletionsArgs {
 /// hidden alias (not in help, completions or the man page), deprecated.
 pub const DEPRECATED_FORMAT: &str = "format";
 
+/// The repository a command run without `--repo` is about: the current
+/// directory or the nearest one above it that holds `rbacc.yaml`, as git
+/// finds its repository from a subdirectory; the current directory when
+/// none does (so the error names it).
+pub fn discover_repo() -> PathBuf {
+    let here = PathBuf::from(".");
+    let Ok(cwd) = std::env::current_dir() else {
+        return here;
+    };
+    let mut up = PathBuf::new();
+    for dir in cwd.ancestors() {
+        if dir.join("rbacc.yaml").is_file() {
+            return if up.as_os_str().is_empty() { here } else { up };
+        }
+        up.push("..");
+    }
+    here
+}
+
 #[derive(Debug, Args)]
 pub struct RepoArgs {
-    /// The repository: the directory holding `rbacc.yaml` and `teams/`.
-    #[arg(long, default_value = ".")]
+    /// The repository: the directory holding `rbacc.yaml` and `teams/`
+    /// [default: the nearest directory, from here up, that holds
+    /// `rbacc.yaml`].
+    #[arg(long, default_value_os_t = discover_repo(), hide_default_value = true)]
     pub repo: PathBuf,
 
     /// The output directory [default: <repo>/out].
@@ -275,8 +296,9 @@ pub struct CodeownersArgs {
 /// Where the manifests of an access query come from.
 #[derive(Debug, Args)]
 pub struct SourceArgs {
-    /// The repository, compiled in memory (`out/` is not read).
-    #[arg(long, default_value = ".")]
+    /// The repository, compiled in memory (`out/` is not read) [default:
+    /// the nearest directory, from here up, that holds `rbacc.yaml`].
+    #[arg(long, default_value_os_t = discover_repo(), hide_default_value = true)]
     pub repo: PathBuf,
 
     /// Evaluate this directory of Kubernetes manifests instead of compiling a repository.
@@ -356,8 +378,9 @@ pub struct ExplainArgs {
     #[arg(long, short, value_name = "NS", value_parser = parse_non_empty)]
     pub namespace: Option<String>,
 
-    /// The repository, compiled in memory.
-    #[arg(long, default_value = ".")]
+    /// The repository, compiled in memory [default: the nearest
+    /// directory, from here up, that holds `rbacc.yaml`].
+    #[arg(long, default_value_os_t = discover_repo(), hide_default_value = true)]
     pub repo: PathBuf,
 
     /// How to print the answer.
@@ -527,8 +550,10 @@ pub struct DiffArgs {
     #[arg(long, value_name = "REV")]
     pub head: Option<String>,
 
-    /// The repository: the directory holding `rbacc.yaml`, in a git work tree.
-    #[arg(long, default_value = ".")]
+    /// The repository: the directory holding `rbacc.yaml`, in a git work
+    /// tree [default: the nearest directory, from here up, that holds
+    /// `rbacc.yaml`].
+    #[arg(long, default_value_os_t = discover_repo(), hide_default_value = true)]
     pub repo: PathBuf,
 
     /// How to print the report: `markdown` for a pull-request comment, `json` for machines.

@@ -241,3 +241,32 @@ fn warnings_show_on_every_build() {
             .stderr_has("privileged-namespace");
     }
 }
+
+/// Run from a subdirectory, rbacc finds its repository above, as git does;
+/// with none above, it says where it looked.
+#[test]
+fn the_repository_is_found_from_a_subdirectory() {
+    let repo = Repo::example();
+    repo.rbacc(&["build"]).expect_code(0);
+    rbacc(&["check"], &repo.path().join("teams/web"))
+        .expect_code(0)
+        .stderr_has("../../out is up to date");
+    rbacc(
+        &[
+            "who-can",
+            "get",
+            "secrets",
+            "-n",
+            "payments-prod",
+            "--cluster",
+            "prod",
+        ],
+        &repo.path().join("teams"),
+    )
+    .expect_code(0)
+    .stdout_has("payments-devs");
+    let elsewhere = tempfile::tempdir().expect("temp dir");
+    rbacc(&["check"], elsewhere.path())
+        .expect_code(2)
+        .stderr_has("no `rbacc.yaml` in .");
+}
