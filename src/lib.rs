@@ -9,6 +9,7 @@
 //! ARCHITECTURE.md.
 
 pub mod access;
+pub mod audit;
 pub mod bootstrap;
 pub mod builtin;
 pub mod clock;

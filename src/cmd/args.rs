@@ -115,6 +115,20 @@ rbacc diff --base main --head feature -o markdown > comment.md\n  \
 rbacc diff --base HEAD~1 -o json --exit-code"
     )]
     Diff(DiffArgs),
+    /// Compare a live cluster's RBAC objects with what the declarations compile to.
+    #[command(
+        after_help = "PATH is a dump of the cluster: a file or a directory of manifests, such as
+  kubectl get roles,rolebindings,clusterroles,clusterrolebindings -A -o yaml > live.yaml
+Reports first who can do what live that the declarations do not give (subject, request,
+where, through which binding and role), then the objects rbacc writes that are missing or
+differ, and the bindings and roles rbacc did not write. Kubernetes' own objects are never
+drift. Exit codes: 0 no drift, 1 drift or invalid declarations, 2 usage or environment.
+
+Examples:
+  rbacc audit --live live.yaml --cluster prod
+  rbacc audit --live dump/ --cluster prod -o json"
+    )]
+    Audit(AuditArgs),
     /// Print or write the CODEOWNERS file that asks each team's owners to review its changes.
     #[command(
         after_help = "Maps each team file (`/teams/payments.yaml`) and what rbacc compiles from it\n\
@@ -537,6 +551,27 @@ impl From<CodeownersFormat> for rbacc::report::Format {
             CodeownersFormat::Github => rbacc::report::Format::Github,
         }
     }
+}
+
+/// `rbacc audit` arguments.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The live cluster's objects: a manifest file or a directory of them.
+    #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::AnyPath)]
+    pub live: PathBuf,
+
+    /// The cluster the dump is of; required when the repository has several.
+    #[arg(long, value_name = "CLUSTER")]
+    pub cluster: Option<String>,
+
+    /// The repository [default: the nearest directory, from here up, that
+    /// holds `rbacc.yaml`].
+    #[arg(long, default_value_os_t = discover_repo(), hide_default_value = true)]
+    pub repo: PathBuf,
+
+    /// How to print the result.
+    #[arg(long, short, value_name = "FORMAT", value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
 }
 
 /// `rbacc diff` arguments.

@@ -4,6 +4,7 @@
 //! the library returns data.
 
 pub mod args;
+mod audit;
 mod build;
 mod codeowners;
 mod diff;
@@ -59,6 +60,7 @@ pub fn run(cli: &Cli) -> (Ui, Result<Outcome, String>) {
         Command::Man => print(&shell::man()),
         Command::Schema(args) => print(&rbacc::schema::text(args.file.into())),
         Command::Diff(args) => diff::diff(&ui, args),
+        Command::Audit(args) => audit::audit(&ui, args),
     };
     (ui, result)
 }
