@@ -184,55 +184,16 @@ fn extra_access(live: &Manifests, compiled: &Manifests) -> Vec<ExtraAccess> {
     found.into_iter().collect()
 }
 
-/// The requests a rule names, one per API group, resource, verb and name,
-/// wildcards as written; with their kubectl spelling.
+/// The requests a rule names ([`crate::access::requests_of`]), with their
+/// kubectl spelling.
 fn requests(rule: &PolicyRule, namespace: Option<&str>) -> Vec<(Request, String)> {
-    let mut out = Vec::new();
-    let names: Vec<Option<&String>> = match &rule.resource_names {
-        Some(names) if !names.is_empty() => names.iter().map(Some).collect(),
-        _ => vec![None],
-    };
-    for group in rule.api_groups.iter().flatten() {
-        for resource in rule.resources.iter().flatten() {
-            let (resource, subresource) = match resource.split_once('/') {
-                Some((r, s)) => (r, Some(s.to_string())),
-                None => (resource.as_str(), None),
-            };
-            for verb in &rule.verbs {
-                for name in &names {
-                    let target = match group.as_str() {
-                        "" => resource.to_string(),
-                        g => format!("{resource}.{g}"),
-                    };
-                    let target = match &subresource {
-                        Some(sub) => format!("{target}/{sub}"),
-                        None => target,
-                    };
-                    let spelled = match name {
-                        Some(n) => format!("{verb} {target} {n}"),
-                        None => format!("{verb} {target}"),
-                    };
-                    out.push((
-                        Request::Resource {
-                            verb: verb.clone(),
-                            api_group: group.clone(),
-                            resource: resource.to_string(),
-                            subresource: subresource.clone(),
-                            namespace: namespace.map(String::from),
-                            name: name.cloned(),
-                        },
-                        spelled,
-                    ));
-                }
-            }
-        }
-    }
-    for url in rule.non_resource_urls.iter().flatten() {
-        for verb in &rule.verbs {
-            out.push((Request::non_resource(verb, url), format!("{verb} {url}")));
-        }
-    }
-    out
+    crate::access::requests_of(rule, namespace)
+        .into_iter()
+        .map(|request| {
+            let spelled = crate::risk::request_text(&request);
+            (request, spelled)
+        })
+        .collect()
 }
 
 /// A subject as the user it stands for, with its label; a group is a

@@ -397,7 +397,7 @@ pub(crate) fn policy_rule(rule: &Rule) -> PolicyRule {
 
 /// A request in kubectl's words: `get secrets`, `create pods/exec`,
 /// `get secrets tls` for a named object.
-fn request_text(request: &Request) -> String {
+pub(crate) fn request_text(request: &Request) -> String {
     match request {
         Request::Resource {
             verb,

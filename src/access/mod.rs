@@ -57,7 +57,7 @@ use k8s_openapi::api::rbac::v1::{
 
 pub use load::{ASSUMED_ROLES_KIND, AccessError};
 pub use request::{Request, SERVICE_ACCOUNT_PREFIX, UserInfo, kubectl_name, service_account_parts};
-pub(crate) use rules::rule_allows;
+pub(crate) use rules::{requests_of, rule_allows};
 
 /// The API group of RBAC objects, and of User and Group subjects.
 const RBAC_GROUP: &str = "rbac.authorization.k8s.io";

@@ -166,6 +166,14 @@ impl Request {
         self
     }
 
+    /// The same request for the collection, not one object.
+    pub fn without_name(mut self) -> Request {
+        if let Request::Resource { name, .. } = &mut self {
+            *name = None;
+        }
+        self
+    }
+
     /// The verb of the request.
     pub fn verb(&self) -> &str {
         match self {

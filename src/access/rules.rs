@@ -23,6 +23,43 @@ fn items(list: &Option<Vec<String>>) -> &[String] {
     list.as_deref().unwrap_or(&[])
 }
 
+/// Every request a rule names: one per API group, resource, verb and
+/// object name it lists (wildcards as written), and one per non-resource
+/// URL and verb; in `namespace` for the resource requests.
+pub(crate) fn requests_of(rule: &PolicyRule, namespace: Option<&str>) -> Vec<Request> {
+    let names: Vec<Option<&String>> = match items(&rule.resource_names) {
+        [] => vec![None],
+        names => names.iter().map(Some).collect(),
+    };
+    let mut out = Vec::new();
+    for group in items(&rule.api_groups) {
+        for resource in items(&rule.resources) {
+            let (resource, subresource) = match resource.split_once('/') {
+                Some((r, s)) => (r, Some(s.to_string())),
+                None => (resource.as_str(), None),
+            };
+            for verb in &rule.verbs {
+                for name in &names {
+                    out.push(Request::Resource {
+                        verb: verb.clone(),
+                        api_group: group.clone(),
+                        resource: resource.to_string(),
+                        subresource: subresource.clone(),
+                        namespace: namespace.map(String::from),
+                        name: name.cloned(),
+                    });
+                }
+            }
+        }
+    }
+    for url in items(&rule.non_resource_urls) {
+        for verb in &rule.verbs {
+            out.push(Request::non_resource(verb, url));
+        }
+    }
+    out
+}
+
 /// `VerbMatches`: the rule names the verb or `*`.
 pub(crate) fn verb_matches(rule: &PolicyRule, verb: &str) -> bool {
     rule.verbs.iter().any(|v| v == ALL || v == verb)

@@ -125,7 +125,7 @@ fn check_one(
             .help("say why these subjects need the role in every namespace, so reviewers can judge it"),
         );
     }
-    let clusters = clusters(settings, binding.clusters.as_deref(), diags);
+    let clusters = settings.resolve_clusters(binding.clusters.as_deref(), diags);
     let subjects = subjects::check_platform(&binding.subjects, diags);
     if subjects.is_empty() && diags.error_count() == errors {
         diags.push(
@@ -222,39 +222,4 @@ fn report_risks(
             )),
         );
     }
-}
-
-/// The clusters of a binding (`list`, else every cluster), sorted; `None`
-/// when one is not declared.
-fn clusters(
-    settings: &Settings,
-    list: Option<&[Sp<String>]>,
-    diags: &mut Diagnostics,
-) -> Option<Vec<String>> {
-    let Some(list) = list else {
-        return Some(settings.cluster_names().map(String::from).collect());
-    };
-    let mut ok = true;
-    let mut out: Vec<String> = Vec::new();
-    for c in list {
-        if settings.cluster_names().any(|n| n == c.value) {
-            out.push(c.value.clone());
-            continue;
-        }
-        ok = false;
-        let names: Vec<&str> = settings.cluster_names().collect();
-        let d = Diagnostic::error(
-            Code::UnknownCluster,
-            c.span,
-            format!("unknown cluster `{}`", crate::text::visible(&c.value)),
-        )
-        .label("not declared in rbacc.yaml");
-        diags.push(match suggestion(&c.value, names.iter().copied()) {
-            Some(help) => d.help(help),
-            None => d,
-        });
-    }
-    out.sort();
-    out.dedup();
-    ok.then_some(out)
 }

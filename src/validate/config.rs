@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::builtin::{self, BUILTIN_ROLES, RolePolicy};
-use crate::decode::backticked;
+use crate::decode::{backticked, backticked_all};
 use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::model::raw::{self, NamespacePrefix, PodSecurity};
 use crate::model::{Cluster, LimitRange, RoleDef, Rule};
@@ -69,6 +69,49 @@ pub struct KnownRole {
 impl Settings {
     pub fn cluster_names(&self) -> impl Iterator<Item = &str> {
         self.clusters.iter().map(|c| c.name.as_str())
+    }
+
+    /// The clusters a declaration is on: those `list` names, else every
+    /// cluster; sorted, and `None`, each reported, when one is not declared
+    /// in rbacc.yaml.
+    pub fn resolve_clusters(
+        &self,
+        list: Option<&[Sp<String>]>,
+        diags: &mut Diagnostics,
+    ) -> Option<Vec<String>> {
+        let Some(list) = list else {
+            return Some(self.cluster_names().map(String::from).collect());
+        };
+        let mut ok = true;
+        let mut clusters = BTreeSet::new();
+        for c in list {
+            if self.cluster_names().any(|n| n == c.value) {
+                clusters.insert(c.value.clone());
+                continue;
+            }
+            ok = false;
+            // With no cluster read from rbacc.yaml, that file's own findings
+            // say why; every name would be unknown.
+            if self.clusters.is_empty() && diags.has_errors() {
+                continue;
+            }
+            let names: Vec<&str> = self.cluster_names().collect();
+            let help = suggestion(&c.value, names.iter().copied()).or_else(|| {
+                (!names.is_empty())
+                    .then(|| format!("rbacc.yaml declares {}", backticked_all(&names)))
+            });
+            let d = Diagnostic::error(
+                Code::UnknownCluster,
+                c.span,
+                format!("unknown cluster `{}`", c.value),
+            )
+            .label("not declared in rbacc.yaml");
+            diags.push(match help {
+                Some(help) => d.help(help),
+                None => d,
+            });
+        }
+        ok.then(|| clusters.into_iter().collect())
     }
 
     /// The ClusterRole a binding of `role` (as teams name it) refers to:

@@ -15,9 +15,8 @@
 //! problems the namespace is left out (and not analysed), but what it
 //! holds is still checked and reported.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use crate::decode::backticked_all;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::raw::{self, NamespacePrefix};
 use crate::model::{Namespace, NetworkPolicy};
@@ -27,7 +26,7 @@ use crate::validate::analysis::{Analysis, Origin};
 use crate::validate::config::Settings;
 use crate::validate::network;
 use crate::validate::quota::{check_quota, merge_limit_range};
-use crate::validate::{check_dns_label, declared_twice, limits, reserved, suggestion};
+use crate::validate::{check_dns_label, declared_twice, limits, reserved};
 
 use super::bindings::Bindings;
 use super::{TeamCtx, grants, risks, service_accounts};
@@ -274,38 +273,7 @@ fn clusters(
     list: Option<&[Sp<String>]>,
     diags: &mut Diagnostics,
 ) -> Option<Vec<String>> {
-    let Some(list) = list else {
-        return Some(settings.cluster_names().map(String::from).collect());
-    };
-    let mut ok = true;
-    let mut clusters = BTreeSet::new();
-    for c in list {
-        if settings.cluster_names().any(|n| n == c.value) {
-            clusters.insert(c.value.clone());
-            continue;
-        }
-        ok = false;
-        // With no cluster read from rbacc.yaml, that file's own findings
-        // say why; every name would be unknown.
-        if settings.clusters.is_empty() && diags.has_errors() {
-            continue;
-        }
-        let names: Vec<&str> = settings.cluster_names().collect();
-        let help = suggestion(&c.value, names.iter().copied()).or_else(|| {
-            (!names.is_empty()).then(|| format!("rbacc.yaml declares {}", backticked_all(&names)))
-        });
-        let d = Diagnostic::error(
-            Code::UnknownCluster,
-            c.span,
-            format!("unknown cluster `{}`", c.value),
-        )
-        .label("not declared in rbacc.yaml");
-        diags.push(match help {
-            Some(help) => d.help(help),
-            None => d,
-        });
-    }
-    if list.is_empty() {
+    if list.is_some_and(<[_]>::is_empty) {
         diags.push(
             Diagnostic::warning(
                 Code::InvalidValue,
@@ -316,5 +284,5 @@ fn clusters(
             .help("leave out `clusters` to place it on every cluster"),
         );
     }
-    ok.then(|| clusters.into_iter().collect())
+    settings.resolve_clusters(list, diags)
 }

@@ -13,7 +13,6 @@
 
 use std::collections::BTreeMap;
 
-use crate::access::Request;
 use crate::decode::backticked;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{RoleDef, RoleRef, raw};
@@ -181,49 +180,11 @@ fn beyond_admin(
     rule: &crate::model::Rule,
     admin: &[k8s_openapi::api::rbac::v1::PolicyRule],
 ) -> Option<String> {
-    let names: Vec<Option<&str>> = if rule.resource_names.is_empty() {
-        vec![None]
-    } else {
-        rule.resource_names
-            .iter()
-            .map(|n| Some(n.as_str()))
-            .collect()
-    };
-    for group in &rule.api_groups {
-        for resource in &rule.resources {
-            let (resource, subresource) = match resource.split_once('/') {
-                Some((r, s)) => (r, Some(s.to_string())),
-                None => (resource.as_str(), None),
-            };
-            for verb in &rule.verbs {
-                for name in &names {
-                    let request = Request::Resource {
-                        verb: verb.clone(),
-                        api_group: group.clone(),
-                        resource: resource.to_string(),
-                        subresource: subresource.clone(),
-                        namespace: Some("namespace".to_string()),
-                        name: name.map(String::from),
-                    };
-                    if !admin
-                        .iter()
-                        .any(|a| crate::access::rule_allows(a, &request))
-                    {
-                        let target = match group.as_str() {
-                            "" => resource.to_string(),
-                            g => format!("{resource}.{g}"),
-                        };
-                        let target = match &subresource {
-                            Some(sub) => format!("{target}/{sub}"),
-                            None => target,
-                        };
-                        return Some(format!("{verb} {target}"));
-                    }
-                }
-            }
-        }
-    }
-    None
+    let request = crate::access::requests_of(&crate::risk::policy_rule(rule), Some("namespace"))
+        .into_iter()
+        .find(|request| !admin.iter().any(|a| crate::access::rule_allows(a, request)))?;
+    // Named in the message as a kind of request, without the object name.
+    Some(crate::risk::request_text(&request.without_name()))
 }
 
 /// Whether `role` names a role a team may bind.
