@@ -18,26 +18,18 @@ use std::collections::{BTreeMap, BTreeSet};
 use k8s_openapi::api::rbac::v1::{PolicyRule, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
+use serde_json::Value;
 
-use crate::access::{Manifests, Request, UserInfo};
+use crate::access::{Manifests, UserInfo};
+use crate::live::{Cluster, ObjectKey};
 
-/// One object, by kind, namespace (empty for cluster-scoped ones) and name.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct ObjectKey {
-    pub kind: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub namespace: String,
-    pub name: String,
-}
-
-/// Access that holds live and that the declarations do not give.
+/// Access that holds live and that the declarations do not give: what one
+/// binding gives one subject beyond them.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExtraAccess {
     /// `User x`, `Group x`, `ServiceAccount ns/x`.
     pub subject: String,
-    /// `get secrets`, `* *` (a rule's wildcards as written).
-    pub request: String,
     /// The namespace, or empty for every namespace (a ClusterRoleBinding).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub namespace: String,
@@ -45,14 +37,18 @@ pub struct ExtraAccess {
     pub binding: String,
     /// `ClusterRole name` or `Role name`.
     pub role: String,
+    /// `get secrets`, `* *` (a rule's wildcards as written), sorted.
+    pub requests: Vec<String>,
 }
 
 /// An object rbacc writes that the cluster holds otherwise.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Difference {
     pub object: ObjectKey,
-    /// What differs: `rules`, `subjects`, `roleRef`.
-    pub what: Vec<&'static str>,
+    /// What differs: `rules`, `subjects`, `roleRef`, `spec`, or a label or
+    /// annotation with its value in the declarations and live
+    /// (`label pod-security.kubernetes.io/enforce: restricted → privileged`).
+    pub what: Vec<String>,
 }
 
 /// What [`audit`] found.
@@ -63,7 +59,8 @@ pub struct Audit {
     pub extra_access: Vec<ExtraAccess>,
     pub missing: Vec<ObjectKey>,
     pub differs: Vec<Difference>,
-    /// Bindings and roles that grant access and that rbacc did not write.
+    /// Bindings, Roles and NetworkPolicies that grant access in team
+    /// namespaces, and ClusterRoleBindings, that rbacc did not write.
     pub unmanaged: Vec<ObjectKey>,
 }
 
@@ -84,66 +81,153 @@ enum Shape {
     Binding(String, BTreeSet<String>),
 }
 
-/// Compares `live` with `compiled`, the RBAC objects the declarations give
+/// The labels whose drift is always reported, even when rbacc does not
+/// write them: they change what pods may do.
+const WATCHED_LABELS: &str = "pod-security.kubernetes.io/";
+
+/// Compares `live` with `compiled`, the objects the declarations give
 /// `cluster`.
-pub fn audit(cluster: &str, live: &Manifests, compiled: &Manifests) -> Audit {
-    let ours = objects(compiled);
-    let theirs = objects(live);
+pub fn audit(cluster: &str, live: &Cluster, compiled: &Cluster) -> Audit {
+    let ours = rbac_shapes(&compiled.rbac);
+    let theirs = rbac_shapes(&live.rbac);
+    let team_namespaces: BTreeSet<&str> = compiled
+        .of_kind("Namespace")
+        .map(|(k, _)| k.name.as_str())
+        .collect();
     let mut out = Audit {
         cluster: cluster.to_string(),
         ..Audit::default()
     };
-    for (key, (meta, shape)) in &ours {
+    for (key, object) in &compiled.objects {
         // Roles rbacc assumes exist are the cluster's, not rbacc's to write.
-        if assumed(meta) {
+        if object.annotations().contains_key("rbacc.dev/assumed") {
             continue;
         }
-        match theirs.get(key) {
-            None => out.missing.push(key.clone()),
-            Some((_, live_shape)) if live_shape != shape => out.differs.push(Difference {
+        let Some(live_object) = live.objects.get(key) else {
+            out.missing.push(key.clone());
+            continue;
+        };
+        let what = match (ours.get(key), theirs.get(key)) {
+            (Some(a), Some(b)) => shape_difference(a, b),
+            _ => object_difference(&object.value, &live_object.value),
+        };
+        if !what.is_empty() {
+            out.differs.push(Difference {
                 object: key.clone(),
-                what: match (shape, live_shape) {
-                    (Shape::Rules(_), _) => vec!["rules"],
-                    (Shape::Binding(a, x), Shape::Binding(b, y)) => {
-                        let mut what = Vec::new();
-                        if a != b {
-                            what.push("roleRef");
-                        }
-                        if x != y {
-                            what.push("subjects");
-                        }
-                        what
-                    }
-                    _ => vec!["kind"],
-                },
-            }),
-            Some(_) => {}
+                what,
+            });
         }
     }
-    for (key, (meta, _)) in &theirs {
-        if !ours.contains_key(key) && !bootstrap(meta, &key.name) && grants(key) {
+    for (key, object) in &live.objects {
+        let grants = match key.kind.as_str() {
+            "RoleBinding" | "Role" | "NetworkPolicy" => {
+                team_namespaces.contains(key.namespace.as_str())
+            }
+            "ClusterRoleBinding" => true,
+            _ => false,
+        };
+        if grants
+            && !compiled.objects.contains_key(key)
+            && !value_bootstrap(&object.value, &key.name)
+        {
             out.unmanaged.push(key.clone());
         }
     }
-    out.extra_access = extra_access(live, compiled);
+    out.extra_access = extra_access(live, compiled, &team_namespaces);
     out
 }
 
-/// Every live binding's subjects, each checked against the compiled
-/// objects for every request its role's rules name.
-fn extra_access(live: &Manifests, compiled: &Manifests) -> Vec<ExtraAccess> {
-    let mut found = BTreeSet::new();
-    let namespaced = live.role_bindings().map(|b| {
-        let ns = b.metadata.namespace.clone().unwrap_or_default();
-        (
-            "RoleBinding",
-            Some(ns),
-            &b.metadata,
-            &b.role_ref,
-            b.subjects.as_deref().unwrap_or_default(),
-        )
-    });
-    let cluster_wide = live.cluster_role_bindings().map(|b| {
+/// What differs between two shapes of an RBAC object.
+fn shape_difference(ours: &Shape, theirs: &Shape) -> Vec<String> {
+    match (ours, theirs) {
+        (Shape::Rules(a), Shape::Rules(b)) if a != b => vec!["rules".into()],
+        (Shape::Binding(a, x), Shape::Binding(b, y)) => {
+            let mut what = Vec::new();
+            if a != b {
+                what.push(format!("roleRef: {a} → {b}"));
+            }
+            if x != y {
+                what.push("subjects".into());
+            }
+            what
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// What differs between an object rbacc writes and the live one: the
+/// labels and annotations rbacc writes, Pod Security labels, and every
+/// field besides metadata.
+fn object_difference(ours: &Value, theirs: &Value) -> Vec<String> {
+    let mut what = Vec::new();
+    for field in ["labels", "annotations"] {
+        let get = |v: &Value| -> BTreeMap<String, String> {
+            v.get("metadata")
+                .and_then(|m| m.get(field))
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let (a, b) = (get(ours), get(theirs));
+        let singular = field.trim_end_matches('s');
+        let keys: BTreeSet<&String> = a
+            .keys()
+            .chain(b.keys().filter(|k| k.starts_with(WATCHED_LABELS)))
+            .collect();
+        for key in keys {
+            let (x, y) = (a.get(key), b.get(key));
+            if x != y {
+                let show = |v: Option<&String>| v.map_or("(none)".to_string(), |v| v.clone());
+                what.push(format!("{singular} {key}: {} → {}", show(x), show(y)));
+            }
+        }
+    }
+    let fields = |v: &Value| -> BTreeMap<String, Value> {
+        v.as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| !matches!(k.as_str(), "apiVersion" | "kind" | "metadata"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
+    let (a, b) = (fields(ours), fields(theirs));
+    for key in a.keys().chain(b.keys()).collect::<BTreeSet<_>>() {
+        if a.get(key) != b.get(key) {
+            what.push(key.clone());
+        }
+    }
+    what
+}
+
+/// The live bindings in team namespaces and the live ClusterRoleBindings,
+/// each subject's requests checked against the compiled objects. A binding
+/// and role that are exactly as compiled give nothing beyond them and are
+/// not expanded.
+fn extra_access(
+    live: &Cluster,
+    compiled: &Cluster,
+    team_namespaces: &BTreeSet<&str>,
+) -> Vec<ExtraAccess> {
+    let (live_rbac, compiled_rbac) = (&live.rbac, &compiled.rbac);
+    let mut found = BTreeMap::new();
+    let namespaced = live_rbac
+        .role_bindings()
+        .filter(|b| team_namespaces.contains(b.metadata.namespace.as_deref().unwrap_or_default()))
+        .map(|b| {
+            let ns = b.metadata.namespace.clone().unwrap_or_default();
+            (
+                "RoleBinding",
+                Some(ns),
+                &b.metadata,
+                &b.role_ref,
+                b.subjects.as_deref().unwrap_or_default(),
+            )
+        });
+    let cluster_wide = live_rbac.cluster_role_bindings().map(|b| {
         (
             "ClusterRoleBinding",
             None,
@@ -152,47 +236,70 @@ fn extra_access(live: &Manifests, compiled: &Manifests) -> Vec<ExtraAccess> {
             b.subjects.as_deref().unwrap_or_default(),
         )
     });
+    let same = |kind: &str, meta: &ObjectMeta| {
+        let key = ObjectKey {
+            kind: kind.to_string(),
+            namespace: meta.namespace.clone().unwrap_or_default(),
+            name: meta.name.clone().unwrap_or_default(),
+        };
+        match (live.objects.get(&key), compiled.objects.get(&key)) {
+            (Some(a), Some(b)) => {
+                a.field("roleRef") == b.field("roleRef")
+                    && a.field("subjects") == b.field("subjects")
+            }
+            _ => false,
+        }
+    };
     for (kind, namespace, meta, role_ref, subjects) in namespaced.chain(cluster_wide) {
         let name = meta.name.clone().unwrap_or_default();
-        if bootstrap(meta, &name) {
+        if meta_bootstrap(meta, &name) {
             continue;
         }
-        let rules = live.effective_rules(&role_ref.kind, namespace.as_deref(), &role_ref.name);
+        let ns = namespace.as_deref();
+        let rules = live_rbac.effective_rules(&role_ref.kind, ns, &role_ref.name);
+        if same(kind, meta)
+            && rules == compiled_rbac.effective_rules(&role_ref.kind, ns, &role_ref.name)
+        {
+            continue;
+        }
+        let requests: Vec<_> = rules
+            .iter()
+            .flat_map(|rule| crate::access::requests_of(rule, ns))
+            .collect();
         for subject in subjects {
-            let Some((label, user)) = user_of(subject, namespace.as_deref()) else {
+            let Some((label, user)) = user_of(subject, ns) else {
                 continue;
             };
-            for rule in &rules {
-                for request in requests(rule, namespace.as_deref()) {
-                    if compiled.allows(&user, &request.0) {
-                        continue;
-                    }
-                    found.insert(ExtraAccess {
-                        subject: label.clone(),
-                        request: request.1,
-                        namespace: namespace.clone().unwrap_or_default(),
-                        binding: match &namespace {
+            for request in &requests {
+                if compiled_rbac.allows(&user, request) {
+                    continue;
+                }
+                found
+                    .entry((
+                        label.clone(),
+                        namespace.clone().unwrap_or_default(),
+                        match ns {
                             Some(ns) => format!("{kind} {ns}/{name}"),
                             None => format!("{kind} {name}"),
                         },
-                        role: format!("{} {}", role_ref.kind, role_ref.name),
-                    });
-                }
+                        format!("{} {}", role_ref.kind, role_ref.name),
+                    ))
+                    .or_insert_with(BTreeSet::new)
+                    .insert(crate::risk::request_text(request));
             }
         }
     }
-    found.into_iter().collect()
-}
-
-/// The requests a rule names ([`crate::access::requests_of`]), with their
-/// kubectl spelling.
-fn requests(rule: &PolicyRule, namespace: Option<&str>) -> Vec<(Request, String)> {
-    crate::access::requests_of(rule, namespace)
+    found
         .into_iter()
-        .map(|request| {
-            let spelled = crate::risk::request_text(&request);
-            (request, spelled)
-        })
+        .map(
+            |((subject, namespace, binding, role), requests)| ExtraAccess {
+                subject,
+                namespace,
+                binding,
+                role,
+                requests: requests.into_iter().collect(),
+            },
+        )
         .collect()
 }
 
@@ -219,8 +326,8 @@ fn user_of(subject: &Subject, namespace: Option<&str>) -> Option<(String, UserIn
     }
 }
 
-/// Every RBAC object, by key, with its metadata and shape.
-fn objects(m: &Manifests) -> BTreeMap<ObjectKey, (ObjectMeta, Shape)> {
+/// Every RBAC object, by key, with its shape.
+fn rbac_shapes(m: &Manifests) -> BTreeMap<ObjectKey, Shape> {
     let key = |kind: &str, meta: &ObjectMeta| ObjectKey {
         kind: kind.to_string(),
         namespace: meta.namespace.clone().unwrap_or_default(),
@@ -231,7 +338,8 @@ fn objects(m: &Manifests) -> BTreeMap<ObjectKey, (ObjectMeta, Shape)> {
             rules
                 .iter()
                 .flatten()
-                .flat_map(|r| requests(r, None).into_iter().map(|(_, s)| s))
+                .flat_map(|r| crate::access::requests_of(r, None))
+                .map(|r| crate::risk::request_text(&r))
                 .collect(),
         )
     };
@@ -254,10 +362,7 @@ fn objects(m: &Manifests) -> BTreeMap<ObjectKey, (ObjectMeta, Shape)> {
     };
     let mut out = BTreeMap::new();
     for r in m.roles() {
-        out.insert(
-            key("Role", &r.metadata),
-            (r.metadata.clone(), rules(&r.rules)),
-        );
+        out.insert(key("Role", &r.metadata), rules(&r.rules));
     }
     for r in m.cluster_roles() {
         // An aggregated role's rules are the controller's to fill in.
@@ -265,48 +370,51 @@ fn objects(m: &Manifests) -> BTreeMap<ObjectKey, (ObjectMeta, Shape)> {
             Some(_) => Shape::Rules(BTreeSet::new()),
             None => rules(&r.rules),
         };
-        out.insert(key("ClusterRole", &r.metadata), (r.metadata.clone(), shape));
+        out.insert(key("ClusterRole", &r.metadata), shape);
     }
     for b in m.role_bindings() {
         out.insert(
             key("RoleBinding", &b.metadata),
-            (b.metadata.clone(), binding(&b.role_ref, &b.subjects)),
+            binding(&b.role_ref, &b.subjects),
         );
     }
     for b in m.cluster_role_bindings() {
         out.insert(
             key("ClusterRoleBinding", &b.metadata),
-            (b.metadata.clone(), binding(&b.role_ref, &b.subjects)),
+            binding(&b.role_ref, &b.subjects),
         );
     }
     out
 }
 
-/// Kubernetes' own objects: never drift.
-fn bootstrap(meta: &ObjectMeta, name: &str) -> bool {
-    name.starts_with("system:")
-        || meta
-            .labels
-            .as_ref()
-            .and_then(|l| l.get("kubernetes.io/bootstrapping"))
-            .is_some_and(|v| v == "rbac-defaults")
+/// Kubernetes' own objects (a `system:` name, or the label
+/// `kubernetes.io/bootstrapping: rbac-defaults`): never drift, never
+/// imported.
+pub fn bootstrap(name: &str, bootstrapping_label: Option<&str>) -> bool {
+    name.starts_with("system:") || bootstrapping_label == Some("rbac-defaults")
 }
 
-/// A role rbacc assumes exists (`out/<cluster>/assumed-roles.yaml`).
-fn assumed(meta: &ObjectMeta) -> bool {
-    meta.annotations
-        .as_ref()
-        .is_some_and(|a| a.contains_key("rbacc.dev/assumed"))
-}
-
-/// Whether an object of this kind grants access (roles only through
-/// bindings, which are reported themselves; both are listed).
-fn grants(key: &ObjectKey) -> bool {
-    matches!(
-        key.kind.as_str(),
-        "RoleBinding" | "ClusterRoleBinding" | "Role" | "ClusterRole"
+fn value_bootstrap(value: &Value, name: &str) -> bool {
+    bootstrap(
+        name,
+        value
+            .pointer("/metadata/labels/kubernetes.io~1bootstrapping")
+            .and_then(Value::as_str),
     )
 }
+
+fn meta_bootstrap(meta: &ObjectMeta, name: &str) -> bool {
+    bootstrap(
+        name,
+        meta.labels
+            .as_ref()
+            .and_then(|l| l.get("kubernetes.io/bootstrapping"))
+            .map(String::as_str),
+    )
+}
+
+/// How many requests of one extra grant the text shows.
+const SHOWN: usize = 8;
 
 /// The audit as text: the extra access first.
 pub fn text(audit: &Audit) -> String {
@@ -317,11 +425,13 @@ pub fn text(audit: &Audit) -> String {
         out.push_str("\nno drift: the cluster grants what the declarations say\n");
         return out;
     }
-    let _ = writeln!(
-        out,
-        "\nAccess live that the declarations do not give ({})",
-        audit.extra_access.len()
-    );
+    if !audit.extra_access.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nAccess live that the declarations do not give ({})",
+            audit.extra_access.len()
+        );
+    }
     for e in &audit.extra_access {
         let place = match e.namespace.as_str() {
             "" => "every namespace".to_string(),
@@ -329,23 +439,27 @@ pub fn text(audit: &Audit) -> String {
         };
         let _ = writeln!(
             out,
-            "  {} can {} in {place}, through {} → {}",
+            "  {} in {place}, through {} → {}:",
             v(&e.subject),
-            v(&e.request),
             v(&e.binding),
             v(&e.role)
         );
+        let shown: Vec<String> = e.requests.iter().take(SHOWN).map(|r| v(r)).collect();
+        let more = match e.requests.len().saturating_sub(SHOWN) {
+            0 => String::new(),
+            n => format!(", and {n} more (-o json lists them)"),
+        };
+        let _ = writeln!(out, "    can {}{more}", shown.join(", "));
     }
     let list =
         |out: &mut String, title: &str, keys: &mut dyn Iterator<Item = (&ObjectKey, String)>| {
             let keys: Vec<_> = keys.collect();
+            if keys.is_empty() {
+                return;
+            }
             let _ = writeln!(out, "\n{title} ({})", keys.len());
             for (k, extra) in keys {
-                let at = match k.namespace.as_str() {
-                    "" => v(&k.name),
-                    ns => format!("{}/{}", v(ns), v(&k.name)),
-                };
-                let _ = writeln!(out, "  {} {at}{extra}", k.kind);
+                let _ = writeln!(out, "  {}{extra}", k.label());
             }
         };
     list(
@@ -359,7 +473,7 @@ pub fn text(audit: &Audit) -> String {
         &mut audit
             .differs
             .iter()
-            .map(|d| (&d.object, format!(" ({})", d.what.join(", ")))),
+            .map(|d| (&d.object, format!(": {}", v(&d.what.join("; "))))),
     );
     list(
         &mut out,

@@ -24,6 +24,7 @@ pub mod files;
 pub mod gitinput;
 pub mod init;
 pub mod layout;
+pub mod live;
 pub mod load;
 pub mod model;
 pub mod output;

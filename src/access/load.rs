@@ -124,17 +124,7 @@ impl Manifests {
     /// replaces it.
     pub fn from_yaml(text: &str) -> Result<Manifests, AccessError> {
         let mut manifests = Manifests::default();
-        yaml::each_document(text, &yaml::MANIFESTS, |doc| {
-            let position = Position {
-                document: doc.index,
-                item: None,
-            };
-            manifests.add_document(doc.value, position)
-        })
-        .map_err(|stopped| match stopped {
-            Stopped::Yaml(e) => AccessError::Yaml(e),
-            Stopped::By(e) => e,
-        })?;
+        each_object_in(text, &mut |object| manifests.add_object(object).map(|_| ()))?;
         Ok(manifests)
     }
 
@@ -147,38 +137,7 @@ impl Manifests {
     /// reported is the first in that order. Files are parsed in parallel;
     /// the result does not depend on scheduling.
     pub fn load_dir(dir: &Path) -> Result<Manifests, AccessError> {
-        let walk = walkdir::WalkDir::new(dir)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|e| {
-                !(e.depth() > 0 && e.file_type().is_dir() && e.file_name() == "kubeconfigs")
-            });
-        let mut paths = Vec::new();
-        let mut walk_error = None;
-        for entry in walk {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(e) => {
-                    let path = e.path().unwrap_or(dir).to_path_buf();
-                    let source = e
-                        .into_io_error()
-                        .unwrap_or_else(|| std::io::Error::other("file system loop"));
-                    walk_error = Some(AccessError::Io { path, source });
-                    break;
-                }
-            };
-            let path = entry.path();
-            let is_yaml = path
-                .extension()
-                .is_some_and(|ext| ext == "yaml" || ext == "yml");
-            let is_kustomization = matches!(
-                entry.file_name().to_str(),
-                Some("kustomization.yaml" | "kustomization.yml")
-            );
-            if entry.file_type().is_file() && is_yaml && !is_kustomization {
-                paths.push(entry.into_path());
-            }
-        }
+        let (paths, walk_error) = yaml_files(dir);
         let parsed: Vec<Result<Manifests, AccessError>> =
             paths.par_iter().map(|path| load_file(path)).collect();
         let mut manifests = Manifests::default();
@@ -191,58 +150,21 @@ impl Manifests {
         }
     }
 
-    /// Adds one document, expanding a list.
-    fn add_document(&mut self, value: Value, position: Position) -> Result<(), AccessError> {
-        let (api_version, kind) = type_of(&value).map_err(|m| position.error("(no kind)", m))?;
-        if is_list(&api_version, &kind) {
-            let Value::Object(mut map) = value else {
-                return Err(position.error(&kind, "not a mapping"));
-            };
-            let items = match map.remove("items") {
-                Some(Value::Array(items)) => items,
-                Some(Value::Null) | None => Vec::new(),
-                Some(_) => return Err(position.error(&kind, "`items` is not a list")),
-            };
-            for (i, mut item) in items.into_iter().enumerate() {
-                let position = Position {
-                    item: Some(i),
-                    ..position
-                };
-                // Items of a typed list may leave out their type.
-                if let (Some(element), Value::Object(fields)) = (items_kind(&kind), &mut item) {
-                    fields
-                        .entry("kind")
-                        .or_insert_with(|| Value::String(element.to_string()));
-                    fields
-                        .entry("apiVersion")
-                        .or_insert_with(|| Value::String(api_version.clone()));
-                }
-                let (item_version, item_kind) =
-                    type_of(&item).map_err(|m| position.error("(no kind)", m))?;
-                if is_list(&item_version, &item_kind) {
-                    return Err(position.error(&item_kind, "a list inside a list is not supported"));
-                }
-                self.add_object(item, &item_version, &item_kind, position)?;
-            }
-            Ok(())
-        } else {
-            self.add_object(value, &api_version, &kind, position)
-        }
-    }
-
-    /// Adds one object that is not a list; skips kinds that are not RBAC.
-    fn add_object(
-        &mut self,
-        value: Value,
-        api_version: &str,
-        kind: &str,
-        position: Position,
-    ) -> Result<(), AccessError> {
+    /// Adds one object that is not a list, checked as the API server
+    /// checks it; skips kinds that are not RBAC. Whether it was added.
+    pub(crate) fn add_object(&mut self, object: Object) -> Result<bool, AccessError> {
+        let Object {
+            value,
+            api_version,
+            kind,
+            position,
+        } = object;
+        let (api_version, kind) = (api_version.as_str(), kind.as_str());
         if !matches!(
             kind,
             "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding"
         ) {
-            return Ok(());
+            return Ok(false);
         }
         if api_version != RBAC_API_VERSION {
             if api_version.starts_with("rbac.authorization.k8s.io/") {
@@ -252,7 +174,7 @@ impl Manifests {
                 ));
             }
             // The same kind in another group (a custom resource): not RBAC.
-            return Ok(());
+            return Ok(false);
         }
         let fail = |message: String| position.error(kind, message);
         match kind {
@@ -284,12 +206,166 @@ impl Manifests {
                 self.cluster_role_bindings.insert(name, binding);
             }
         }
-        Ok(())
+        Ok(true)
     }
+}
+
+/// One object of a manifest stream, a list's items taken apart.
+pub(crate) struct Object {
+    pub value: Value,
+    pub api_version: String,
+    pub kind: String,
+    position: Position,
+}
+
+impl Object {
+    /// An error about this object.
+    pub(crate) fn error(&self, message: impl Into<String>) -> AccessError {
+        self.position.error(&self.kind, message)
+    }
+}
+
+/// Reads a multi-document stream under [`yaml::MANIFESTS`], handing every
+/// object to `each`: documents in order, the items of a `kind: List` (and
+/// of the typed RBAC lists) in order.
+pub(crate) fn each_object_in(
+    text: &str,
+    each: &mut (dyn FnMut(Object) -> Result<(), AccessError> + Send),
+) -> Result<(), AccessError> {
+    yaml::each_document(text, &yaml::MANIFESTS, |doc| {
+        let position = Position {
+            document: doc.index,
+            item: None,
+        };
+        each_object(doc.value, position, each)
+    })
+    .map(|_| ())
+    .map_err(|stopped| match stopped {
+        Stopped::Yaml(e) => AccessError::Yaml(e),
+        Stopped::By(e) => e,
+    })
+}
+
+/// One document's objects: itself, or a list's items.
+fn each_object(
+    value: Value,
+    position: Position,
+    each: &mut (dyn FnMut(Object) -> Result<(), AccessError> + Send),
+) -> Result<(), AccessError> {
+    let (api_version, kind) = type_of(&value).map_err(|m| position.error("(no kind)", m))?;
+    if !is_list(&api_version, &kind) {
+        return each(Object {
+            value,
+            api_version,
+            kind,
+            position,
+        });
+    }
+    let Value::Object(mut map) = value else {
+        return Err(position.error(&kind, "not a mapping"));
+    };
+    let items = match map.remove("items") {
+        Some(Value::Array(items)) => items,
+        Some(Value::Null) | None => Vec::new(),
+        Some(_) => return Err(position.error(&kind, "`items` is not a list")),
+    };
+    for (i, mut item) in items.into_iter().enumerate() {
+        let position = Position {
+            item: Some(i),
+            ..position
+        };
+        // Items of a typed list may leave out their type.
+        if let (Some(element), Value::Object(fields)) = (items_kind(&kind), &mut item) {
+            fields
+                .entry("kind")
+                .or_insert_with(|| Value::String(element.to_string()));
+            fields
+                .entry("apiVersion")
+                .or_insert_with(|| Value::String(api_version.clone()));
+        }
+        let (item_version, item_kind) =
+            type_of(&item).map_err(|m| position.error("(no kind)", m))?;
+        if is_list(&item_version, &item_kind) {
+            return Err(position.error(&item_kind, "a list inside a list is not supported"));
+        }
+        each(Object {
+            value: item,
+            api_version: item_version,
+            kind: item_kind,
+            position,
+        })?;
+    }
+    Ok(())
+}
+
+/// The manifest files below `dir`, in file-name order (depth first):
+/// `*.yaml` and `*.yml`, not `kustomization.yaml`, nothing under a
+/// `kubeconfigs` directory, no symbolic links; with the error that stopped
+/// the walk, if one did.
+fn yaml_files(dir: &Path) -> (Vec<PathBuf>, Option<AccessError>) {
+    let walk = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            !(e.depth() > 0 && e.file_type().is_dir() && e.file_name() == "kubeconfigs")
+        });
+    let mut paths = Vec::new();
+    for entry in walk {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                let path = e.path().unwrap_or(dir).to_path_buf();
+                let source = e
+                    .into_io_error()
+                    .unwrap_or_else(|| std::io::Error::other("file system loop"));
+                return (paths, Some(AccessError::Io { path, source }));
+            }
+        };
+        let path = entry.path();
+        let is_yaml = path
+            .extension()
+            .is_some_and(|ext| ext == "yaml" || ext == "yml");
+        let is_kustomization = matches!(
+            entry.file_name().to_str(),
+            Some("kustomization.yaml" | "kustomization.yml")
+        );
+        if entry.file_type().is_file() && is_yaml && !is_kustomization {
+            paths.push(entry.into_path());
+        }
+    }
+    (paths, None)
 }
 
 /// One file of [`Manifests::load_dir`], read within [`yaml::MANIFESTS`].
 fn load_file(path: &Path) -> Result<Manifests, AccessError> {
+    let text = read_manifest_file(path)?;
+    Manifests::from_yaml(&text).map_err(|e| AccessError::File {
+        path: path.to_path_buf(),
+        source: Box::new(e),
+    })
+}
+
+/// The texts of a manifest file, or of every manifest file below a
+/// directory ([`yaml_files`]), with their paths, in that order; read in
+/// parallel.
+pub(crate) fn read_manifest_texts(path: &Path) -> Result<Vec<(String, String)>, AccessError> {
+    let paths = if path.is_dir() {
+        let (paths, error) = yaml_files(path);
+        if let Some(error) = error {
+            return Err(error);
+        }
+        paths
+    } else {
+        vec![path.to_path_buf()]
+    };
+    paths
+        .par_iter()
+        .map(|p| Ok((p.display().to_string(), read_manifest_file(p)?)))
+        .collect()
+}
+
+/// A manifest file's text, read within [`yaml::MANIFESTS`].
+fn read_manifest_file(path: &Path) -> Result<String, AccessError> {
     let io = |source| AccessError::Io {
         path: path.to_path_buf(),
         source,
@@ -304,15 +380,11 @@ fn load_file(path: &Path) -> Result<Manifests, AccessError> {
         }
         Err(e) => return Err(io(e)),
     };
-    let text = String::from_utf8(bytes).map_err(|_| {
+    String::from_utf8(bytes).map_err(|_| {
         io(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             "the file is not UTF-8 text",
         ))
-    })?;
-    Manifests::from_yaml(&text).map_err(|e| AccessError::File {
-        path: path.to_path_buf(),
-        source: Box::new(e),
     })
 }
 

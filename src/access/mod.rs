@@ -42,7 +42,7 @@
 //! the escalation checks on writes to RBAC objects, and API discovery
 //! (resources are matched as written: no short names or kinds).
 
-mod load;
+pub(crate) mod load;
 mod request;
 mod rules;
 

@@ -2,8 +2,8 @@
 //! comparison printed.
 
 use rbacc::Settings;
-use rbacc::access::Manifests;
-use rbacc::query::{Scope, Target};
+use rbacc::live::{Cluster, DUMP_COMMAND};
+use rbacc::query::clusters;
 
 use rbacc::report::Format;
 
@@ -11,10 +11,10 @@ use super::args::{AuditArgs, OutputFormat, RepoArgs};
 use super::{Outcome, Ui, load};
 
 pub(crate) fn audit(ui: &Ui, args: &AuditArgs) -> Result<Outcome, String> {
-    let live = Manifests::load_dir(&args.live).map_err(|e| e.to_string())?;
-    if live.is_empty() {
+    let live = Cluster::load(&args.live).map_err(|e| e.to_string())?;
+    if live.objects.is_empty() {
         return Err(format!(
-            "no Role, ClusterRole, RoleBinding or ClusterRoleBinding in {}: dump the cluster with `kubectl get roles,rolebindings,clusterroles,clusterrolebindings -A -o yaml`",
+            "no object rbacc manages in {}: dump the cluster with `{DUMP_COMMAND} > live.yaml`",
             args.live.display()
         ));
     }
@@ -29,13 +29,31 @@ pub(crate) fn audit(ui: &Ui, args: &AuditArgs) -> Result<Outcome, String> {
     }
     let Some(output) = compilation.output.take() else {
         ui.diagnostics(&compilation, Format::Text);
-        ui.error("invalid declarations; nothing to compare with");
-        return Ok(Outcome::Finding);
+        return Err(
+            "the declarations do not compile, so there is nothing to compare the cluster with"
+                .into(),
+        );
     };
-    let target = Target::from_output(&output, args.cluster.as_deref(), Scope::All)
-        .map_err(|e| e.to_string())?;
-    let cluster = target.cluster.clone().unwrap_or_default();
-    let audit = rbacc::audit::audit(&cluster, &live, &target.manifests);
+    let known = clusters(&output);
+    let cluster = match (&args.cluster, known.as_slice()) {
+        (Some(c), _) if known.contains(c) => c.clone(),
+        (Some(c), _) => {
+            return Err(format!(
+                "no cluster `{}` in rbacc.yaml; it declares {}",
+                rbacc::text::visible(c),
+                known.join(", ")
+            ));
+        }
+        (None, [only]) => only.clone(),
+        (None, _) => {
+            return Err(format!(
+                "rbacc.yaml declares several clusters ({}): name the one dumped with --cluster",
+                known.join(", ")
+            ));
+        }
+    };
+    let compiled = Cluster::from_output(&output, &cluster).map_err(|e| e.to_string())?;
+    let audit = rbacc::audit::audit(&cluster, &live, &compiled);
     match args.output {
         OutputFormat::Text => ui.print(&rbacc::audit::text(&audit)),
         OutputFormat::Json => ui.print(&rbacc::audit::json(&audit)),

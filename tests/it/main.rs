@@ -4,6 +4,7 @@
 mod access;
 mod architecture;
 mod atomic;
+mod audit;
 mod build;
 mod ci;
 mod cluster_bindings;
