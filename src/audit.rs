@@ -305,7 +305,7 @@ fn extra_access(
 
 /// A subject as the user it stands for, with its label; a group is a
 /// member of nothing else.
-fn user_of(subject: &Subject, namespace: Option<&str>) -> Option<(String, UserInfo)> {
+pub(crate) fn user_of(subject: &Subject, namespace: Option<&str>) -> Option<(String, UserInfo)> {
     match subject.kind.as_str() {
         "User" => Some((
             format!("User {}", subject.name),

@@ -21,7 +21,13 @@ pub const KNOWN: &[&str] = &["admin", "edit", "view"];
 
 const DATA: &str = include_str!("bootstrap/cluster-roles.yaml");
 
-fn roles() -> &'static [ClusterRole] {
+/// The bundled roles as manifests, for the evaluator.
+pub fn manifests() -> crate::access::Manifests {
+    crate::access::Manifests::from_yaml(DATA).expect("the bundled bootstrap roles are valid RBAC")
+}
+
+/// The bundled roles, as the API server creates them.
+pub fn cluster_roles() -> &'static [ClusterRole] {
     static ROLES: OnceLock<Vec<ClusterRole>> = OnceLock::new();
     ROLES.get_or_init(|| {
         serde_saphyr::from_multiple(DATA).expect("the bundled bootstrap roles are valid YAML")
@@ -44,7 +50,7 @@ fn collect(name: &str, seen: &mut BTreeSet<String>, out: &mut BTreeSet<Rule>) {
     if !seen.insert(name.to_string()) {
         return;
     }
-    let Some(role) = roles()
+    let Some(role) = cluster_roles()
         .iter()
         .find(|r| r.metadata.name.as_deref() == Some(name))
     else {
@@ -69,7 +75,7 @@ fn collect(name: &str, seen: &mut BTreeSet<String>, out: &mut BTreeSet<Rule>) {
     };
     for selector in aggregation.cluster_role_selectors.iter().flatten() {
         let wanted = selector.match_labels.clone().unwrap_or_default();
-        for other in roles() {
+        for other in cluster_roles() {
             let labels = other.metadata.labels.clone().unwrap_or_default();
             if wanted.iter().all(|(k, v)| labels.get(k) == Some(v))
                 && let Some(other_name) = &other.metadata.name

@@ -22,6 +22,7 @@ pub mod error;
 pub mod explain;
 pub mod files;
 pub mod gitinput;
+pub mod import;
 pub mod init;
 pub mod layout;
 pub mod live;

@@ -118,17 +118,37 @@ rbacc diff --base HEAD~1 -o json --exit-code"
     /// Compare a live cluster's RBAC objects with what the declarations compile to.
     #[command(
         after_help = "PATH is a dump of the cluster: a file or a directory of manifests, such as
-  kubectl get roles,rolebindings,clusterroles,clusterrolebindings -A -o yaml > live.yaml
-Reports first who can do what live that the declarations do not give (subject, request,
+  kubectl get namespaces,serviceaccounts,roles,rolebindings,clusterroles,clusterrolebindings,\\
+    resourcequotas,limitranges,networkpolicies --all-namespaces -o yaml > live.yaml
+Reports first who can do what live that the declarations do not give (subject, requests,
 where, through which binding and role), then the objects rbacc writes that are missing or
-differ, and the bindings and roles rbacc did not write. Kubernetes' own objects are never
-drift. Exit codes: 0 no drift, 1 drift or invalid declarations, 2 usage or environment.
+differ (rules, subjects, spec, labels such as Pod Security), and the bindings, roles and
+NetworkPolicies rbacc did not write. Server-set fields and Kubernetes' own objects are never
+drift. Exit codes: 0 no drift, 1 drift, 2 usage or environment (or declarations that do not
+compile).
 
 Examples:
   rbacc audit --live live.yaml --cluster prod
   rbacc audit --live dump/ --cluster prod -o json"
     )]
     Audit(AuditArgs),
+    /// Write declarations for existing manifests: a dump of each cluster, or a repository of them.
+    #[command(
+        after_help = "Each --cluster NAME=PATH names a cluster and its manifests: a file or a directory\n\
+(any layout, multi-document files, `kind: List`), such as a dump made with\n\
+  kubectl get namespaces,serviceaccounts,roles,rolebindings,clusterroles,clusterrolebindings,\\\n\
+    resourcequotas,limitranges,networkpolicies --all-namespaces -o yaml\n\
+Writes DIR/rbacc.yaml and DIR/teams/ (DIR must be empty or absent), compiles them and\n\
+compares the result with the input: namespaces, labels, annotations, Pod Security, quotas,\n\
+limit ranges, NetworkPolicies and every subject's access. The report lists what differs\n\
+(the aim is nothing), what was left out and why, duplicates, renamed objects and the\n\
+risks accepted for review. Exit codes: 0 imported with no difference, 1 imported with\n\
+differences or declarations that do not build, 2 usage or environment.\n\n\
+Examples:\n  \
+rbacc import --cluster prod=live-prod.yaml --into platform-rbac\n  \
+rbacc import --cluster prod=namespaces/ --cluster staging=staging/ --team-key team --into new"
+    )]
+    Import(ImportArgs),
     /// Print or write the CODEOWNERS file that asks each team's owners to review its changes.
     #[command(
         after_help = "Maps each team file (`/teams/payments.yaml`) and what rbacc compiles from it\n\
@@ -570,6 +590,27 @@ pub struct AuditArgs {
     pub repo: PathBuf,
 
     /// How to print the result.
+    #[arg(long, short, value_name = "FORMAT", value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+/// `rbacc import` arguments.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// A cluster and its manifests, as NAME=PATH; repeat for each cluster.
+    #[arg(long = "cluster", value_name = "NAME=PATH", required = true)]
+    pub clusters: Vec<String>,
+
+    /// The directory to write the repository into (empty or absent).
+    #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    pub into: PathBuf,
+
+    /// A namespace label or annotation whose value names its team
+    /// [default: teams by who is bound in each namespace].
+    #[arg(long, value_name = "KEY")]
+    pub team_key: Option<String>,
+
+    /// How to print the report.
     #[arg(long, short, value_name = "FORMAT", value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
 }

@@ -9,6 +9,7 @@ mod build;
 mod codeowners;
 mod diff;
 mod explain;
+mod import;
 mod init;
 mod progress;
 mod query;
@@ -61,6 +62,7 @@ pub fn run(cli: &Cli) -> (Ui, Result<Outcome, String>) {
         Command::Schema(args) => print(&rbacc::schema::text(args.file.into())),
         Command::Diff(args) => diff::diff(&ui, args),
         Command::Audit(args) => audit::audit(&ui, args),
+        Command::Import(args) => import::import(&ui, args),
     };
     (ui, result)
 }

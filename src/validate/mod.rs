@@ -16,13 +16,13 @@ mod config;
 mod gitops;
 mod kubeconfig;
 pub mod limits;
-mod metadata;
-mod names;
+pub(crate) mod metadata;
+pub mod names;
 mod network;
 mod owners;
 mod pod_security;
 mod quota;
-mod reserved;
+pub(crate) mod reserved;
 mod teams;
 
 pub(crate) use config::ROLE_ALLOW;

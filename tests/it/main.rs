@@ -14,6 +14,7 @@ mod diagnostics;
 mod diff;
 mod gfm;
 mod hostile;
+mod import;
 mod init;
 mod kubeconfig;
 mod network;

@@ -1,0 +1,275 @@
+//! Whether what the declarations compile to is what was imported.
+//!
+//! Written apart from `declare.rs`, so that a mistake in how objects are
+//! mapped shows up here instead of being repeated: names are not compared
+//! (rbacc names its bindings, quota and limit range itself), what the
+//! objects say is.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::access::{Manifests, Request, UserInfo};
+use crate::live::{Cluster, Object, ObjectKey};
+use crate::validate::metadata::{MANAGED_BY, RBACC_ANNOTATIONS};
+
+/// One way the compiled declarations differ from the input.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Difference {
+    pub cluster: String,
+    pub object: ObjectKey,
+    pub what: String,
+}
+
+/// How many requests a difference in access names.
+const SHOWN: usize = 6;
+
+/// The differences on `cluster` between `input` and `compiled`, over the
+/// imported `namespaces`: each namespace, its labels, annotations and Pod
+/// Security level, quotas, limit ranges and NetworkPolicies, and the
+/// access every bound subject has there and cluster-wide. Kubernetes'
+/// bootstrap roles are added to the input where it lacks them, as the
+/// compiled side assumes them.
+pub fn compare(
+    cluster: &str,
+    input: &Cluster,
+    compiled: &Cluster,
+    namespaces: &BTreeSet<String>,
+) -> Vec<Difference> {
+    let mut out = Vec::new();
+    let mut differ = |object: ObjectKey, what: String| {
+        out.push(Difference {
+            cluster: cluster.to_string(),
+            object,
+            what,
+        })
+    };
+    for ns in namespaces {
+        let key = ObjectKey {
+            kind: "Namespace".into(),
+            namespace: String::new(),
+            name: ns.clone(),
+        };
+        match (input.objects.get(&key), compiled.objects.get(&key)) {
+            (_, None) => differ(key.clone(), "not written".into()),
+            (None, Some(_)) => {}
+            (Some(a), Some(b)) => {
+                for what in namespace_difference(a, b) {
+                    differ(key.clone(), what);
+                }
+            }
+        }
+        for kind in ["ResourceQuota", "LimitRange"] {
+            let specs = |c: &Cluster| -> Vec<Value> {
+                let mut v: Vec<Value> = c
+                    .in_namespace(ns)
+                    .filter(|(k, _)| k.kind == kind)
+                    .filter_map(|(_, o)| o.field("spec").cloned())
+                    .collect();
+                v.sort_by_key(Value::to_string);
+                v
+            };
+            let (a, b) = (specs(input), specs(compiled));
+            if a != b {
+                differ(
+                    ObjectKey {
+                        kind: kind.into(),
+                        namespace: ns.clone(),
+                        name: "*".into(),
+                    },
+                    format!("input {}, compiled {}", show(&a), show(&b)),
+                );
+            }
+        }
+        let policies = |c: &Cluster| -> BTreeMap<String, Value> {
+            c.in_namespace(ns)
+                .filter(|(k, _)| k.kind == "NetworkPolicy")
+                .map(|(k, o)| (k.name.clone(), o.field("spec").cloned().unwrap_or_default()))
+                .collect()
+        };
+        let (a, b) = (policies(input), policies(compiled));
+        for name in a.keys().chain(b.keys()).collect::<BTreeSet<_>>() {
+            let what = match (a.get(name), b.get(name)) {
+                (Some(_), None) => "not written".to_string(),
+                (None, Some(_)) => "written, not in the input".to_string(),
+                (Some(x), Some(y)) if x != y => format!("spec: input {x}, compiled {y}"),
+                _ => continue,
+            };
+            differ(
+                ObjectKey {
+                    kind: "NetworkPolicy".into(),
+                    namespace: ns.clone(),
+                    name: name.clone(),
+                },
+                what,
+            );
+        }
+    }
+    let mut with_bootstrap = crate::bootstrap::manifests();
+    with_bootstrap.extend(input.rbac.clone());
+    for (subject, where_, what) in access_difference(&with_bootstrap, &compiled.rbac, namespaces) {
+        differ(
+            ObjectKey {
+                kind: "Access".into(),
+                namespace: where_,
+                name: subject,
+            },
+            what,
+        );
+    }
+    out.sort();
+    out
+}
+
+fn show(specs: &[Value]) -> String {
+    if specs.is_empty() {
+        "none".into()
+    } else {
+        specs
+            .iter()
+            .map(Value::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Labels and annotations as compared: rbacc's own aside, Pod Security's
+/// by its enforced level (none is `privileged`).
+fn namespace_difference(input: &Object, compiled: &Object) -> Vec<String> {
+    let mut what = Vec::new();
+    let own_label = |k: &str, v: &str| {
+        k.starts_with("rbacc.dev/")
+            || k.starts_with("pod-security.kubernetes.io/")
+            || (k == MANAGED_BY && v == "rbacc")
+    };
+    let own_annotation = |k: &str| k.starts_with("rbacc.dev/") || RBACC_ANNOTATIONS.contains(&k);
+    let level = |o: &Object| {
+        o.labels()
+            .get("pod-security.kubernetes.io/enforce")
+            .cloned()
+            .unwrap_or_else(|| "privileged".into())
+    };
+    if level(input) != level(compiled) {
+        what.push(format!(
+            "Pod Security: input {}, compiled {}",
+            level(input),
+            level(compiled)
+        ));
+    }
+    let labels = |o: &Object| -> BTreeMap<String, String> {
+        o.labels()
+            .into_iter()
+            .filter(|(k, v)| !own_label(k, v))
+            .collect()
+    };
+    let annotations = |o: &Object| -> BTreeMap<String, String> {
+        o.annotations()
+            .into_iter()
+            .filter(|(k, _)| !own_annotation(k))
+            .collect()
+    };
+    for (noun, a, b) in [
+        ("label", labels(input), labels(compiled)),
+        ("annotation", annotations(input), annotations(compiled)),
+    ] {
+        for key in a.keys().chain(b.keys()).collect::<BTreeSet<_>>() {
+            let (x, y) = (a.get(key), b.get(key));
+            if x != y {
+                let v = |v: Option<&String>| v.map_or("(none)".to_string(), |v| v.clone());
+                what.push(format!("{noun} {key}: input {}, compiled {}", v(x), v(y)));
+            }
+        }
+    }
+    what
+}
+
+/// Every subject bound in an imported namespace or cluster-wide on either
+/// side, and the requests its roles there name, asked of both sides:
+/// `(subject, namespace or "", what differs)`.
+fn access_difference(
+    input: &Manifests,
+    compiled: &Manifests,
+    namespaces: &BTreeSet<String>,
+) -> Vec<(String, String, String)> {
+    // (subject label, user, namespace) → requests to ask.
+    let mut asks: BTreeMap<(String, String), (UserInfo, BTreeSet<Request>)> = BTreeMap::new();
+    for side in [input, compiled] {
+        for b in side.role_bindings() {
+            let ns = b.metadata.namespace.clone().unwrap_or_default();
+            if !namespaces.contains(&ns) {
+                continue;
+            }
+            let rules = side.effective_rules(&b.role_ref.kind, Some(&ns), &b.role_ref.name);
+            for s in b.subjects.iter().flatten() {
+                let Some((label, user)) = crate::audit::user_of(s, Some(&ns)) else {
+                    continue;
+                };
+                let entry = asks
+                    .entry((label, ns.clone()))
+                    .or_insert_with(|| (user, BTreeSet::new()));
+                for rule in &rules {
+                    entry.1.extend(crate::access::requests_of(rule, Some(&ns)));
+                }
+            }
+        }
+        for b in side.cluster_role_bindings() {
+            let name = b.metadata.name.as_deref().unwrap_or_default();
+            let label = b
+                .metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get("kubernetes.io/bootstrapping"))
+                .map(String::as_str);
+            if crate::audit::bootstrap(name, label) {
+                continue;
+            }
+            let rules = side.effective_rules("ClusterRole", None, &b.role_ref.name);
+            for s in b.subjects.iter().flatten() {
+                let Some((label, user)) = crate::audit::user_of(s, None) else {
+                    continue;
+                };
+                let entry = asks
+                    .entry((label, String::new()))
+                    .or_insert_with(|| (user, BTreeSet::new()));
+                for rule in &rules {
+                    entry.1.extend(crate::access::requests_of(rule, None));
+                    for ns in namespaces {
+                        entry.1.extend(crate::access::requests_of(rule, Some(ns)));
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for ((label, ns), (user, requests)) in asks {
+        let mut lost = Vec::new();
+        let mut gained = Vec::new();
+        for request in &requests {
+            match (
+                input.allows(&user, request),
+                compiled.allows(&user, request),
+            ) {
+                (true, false) => lost.push(crate::risk::request_text(request)),
+                (false, true) => gained.push(crate::risk::request_text(request)),
+                _ => {}
+            }
+        }
+        for (verb, list) in [("loses", lost), ("gains", gained)] {
+            if list.is_empty() {
+                continue;
+            }
+            let more = match list.len().saturating_sub(SHOWN) {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            };
+            let shown: Vec<&str> = list.iter().take(SHOWN).map(String::as_str).collect();
+            out.push((
+                label.clone(),
+                ns.clone(),
+                format!("{verb} {}{more}", shown.join(", ")),
+            ));
+        }
+    }
+    out
+}
