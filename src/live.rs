@@ -15,6 +15,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -140,14 +141,24 @@ impl Cluster {
     ) -> Result<Cluster, AccessError> {
         let mut cluster = Cluster::default();
         let mut seen: BTreeMap<ObjectKey, Vec<String>> = BTreeMap::new();
-        for (file, text) in texts {
-            let mut documents = Vec::new();
-            each_object_in(text, &mut |d| {
-                documents.push(d);
-                Ok(())
+        // Parsed in parallel, added in order: the result does not depend
+        // on scheduling.
+        let texts: Vec<(&str, &str)> = texts.into_iter().collect();
+        let parsed: Vec<Result<Vec<Document>, AccessError>> = texts
+            .par_iter()
+            .map(|(file, text)| {
+                let mut documents = Vec::new();
+                each_object_in(text, &mut |d| {
+                    documents.push(d);
+                    Ok(())
+                })
+                .map_err(|e| in_file(file, e))?;
+                Ok(documents)
             })
-            .map_err(|e| in_file(file, e))?;
-            for document in documents {
+            .collect();
+        for ((file, _), documents) in texts.iter().zip(parsed) {
+            let file = *file;
+            for document in documents? {
                 cluster
                     .add(file, document, &mut seen)
                     .map_err(|e| in_file(file, e))?;

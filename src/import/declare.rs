@@ -758,7 +758,7 @@ fn declare_team(
                 Some(r) => r.name.clone(),
                 None => {
                     let mut name = label(&key.name);
-                    if ["admin", "deployer", "viewer"].contains(&name.as_str())
+                    if crate::builtin::BUILTIN_ROLES.contains(&name.as_str())
                         || platform.existing.values().any(|e| e.name == name)
                     {
                         name = format!("{name}-role");
@@ -1110,8 +1110,18 @@ fn existing_role(name: &str, cluster: &Cluster, platform: &mut Platform) -> Stri
         return own.to_string();
     }
     let mut decl_name = label(name);
-    if ["admin", "deployer", "viewer"].contains(&decl_name.as_str()) {
+    if crate::builtin::BUILTIN_ROLES.contains(&decl_name.as_str()) {
         decl_name = format!("k8s-{decl_name}");
+    }
+    // Two cluster roles whose names differ only in what a label cannot
+    // hold (`a:b`, `a-b`) get names of their own.
+    let base = decl_name.clone();
+    let mut n = 2;
+    while platform.existing.values().any(|e| e.name == decl_name)
+        || platform.custom.contains_key(&decl_name)
+    {
+        decl_name = format!("{base}-{n}");
+        n += 1;
     }
     let known = crate::bootstrap::KNOWN.contains(&name);
     let rules: Vec<PolicyRule> = if known {
