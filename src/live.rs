@@ -125,6 +125,8 @@ pub struct Cluster {
     pub objects: BTreeMap<ObjectKey, Object>,
     pub skipped: Vec<Skipped>,
     pub duplicates: Vec<Duplicate>,
+    /// The keys of `objects` in each namespace (`""`: cluster-scoped).
+    by_namespace: BTreeMap<String, Vec<ObjectKey>>,
 }
 
 impl Cluster {
@@ -170,6 +172,13 @@ impl Cluster {
             .map(|(object, files)| Duplicate { object, files })
             .collect();
         cluster.skipped.sort();
+        for key in cluster.objects.keys() {
+            cluster
+                .by_namespace
+                .entry(key.namespace.clone())
+                .or_default()
+                .push(key.clone());
+        }
         Ok(cluster)
     }
 
@@ -255,7 +264,8 @@ impl Cluster {
         )
     }
 
-    /// The objects of one kind.
+    /// The objects of one kind (of every namespace: for cluster-scoped
+    /// kinds).
     pub fn of_kind<'a>(
         &'a self,
         kind: &'a str,
@@ -268,9 +278,11 @@ impl Cluster {
         &'a self,
         namespace: &'a str,
     ) -> impl Iterator<Item = (&'a ObjectKey, &'a Object)> + 'a {
-        self.objects
-            .iter()
-            .filter(move |(k, _)| k.namespace == namespace)
+        self.by_namespace
+            .get(namespace)
+            .into_iter()
+            .flatten()
+            .filter_map(|k| Some((k, self.objects.get(k)?)))
     }
 }
 

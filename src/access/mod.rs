@@ -174,6 +174,17 @@ impl Manifests {
         self.role_bindings.values()
     }
 
+    /// The RoleBindings of one namespace, by name.
+    pub fn role_bindings_in<'a>(
+        &'a self,
+        namespace: &'a str,
+    ) -> impl Iterator<Item = &'a RoleBinding> + 'a {
+        self.role_bindings
+            .range((namespace.to_string(), String::new())..)
+            .take_while(move |((ns, _), _)| ns == namespace)
+            .map(|(_, b)| b)
+    }
+
     /// The ClusterRoleBindings, by name.
     pub fn cluster_role_bindings(&self) -> impl Iterator<Item = &ClusterRoleBinding> {
         self.cluster_role_bindings.values()

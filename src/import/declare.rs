@@ -472,8 +472,7 @@ fn group(
                 let people: BTreeSet<String> = source
                     .cluster
                     .rbac
-                    .role_bindings()
-                    .filter(|b| b.metadata.namespace.as_deref() == Some(&source.name))
+                    .role_bindings_in(&source.name)
                     .flat_map(|b| b.subjects.iter().flatten())
                     .filter(|s| s.kind != "ServiceAccount")
                     .map(|s| format!("{} {}", s.kind, s.name))
@@ -790,12 +789,11 @@ fn declare_team(
     let mut access: Vec<Access> = Vec::new();
     for source in namespaces {
         let mut pairs = BTreeSet::new();
-        for (key, _) in objects_of(source, "RoleBinding") {
-            let Some(binding) = source.cluster.rbac.role_bindings().find(|b| {
-                b.metadata.name.as_deref() == Some(&key.name)
-                    && b.metadata.namespace.as_deref() == Some(&source.name)
-            }) else {
-                continue;
+        for binding in source.cluster.rbac.role_bindings_in(&source.name) {
+            let key = &ObjectKey {
+                kind: "RoleBinding".into(),
+                namespace: source.name.clone(),
+                name: binding.metadata.name.clone().unwrap_or_default(),
             };
             let role = match binding.role_ref.kind.as_str() {
                 "Role" => {
