@@ -12,6 +12,7 @@ mod explain;
 mod init;
 mod progress;
 mod query;
+mod report_page;
 mod shell;
 
 use std::collections::BTreeSet;
@@ -61,6 +62,7 @@ pub fn run(cli: &Cli) -> (Ui, Result<Outcome, String>) {
         Command::Schema(args) => print(&rbacc::schema::text(args.file.into())),
         Command::Diff(args) => diff::diff(&ui, args),
         Command::Audit(args) => audit::audit(&ui, args),
+        Command::Report(args) => report_page::report(&ui, args),
     };
     (ui, result)
 }

@@ -157,6 +157,14 @@ pub struct RoleName {
 }
 
 impl RoleName {
+    /// The role a binding of `org` refers to.
+    pub fn of_ref(role: &crate::model::RoleRef, org: &Org) -> RoleName {
+        RoleName::of(
+            &(role.kind().to_string(), None, role.name().to_string()),
+            Some(org),
+        )
+    }
+
     /// The role a binding's `roleRef` names (`(kind, namespace of a Role,
     /// name)`), as the organisation of that side declares it.
     fn of(key: &RoleKey, org: Option<&Org>) -> RoleName {
