@@ -9,6 +9,7 @@
 //! ARCHITECTURE.md.
 
 pub mod access;
+pub mod access_report;
 pub mod audit;
 pub mod bootstrap;
 pub mod builtin;

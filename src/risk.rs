@@ -185,6 +185,29 @@ impl Risk {
         }
     }
 
+    /// What a subject holding the risk does, in a few words after "now"
+    /// or "no longer": `reads Secrets`, `creates pods`.
+    pub fn does(self) -> &'static str {
+        match self {
+            Risk::Secrets => "reads Secrets",
+            Risk::PodsCreate => "creates pods",
+            Risk::PodsExec => "execs into pods",
+            Risk::Escalate => "escalates roles",
+            Risk::Bind => "binds roles it does not hold",
+            Risk::Impersonate => "impersonates",
+            Risk::ServiceaccountToken => "mints service-account tokens",
+            Risk::RbacWrite => "writes RBAC objects",
+            Risk::NamespaceWrite => "changes its Namespace",
+            Risk::NodesProxy => "reaches the kubelet API",
+            Risk::PersistentVolumes => "creates PersistentVolumes",
+            Risk::CsrApproval => "approves certificates",
+            Risk::AdmissionWebhooks => "writes admission webhooks",
+            Risk::ClusterBinding => "acts in every namespace",
+            Risk::IngressAllNamespaces => "is reachable from every namespace",
+            Risk::IngressInternet => "is reachable from outside",
+        }
+    }
+
     /// The level when `policy.risks` does not name the risk: a warning for
     /// reading Secrets and exec, the two things viewers are kept from; an
     /// error for escalation (to other roles, identities, nodes, the

@@ -149,6 +149,21 @@ rbacc import --cluster prod=live-prod.yaml --into platform-rbac\n  \
 rbacc import --cluster prod=namespaces/ --cluster staging=staging/ --team-key team --into new"
     )]
     Import(ImportArgs),
+    /// One HTML page of who can do what across teams, namespaces and clusters, for auditors.
+    #[command(
+        after_help = "Compiles the repository in memory and prints, on stdout, one self-contained HTML\n\
+page (no network, no external scripts, fonts or images; a print stylesheet): per cluster,\n\
+every team's namespaces and the roles bound there; who can read Secrets, exec into pods,\n\
+create pods or escalate, where and through which declaration; every risk finding with its\n\
+`allow:` reason; the members entries and grants that expire, by date; and a filter by\n\
+team, subject or namespace (also from the address: page.html#filter=payments). The same\n\
+input gives the same bytes. -o json prints the same data. Exit codes: 0 printed, 1 invalid\n\
+declarations, 2 usage or environment.\n\n\
+Examples:\n  \
+rbacc report > access.html\n  \
+rbacc report -o json | jq '.capabilities[0].entries'"
+    )]
+    Report(ReportArgs),
     /// Print or write the CODEOWNERS file that asks each team's owners to review its changes.
     #[command(
         after_help = "Maps each team file (`/teams/payments.yaml`) and what rbacc compiles from it\n\
@@ -574,6 +589,27 @@ impl From<CodeownersFormat> for rbacc::report::Format {
 }
 
 /// `rbacc audit` arguments.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The repository, compiled in memory [default: the nearest
+    /// directory, from here up, that holds `rbacc.yaml`].
+    #[arg(long, default_value_os_t = discover_repo(), hide_default_value = true)]
+    pub repo: PathBuf,
+
+    /// How to print the report.
+    #[arg(long, short, value_name = "FORMAT", value_enum, default_value_t = PageFormat::Html)]
+    pub output: PageFormat,
+}
+
+/// How `report` prints the access report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PageFormat {
+    /// One self-contained HTML page.
+    Html,
+    /// The same data as JSON (docs/output.md).
+    Json,
+}
+
 #[derive(Debug, Args)]
 pub struct AuditArgs {
     /// The live cluster's objects: a manifest file or a directory of them.

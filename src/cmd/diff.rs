@@ -24,7 +24,11 @@ pub(crate) fn diff(ui: &Ui, args: &super::args::DiffArgs) -> Result<Outcome, Str
     ui.progress.finish();
     let (mut stdout, mut stderr) = (String::new(), String::new());
     let finding = match found.map_err(|e| e.to_string())? {
-        Found::HeadInvalid(head) => {
+        Found::HeadInvalid(invalid) => {
+            let head = &invalid.compilation;
+            if format == super::args::DiffFormat::Markdown {
+                stdout = invalid.markdown(&args.base);
+            }
             stderr = report::render(&head.diagnostics, &head.sources, ui.style);
             stderr.push_str(
                 "error: the head does not compile; fix the errors above to see the diff\n",

@@ -13,6 +13,7 @@ mod import;
 mod init;
 mod progress;
 mod query;
+mod report_page;
 mod shell;
 
 use std::collections::BTreeSet;
@@ -63,6 +64,7 @@ pub fn run(cli: &Cli) -> (Ui, Result<Outcome, String>) {
         Command::Diff(args) => diff::diff(&ui, args),
         Command::Audit(args) => audit::audit(&ui, args),
         Command::Import(args) => import::import(&ui, args),
+        Command::Report(args) => report_page::report(&ui, args),
     };
     (ui, result)
 }

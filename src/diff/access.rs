@@ -34,7 +34,8 @@ use k8s_openapi::api::rbac::v1::{PolicyRule, RoleBinding, Subject};
 use rayon::prelude::*;
 
 use crate::access::{Manifests, Request, SubjectRef, UserInfo};
-use crate::model::Org;
+use crate::model::{Org, Rule};
+use crate::risk::Risk;
 
 use super::compile::Files;
 use super::{FileChange, Side};
@@ -116,12 +117,106 @@ impl Permission {
     }
 }
 
+/// What kind of role a binding refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RoleKind {
+    /// One of rbacc's built-in roles (`admin`, `deployer`, `viewer`).
+    BuiltIn,
+    /// A custom role of `rbacc.yaml` (`spec.roles`).
+    Custom,
+    /// A team's own role (`spec.roles` of a team file), a Role.
+    Team,
+    /// The Role that lets a team's members read their kubeconfig.
+    Kubeconfig,
+    /// A ClusterRole the cluster holds (`spec.existingRoles`,
+    /// `cluster-admin`), which rbacc does not write.
+    Existing,
+}
+
+impl RoleKind {
+    /// How the report names the kind: `built-in`, `custom`, `team`,
+    /// `existing`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoleKind::BuiltIn => "built-in",
+            RoleKind::Custom => "custom",
+            RoleKind::Team => "team",
+            RoleKind::Kubeconfig => "kubeconfig",
+            RoleKind::Existing => "existing",
+        }
+    }
+}
+
+/// A role as teams name it (`deployer`, not `rbacc:deployer`), and its
+/// kind.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct RoleName {
+    pub name: String,
+    pub kind: RoleKind,
+}
+
+impl RoleName {
+    /// The role a binding of `org` refers to.
+    pub fn of_ref(role: &crate::model::RoleRef, org: &Org) -> RoleName {
+        RoleName::of(
+            &(role.kind().to_string(), None, role.name().to_string()),
+            Some(org),
+        )
+    }
+
+    /// The role a binding's `roleRef` names (`(kind, namespace of a Role,
+    /// name)`), as the organisation of that side declares it.
+    fn of(key: &RoleKey, org: Option<&Org>) -> RoleName {
+        let (kind, _, object) = key;
+        if kind == "Role" {
+            // Team roles are `rbacc:<name>`; the kubeconfig Role is
+            // `kubeconfig-<team>`.
+            return match object.strip_prefix("rbacc:") {
+                Some(name) => RoleName {
+                    name: name.to_string(),
+                    kind: RoleKind::Team,
+                },
+                None => RoleName {
+                    name: object.clone(),
+                    kind: RoleKind::Kubeconfig,
+                },
+            };
+        }
+        if let Some(name) = object.strip_prefix("rbacc:") {
+            let kind = if crate::builtin::BUILTIN_ROLES.contains(&name) {
+                RoleKind::BuiltIn
+            } else {
+                RoleKind::Custom
+            };
+            return RoleName {
+                name: name.to_string(),
+                kind,
+            };
+        }
+        let name = org
+            .and_then(|o| o.existing_roles.iter().find(|r| r.object_name() == *object))
+            .map_or_else(|| object.clone(), |r| r.name.clone());
+        RoleName {
+            name,
+            kind: RoleKind::Existing,
+        }
+    }
+}
+
 /// What one subject gains and loses, in one or more places with the same
 /// change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlaceChange {
     /// `(cluster, namespace)`, sorted.
     pub places: Vec<(String, String)>,
+    /// The roles the subject holds there before and after, sorted.
+    pub before: Vec<RoleName>,
+    pub after: Vec<RoleName>,
+    /// The risks ([`Risk`]: reading Secrets, creating pods, exec, …) the
+    /// subject holds there after and not before, and before and not after.
+    pub now: Vec<Risk>,
+    pub no_longer: Vec<Risk>,
     /// Shared between every subject with the same change: a binding of
     /// thousands of subjects holds one list, not thousands.
     pub gains: Arc<[Permission]>,
@@ -150,6 +245,8 @@ pub struct RoleChange {
     pub cluster: String,
     /// The ClusterRole's name (`rbacc:viewer`).
     pub role: String,
+    /// The role as teams name it, and its kind.
+    pub name: RoleName,
     pub status: super::Status,
     pub gains: Vec<Permission>,
     pub losses: Vec<Permission>,
@@ -158,6 +255,10 @@ pub struct RoleChange {
     pub namespaces: usize,
     /// Distinct subjects of those RoleBindings.
     pub subjects: usize,
+    /// The risks a binding of the role gives after and not before, and
+    /// before and not after.
+    pub now: Vec<Risk>,
+    pub no_longer: Vec<Risk>,
 }
 
 /// Access changes of the whole diff.
@@ -209,18 +310,18 @@ pub fn changes(
             .collect(),
         ..AccessChanges::default()
     };
-    // subject -> (gains, losses) -> places
-    type Grouped = BTreeMap<(Arc<[Permission]>, Arc<[Permission]>), Vec<(String, String)>>;
+    // subject -> (roles before, after, gains, losses) -> places
+    type Grouped = BTreeMap<Moved, Vec<(String, String)>>;
     let mut subjects: BTreeMap<SubjectRef, Grouped> = BTreeMap::new();
     for result in per_cluster {
         let result = result?;
         out.roles.extend(result.roles);
         out.catalogue.extend(result.catalogue);
-        for (subject, cluster, namespace, gains, losses) in result.subjects {
+        for (subject, cluster, namespace, moved) in result.subjects {
             subjects
                 .entry(subject)
                 .or_default()
-                .entry((gains, losses))
+                .entry(moved)
                 .or_default()
                 .push((cluster, namespace));
         }
@@ -230,14 +331,20 @@ pub fn changes(
         .map(|(subject, grouped)| {
             let mut changes: Vec<PlaceChange> = grouped
                 .into_iter()
-                .map(|((gains, losses), mut places)| {
-                    places.sort();
-                    PlaceChange {
-                        places,
-                        gains,
-                        losses,
-                    }
-                })
+                .map(
+                    |((before, after, gains, losses, (now, no_longer)), mut places)| {
+                        places.sort();
+                        PlaceChange {
+                            places,
+                            before,
+                            after,
+                            now,
+                            no_longer,
+                            gains,
+                            losses,
+                        }
+                    },
+                )
                 .collect();
             // Largest gains first, then by place.
             changes.sort_by(|a, b| {
@@ -266,13 +373,17 @@ fn kind_order(kind: &str) -> u8 {
     }
 }
 
-type SubjectResult = (
-    SubjectRef,
-    String,
-    String,
+/// The roles a subject holds in a place before and after, what it gains
+/// and loses there, and the risks it takes on and drops.
+type Moved = (
+    Vec<RoleName>,
+    Vec<RoleName>,
     Arc<[Permission]>,
     Arc<[Permission]>,
+    (Vec<Risk>, Vec<Risk>),
 );
+
+type SubjectResult = (SubjectRef, String, String, Moved);
 
 struct ClusterResult {
     subjects: Vec<SubjectResult>,
@@ -515,6 +626,7 @@ fn cluster_changes(
             .or_insert_with_key(|bits| universe.permissions(bits).into())
             .clone()
     };
+    let mut risks_of: HashMap<Bits, Vec<Risk>> = HashMap::new();
     let mut subjects = Vec::new();
     for (at, key) in affected.iter().enumerate() {
         let union = |of: &[Vec<u32>], allowed: &BTreeMap<RoleKey, Bits>| {
@@ -532,12 +644,27 @@ fn cluster_changes(
         let gains = list(after.minus(&before));
         let losses = list(before.minus(&after));
         if !gains.is_empty() || !losses.is_empty() {
+            let risks = risk_change(&mut risks_of, &universe, &before, &after);
+            let names = |of: &[Vec<u32>], org: Option<&Org>| {
+                let mut names: Vec<RoleName> = of[at]
+                    .iter()
+                    .map(|id| RoleName::of(&role_keys[*id as usize], org))
+                    .collect();
+                names.sort();
+                names.dedup();
+                names
+            };
             subjects.push((
                 key.1.clone(),
                 cluster.to_string(),
                 key.0.clone(),
-                gains,
-                losses,
+                (
+                    names(&base_of, base_org),
+                    names(&head_of, Some(head_org)),
+                    gains,
+                    losses,
+                    risks,
+                ),
             ));
         }
     }
@@ -562,8 +689,13 @@ fn cluster_changes(
             _ => Some(head_org),
         };
         let (namespaces, bound) = org.map(|o| bound_by(o, cluster, &name)).unwrap_or((0, 0));
+        let key = ("ClusterRole".to_string(), None, name.clone());
+        let (now, no_longer) = risk_change(&mut risks_of, &universe, before, after);
         roles.push(RoleChange {
+            now,
+            no_longer,
             cluster: cluster.to_string(),
+            name: RoleName::of(&key, org),
             role: name,
             status,
             gains: universe.permissions(&after.minus(before)),
@@ -577,6 +709,55 @@ fn cluster_changes(
         roles,
         catalogue,
     })
+}
+
+/// The risks held after and not before, and before and not after, each
+/// side's found by the risk analysis ([`crate::risk::findings_of`]) on its
+/// permissions; `cache` keeps the risks of each set of permissions.
+fn risk_change(
+    cache: &mut HashMap<Bits, Vec<Risk>>,
+    universe: &Universe,
+    before: &Bits,
+    after: &Bits,
+) -> (Vec<Risk>, Vec<Risk>) {
+    let mut risks = |bits: &Bits| -> Vec<Risk> {
+        let key = bits.minus(&Bits::default());
+        cache
+            .entry(key)
+            .or_insert_with_key(|bits| risks_of(&universe.permissions(bits)))
+            .clone()
+    };
+    let (before, after) = (risks(before), risks(after));
+    (
+        after
+            .iter()
+            .filter(|r| !before.contains(r))
+            .copied()
+            .collect(),
+        before
+            .iter()
+            .filter(|r| !after.contains(r))
+            .copied()
+            .collect(),
+    )
+}
+
+/// The risks a RoleBinding to a role allowing exactly `perms` gives, in
+/// [`Risk::ALL`] order.
+pub fn risks_of(perms: &[Permission]) -> Vec<Risk> {
+    let rules: Vec<Rule> = perms
+        .iter()
+        .map(|p| Rule {
+            api_groups: vec![p.api_group.clone()],
+            resources: vec![p.resource.clone()],
+            verbs: vec![p.verb.clone()],
+            resource_names: p.resource_name.iter().cloned().collect(),
+        })
+        .collect();
+    crate::risk::findings_of(&rules, "")
+        .into_iter()
+        .map(|m| m.risk)
+        .collect()
 }
 
 /// The namespaces of `cluster` with a binding to ClusterRole `role`, and

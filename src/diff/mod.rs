@@ -28,7 +28,9 @@ use crate::error::Error;
 use crate::gitinput::{GitError, GitRepo};
 use crate::load::Input;
 
-pub use access::{AccessChanges, Permission, PlaceChange, RoleChange, SubjectChange};
+pub use access::{
+    AccessChanges, Permission, PlaceChange, RoleChange, RoleKind, RoleName, SubjectChange,
+};
 pub use changes::{Message, Piece};
 pub use render::{MARKDOWN_LIMIT, MARKER};
 
@@ -228,12 +230,28 @@ pub struct SideInfo {
 }
 
 impl SideInfo {
-    /// `name (abc1234)`.
+    /// `name (abc1234)`; `abc1234` alone when the side is named by its
+    /// commit id (as CI names a pull request's base).
     pub fn label(&self) -> String {
-        match &self.commit {
-            Some(commit) => format!("{} ({})", self.name, &commit[..7.min(commit.len())]),
-            None => self.name.clone(),
+        match (self.short_commit(), self.named_by_commit()) {
+            (Some(short), false) => format!("{} ({short})", self.name),
+            (Some(short), true) => short.to_string(),
+            (None, _) => self.name.clone(),
         }
+    }
+
+    /// The commit id's first seven digits.
+    pub fn short_commit(&self) -> Option<&str> {
+        self.commit.as_deref().map(|c| &c[..7.min(c.len())])
+    }
+
+    /// Whether the name is the commit id itself, or an abbreviation of it.
+    pub fn named_by_commit(&self) -> bool {
+        self.commit.as_deref().is_some_and(|commit| {
+            self.name.len() >= 4
+                && self.name.bytes().all(|b| b.is_ascii_hexdigit())
+                && commit.starts_with(&self.name.to_ascii_lowercase())
+        })
     }
 }
 
@@ -269,7 +287,36 @@ pub enum Found {
     /// Both compiled (or the base did not and is compared as empty).
     Diff(Box<Diff>),
     /// The head does not compile: its diagnostics, with their sources.
-    HeadInvalid(Box<crate::Compilation>),
+    HeadInvalid(Box<Invalid>),
+}
+
+/// A head that does not compile, and the sides as a report names them.
+pub struct Invalid {
+    pub base: SideInfo,
+    pub head: SideInfo,
+    pub compilation: crate::Compilation,
+}
+
+impl Invalid {
+    /// The pull-request comment in place of the report: the same marker
+    /// (so CI replaces the previous report instead of leaving it stale),
+    /// the sides, and the head's diagnostics, within [`MARKDOWN_LIMIT`].
+    /// `base` is the base as the user named it.
+    pub fn markdown(&self, base: &str) -> String {
+        let c = &self.compilation;
+        let style = crate::report::Style {
+            color: false,
+            width: 100,
+        };
+        let diagnostics = crate::report::render(&c.diagnostics, &c.sources, style);
+        render::head_invalid(
+            &self.base,
+            &self.head,
+            c.diagnostics.error_count(),
+            &diagnostics,
+            base,
+        )
+    }
 }
 
 /// Why `rbacc diff` could not run: exit code 2.
@@ -302,7 +349,13 @@ pub fn diff(
         }));
     };
     let Some(head_model) = head_compiled.resolved.as_ref() else {
-        return Ok(Found::HeadInvalid(Box::new(head_compiled)));
+        let mut head_info = head.info;
+        head_info.errors = head_compiled.diagnostics.error_count();
+        return Ok(Found::HeadInvalid(Box::new(Invalid {
+            base: base.info,
+            head: head_info,
+            compilation: head_compiled,
+        })));
     };
     let mut base_info = base.info;
     let mut head_info = head.info;

@@ -16,8 +16,11 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::access::{AccessChanges, Permission, PlaceChange, RoleChange, SubjectChange};
+use super::access::{
+    AccessChanges, Permission, PlaceChange, RoleChange, RoleKind, RoleName, SubjectChange,
+};
 use super::{ClusterSummary, Counts, Diff, FileChange, Piece, Status, Warning};
+use crate::risk::Risk;
 
 /// GitHub's limit on the body of a pull-request comment, in characters.
 /// The markdown report stays within it, counted in bytes (never fewer than
@@ -297,6 +300,80 @@ fn role_sentence(r: &RoleChange, catalogue: &BTreeSet<(String, String)>, m: Mark
     text
 }
 
+/// A role as the report names it: `deployer`, `db-operator (custom role)`.
+fn role_label(role: &RoleName, m: Markup) -> String {
+    match role.kind {
+        RoleKind::BuiltIn => (m.code)(&role.name),
+        kind => format!("{} ({} role)", (m.code)(&role.name), kind.as_str()),
+    }
+}
+
+fn role_list(roles: &[&RoleName], m: Markup) -> String {
+    roles
+        .iter()
+        .map(|r| role_label(r, m))
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+/// `a, b and c` (`conjunction`: `and`, `or`).
+fn joined(items: &[&str], conjunction: &str) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} {conjunction} {last}", rest.join(", ")),
+    }
+}
+
+/// `(now reads Secrets and creates pods; no longer execs into pods)`, or
+/// nothing when no risk changes.
+fn risk_note(now: &[Risk], no_longer: &[Risk]) -> String {
+    let mut notes = Vec::new();
+    if !now.is_empty() {
+        let does: Vec<&str> = now.iter().map(|r| r.does()).collect();
+        notes.push(format!("now {}", joined(&does, "and")));
+    }
+    if !no_longer.is_empty() {
+        let does: Vec<&str> = no_longer.iter().map(|r| r.does()).collect();
+        notes.push(format!("no longer {}", joined(&does, "or")));
+    }
+    if notes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", notes.join("; "))
+    }
+}
+
+/// A subject's change in roles: `viewer → deployer (now reads Secrets)`,
+/// `gains deployer`, `loses viewer`, or, with the same roles on both
+/// sides, `admin changes` (a team role's rules changed).
+fn role_move(change: &PlaceChange, m: Markup) -> String {
+    let added: Vec<&RoleName> = change
+        .after
+        .iter()
+        .filter(|r| !change.before.contains(r))
+        .collect();
+    let removed: Vec<&RoleName> = change
+        .before
+        .iter()
+        .filter(|r| !change.after.contains(r))
+        .collect();
+    let moved = match (removed.is_empty(), added.is_empty()) {
+        (false, false) => format!("{} → {}", role_list(&removed, m), role_list(&added, m)),
+        (true, false) => format!("gains {}", role_list(&added, m)),
+        (false, true) => format!("loses {}", role_list(&removed, m)),
+        (true, true) => {
+            let same: Vec<&RoleName> = change.after.iter().collect();
+            if same.is_empty() {
+                "changes".to_string()
+            } else {
+                format!("{} changes", role_list(&same, m))
+            }
+        }
+    };
+    format!("{moved}{}", risk_note(&change.now, &change.no_longer))
+}
+
 fn escalation_mark(reasons: &BTreeSet<&'static str>) -> String {
     if reasons.is_empty() {
         String::new()
@@ -336,6 +413,7 @@ pub fn text(diff: &Diff) -> String {
         let _ = writeln!(out, "  {}", terminal(&subject_title(s)));
         for change in &s.changes {
             let _ = writeln!(out, "    in {}", terminal(&places_text(&change.places)));
+            let _ = writeln!(out, "      {}", role_move(change, TERMINAL));
             for line in lines(&change.gains, &diff.access.catalogue) {
                 let _ = writeln!(
                     out,
@@ -618,23 +696,84 @@ fn md_lines(perms: &[Permission], catalogue: &BTreeSet<(String, String)>, gains:
         .join("<br>")
 }
 
+/// The subject cell of a row: `⚠️ User `name`` on its first row, `〃`
+/// below.
+fn md_who(s: &SubjectChange, first: bool) -> String {
+    if !first {
+        return "〃".to_string();
+    }
+    let mark = if s.escalates() { "⚠️ " } else { "" };
+    let name = match &s.subject.namespace {
+        Some(ns) => format!("{ns}/{}", s.subject.name),
+        None => s.subject.name.clone(),
+    };
+    format!("{mark}{} {}", md_text(&s.subject.kind), md_cell_code(&name))
+}
+
+/// A subject's rows of the roles table: which role it gains or loses
+/// where, an escalation-grade change marked.
+fn md_role_rows(s: &SubjectChange) -> String {
+    let mut out = String::new();
+    for (i, change) in s.changes.iter().enumerate() {
+        let escalates = change.gains.iter().any(|p| p.escalation().is_some());
+        let mark = if escalates { "⚠️ " } else { "" };
+        let _ = writeln!(
+            out,
+            "| {} | {mark}{} | {} |",
+            md_who(s, i == 0),
+            role_move(change, MARKDOWN_CELL),
+            md_places(&change.places)
+        );
+    }
+    out
+}
+
+/// A role whose rules change, in roles: `⚠️ Built-in role `viewer` (prod)
+/// changes (now reads Secrets) in the 2 namespaces that bind it, for 1
+/// subject`.
+fn md_role_headline(r: &RoleChange) -> String {
+    let mark = if r.gains.iter().any(|p| p.escalation().is_some()) {
+        "⚠️ "
+    } else {
+        ""
+    };
+    let kind = match r.name.kind {
+        RoleKind::BuiltIn => "Built-in role",
+        RoleKind::Custom => "Custom role",
+        RoleKind::Team => "Team role",
+        RoleKind::Existing => "Existing role",
+        RoleKind::Kubeconfig => "Kubeconfig role",
+    };
+    let what = match r.status {
+        Status::Added => "is added",
+        Status::Removed => "is removed",
+        Status::Changed => "changes",
+    };
+    let namespaces = match r.namespaces {
+        1 => "the 1 namespace that binds it".to_string(),
+        n => format!("the {n} namespaces that bind it"),
+    };
+    let subjects = match r.subjects {
+        1 => "1 subject".to_string(),
+        n => format!("{n} subjects"),
+    };
+    format!(
+        "{mark}{kind} {} ({}) {what}{} in {namespaces}, for {subjects}",
+        md_code(&r.name.name),
+        md_text(&r.cluster),
+        risk_note(&r.now, &r.no_longer)
+    )
+}
+
 fn md_subject_rows(s: &SubjectChange, catalogue: &BTreeSet<(String, String)>) -> String {
     let mut out = String::new();
     for (i, change) in s.changes.iter().enumerate() {
-        let who = if i == 0 {
-            let mark = if s.escalates() { "⚠️ " } else { "" };
-            let name = match &s.subject.namespace {
-                Some(ns) => format!("{ns}/{}", s.subject.name),
-                None => s.subject.name.clone(),
-            };
-            format!("{mark}{} {}", md_text(&s.subject.kind), md_cell_code(&name))
-        } else {
-            "〃".to_string()
-        };
+        let who = md_who(s, i == 0);
         let PlaceChange {
             places,
             gains,
             losses,
+            ..
         } = change;
         let _ = writeln!(
             out,
@@ -697,10 +836,14 @@ pub fn markdown(diff: &Diff, base: &str) -> String {
     if access.subjects.is_empty() && access.roles.is_empty() {
         out.push_str("No subject gains or loses access.\n\n");
     }
+    // The roles table first, then the role changes and warnings; the
+    // verb-level detail of the table takes the room they leave, and goes
+    // under the table.
+    let mut shown_subjects = 0;
     if !access.subjects.is_empty() {
-        out.push_str("| subject | where | gains | loses |\n| --- | --- | --- | --- |\n");
+        out.push_str("| subject | change in roles | where |\n| --- | --- | --- |\n");
         for (i, s) in access.subjects.iter().enumerate() {
-            let rows = md_subject_rows(s, &access.catalogue);
+            let rows = md_role_rows(s);
             if out.len() + rows.len() > budget {
                 let _ = writeln!(
                     out,
@@ -711,52 +854,100 @@ pub fn markdown(diff: &Diff, base: &str) -> String {
                 break;
             }
             out.push_str(&rows);
+            shown_subjects += 1;
         }
         out.push('\n');
     }
+    let mut rest = String::new();
     if !access.roles.is_empty() && !cut {
-        out.push_str("Roles whose rules change, once for every namespace that binds them:\n\n");
+        rest.push_str("Roles whose rules change, once for every namespace that binds them:\n\n");
+        let mut shown = 0;
         for (i, r) in access.roles.iter().enumerate() {
-            let mark = if r.gains.iter().any(|p| p.escalation().is_some()) {
-                "⚠️ "
-            } else {
-                ""
-            };
-            let item = format!(
-                "- {mark}Role {}\n",
-                role_sentence(r, &access.catalogue, MARKDOWN)
-            );
-            if out.len() + item.len() > budget {
+            let item = format!("- {}\n", md_role_headline(r));
+            if out.len() + rest.len() + item.len() > budget {
                 let _ = writeln!(
-                    out,
+                    rest,
                     "\n**{} more role changes are not shown**: {get_all}.",
                     access.roles.len() - i
                 );
                 cut = true;
                 break;
             }
-            out.push_str(&item);
+            rest.push_str(&item);
+            shown += 1;
         }
-        out.push('\n');
+        rest.push('\n');
+        let open = "<details><summary>Rules gained and lost, verb by verb</summary>\n\n";
+        let close = "</details>\n\n";
+        let mut detail = String::new();
+        for r in &access.roles[..shown] {
+            let item = format!("- Role {}\n", role_sentence(r, &access.catalogue, MARKDOWN));
+            if out.len() + rest.len() + open.len() + detail.len() + item.len() + close.len()
+                > budget
+            {
+                break;
+            }
+            detail.push_str(&item);
+        }
+        if !detail.is_empty() {
+            rest.push_str(open);
+            rest.push_str(&detail);
+            rest.push('\n');
+            rest.push_str(close);
+        }
     }
 
     if !diff.warnings.is_empty() && !cut {
-        out.push_str("#### Warnings\n\n");
+        rest.push_str("#### Warnings\n\n");
         for (i, w) in diff.warnings.iter().enumerate() {
             let item = format!("- ⚠️ {}\n", md_message(&w.message));
-            if out.len() + item.len() > budget {
+            if out.len() + rest.len() + item.len() > budget {
                 let _ = writeln!(
-                    out,
+                    rest,
                     "\n**{} more warnings are not shown**: {get_all}.",
                     diff.warnings.len() - i
                 );
                 cut = true;
                 break;
             }
-            out.push_str(&item);
+            rest.push_str(&item);
         }
-        out.push('\n');
+        rest.push('\n');
     }
+
+    if shown_subjects > 0 {
+        let open = "<details><summary>Permissions gained and lost, verb by verb</summary>\n\n| subject | where | gains | loses |\n| --- | --- | --- | --- |\n";
+        let close = "\n</details>\n\n";
+        let mut detail = String::new();
+        let mut left_out = 0;
+        for s in &access.subjects[..shown_subjects] {
+            let rows = md_subject_rows(s, &access.catalogue);
+            if left_out > 0
+                || out.len() + rest.len() + open.len() + detail.len() + rows.len() + close.len()
+                    > budget
+            {
+                left_out += 1;
+                continue;
+            }
+            detail.push_str(&rows);
+        }
+        if !detail.is_empty() {
+            out.push_str(open);
+            out.push_str(&detail);
+            if left_out > 0 {
+                let _ = writeln!(
+                    out,
+                    "\nThe detail of {left_out} more {} is not shown: {get_all}.",
+                    if left_out == 1 { "subject" } else { "subjects" }
+                );
+                cut = true;
+            }
+            out.push_str(close);
+        } else {
+            cut = true;
+        }
+    }
+    out.push_str(&rest);
 
     let _ = writeln!(out, "#### Manifests ({})\n", files_differ(diff.files.len()));
     if diff.files.is_empty() {
@@ -811,14 +1002,62 @@ pub fn markdown(diff: &Diff, base: &str) -> String {
     out
 }
 
+/// The comment when the head does not compile: the marker and heading of
+/// the report, a caution, and the head's diagnostics (`report`, the text
+/// report) in a code block, cut at a whole line to keep within
+/// [`MARKDOWN_LIMIT`].
+pub fn head_invalid(
+    base_side: &super::SideInfo,
+    head_side: &super::SideInfo,
+    errors: usize,
+    report: &str,
+    base: &str,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{MARKER}");
+    let _ = writeln!(
+        out,
+        "### rbacc diff: {} → {}\n",
+        md_side(base_side),
+        md_side(head_side)
+    );
+    let _ = writeln!(
+        out,
+        "> [!CAUTION]\n> The head does not compile ({errors} {}): there is no access or manifest diff until {} fixed. The diagnostics:\n",
+        if errors == 1 { "error" } else { "errors" },
+        if errors == 1 { "it is" } else { "they are" }
+    );
+    let note = format!(
+        "\nThe diagnostics are cut to fit GitHub's limit of {MARKDOWN_LIMIT} characters: run {} locally for all of them.\n",
+        md_code(&format!("rbacc diff --base {base}"))
+    );
+    let mut body = String::new();
+    let mut cut = false;
+    for line in report.lines() {
+        // The fence grows with the body's backticks: keep room for it.
+        let fence = longest_run(&body, '`').max(longest_run(line, '`')).max(2) + 1;
+        if out.len() + body.len() + line.len() + 1 + 2 * fence + 16 + note.len() > MARKDOWN_LIMIT {
+            cut = true;
+            break;
+        }
+        body.push_str(line);
+        body.push('\n');
+    }
+    out.push_str(&md_fenced("text", &body));
+    if cut {
+        out.push_str(&note);
+    }
+    debug_assert!(out.len() <= MARKDOWN_LIMIT);
+    out
+}
+
+/// `` `main` (abc1234) ``, or `` `abc1234` `` for a side named by its
+/// commit id: short ids only.
 fn md_side(side: &super::SideInfo) -> String {
-    match &side.commit {
-        Some(commit) => format!(
-            "{} ({})",
-            md_code(&side.name),
-            md_text(&commit[..7.min(commit.len())])
-        ),
-        None => md_text(&side.name),
+    match (side.short_commit(), side.named_by_commit()) {
+        (Some(short), false) => format!("{} ({})", md_code(&side.name), md_text(short)),
+        (Some(short), true) => md_code(short),
+        (None, _) => md_text(&side.name),
     }
 }
 
@@ -857,8 +1096,13 @@ struct JsonPlace<'a> {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct JsonChange<'a> {
     places: Vec<JsonPlace<'a>>,
+    roles_before: &'a [RoleName],
+    roles_after: &'a [RoleName],
+    now: Vec<&'static str>,
+    no_longer: Vec<&'static str>,
     gains: Vec<JsonPermission<'a>>,
     losses: Vec<JsonPermission<'a>>,
 }
@@ -876,9 +1120,14 @@ struct JsonPermission<'a> {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct JsonRole<'a> {
     cluster: &'a str,
     role: &'a str,
+    name: &'a str,
+    kind: RoleKind,
+    now: Vec<&'static str>,
+    no_longer: Vec<&'static str>,
     status: Status,
     namespaces: usize,
     subjects: usize,
@@ -906,6 +1155,10 @@ fn json_perms(perms: &[Permission], gains: bool) -> Vec<JsonPermission<'_>> {
         .collect()
 }
 
+fn risk_ids(risks: &[Risk]) -> Vec<&'static str> {
+    risks.iter().map(|r| r.id()).collect()
+}
+
 fn json_access(access: &AccessChanges) -> JsonAccess<'_> {
     JsonAccess {
         subjects: access
@@ -925,6 +1178,10 @@ fn json_access(access: &AccessChanges) -> JsonAccess<'_> {
                             .iter()
                             .map(|(cluster, namespace)| JsonPlace { cluster, namespace })
                             .collect(),
+                        roles_before: &c.before,
+                        roles_after: &c.after,
+                        now: risk_ids(&c.now),
+                        no_longer: risk_ids(&c.no_longer),
                         gains: json_perms(&c.gains, true),
                         losses: json_perms(&c.losses, false),
                     })
@@ -937,6 +1194,10 @@ fn json_access(access: &AccessChanges) -> JsonAccess<'_> {
             .map(|r| JsonRole {
                 cluster: &r.cluster,
                 role: &r.role,
+                name: &r.name.name,
+                kind: r.name.kind,
+                now: risk_ids(&r.now),
+                no_longer: risk_ids(&r.no_longer),
                 status: r.status,
                 namespaces: r.namespaces,
                 subjects: r.subjects,

@@ -264,7 +264,7 @@ fn run(base: &Input, head: &Input) -> Diff {
     .expect("diff");
     match found {
         Found::Diff(diff) => *diff,
-        Found::HeadInvalid(c) => panic!("head invalid: {:?}", c.diagnostics),
+        Found::HeadInvalid(c) => panic!("head invalid: {:?}", c.compilation.diagnostics),
     }
 }
 

@@ -20,6 +20,29 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     /// The team `allow:` entries (by span) that matched a finding.
     pub used_allow: std::collections::BTreeSet<Span>,
+    /// With `keep_all`: every binding of a members entry or grant with an
+    /// `expires:` date that has not come, in declaration order.
+    pub expiring: Vec<Expiring>,
+}
+
+/// A binding that ends on a date: `expires:` on its members entry or grant.
+#[derive(Debug, Clone)]
+pub struct Expiring {
+    /// The day from which it is no longer emitted, `YYYY-MM-DD`.
+    pub expires: String,
+    pub team: String,
+    pub namespace: String,
+    /// The RoleBinding's name.
+    pub binding: String,
+    /// The role as teams name it.
+    pub role: String,
+    /// The subjects the entry itself names (a grant to a team: that
+    /// team's members).
+    pub subjects: Vec<crate::model::Subject>,
+    /// The declaration.
+    pub span: Span,
+    /// The declaration in words.
+    pub what: String,
 }
 
 /// The declaration an object is generated from.

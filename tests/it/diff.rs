@@ -566,6 +566,106 @@ fn head_that_does_not_compile() {
     assert!(run.stderr().contains("the head does not compile"));
 }
 
+/// The comment of a head that does not compile replaces the previous
+/// report: the same marker, the diagnostics, and still exit 1.
+#[test]
+fn head_that_does_not_compile_replaces_the_comment() {
+    let repo = fixture();
+    edit(&repo, "teams/beta.yaml", "  members:", "  memebrs:");
+    commit(repo.path(), "typo");
+    let base = git(repo.path(), &["rev-parse", "HEAD~1"]);
+    let run = diff(
+        &repo,
+        &["--base", base.trim(), "--head", "HEAD", "-o", "markdown"],
+    );
+    run.expect_code(1);
+    let markdown = run.stdout();
+    assert!(markdown.starts_with("<!-- rbacc-diff -->\n"), "{markdown}");
+    assert!(markdown.contains("unknown field `memebrs`"), "{markdown}");
+    assert!(run.stderr().contains("the head does not compile"));
+    // Named by its full commit id, the base shows as the short one alone.
+    assert!(!markdown.contains(base.trim()), "{markdown}");
+    assert_text(
+        &normalize(&repo, &markdown).replace(&base.trim()[..7], "<commit>"),
+        &snapshot("head-invalid.md"),
+    );
+}
+
+/// Many errors: the comment is cut at a whole line, within the limit.
+#[test]
+fn head_with_many_errors_fits_a_comment() {
+    let repo = fixture();
+    for i in 0..600 {
+        repo.write(
+            &format!("teams/broken{i:03}.yaml"),
+            format!(
+                "apiVersion: rbacc.dev/v1alpha1\nkind: Team\nmetadata:\n  name: broken{i:03}\nspec:\n  memebrs: {{}}\n  namespaces: [broken{i:03}-prod]\n  colour: red\n"
+            ),
+        );
+    }
+    let run = diff(&repo, &["--base", "HEAD", "-o", "markdown"]);
+    run.expect_code(1);
+    let markdown = run.stdout();
+    assert!(markdown.len() <= COMMENT_LIMIT, "{}", markdown.len());
+    assert!(markdown.starts_with("<!-- rbacc-diff -->\n"));
+    assert!(
+        markdown.contains("The diagnostics are cut to fit"),
+        "{markdown}"
+    );
+    assert_eq!(
+        markdown.lines().filter(|l| l.starts_with("```")).count(),
+        2,
+        "one whole code block"
+    );
+}
+
+/// A promotion and a demotion read as moves between roles, with what the
+/// subject can now or no longer do.
+#[test]
+fn promotion_and_demotion() {
+    let repo = fixture();
+    edit(
+        &repo,
+        "teams/alpha.yaml",
+        "    viewer: { users: [auditor@example.com] }\n",
+        "    deployer: { users: [auditor@example.com] }\n",
+    );
+    commit(repo.path(), "promote the auditor");
+    let report = check_reports(&repo, "promotion", COMMITTED);
+    let markdown = diff(&repo, &[COMMITTED, &["-o", "markdown"]].concat()).stdout();
+    let row = markdown
+        .lines()
+        .find(|l| l.starts_with("| ⚠️ User `auditor@example.com` |"))
+        .expect("the auditor's row");
+    assert!(
+        row.contains("| ⚠️ `viewer` → `deployer` (now reads Secrets and creates pods) |"),
+        "{row}"
+    );
+    let change = &report["access"]["subjects"][0]["changes"][0];
+    assert_eq!(change["rolesBefore"][0]["name"], "viewer");
+    assert_eq!(change["rolesAfter"][0]["name"], "deployer");
+    assert_eq!(change["rolesAfter"][0]["kind"], "built-in");
+    assert_eq!(change["now"], serde_json::json!(["secrets", "pods-create"]));
+
+    edit(
+        &repo,
+        "teams/alpha.yaml",
+        "    admin: { groups: [alpha-leads] }\n",
+        "    viewer: { groups: [alpha-leads] }\n",
+    );
+    commit(repo.path(), "demote the leads");
+    check_reports(&repo, "demotion", COMMITTED);
+    let markdown = diff(&repo, &[COMMITTED, &["-o", "markdown"]].concat()).stdout();
+    let row = markdown
+        .lines()
+        .find(|l| l.starts_with("| Group `alpha-leads` |"))
+        .expect("the leads' row");
+    assert!(
+        row.contains("| `admin` → `viewer` (no longer reads Secrets, creates pods, execs into pods, mints service-account tokens or writes RBAC objects) |"),
+        "{row}"
+    );
+}
+
 #[test]
 fn uncommitted_change_in_the_work_tree() {
     let repo = fixture();
@@ -763,20 +863,24 @@ fn auditor_becomes_a_deployer() {
         .split("\nAccess changes\n")
         .nth(1)
         .expect("an access section");
-    let first: Vec<&str> = section.lines().take(4).collect();
+    let first: Vec<&str> = section.lines().take(5).collect();
     assert_eq!(first[0], "  User auditor@example.com");
     assert_eq!(
         first[1],
         "    in prod/payments-dev, prod/payments-prod, staging/payments-dev"
     );
+    assert_eq!(
+        first[2],
+        "      viewer → deployer (now reads Secrets and creates pods)"
+    );
     assert!(
-        first[2].starts_with("      + create, update, patch on every resource except ")
-            && first[2].ends_with("⚠ escalation: Secrets"),
+        first[3].starts_with("      + create, update, patch on every resource except ")
+            && first[3].ends_with("⚠ escalation: Secrets"),
         "{}",
-        first[2]
+        first[3]
     );
     assert_eq!(
-        first[3],
+        first[4],
         "      + get, list, watch on secrets  ⚠ escalation: Secrets"
     );
 
@@ -786,15 +890,25 @@ fn auditor_becomes_a_deployer() {
     )
     .stdout();
     assert!(markdown.len() <= COMMENT_LIMIT);
-    let row = markdown
+    // The first table in roles, the verbs folded under it.
+    let rows: Vec<&str> = markdown
         .lines()
-        .find(|l| l.starts_with("| ⚠️ User `auditor@example.com`"))
-        .expect("the auditor's row");
-    assert!(
-        row.contains("create, update, patch on every resource except"),
-        "{row}"
+        .filter(|l| l.starts_with("| ⚠️ User `auditor@example.com`"))
+        .collect();
+    assert_eq!(
+        rows[0],
+        "| ⚠️ User `auditor@example.com` | ⚠️ `viewer` → `deployer` (now reads Secrets and creates pods) | prod: `payments-dev`, `payments-prod`<br>staging: `payments-dev` |"
     );
-    assert!(row.contains("get, list, watch on `secrets`"), "{row}");
+    let (table, detail) = markdown
+        .split_once("<details><summary>Permissions gained and lost, verb by verb</summary>")
+        .expect("the detail");
+    assert!(!table.contains("create, update, patch"), "{table}");
+    assert!(
+        rows[1].contains("create, update, patch on every resource except"),
+        "{}",
+        rows[1]
+    );
+    assert!(detail.contains("get, list, watch on `secrets`"), "{detail}");
 
     // Exactly the difference between the two roles, in every namespace of
     // the team, and nobody else's access changes.
@@ -892,6 +1006,15 @@ fn ci_examples_are_yaml_and_in_the_readme() {
             "{file}: finds its comment"
         );
         assert!(text.contains("-o markdown"), "{file}");
+        // A head that does not compile still replaces the comment: no diff
+        // command ends the script before the comment is posted.
+        for line in text.lines().filter(|l| l.contains("rbacc diff ")) {
+            assert!(
+                line.ends_with("|| status=$?") || line.ends_with("|| check=$?"),
+                "{file}: a failing diff ends the script before the comment: {line}"
+            );
+        }
+        assert!(!text.contains("does not compile: see the log"), "{file}");
         assert!(text.contains("rbacc check"), "{file}");
         assert!(
             readme.contains(&format!("```yaml\n{text}```")),

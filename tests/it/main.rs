@@ -2,6 +2,7 @@
 //! checked by the real consumers. One binary, one module per feature.
 
 mod access;
+mod access_report;
 mod architecture;
 mod atomic;
 mod audit;

@@ -171,7 +171,10 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("tr", &[]),
     ("th", &[]),
     ("td", &[]),
-    ("code", &["class=\"language-diff\""]),
+    (
+        "code",
+        &["class=\"language-diff\"", "class=\"language-text\""],
+    ),
     ("pre", &[]),
     ("strong", &[]),
     ("ul", &[]),
@@ -185,6 +188,7 @@ const ELEMENTS: &[(&str, &[&str])] = &[
         &[
             "class=\"markdown-alert markdown-alert-warning\"",
             "class=\"markdown-alert markdown-alert-note\"",
+            "class=\"markdown-alert markdown-alert-caution\"",
         ],
     ),
 ];
@@ -353,7 +357,8 @@ fn hostile_values_read_as_written() {
         .map(|row| row.children().count())
         .collect();
     assert!(
-        rows.iter().all(|&cells| cells == 4 || cells == 6),
+        rows.iter()
+            .all(|&cells| cells == 3 || cells == 4 || cells == 6),
         "{rows:?}"
     );
     for name in NAMES {
@@ -396,7 +401,8 @@ fn generated_files_stay_in_their_code_blocks() {
         })
         .collect();
     assert_eq!(blocks, diffs);
-    // Each cluster's `<details>` closes after its own files.
+    // Each cluster's `<details>` closes after its own files; the access
+    // detail's close after theirs.
     let html: Vec<String> = root
         .descendants()
         .filter_map(|n| match &n.data().value {
@@ -406,7 +412,53 @@ fn generated_files_stay_in_their_code_blocks() {
         .collect();
     let opened = html.iter().filter(|h| h.starts_with("<details>")).count();
     let closed = html.iter().filter(|h| *h == "</details>\n").count();
-    assert_eq!((opened, closed), (1, 1), "{html:?}");
+    let clusters = html
+        .iter()
+        .filter(|h| h.starts_with("<details><summary>prod: "))
+        .count();
+    assert_eq!((opened, closed, clusters), (3, 3, 1), "{html:?}");
+    let last_open = html.iter().rposition(|h| h.starts_with("<details>"));
+    assert_eq!(
+        last_open,
+        html.iter()
+            .position(|h| h.starts_with("<details><summary>prod: "))
+    );
+}
+
+/// A head that does not compile, with hostile text in the lines its
+/// diagnostics quote: the comment holds one code block and only the
+/// report's markup.
+#[test]
+fn hostile_head_that_does_not_compile() {
+    let repo = hostile();
+    repo.write(
+        "teams/zz.yaml",
+        format!(
+            "apiVersion: rbacc.dev/v1alpha1\nkind: Team\nmetadata:\n  name: zz\nspec:\n  namespaces: [zz-prod]\n  {}: 1\n",
+            yaml(GENERATED)
+        ),
+    );
+    commit(repo.path(), "broken");
+    let markdown = diff(
+        &repo,
+        &["--base", BRANCH, "--head", "HEAD", "-o", "markdown"],
+    )
+    .expect_code(1)
+    .stdout();
+    assert!(markdown.starts_with("<!-- rbacc-diff -->\n"), "{markdown}");
+    assert_only_the_reports_markup(&markdown);
+    let arena = Arena::new();
+    let root = comrak::parse_document(&arena, &markdown, &options());
+    let blocks: Vec<String> = root
+        .descendants()
+        .filter_map(|n| match &n.data().value {
+            NodeValue::CodeBlock(c) => Some(c.literal.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(blocks.len(), 1, "{markdown}");
+    assert!(blocks[0].contains("unknown field"), "{}", blocks[0]);
+    assert!(blocks[0].contains("</details>"), "{}", blocks[0]);
 }
 
 /// The text report escapes what the markdown one escapes: no control,

@@ -28,6 +28,16 @@ pub(super) struct Declared {
     pub span: Span,
     /// The declaration in words: `members.admin`, `grants[0]`.
     pub what: String,
+    /// The entry's `expires:` date (`YYYY-MM-DD`, checked), when it has one.
+    pub expires: Option<String>,
+}
+
+/// The declaration a binding is generated from: where, in words, and its
+/// `expires:` date.
+pub(super) struct By<'a> {
+    pub span: Span,
+    pub what: String,
+    pub expires: Option<&'a str>,
 }
 
 impl Bindings {
@@ -39,9 +49,13 @@ impl Bindings {
         role: &str,
         role_ref: RoleRef,
         subjects: Vec<Subject>,
-        span: Span,
-        what: String,
+        by: By,
     ) {
+        let By {
+            span,
+            what,
+            expires,
+        } = by;
         if subjects.is_empty() {
             return;
         }
@@ -57,6 +71,7 @@ impl Bindings {
             role: role.to_string(),
             span,
             what,
+            expires: expires.map(String::from),
         });
     }
 

@@ -15,7 +15,7 @@ use crate::model::raw;
 use crate::source::Sp;
 use crate::validate::suggestion;
 
-use super::bindings::Bindings;
+use super::bindings::{Bindings, By};
 use super::{TeamCtx, expiry, roles, subjects};
 
 /// Checks the grants of namespace `namespace`.
@@ -64,8 +64,9 @@ fn check_grant(
                 .help("whoever can create pods can mount every Secret and run as every service account in the namespace; grant `viewer` unless they must deploy"),
         );
     }
+    let expires = grant.subjects.expires.as_ref().map(|e| e.value.as_str());
     for other in &grant.teams {
-        to_team(ctx, role, other, active, bindings, diags);
+        to_team(ctx, role, other, active, expires, bindings, diags);
     }
     let direct = subjects::check(
         &grant.subjects,
@@ -79,8 +80,11 @@ fn check_grant(
             role,
             ctx.roles.role_ref(role),
             direct,
-            grant.role.span,
-            format!("a grant of `{role}`"),
+            By {
+                span: grant.role.span,
+                what: format!("a grant of `{role}`"),
+                expires,
+            },
         );
     }
 }
@@ -92,6 +96,7 @@ fn to_team(
     role: &str,
     other: &Sp<String>,
     active: bool,
+    expires: Option<&str>,
     bindings: &mut Bindings,
     diags: &mut Diagnostics,
 ) {
@@ -119,8 +124,11 @@ fn to_team(
             role,
             ctx.roles.role_ref(role),
             members.all.clone(),
-            other.span,
-            format!("a grant of `{role}` to team `{}`", other.value),
+            By {
+                span: other.span,
+                what: format!("a grant of `{role}` to team `{}`", other.value),
+                expires,
+            },
         );
     }
 }

@@ -20,7 +20,7 @@ use crate::model::raw;
 use crate::model::{RoleRef, Subject};
 use crate::source::Span;
 
-use super::bindings::Bindings;
+use super::bindings::{Bindings, By};
 use super::expiry;
 use super::roles::{self, Roles};
 use super::subjects::{self, Declarer};
@@ -41,6 +41,8 @@ struct Members {
     /// The role the role's bindings refer to.
     role_ref: RoleRef,
     subjects: Vec<Subject>,
+    /// The entry's `expires:` date.
+    expires: Option<String>,
 }
 
 /// Resolves the `spec.members` of the team `by.team`.
@@ -88,6 +90,7 @@ pub(super) fn check(
                 key: role.span,
                 role_ref: roles.role_ref(&role.value),
                 subjects,
+                expires: listed.expires.as_ref().map(|e| e.value.clone()),
             },
         );
     }
@@ -110,8 +113,11 @@ impl TeamMembers {
                 role,
                 members.role_ref.clone(),
                 members.subjects.clone(),
-                members.key,
-                format!("`members.{role}`"),
+                By {
+                    span: members.key,
+                    what: format!("`members.{role}`"),
+                    expires: members.expires.as_deref(),
+                },
             );
         }
     }

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use crate::model::raw;
 use crate::risk::{self, Level};
 use crate::source::Sp;
-use crate::validate::analysis::{Analysis, Finding, Origin};
+use crate::validate::analysis::{Analysis, Expiring, Finding, Origin};
 use crate::validate::config::{CLUSTER_ADMIN, KnownRole, Settings};
 
 use super::TeamCtx;
@@ -144,6 +144,18 @@ fn record_origins(
         });
     }
     for declared in bindings.iter() {
+        if let Some(expires) = &declared.expires {
+            analysis.expiring.push(Expiring {
+                expires: expires.clone(),
+                team: team.to_string(),
+                namespace: name.clone(),
+                binding: declared.binding.name.clone(),
+                role: declared.role.clone(),
+                subjects: declared.binding.subjects.clone(),
+                span: declared.span,
+                what: declared.what.clone(),
+            });
+        }
         analysis.origins.push(Origin {
             kind: "RoleBinding",
             namespace: Some(name.clone()),

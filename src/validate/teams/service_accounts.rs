@@ -15,7 +15,7 @@ use crate::model::Subject;
 use crate::model::raw;
 use crate::validate::check_dns_label;
 
-use super::bindings::Bindings;
+use super::bindings::{Bindings, By};
 use super::roles;
 
 /// Checks the service accounts of namespace `namespace`.
@@ -52,8 +52,11 @@ pub(super) fn check(
                 &sa.role.value,
                 roles.role_ref(&sa.role.value),
                 vec![subject],
-                sa.name.span,
-                format!("service account `{}`", sa.name.value),
+                By {
+                    span: sa.name.span,
+                    what: format!("service account `{}`", sa.name.value),
+                    expires: None,
+                },
             );
         }
     }
