@@ -241,6 +241,17 @@ fn bash_completes_cluster_names() {
     assert_eq!(completed, "staging\n");
 }
 
+/// `explain --help` describes explain's own output, not the queries'.
+#[test]
+fn explain_help_describes_explain() {
+    let dir = tempfile::tempdir().expect("tmp");
+    rbacc(&["explain", "--help"], dir.path())
+        .expect_code(0)
+        .stdout_has("a RoleBinding's risk findings")
+        .stdout_has("docs/output.md")
+        .stdout_lacks("`yes`/`no`");
+}
+
 /// rbacc(1) refers to a page per command, and `--out-dir` writes every
 /// page it refers to.
 #[test]
