@@ -267,6 +267,28 @@ pub struct RolePolicy {
 /// The names of the built-in roles.
 pub const BUILTIN_ROLES: &[&str] = &["admin", "deployer", "viewer"];
 
+/// What rbacc accepts of the built-in roles by default, with the reason
+/// explanations show: the risks each gives by design, at the level
+/// `warning` (a platform that makes one an error gets errors).
+/// `policy.builtinRoles.<role>.allow` replaces a role's entries.
+pub const DEFAULT_ACCEPTED: &[(&str, crate::risk::Risk, &str)] = &[
+    (
+        "admin",
+        crate::risk::Risk::Secrets,
+        "the built-in `admin` manages everything in its namespaces, Secrets included",
+    ),
+    (
+        "admin",
+        crate::risk::Risk::PodsExec,
+        "the built-in `admin` debugs the pods of its namespaces",
+    ),
+    (
+        "deployer",
+        crate::risk::Risk::Secrets,
+        "the built-in `deployer` writes the Secrets of the workloads it deploys",
+    ),
+];
+
 /// The rules of built-in role `name`.
 pub fn rules(name: &str, policy: &RolePolicy) -> Vec<Rule> {
     let mut grants = Grants::default();

@@ -101,6 +101,7 @@ impl ObjectRef {
 
 /// The answer, for people or as JSON.
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Explanation {
     pub kind: &'static str,
     pub name: String,
@@ -109,13 +110,25 @@ pub struct Explanation {
     pub files: Vec<String>,
     /// The declaration it is generated from.
     pub source: Option<SourcePoint>,
-    /// When no one declaration produces it: the source file the generated
-    /// file's header names.
-    pub generated_from: Option<String>,
+    /// When no one declaration produces it: for each file that holds it,
+    /// the sources its header names (the team file, and for a kubeconfig
+    /// the template of that file's cluster).
+    pub generated_from: Vec<GeneratedFrom>,
     pub findings: Vec<FindingView>,
 }
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GeneratedFrom {
+    /// The file of `out/`.
+    pub file: String,
+    /// What its header names: `teams/x.yaml`, or `teams/x.yaml with
+    /// templates/y.yaml.j2`.
+    pub source: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SourcePoint {
     pub file: String,
     pub line: usize,
@@ -126,6 +139,7 @@ pub struct SourcePoint {
 }
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FindingView {
     pub risk: &'static str,
     /// `error`, `warning` or `allow`.
@@ -139,6 +153,7 @@ pub struct FindingView {
 }
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Allowance {
     pub reason: String,
     pub at: String,
@@ -156,7 +171,6 @@ pub fn explain(compilation: &Compilation, object: &ObjectRef) -> Option<Explanat
     };
     let paths = output.objects.get(&id)?;
     let files: Vec<String> = paths.iter().map(|path| format!("out/{path}")).collect();
-    let first_text = output.files.get(paths.first()?)?;
     let sources = &compilation.sources;
     let analysis = &compilation.resolved.as_ref()?.analysis;
     let origin = analysis
@@ -182,8 +196,16 @@ pub fn explain(compilation: &Compilation, object: &ObjectRef) -> Option<Explanat
         Vec::new()
     };
     let generated_from = match origin {
-        Some(_) => None,
-        None => header_source(first_text),
+        Some(_) => Vec::new(),
+        None => paths
+            .iter()
+            .filter_map(|path| {
+                Some(GeneratedFrom {
+                    file: format!("out/{path}"),
+                    source: header_source(output.files.get(path)?)?,
+                })
+            })
+            .collect(),
     };
     Some(Explanation {
         kind: object.kind,
@@ -258,9 +280,12 @@ fn view(sources: &Sources, finding: &Finding) -> FindingView {
             finding.request
         ),
         allowed: match (&finding.allowed, finding.level, finding.policy) {
-            (Some((reason, span)), _, _) => Some(Allowance {
-                reason: reason.clone(),
-                at: at(sources, *span),
+            (Some(accepted), _, _) => Some(Allowance {
+                reason: accepted.reason.clone(),
+                at: match accepted.at {
+                    Some(span) => at(sources, span),
+                    None => format!("default of `policy.builtinRoles.{}`", finding.role),
+                },
             }),
             (None, Level::Allow, Some(span)) => Some(Allowance {
                 reason: format!("`policy.risks.{}: allow`", finding.risk.id()),
@@ -299,14 +324,33 @@ impl Explanation {
                 );
                 let _ = writeln!(out, "    {:>4} │ {}", source.line, source.text);
             }
-            None => match &self.generated_from {
-                Some(path) => {
-                    let _ = writeln!(out, "  from        {path} (the file as a whole)");
+            None => {
+                let sources: std::collections::BTreeSet<&str> = self
+                    .generated_from
+                    .iter()
+                    .map(|g| g.source.as_str())
+                    .collect();
+                match sources.len() {
+                    0 => {
+                        let _ = writeln!(out, "  from        built into rbacc (no declaration)");
+                    }
+                    // The same sources for every file (every cluster).
+                    1 => {
+                        let source = sources.first().copied().unwrap_or_default();
+                        let _ = writeln!(out, "  from        {source} (the file as a whole)");
+                    }
+                    // Clusters with templates of their own: which for which.
+                    _ => {
+                        for g in &self.generated_from {
+                            let _ = writeln!(
+                                out,
+                                "  from        {} (the file as a whole), for {}",
+                                g.source, g.file
+                            );
+                        }
+                    }
                 }
-                None => {
-                    let _ = writeln!(out, "  from        built into rbacc (no declaration)");
-                }
-            },
+            }
         }
         if self.kind == "RoleBinding" {
             if self.findings.is_empty() {

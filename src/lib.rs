@@ -32,6 +32,7 @@ pub mod model;
 pub mod output;
 pub mod pipeline;
 pub mod query;
+pub mod replay;
 pub mod report;
 pub mod risk;
 pub mod schema;

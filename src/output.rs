@@ -578,6 +578,9 @@ pub struct State {
     /// When the record was made (ns since the epoch); files modified within
     /// [`RACY_NS`] before it may have changed unseen within one clock tick.
     taken_ns: i128,
+    /// The build's diagnostics (warnings), as [`crate::replay::encode`]
+    /// wrote them; empty when there were none.
+    diagnostics: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -590,7 +593,9 @@ struct FileState {
 /// Timestamps on Linux move in coarse ticks; a file modified this close
 /// before the record was made is not trusted.
 const RACY_NS: i128 = 100_000_000;
-const STATE_HEADER: &str = "rbacc state v2";
+const STATE_HEADER: &str = "rbacc state v3";
+/// The line after the files, before the recorded diagnostics.
+const DIAGNOSTICS_MARK: &str = "diagnostics";
 
 /// A SHA-256 digest of everything a compilation reads (and the CODEOWNERS
 /// files `check` compares), and of the compiler. Pinned and collision-
@@ -625,7 +630,7 @@ pub fn fingerprint(input: &crate::load::Input) -> Fingerprint {
         hasher.update((bytes.len() as u64).to_le_bytes());
         hasher.update(bytes);
     };
-    field(b"rbacc state v2");
+    field(b"rbacc state v3");
     field(env!("CARGO_PKG_VERSION").as_bytes());
     // CODEOWNERS files too: `check` compares the one rbacc generated.
     let groups: [(&[u8], Vec<&crate::load::InputFile>); 4] = [
@@ -668,28 +673,42 @@ pub fn fingerprint(input: &crate::load::Input) -> Fingerprint {
     Fingerprint(hasher.finalize().into())
 }
 
-fn state_path(out_dir: &Path) -> PathBuf {
+/// Where the record of `out_dir` lives when `out/` is inside the
+/// repository: beside it (`.<out>.rbacc-state`). Outside the repository,
+/// the binary keeps it in a cache directory instead, so that no file is
+/// left beside a directory the repository does not own.
+pub fn record_beside(out_dir: &Path) -> PathBuf {
     sibling(out_dir, "state")
 }
 
-/// Whether the recorded state says `out/` is up to date for `fingerprint`.
-/// Reads no file of `out/`: only their metadata.
-pub fn known_up_to_date(out_dir: &Path, fingerprint: Fingerprint) -> bool {
-    let Ok(text) = fs::read_to_string(state_path(out_dir)) else {
-        return false;
-    };
-    let Some(state) = State::parse(&text) else {
-        return false;
-    };
+/// A short digest of a path (32 hex digits of its SHA-256): the name of
+/// the record of an `out/` kept in a cache directory.
+pub fn path_digest(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    use std::os::unix::ffi::OsStrExt;
+    let digest = Sha256::digest(path.as_os_str().as_bytes());
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// The file a record is written to before it is renamed into `state`.
+fn pending_of(state: &Path) -> PathBuf {
+    let mut name = state.as_os_str().to_owned();
+    name.push("-pending");
+    PathBuf::from(name)
+}
+
+/// Whether the recorded state says `out/` is up to date for `fingerprint`:
+/// then the diagnostics the build recorded (empty when it had none), to
+/// be reported again. Reads no file of `out/`: only their metadata.
+pub fn known_up_to_date(out_dir: &Path, state: &Path, fingerprint: Fingerprint) -> Option<String> {
+    let text = fs::read_to_string(state).ok()?;
+    let state = State::parse(&text)?;
     if state.fingerprint != fingerprint || pending_update(out_dir) {
-        return false;
+        return None;
     }
-    match scan(out_dir) {
-        Ok(now) => {
-            now == state.files && now.values().all(|f| f.mtime_ns < state.taken_ns - RACY_NS)
-        }
-        Err(_) => false,
-    }
+    let now = scan(out_dir).ok()?;
+    (now == state.files && now.values().all(|f| f.mtime_ns < state.taken_ns - RACY_NS))
+        .then_some(state.diagnostics)
 }
 
 /// The files of `out/` as the last build recorded them, when it compiled
@@ -703,8 +722,8 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    pub fn open(out_dir: &Path, fingerprint: Fingerprint) -> Option<Recorded> {
-        let text = fs::read_to_string(state_path(out_dir)).ok()?;
+    pub fn open(out_dir: &Path, state: &Path, fingerprint: Fingerprint) -> Option<Recorded> {
+        let text = fs::read_to_string(state).ok()?;
         let state = State::parse(&text)?;
         (state.fingerprint == fingerprint && !pending_update(out_dir)).then(|| Recorded {
             out_dir: out_dir.to_path_buf(),
@@ -745,15 +764,21 @@ impl Recorded {
     }
 }
 
-/// Records that `out/` is now exactly what `fingerprint` compiles to.
+/// Records that `out/` is now exactly what `fingerprint` compiles to, with
+/// the build's `diagnostics` ([`crate::replay::encode`]; empty for none).
 /// Writes only when the record changes.
-pub fn record(out_dir: &Path, fingerprint: Fingerprint) -> Result<(), Error> {
+pub fn record(
+    out_dir: &Path,
+    path: &Path,
+    fingerprint: Fingerprint,
+    diagnostics: &str,
+) -> Result<(), Error> {
     let files = scan(out_dir)?;
-    let path = state_path(out_dir);
-    if let Ok(old) = fs::read_to_string(&path)
+    if let Ok(old) = fs::read_to_string(path)
         && let Some(old) = State::parse(&old)
         && old.fingerprint == fingerprint
         && old.files == files
+        && old.diagnostics == diagnostics
         && files.values().all(|f| f.mtime_ns < old.taken_ns - RACY_NS)
     {
         return Ok(());
@@ -765,17 +790,21 @@ pub fn record(out_dir: &Path, fingerprint: Fingerprint) -> Result<(), Error> {
         fingerprint,
         files,
         taken_ns,
+        diagnostics: diagnostics.to_string(),
     };
-    let pending = sibling(out_dir, "state-pending");
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    }
+    let pending = pending_of(path);
     create_fresh(&pending)?
         .write_all(state.to_text().as_bytes())
         .map_err(|e| Error::io(&pending, e))?;
-    fs::rename(&pending, &path).map_err(|e| Error::io(&path, e))
+    fs::rename(&pending, path).map_err(|e| Error::io(path, e))
 }
 
-/// Drops the record, so the next build compiles in full.
-pub fn forget(out_dir: &Path) -> Result<(), Error> {
-    remove_if_exists(&state_path(out_dir))
+/// Drops the record at `state`, so the next build compiles in full.
+pub fn forget(state: &Path) -> Result<(), Error> {
+    remove_if_exists(state)
 }
 
 /// Size, modification time and inode of every file, directory and link
@@ -819,6 +848,12 @@ impl State {
         for (path, f) in &self.files {
             text.push_str(&format!("{} {} {} {path}\n", f.size, f.mtime_ns, f.inode));
         }
+        if !self.diagnostics.is_empty() {
+            text.push_str(DIAGNOSTICS_MARK);
+            text.push('\n');
+            text.push_str(&self.diagnostics);
+            text.push('\n');
+        }
         text
     }
 
@@ -829,7 +864,16 @@ impl State {
         }
         let (fingerprint, taken) = lines.next()?.split_once(' ')?;
         let mut files = BTreeMap::new();
-        for line in lines {
+        let mut diagnostics = String::new();
+        while let Some(line) = lines.next() {
+            // A file line starts with its size, so never reads as the mark.
+            if line == DIAGNOSTICS_MARK {
+                diagnostics = lines.next()?.to_string();
+                if lines.next().is_some() {
+                    return None;
+                }
+                break;
+            }
             let mut parts = line.splitn(4, ' ');
             let state = FileState {
                 size: parts.next()?.parse().ok()?,
@@ -842,6 +886,7 @@ impl State {
             fingerprint: Fingerprint::from_hex(fingerprint)?,
             files,
             taken_ns: taken.parse().ok()?,
+            diagnostics,
         })
     }
 }

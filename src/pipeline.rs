@@ -34,6 +34,9 @@ pub struct Settings {
     pub explain: bool,
     /// Check every team's owners as these forges read CODEOWNERS files.
     pub codeowners: BTreeSet<Syntax>,
+    /// Keep the findings `policy.builtinRoles` accepts (what `rbacc diff`
+    /// reports as accepted risks).
+    pub builtin_accepted: bool,
 }
 
 impl Default for Settings {
@@ -42,6 +45,7 @@ impl Default for Settings {
             render: Render::Full,
             explain: false,
             codeowners: BTreeSet::new(),
+            builtin_accepted: false,
         }
     }
 }
@@ -120,6 +124,7 @@ pub fn compile(input: &Input, settings: &Settings) -> Compilation {
         &parsed,
         settings.render,
         settings.explain,
+        settings.builtin_accepted,
         &mut diagnostics,
     );
     let flux = validate::flux(&parsed, &mut diagnostics);

@@ -613,6 +613,40 @@ pub struct Policy {
     /// Budgets on what one declaration may make; each ends in an
     /// `input-limit` diagnostic.
     pub limits: Option<Limits>,
+    /// What the platform accepts of each built-in role, said once for
+    /// every team. Default: `admin` with `secrets` and `pods-exec`,
+    /// `deployer` with `secrets` (what they give by design), while those
+    /// risks are warnings.
+    pub builtin_roles: Option<BuiltinRoles>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BuiltinRoles {
+    /// The built-in `admin`.
+    pub admin: Option<BuiltinRole>,
+    /// The built-in `deployer`.
+    pub deployer: Option<BuiltinRole>,
+    /// The built-in `viewer`.
+    pub viewer: Option<BuiltinRole>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BuiltinRole {
+    /// The risks every binding of the role is accepted with, replacing the
+    /// role's defaults (`[]`: none, so each warns).
+    pub allow: Option<Vec<BuiltinAllow>>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BuiltinAllow {
+    /// The risk accepted.
+    pub risk: RiskId,
+    /// Why every team may hold it through the role: shown where the
+    /// finding is (`rbacc explain`). At most 500 characters, one line.
+    pub reason: String,
 }
 
 #[derive(JsonSchema)]
@@ -1217,6 +1251,31 @@ mod tests {
                 ("spec.policy.limits", fields::LIMITS),
                 ("spec.policy.podSecurity", fields::POD_SECURITY_POLICY),
                 ("spec.policy.viewers", fields::VIEWERS),
+                ("spec.policy.builtinRoles", crate::builtin::BUILTIN_ROLES),
+                (
+                    "spec.policy.builtinRoles.admin",
+                    fields::BUILTIN_ROLE_POLICY,
+                ),
+                (
+                    "spec.policy.builtinRoles.deployer",
+                    fields::BUILTIN_ROLE_POLICY,
+                ),
+                (
+                    "spec.policy.builtinRoles.viewer",
+                    fields::BUILTIN_ROLE_POLICY,
+                ),
+                (
+                    "spec.policy.builtinRoles.admin.allow[]",
+                    fields::BUILTIN_ROLE_ALLOW,
+                ),
+                (
+                    "spec.policy.builtinRoles.deployer.allow[]",
+                    fields::BUILTIN_ROLE_ALLOW,
+                ),
+                (
+                    "spec.policy.builtinRoles.viewer.allow[]",
+                    fields::BUILTIN_ROLE_ALLOW,
+                ),
                 ("spec.roles[]", fields::ROLE),
                 ("spec.roles[].rules[]", fields::RULE),
                 ("spec.existingRoles[]", fields::EXISTING_ROLE),

@@ -296,9 +296,12 @@ impl AccessReport {
                     subjects: subject_names(&f.subjects),
                     request: f.request.clone(),
                     declaration: declared(&f.namespace, &f.binding, f.span),
-                    allowed: f.allowed.as_ref().map(|(reason, span)| Allowed {
-                        reason: reason.clone(),
-                        at: Declaration::at(sources, *span, String::new()).location(),
+                    allowed: f.allowed.as_ref().map(|accepted| Allowed {
+                        reason: accepted.reason.clone(),
+                        at: match accepted.at {
+                            Some(span) => Declaration::at(sources, span, String::new()).location(),
+                            None => "policy.builtinRoles (default)".to_string(),
+                        },
                     }),
                 }
             })

@@ -19,9 +19,14 @@ pub struct Cli {
     #[arg(long, short, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 
-    /// Also print how long each stage took.
+    /// Also print how long each stage took, and every diagnostic in full.
     #[arg(long, short, global = true)]
     pub verbose: bool,
+
+    /// Show the first N diagnostics of each code in full (default 3; the
+    /// rest are counted). JSON, SARIF and GitLab documents hold them all.
+    #[arg(long, global = true, value_name = "N")]
+    pub max_diagnostics: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -209,11 +214,27 @@ rbacc schema config > schema/config.json"
         after_help = "Examples:\n  rbacc completions bash > ~/.local/share/bash-completion/completions/rbacc\n  rbacc completions zsh > \"${fpath[1]}/_rbacc\"\n  rbacc completions fish > ~/.config/fish/completions/rbacc.fish"
     )]
     Completions(CompletionsArgs),
-    /// Print the man page (roff).
+    /// Print a man page (roff): rbacc(1), or one command's.
     #[command(
-        after_help = "Examples:\n  rbacc man | man -l -\n  rbacc man > /usr/local/share/man/man1/rbacc.1"
+        after_help = "rbacc(1) describes every command and refers to a page per command, rbacc-build(1) and\n\
+so on; --out-dir writes them all, so that every page it refers to exists.\n\n\
+Examples:\n  rbacc man | man -l -\n  rbacc man check | man -l -\n  rbacc man --out-dir /usr/local/share/man/man1"
     )]
-    Man,
+    Man(ManArgs),
+    /// The clusters of the repository, one a line, for shell completion.
+    #[command(name = "complete-clusters", hide = true)]
+    CompleteClusters,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print (`check` for rbacc-check(1)).
+    #[arg(value_name = "COMMAND", conflicts_with = "out_dir")]
+    pub command: Option<String>,
+
+    /// Write rbacc.1 and a page per command (rbacc-build.1, …) into DIR.
+    #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    pub out_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -298,6 +319,34 @@ impl RepoArgs {
     pub fn out_dir(&self) -> PathBuf {
         self.out.clone().unwrap_or_else(|| self.repo.join("out"))
     }
+
+    /// Where the build record of [`RepoArgs::out_dir`] lives: beside
+    /// `out/` when it is inside the repository, else in the user's cache
+    /// directory (`$XDG_CACHE_HOME/rbacc/`, or `~/.cache/rbacc/`), named
+    /// by a digest of `out/`'s absolute path. `None` when `out/` is
+    /// outside and there is no cache directory: then nothing is recorded.
+    pub fn state_path(&self) -> Option<PathBuf> {
+        let out = self.out_dir();
+        if super::build::out_relative(self).is_some() {
+            return Some(rbacc::output::record_beside(&out));
+        }
+        let cache = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .or_else(|| {
+                std::env::var_os("HOME")
+                    .map(PathBuf::from)
+                    .filter(|p| p.is_absolute())
+                    .map(|home| home.join(".cache"))
+            })?;
+        let absolute = std::path::absolute(&out).ok()?;
+        let absolute = absolute.canonicalize().unwrap_or(absolute);
+        Some(
+            cache
+                .join("rbacc")
+                .join(format!("state-{}", rbacc::output::path_digest(&absolute))),
+        )
+    }
 }
 
 #[derive(Debug, Args)]
@@ -354,8 +403,9 @@ pub struct SourceArgs {
     #[arg(long, value_name = "DIR", conflicts_with_all = ["repo", "cluster"])]
     pub manifests: Option<PathBuf>,
 
-    /// The cluster whose manifests to evaluate; required when the repository has several.
-    #[arg(long, value_name = "CLUSTER")]
+    /// The cluster whose manifests to evaluate; needed when the repository has several and
+    /// the namespace is on more than one (or there is none).
+    #[arg(long, value_name = "CLUSTER", value_hint = clap::ValueHint::Other)]
     pub cluster: Option<String>,
 
     /// How to print the answer.
@@ -432,9 +482,18 @@ pub struct ExplainArgs {
     #[arg(long, default_value_os_t = discover_repo(), hide_default_value = true)]
     pub repo: PathBuf,
 
-    /// How to print the answer.
-    #[arg(long, short, value_name = "FORMAT", value_enum, default_value_t = OutputFormat::Text)]
-    pub output: OutputFormat,
+    /// How to print the explanation.
+    #[arg(long, short, value_name = "FORMAT", value_enum, default_value_t = ExplainFormat::Text)]
+    pub output: ExplainFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    /// For people: the files of out/ that hold the object, its declaration
+    /// with the line as written, and a RoleBinding's risk findings.
+    Text,
+    /// JSON, in the shape docs/output.md documents (`explain`).
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -617,7 +676,7 @@ pub struct AuditArgs {
     pub live: PathBuf,
 
     /// The cluster the dump is of; required when the repository has several.
-    #[arg(long, value_name = "CLUSTER")]
+    #[arg(long, value_name = "CLUSTER", value_hint = clap::ValueHint::Other)]
     pub cluster: Option<String>,
 
     /// The repository [default: the nearest directory, from here up, that

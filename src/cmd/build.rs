@@ -16,9 +16,12 @@ use super::{Extras, Outcome, Ui, compile_all, known_up_to_date, load};
 pub(crate) fn build(ui: &Ui, repo: &RepoArgs, format: Format) -> Result<Outcome, Error> {
     let input = load(ui, repo)?;
     let out_dir = repo.out_dir();
-    if known_up_to_date(ui, &out_dir, &input) {
-        // The record is kept only for builds without diagnostics.
-        ui.document(format, None, &[]);
+    let state = repo.state_path();
+    if let Some((diagnostics, sources)) = known_up_to_date(ui, &out_dir, state.as_deref(), &input) {
+        // The record holds the build's warnings: reported again, as the
+        // compilation would.
+        ui.report(&diagnostics, &sources, format);
+        ui.document_of(format, Some((&diagnostics, &sources)), &[]);
         ui.status(&format!(
             "{}: 0 added, 0 changed, 0 removed; nothing changed since the last build",
             out_dir.display()
@@ -39,15 +42,27 @@ pub(crate) fn build(ui: &Ui, repo: &RepoArgs, format: Format) -> Result<Outcome,
     let plan = output::write(&out_dir, output, &ui.progress)?;
     ui.progress.finish();
     ui.timing("write", start.elapsed());
-    // Warnings (a stale CODEOWNERS file among them) must show on every
-    // build, and `check` must see a stale CODEOWNERS file: record only
-    // builds without any.
+    // Warnings are recorded and shown again by a build or check that
+    // finds nothing changed. Not a stale CODEOWNERS file: `check` makes it
+    // an error. Nor with files rbacc did not write: `check` fails while
+    // they are there.
     let start = Instant::now();
-    // Nor with files rbacc did not write: `check` fails while they are there.
-    if compilation.diagnostics.is_empty() && plan.foreign.is_empty() {
-        output::record(&out_dir, output::fingerprint(&input))?;
-    } else {
-        output::forget(&out_dir)?;
+    let recorded = (!compilation
+        .diagnostics
+        .iter()
+        .any(|d| d.code == rbacc::diag::Code::StaleCodeowners)
+        && plan.foreign.is_empty())
+    .then(|| match compilation.diagnostics.is_empty() {
+        true => Some(String::new()),
+        false => rbacc::replay::encode(&compilation.diagnostics, &compilation.sources, &input),
+    })
+    .flatten();
+    match (recorded, &state) {
+        (Some(diagnostics), Some(state)) => {
+            output::record(&out_dir, state, output::fingerprint(&input), &diagnostics)?
+        }
+        (None, Some(state)) => output::forget(state)?,
+        (_, None) => {}
     }
     ui.timing("record", start.elapsed());
     for path in &plan.foreign {
@@ -86,7 +101,7 @@ fn out_named(repo: &RepoArgs) -> String {
 }
 
 /// Where `out/` lies in the repository, `/`-separated, when it lies in it.
-fn out_relative(repo: &RepoArgs) -> Option<String> {
+pub(crate) fn out_relative(repo: &RepoArgs) -> Option<String> {
     let Some(out) = &repo.out else {
         return Some("out".to_string());
     };
@@ -123,9 +138,10 @@ fn codeowners_extras(repo: &RepoArgs, input: &Input, stale: Severity) -> Extras 
 pub(crate) fn check(ui: &Ui, repo: &RepoArgs, format: Format) -> Result<Outcome, Error> {
     let input = load(ui, repo)?;
     let out_dir = repo.out_dir();
-    if known_up_to_date(ui, &out_dir, &input) {
-        // The record is kept only for builds without diagnostics.
-        ui.document(format, None, &[]);
+    let state = repo.state_path();
+    if let Some((diagnostics, sources)) = known_up_to_date(ui, &out_dir, state.as_deref(), &input) {
+        ui.report(&diagnostics, &sources, format);
+        ui.document_of(format, Some((&diagnostics, &sources)), &[]);
         ui.status(&format!(
             "{} is up to date (nothing changed since the last build)",
             out_dir.display()

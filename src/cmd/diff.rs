@@ -12,6 +12,9 @@ use super::{Outcome, Ui};
 pub(crate) fn diff(ui: &Ui, args: &super::args::DiffArgs) -> Result<Outcome, String> {
     use rbacc::diff::{self, Found};
     let format = args.output;
+    // `-o markdown` and `-o json` are asked for by name: printed whatever
+    // `--quiet` says.
+    let quiet_text = ui.quiet && matches!(format, super::args::DiffFormat::Text);
     let request = diff::Request {
         base: args.base.clone(),
         head: args.head.clone(),
@@ -29,7 +32,12 @@ pub(crate) fn diff(ui: &Ui, args: &super::args::DiffArgs) -> Result<Outcome, Str
             if format == super::args::DiffFormat::Markdown {
                 stdout = invalid.markdown(&args.base);
             }
-            stderr = report::render(&head.diagnostics, &head.sources, ui.style);
+            stderr = report::render(
+                &head.diagnostics,
+                &head.sources,
+                ui.style,
+                ui.per_code(&head.diagnostics),
+            );
             stderr.push_str(
                 "error: the head does not compile; fix the errors above to see the diff\n",
             );
@@ -45,7 +53,9 @@ pub(crate) fn diff(ui: &Ui, args: &super::args::DiffArgs) -> Result<Outcome, Str
                     diff.base.label()
                 ));
             }
-            args.exit_code && diff.changed()
+            // Quiet, the text report is left out and the exit code says
+            // whether anything changed, as `git diff --quiet`.
+            (args.exit_code || quiet_text) && diff.changed()
         }
     };
     if !ui.quiet || stderr.contains("error:") {
@@ -54,7 +64,9 @@ pub(crate) fn diff(ui: &Ui, args: &super::args::DiffArgs) -> Result<Outcome, Str
     for (stage, took) in &timings {
         ui.timing(stage, *took);
     }
-    ui.print(&stdout);
+    if !quiet_text {
+        ui.print(&stdout);
+    }
     Ok(if finding {
         Outcome::Finding
     } else {

@@ -43,8 +43,8 @@ pub(crate) fn explain(ui: &Ui, args: &super::args::ExplainArgs) -> Result<Outcom
         return Ok(Outcome::Finding);
     };
     let text = match args.output {
-        super::args::OutputFormat::Text => explanation.text(),
-        super::args::OutputFormat::Json => rbacc::text::json(&explanation),
+        super::args::ExplainFormat::Text => explanation.text(),
+        super::args::ExplainFormat::Json => rbacc::text::json(&explanation),
     };
     print(&text)
 }

@@ -21,8 +21,8 @@ use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
 use rbacc::codeowners::Syntax;
-use rbacc::diag::Diagnostic;
 use rbacc::diag::Severity;
+use rbacc::diag::{Diagnostic, Diagnostics};
 use rbacc::emit::Selection;
 use rbacc::error::Error;
 use rbacc::load::Input;
@@ -59,7 +59,8 @@ pub fn run(cli: &Cli) -> (Ui, Result<Outcome, String>) {
         Command::Codeowners(args) => codeowners::codeowners(&ui, args),
         Command::Init(args) => init::init(&ui, args),
         Command::Completions(args) => print(&shell::completions(args.shell)),
-        Command::Man => print(&shell::man()),
+        Command::Man(args) => shell::man_command(args),
+        Command::CompleteClusters => print(&shell::clusters()),
         Command::Schema(args) => print(&rbacc::schema::text(args.file.into())),
         Command::Diff(args) => diff::diff(&ui, args),
         Command::Audit(args) => audit::audit(&ui, args),
@@ -95,6 +96,9 @@ pub struct Ui {
     pub(crate) progress: Progress,
     /// Symbols and colour in query tables (on stdout).
     pub(crate) fancy: bool,
+    /// `--max-diagnostics`: how many diagnostics of each code the text
+    /// report shows in full.
+    pub(crate) max_diagnostics: Option<usize>,
 }
 
 impl Ui {
@@ -117,6 +121,7 @@ impl Ui {
             verbose: cli.verbose,
             progress: Progress::stderr(!cli.quiet && std::io::stderr().is_terminal()),
             fancy: colour(std::io::stdout().is_terminal()),
+            max_diagnostics: cli.max_diagnostics,
         }
     }
 
@@ -164,13 +169,37 @@ impl Ui {
     /// that a CI log shows what the document holds. With `--quiet`, only
     /// when there is an error. Documents are printed by [`Ui::document`].
     pub(crate) fn diagnostics(&self, compilation: &Compilation, format: Format) {
-        let diags = &compilation.diagnostics;
+        self.report(&compilation.diagnostics, &compilation.sources, format);
+    }
+
+    /// [`Ui::diagnostics`] of any list: the text report shows the first
+    /// few of each code ([`Ui::per_code`]), annotations as many as GitHub
+    /// shows.
+    pub(crate) fn report(&self, diags: &Diagnostics, sources: &Sources, format: Format) {
         if diags.is_empty() || (self.quiet && !diags.has_errors()) {
             return;
         }
         match format {
-            Format::Github => self.print(&report::render_github(diags, &compilation.sources)),
-            _ => self.eprint(&report::render(diags, &compilation.sources, self.style)),
+            Format::Github => self.print(&report::render_github(diags, sources)),
+            _ => self.eprint(&report::render(
+                diags,
+                sources,
+                self.style,
+                self.per_code(diags),
+            )),
+        }
+    }
+
+    /// How many diagnostics of each code the text report of `diags` shows
+    /// in full (`None`: all): `--max-diagnostics`, else all with
+    /// `--verbose` or when they fit on a screen
+    /// ([`report::SUMMARISED_ABOVE`]), else [`report::SHOWN_PER_CODE`].
+    pub(crate) fn per_code(&self, diags: &Diagnostics) -> Option<usize> {
+        match self.max_diagnostics {
+            Some(n) => Some(n),
+            None if self.verbose => None,
+            None if diags.iter().count() <= report::SUMMARISED_ABOVE => None,
+            None => Some(report::SHOWN_PER_CODE),
         }
     }
 
@@ -184,12 +213,26 @@ impl Ui {
         compilation: Option<&Compilation>,
         more: &[Diagnostic],
     ) {
+        self.document_of(
+            format,
+            compilation.map(|c| (&c.diagnostics, &c.sources)),
+            more,
+        );
+    }
+
+    /// [`Ui::document`] of any list.
+    pub(crate) fn document_of(
+        &self,
+        format: Format,
+        found: Option<(&Diagnostics, &Sources)>,
+        more: &[Diagnostic],
+    ) {
         if !format.is_document() {
             return;
         }
         let empty = Sources::default();
-        let (mut list, sources) = match compilation {
-            Some(c) => (c.diagnostics.sorted(&c.sources), &c.sources),
+        let (mut list, sources) = match found {
+            Some((diagnostics, sources)) => (diagnostics.sorted(sources), sources),
             None => (Vec::new(), &empty),
         };
         list.extend(more);
@@ -206,12 +249,22 @@ pub(crate) fn load(ui: &Ui, repo: &RepoArgs) -> Result<Input, Error> {
 }
 
 /// Whether the record of the last build shows `out/` up to date for
-/// `input`, so that nothing needs compiling.
-pub(crate) fn known_up_to_date(ui: &Ui, out_dir: &std::path::Path, input: &Input) -> bool {
+/// `input`, so that nothing needs compiling: then the diagnostics that
+/// build reported, with their sources, to report again.
+pub(crate) fn known_up_to_date(
+    ui: &Ui,
+    out_dir: &std::path::Path,
+    state: Option<&std::path::Path>,
+    input: &Input,
+) -> Option<(Diagnostics, Sources)> {
     let start = Instant::now();
-    let fresh = output::known_up_to_date(out_dir, output::fingerprint(input));
+    let recorded = output::known_up_to_date(out_dir, state?, output::fingerprint(input));
+    let replay = recorded.and_then(|text| match text.is_empty() {
+        true => Some((Diagnostics::default(), Sources::default())),
+        false => rbacc::replay::decode(&text, input),
+    });
     ui.timing("state", start.elapsed());
-    fresh
+    replay
 }
 
 /// What `build`, `check` and `codeowners` make besides the files of `out/`.

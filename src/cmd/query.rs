@@ -105,7 +105,11 @@ fn run_query(
             // declarations, its files are the compiled answer: read the
             // few the question needs.
             let start = Instant::now();
-            let recorded = output::Recorded::open(&repo.out_dir(), output::fingerprint(&input))
+            let recorded = repo
+                .state_path()
+                .and_then(|state| {
+                    output::Recorded::open(&repo.out_dir(), &state, output::fingerprint(&input))
+                })
                 .and_then(|r| Target::from_recorded(&r, source.cluster.as_deref(), scope));
             ui.timing("record", start.elapsed());
             match recorded {

@@ -8,11 +8,142 @@ use clap_complete::Shell;
 
 use super::args::Cli;
 
-/// The completion script for `shell`.
+/// The command a completion script runs to list the repository's
+/// clusters (the hidden `complete-clusters`, which reads only rbacc.yaml).
+const CLUSTERS_COMMAND: &str = "rbacc complete-clusters 2>/dev/null";
+
+/// The completion script for `shell`. In bash and fish, `--cluster`
+/// completes the clusters of the repository found from the current
+/// directory, as rbacc finds it.
 pub fn completions(shell: Shell) -> String {
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "rbacc", &mut buf);
-    String::from_utf8_lossy(&buf).into_owned()
+    let script = String::from_utf8_lossy(&buf).into_owned();
+    match shell {
+        Shell::Bash => bash_clusters(&script),
+        Shell::Fish => script
+            .lines()
+            .map(|line| {
+                if line.contains(" -l cluster ") {
+                    format!("{line} -f -a \"({CLUSTERS_COMMAND})\"\n")
+                } else {
+                    format!("{line}\n")
+                }
+            })
+            .collect(),
+        _ => script,
+    }
+}
+
+/// In clap_complete's bash script, the case of `--cluster` offers what is
+/// typed (its value hint is "other"); its body, up to `return 0`, is
+/// replaced by the clusters.
+fn bash_clusters(script: &str) -> String {
+    let mut out = String::with_capacity(script.len());
+    let mut in_cluster = false;
+    for line in script.split_inclusive('\n') {
+        if in_cluster {
+            if line.trim() != "return 0" {
+                continue;
+            }
+            let indent = &line[..line.len() - line.trim_start().len()];
+            out.push_str(&format!(
+                "{indent}COMPREPLY=($(compgen -W \"$({CLUSTERS_COMMAND})\" -- \"${{cur}}\"))\n"
+            ));
+            in_cluster = false;
+        } else {
+            in_cluster = line.trim() == "--cluster)";
+        }
+        // The hidden command is for the script itself, not offered.
+        if line.trim_start().starts_with("opts=") {
+            out.push_str(&line.replace(" complete-clusters", ""));
+            continue;
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+/// The clusters `rbacc.yaml` of the repository found from the current
+/// directory declares, one a line; nothing when it does not read.
+pub fn clusters() -> String {
+    let path = super::args::discover_repo().join("rbacc.yaml");
+    let limit = rbacc::yaml::DECLARATIONS.file_bytes as u64;
+    let Ok(Ok(bytes)) = rbacc::files::read_limited(&path, limit) else {
+        return String::new();
+    };
+    let input = rbacc::load::Input {
+        config: Some(rbacc::load::InputFile {
+            path: "rbacc.yaml".to_string(),
+            contents: Ok(bytes),
+        }),
+        ..Default::default()
+    };
+    let compilation = rbacc::compile(&input, &rbacc::Settings::queries());
+    let Some(resolved) = compilation.resolved else {
+        return String::new();
+    };
+    resolved
+        .org
+        .clusters
+        .iter()
+        .map(|c| format!("{}\n", c.name))
+        .collect()
+}
+
+/// `rbacc man`: rbacc(1), one command's page, or all of them written into
+/// a directory.
+pub fn man_command(args: &super::args::ManArgs) -> Result<super::Outcome, String> {
+    if let Some(dir) = &args.out_dir {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for (name, page) in pages() {
+            let path = dir.join(format!("{name}.1"));
+            std::fs::write(&path, page).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        return Ok(super::Outcome::Success);
+    }
+    match &args.command {
+        None => super::print(&man()),
+        Some(name) => {
+            let wanted = format!("rbacc-{name}");
+            match pages().into_iter().find(|(page, _)| *page == wanted) {
+                Some((_, page)) => super::print(&page),
+                None => {
+                    let names: Vec<String> = Cli::command()
+                        .get_subcommands()
+                        .filter(|s| !s.is_hide_set())
+                        .map(|s| s.get_name().to_string())
+                        .collect();
+                    Err(format!(
+                        "rbacc has no command `{}`; its commands are {}",
+                        rbacc::text::visible(name),
+                        names.join(", ")
+                    ))
+                }
+            }
+        }
+    }
+}
+
+/// Every page: `rbacc` (rbacc(1)) and `rbacc-<command>` for each command
+/// it lists in its COMMANDS section, so that every page it refers to is
+/// here.
+pub fn pages() -> Vec<(String, String)> {
+    let mut out = vec![("rbacc".to_string(), man())];
+    // Built, so that clap's own `help` command is among them.
+    let mut command = Cli::command();
+    command.build();
+    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let name = format!("rbacc-{}", sub.get_name());
+        let sub = sub.clone().bin_name(format!("rbacc {}", sub.get_name()));
+        let mut buf = Vec::new();
+        // Writing to a Vec cannot fail.
+        let _ = clap_mangen::Man::new(sub)
+            .title(name.clone())
+            .render(&mut buf);
+        out.push((name, String::from_utf8_lossy(&buf).into_owned()));
+    }
+    out
 }
 
 /// The man page (roff, section 1): the top-level page, then a section per

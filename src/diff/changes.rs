@@ -581,6 +581,71 @@ pub fn risky_grants(base: Option<&Compilation>, head: &Compilation) -> Vec<Warni
         .collect()
 }
 
+/// Risk findings of the head that `policy.builtinRoles` (or its default)
+/// accepts and the base did not have: bindings of a built-in role that
+/// give what the platform accepts once for every team. Not warnings in a
+/// build, but what the change widens, for its reviewers. One per
+/// declaration and risk, as `check` reports findings.
+pub fn accepted_by_platform(base: Option<&Compilation>, head: &Compilation) -> Vec<Warning> {
+    use crate::validate::analysis::{Finding, subjects_text};
+    type Key = (String, String, &'static str);
+    let key = |c: &Compilation, f: &Finding| -> Key {
+        (
+            c.sources.path(f.span.file).to_string(),
+            subjects_text(&f.subjects),
+            f.risk.id(),
+        )
+    };
+    fn accepted(c: &Compilation) -> Vec<&Finding> {
+        c.resolved
+            .as_ref()
+            .map(|r| {
+                r.analysis
+                    .findings
+                    .iter()
+                    .filter(|f| f.builtin_accepted)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+    let known: BTreeSet<Key> = base
+        .map(|b| accepted(b).into_iter().map(|f| key(b, f)).collect())
+        .unwrap_or_default();
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for f in accepted(head) {
+        let k = key(head, f);
+        if known.contains(&k) || !seen.insert(k.clone()) {
+            continue;
+        }
+        let (line, _) = head.sources.line_col(f.span);
+        let location = format!("{}:{line}", k.0);
+        let reason = f
+            .allowed
+            .as_ref()
+            .map(|a| a.reason.as_str())
+            .unwrap_or_default();
+        out.push(Warning {
+            location: Some(location.clone()),
+            ..Warning::new(
+                "accepted-risk",
+                Message::new()
+                    .value(&location)
+                    .words(": ")
+                    .marked(&format!("{} can {}", k.1, f.risk.can()))
+                    .words(", accepted for the built-in ")
+                    .code(f.role.as_str())
+                    .words(" by ")
+                    .code(format!("policy.builtinRoles.{}", f.role))
+                    .words(": \"")
+                    .value(reason)
+                    .words("\""),
+            )
+        });
+    }
+    out
+}
+
 /// `spec.allow` entries of team files that the base did not have: risks a
 /// team accepts on purpose, which its reviewers should read with the reason.
 pub fn accepted_risks(base: &[InputFile], head: &[InputFile]) -> Vec<Warning> {

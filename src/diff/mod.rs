@@ -308,7 +308,7 @@ impl Invalid {
             color: false,
             width: 100,
         };
-        let diagnostics = crate::report::render(&c.diagnostics, &c.sources, style);
+        let diagnostics = crate::report::render(&c.diagnostics, &c.sources, style, None);
         render::head_invalid(
             &self.base,
             &self.head,
@@ -432,6 +432,10 @@ pub fn diff(
         base_compiled.as_ref().filter(|c| c.resolved.is_some()),
         &head_compiled,
     ));
+    all.extend(changes::accepted_by_platform(
+        base_compiled.as_ref().filter(|c| c.resolved.is_some()),
+        &head_compiled,
+    ));
     all.extend(changes::accepted_risks(
         base.input.as_ref().map_or(&[][..], |i| &i.teams),
         head.input.as_ref().map_or(&[][..], |i| &i.teams),
@@ -465,7 +469,11 @@ pub fn diff(
 /// One side compiled as `build` compiles it, up to emission: [`outputs`]
 /// (compile.rs) emits only what can differ.
 fn compile_side(input: &Input) -> crate::Compilation {
-    crate::compile(input, &crate::Settings::default())
+    let settings = crate::Settings {
+        builtin_accepted: true,
+        ..crate::Settings::default()
+    };
+    crate::compile(input, &settings)
 }
 
 /// Reads both revisions and compares them; `timings` collects how long

@@ -5,7 +5,7 @@
 //! CI workflow and GitOps wiring of a new repository as text. These are files
 //! people read and edit, so they are written as commented text here, not
 //! built from k8s-openapi types like the compiled output; `out/` itself is
-//! compiled and written by the code `rbacc build` uses. [`conflicts`] and
+//! compiled and written by the code `rbacc build` uses. [`plan`] and
 //! [`write`] are the only I/O.
 
 use std::collections::BTreeMap;
@@ -115,29 +115,95 @@ pub fn deploy_files(
     files
 }
 
-/// The paths among `paths` (relative to `dir`) that exist, or that cannot
-/// be created because a parent is not a directory: what `init` would
-/// overwrite or trip over.
-pub fn conflicts(dir: &Path, paths: impl IntoIterator<Item = String>) -> Vec<String> {
-    let mut found = Vec::new();
-    for path in paths {
-        let target = dir.join(&path);
+/// What `init` does with its files in `dir`.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// Files to create, by path relative to `dir`.
+    pub create: BTreeMap<String, String>,
+    /// Text to append to a file that exists (the lines of `.gitignore` it
+    /// lacks).
+    pub append: BTreeMap<String, String>,
+    /// Files that already hold what `init` would write: left alone.
+    pub same: Vec<String>,
+    /// Files that exist with other contents, or that cannot be created
+    /// because a parent is not a directory: `init` writes nothing then.
+    pub conflicts: Vec<String>,
+}
+
+/// The files that merge into an existing one instead of conflicting with
+/// it: lines appended when missing.
+const MERGED: &[&str] = &[".gitignore"];
+
+/// What writing `files` (paths relative to `dir`) would do: create the
+/// missing ones, leave those that already hold the same text, append to
+/// an existing `.gitignore` the lines it lacks, and report every other
+/// file in the way as a conflict.
+pub fn plan(dir: &Path, files: &BTreeMap<String, String>) -> Plan {
+    let mut plan = Plan::default();
+    for (path, text) in files {
+        let target = dir.join(path);
         let blocked = target
             .ancestors()
             .skip(1)
             .take_while(|a| a.starts_with(dir) && *a != dir)
             .any(|a| a.symlink_metadata().is_ok_and(|m| !m.is_dir()));
-        if blocked || target.symlink_metadata().is_ok() {
-            found.push(path);
+        let meta = target.symlink_metadata();
+        if blocked {
+            plan.conflicts.push(path.clone());
+            continue;
+        }
+        let Ok(meta) = meta else {
+            plan.create.insert(path.clone(), text.clone());
+            continue;
+        };
+        let existing = meta
+            .is_file()
+            .then(|| std::fs::read_to_string(&target).ok())
+            .flatten();
+        match existing {
+            Some(existing) if existing == *text => plan.same.push(path.clone()),
+            Some(existing) if MERGED.contains(&path.as_str()) => {
+                match missing_lines(&existing, text) {
+                    Some(more) => {
+                        plan.append.insert(path.clone(), more);
+                    }
+                    None => plan.same.push(path.clone()),
+                }
+            }
+            _ => plan.conflicts.push(path.clone()),
         }
     }
-    found
+    plan
 }
 
-/// Writes `files` below `dir` (created when missing), never replacing a
-/// file: one that appeared since [`conflicts`] looked is an error.
-pub fn write(dir: &Path, files: &BTreeMap<String, String>) -> Result<(), Error> {
-    for (path, text) in files {
+/// What to append to `existing` so that it holds every line of `wanted`
+/// that is not a comment: `wanted` whole (its comments say why), after a
+/// line break when `existing` does not end with one. `None` when nothing
+/// is missing.
+fn missing_lines(existing: &str, wanted: &str) -> Option<String> {
+    let has: std::collections::BTreeSet<&str> = existing.lines().map(str::trim).collect();
+    let missing = wanted
+        .lines()
+        .map(str::trim)
+        .any(|l| !l.is_empty() && !l.starts_with('#') && !has.contains(l));
+    if !missing {
+        return None;
+    }
+    let mut more = String::new();
+    if !existing.is_empty() && !existing.ends_with('\n') {
+        more.push('\n');
+    }
+    if !existing.is_empty() {
+        more.push('\n');
+    }
+    more.push_str(wanted);
+    Some(more)
+}
+
+/// Carries out `plan` below `dir` (created when missing), never replacing
+/// a file: one that appeared since [`plan`] looked is an error.
+pub fn write(dir: &Path, plan: &Plan) -> Result<(), Error> {
+    for (path, text) in &plan.create {
         let target: PathBuf = dir.join(path);
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
@@ -145,6 +211,14 @@ pub fn write(dir: &Path, files: &BTreeMap<String, String>) -> Result<(), Error> 
         let mut file = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
+            .open(&target)
+            .map_err(|e| Error::io(&target, e))?;
+        std::io::Write::write_all(&mut file, text.as_bytes()).map_err(|e| Error::io(&target, e))?;
+    }
+    for (path, text) in &plan.append {
+        let target: PathBuf = dir.join(path);
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
             .open(&target)
             .map_err(|e| Error::io(&target, e))?;
         std::io::Write::write_all(&mut file, text.as_bytes()).map_err(|e| Error::io(&target, e))?;

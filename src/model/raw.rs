@@ -51,7 +51,10 @@ pub(crate) mod fields {
         "podSecurity",
         "limits",
         "teamRoles",
+        "builtinRoles",
     ];
+    pub const BUILTIN_ROLE_POLICY: &[&str] = &["allow"];
+    pub const BUILTIN_ROLE_ALLOW: &[&str] = &["risk", "reason"];
     pub const METADATA_POLICY: &[&str] = &["allow", "forbid", "required", "values"];
     pub const ALLOWED_PATTERN: &[&str] = &["pattern"];
     pub const POD_SECURITY_POLICY: &[&str] = &["minimum", "privilegedNamespaces"];
@@ -298,6 +301,27 @@ pub struct Policy {
     pub pod_security: PodSecurityPolicy,
     /// `policy.limits`: budgets on what one declaration makes.
     pub limits: Limits,
+    /// `policy.builtinRoles`: what the platform accepts of each built-in
+    /// role, in the order written.
+    pub builtin_roles: Vec<BuiltinRolePolicy>,
+}
+
+/// One entry of `policy.builtinRoles`, unchecked: a role name and, when
+/// written, the risks its bindings are accepted with.
+#[derive(Debug)]
+pub struct BuiltinRolePolicy {
+    pub role: Sp<String>,
+    /// `allow:` as written; `None` when the entry has none (the defaults
+    /// stay).
+    pub allow: Option<Vec<BuiltinAllow>>,
+}
+
+/// One entry of `policy.builtinRoles.<role>.allow`, unchecked.
+#[derive(Debug)]
+pub struct BuiltinAllow {
+    pub span: Span,
+    pub risk: Sp<String>,
+    pub reason: Option<Sp<String>>,
 }
 
 /// `policy.labels`.
@@ -795,6 +819,42 @@ fn decode_policy(d: &mut Decoder, node: &Node) -> Policy {
             binding_subjects: count("bindingSubjects"),
         };
         l.finish(d);
+    }
+    if let Some(roles) = f.get("builtinRoles") {
+        for (role, value) in d.entries(roles) {
+            let mut r = d.fields(value, fields::BUILTIN_ROLE_POLICY);
+            let allow = r.get("allow").map(|list| {
+                let mut entries = Vec::new();
+                for item in d.items(list) {
+                    let mut a = d.fields(item, fields::BUILTIN_ROLE_ALLOW);
+                    let risk = a
+                        .required(d, "risk", "a built-in role's `allow` entry")
+                        .and_then(|n| d.string(n));
+                    let reason = a
+                        .required_because(
+                            d,
+                            "reason",
+                            "a built-in role's `allow` entry",
+                            Some("say why every team may hold this through the role, so reviewers can judge it"),
+                        )
+                        .and_then(|n| d.string(n));
+                    a.finish(d);
+                    if let Some(risk) = risk {
+                        entries.push(BuiltinAllow {
+                            span: item.span,
+                            risk,
+                            reason,
+                        });
+                    }
+                }
+                entries
+            });
+            r.finish(d);
+            policy.builtin_roles.push(BuiltinRolePolicy {
+                role: role.clone(),
+                allow,
+            });
+        }
     }
     if let Some(extra) = f.get("extraResources") {
         for item in d.items(extra) {

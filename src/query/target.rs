@@ -49,7 +49,15 @@ pub enum Scope<'a> {
     Request(Option<&'a str>),
 }
 
-impl Scope<'_> {
+impl<'a> Scope<'a> {
+    /// The namespace of the question, if it has one.
+    fn namespace(&self) -> Option<&'a str> {
+        match self {
+            Scope::Request(namespace) => *namespace,
+            Scope::All => None,
+        }
+    }
+
     /// Whether an output file may hold an object the question needs. Files
     /// of a team shard hold only namespaced objects, and an object of
     /// namespace `ns` spells `ns` in its file, so a shard file without the
@@ -75,7 +83,9 @@ impl Target {
         scope: Scope<'_>,
     ) -> Result<Target, QueryError> {
         let clusters = clusters(output);
-        let cluster = select_cluster(&clusters, cluster)?;
+        let cluster = select_cluster(&clusters, cluster, scope.namespace(), |c| {
+            declared_namespaces(output, c)
+        })?;
         let files: Vec<(&String, &String)> = output
             .files
             .iter()
@@ -112,7 +122,8 @@ impl Target {
         scope: Scope<'_>,
     ) -> Option<Result<Target, QueryError>> {
         let clusters = clusters_in(recorded.paths());
-        let cluster = match select_cluster(&clusters, cluster) {
+        let on = |c: &str| namespaces_in(recorded.paths(), c);
+        let cluster = match select_cluster(&clusters, cluster, scope.namespace(), on) {
             Ok(cluster) => cluster,
             Err(e) => return Some(Err(e)),
         };
@@ -220,8 +231,34 @@ fn parse_file(path: &str, text: &str) -> Result<Manifests, AccessError> {
     })
 }
 
-fn select_cluster(clusters: &[String], wanted: Option<&str>) -> Result<String, QueryError> {
+/// The cluster a question is about: `wanted`, else the only cluster, else
+/// the only one that declares `namespace` (`declared` gives a cluster's
+/// namespaces).
+fn select_cluster(
+    clusters: &[String],
+    wanted: Option<&str>,
+    namespace: Option<&str>,
+    declared: impl Fn(&str) -> BTreeSet<String>,
+) -> Result<String, QueryError> {
     let list = clusters.join(", ");
+    if let (None, Some(ns), [_, _, ..]) = (wanted, namespace, clusters) {
+        let on: Vec<&String> = clusters
+            .iter()
+            .filter(|c| declared(c).contains(ns))
+            .collect();
+        match on.as_slice() {
+            [only] => return Ok((*only).clone()),
+            [] => {}
+            several => {
+                let names: Vec<&str> = several.iter().map(|c| c.as_str()).collect();
+                return Err(QueryError::Usage(format!(
+                    "namespace `{ns}` is on {} clusters ({}): choose one with --cluster",
+                    names.len(),
+                    names.join(", ")
+                )));
+            }
+        }
+    }
     match wanted {
         Some(wanted) if clusters.iter().any(|c| c == wanted) => Ok(wanted.to_string()),
         Some(wanted) => {
@@ -271,7 +308,9 @@ mod tests {
     fn cluster_selection() {
         let two = ["prod".to_string(), "staging".to_string()];
         assert_eq!(
-            select_cluster(&two, Some("prod")).ok().as_deref(),
+            select_cluster(&two, Some("prod"), None, |_| BTreeSet::new())
+                .ok()
+                .as_deref(),
             Some("prod")
         );
         let message = |r: Result<String, QueryError>| match r {
@@ -279,15 +318,42 @@ mod tests {
             other => panic!("expected a usage error, got {other:?}"),
         };
         assert_eq!(
-            message(select_cluster(&two, None)),
+            message(select_cluster(&two, None, None, |_| BTreeSet::new())),
             "the repository has 2 clusters (prod, staging): choose one with --cluster"
         );
         assert_eq!(
-            message(select_cluster(&two, Some("prd"))),
+            message(select_cluster(&two, Some("prd"), None, |_| BTreeSet::new())),
             "unknown cluster `prd`; did you mean `prod`? (the repository's clusters: prod, staging)"
         );
+        // A namespace on one cluster names it; on both, the choice is asked.
+        let on = |c: &str| -> BTreeSet<String> {
+            let mut set = BTreeSet::from(["shared".to_string()]);
+            if c == "staging" {
+                set.insert("web-staging".to_string());
+            }
+            set
+        };
+        assert_eq!(
+            select_cluster(&two, None, Some("web-staging"), on)
+                .ok()
+                .as_deref(),
+            Some("staging")
+        );
+        assert_eq!(
+            message(select_cluster(&two, None, Some("shared"), on)),
+            "namespace `shared` is on 2 clusters (prod, staging): choose one with --cluster"
+        );
+        assert_eq!(
+            message(select_cluster(&two, None, Some("nowhere"), on)),
+            "the repository has 2 clusters (prod, staging): choose one with --cluster"
+        );
         let one = ["only".to_string()];
-        assert_eq!(select_cluster(&one, None).ok().as_deref(), Some("only"));
+        assert_eq!(
+            select_cluster(&one, None, None, |_| BTreeSet::new())
+                .ok()
+                .as_deref(),
+            Some("only")
+        );
     }
 
     #[test]

@@ -1,13 +1,14 @@
 //! The text report, for people: every diagnostic with its source lines,
 //! labels and help (miette), then a count.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode, SourceSpan,
 };
 
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Code, Diagnostic, Severity};
 use crate::source::Sources;
 use crate::text::{is_invisible, visible};
 
@@ -18,8 +19,15 @@ pub struct Style {
     pub width: usize,
 }
 
-/// Renders `diagnostics` in the order given, followed by a summary line.
-pub(super) fn render(diagnostics: &[&Diagnostic], sources: &Sources, style: Style) -> String {
+/// Renders `diagnostics` in the order given, followed by a summary line:
+/// with `per_code`, only the first that many of each code in full, and the
+/// count of each code of which some were left out.
+pub(super) fn render(
+    diagnostics: &[&Diagnostic],
+    sources: &Sources,
+    style: Style,
+    per_code: Option<usize>,
+) -> String {
     let theme = if style.color {
         GraphicalTheme::unicode()
     } else {
@@ -29,7 +37,14 @@ pub(super) fn render(diagnostics: &[&Diagnostic], sources: &Sources, style: Styl
         .with_width(style.width)
         .with_links(false);
     let mut out = String::new();
+    let mut seen: BTreeMap<Code, (usize, usize)> = BTreeMap::new();
     for &diagnostic in diagnostics {
+        let (count, _) = seen.entry(diagnostic.code).or_default();
+        *count += 1;
+        if per_code.is_some_and(|n| *count > n) {
+            continue;
+        }
+        seen.entry(diagnostic.code).or_default().1 += 1;
         let view = View::new(diagnostic, sources);
         // Writing into a String cannot fail; a rendering failure would only
         // lose decoration, so fall back to the plain message.
@@ -43,14 +58,63 @@ pub(super) fn render(diagnostics: &[&Diagnostic], sources: &Sources, style: Styl
         out.push('\n');
     }
     let (errors, warnings) = super::counts(diagnostics);
+    let hidden: usize = seen.values().map(|(count, shown)| count - shown).sum();
+    if hidden > 0 {
+        out.push_str(&format!(
+            "{} more not shown (the first {} of each code are): `--max-diagnostics N` shows N of each, `--verbose` all\n",
+            thousands(hidden),
+            per_code.unwrap_or_default()
+        ));
+        let width = seen.keys().map(|c| c.as_str().len()).max().unwrap_or(0);
+        for (code, (count, shown)) in &seen {
+            let severity =
+                diagnostics
+                    .iter()
+                    .filter(|d| d.code == *code)
+                    .fold((0, 0), |(e, w), d| match d.severity {
+                        Severity::Error => (e + 1, w),
+                        Severity::Warning => (e, w + 1),
+                    });
+            let what = match severity {
+                (0, w) => format!("{} {}", thousands(w), plural(w, "warning", "warnings")),
+                (e, 0) => format!("{} {}", thousands(e), plural(e, "error", "errors")),
+                (e, w) => format!(
+                    "{} {}, {} {}",
+                    thousands(e),
+                    plural(e, "error", "errors"),
+                    thousands(w),
+                    plural(w, "warning", "warnings")
+                ),
+            };
+            let shown = if shown < count {
+                format!(" ({shown} shown)")
+            } else {
+                String::new()
+            };
+            out.push_str(&format!("  {:<width$}  {what}{shown}\n", code.as_str()));
+        }
+    }
     if errors > 0 || warnings > 0 {
         out.push_str(&format!(
             "{} {}, {} {}\n",
-            errors,
+            thousands(errors),
             plural(errors, "error", "errors"),
-            warnings,
+            thousands(warnings),
             plural(warnings, "warning", "warnings")
         ));
+    }
+    out
+}
+
+/// `40000` as `40,000`.
+pub(super) fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
     }
     out
 }

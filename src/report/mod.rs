@@ -65,7 +65,7 @@ pub fn render_as(
     style: Style,
 ) -> String {
     match format {
-        Format::Text => human::render(diagnostics, sources, style),
+        Format::Text => human::render(diagnostics, sources, style, None),
         Format::Github => github::render(diagnostics, sources),
         Format::Json => json::render(diagnostics, sources),
         Format::Sarif => sarif::render(diagnostics, sources),
@@ -73,12 +73,30 @@ pub fn render_as(
     }
 }
 
-/// The text report of every diagnostic, in report order, and a count.
-pub fn render(diagnostics: &Diagnostics, sources: &Sources, style: Style) -> String {
-    human::render(&diagnostics.sorted(sources), sources, style)
+/// How many diagnostics of each code the text report shows in full when
+/// there are more than [`SUMMARISED_ABOVE`] and neither `--verbose` nor
+/// `--max-diagnostics` says otherwise.
+pub const SHOWN_PER_CODE: usize = 3;
+
+/// Up to this many diagnostics, the text report shows them all: they fit
+/// in a terminal's scrollback without hiding one another.
+pub const SUMMARISED_ABOVE: usize = 25;
+
+/// The text report, in report order, and a count: every diagnostic, or
+/// with `per_code` the first that many of each code and the count of each
+/// code of which some are left out.
+pub fn render(
+    diagnostics: &Diagnostics,
+    sources: &Sources,
+    style: Style,
+    per_code: Option<usize>,
+) -> String {
+    human::render(&diagnostics.sorted(sources), sources, style, per_code)
 }
 
-/// GitHub Actions workflow commands, one per diagnostic, in report order.
+/// GitHub Actions workflow commands in report order, as many as GitHub
+/// shows ([`github::ANNOTATIONS_PER_STEP`] of each severity), then a
+/// count of what is left out.
 pub fn render_github(diagnostics: &Diagnostics, sources: &Sources) -> String {
     github::render(&diagnostics.sorted(sources), sources)
 }

@@ -14,6 +14,8 @@ pub struct Analysis {
     /// Keep origins and accepted findings too (what `rbacc explain` shows);
     /// otherwise only what [`Analysis::report`] reports is kept.
     pub keep_all: bool,
+    /// Keep the findings `policy.builtinRoles` accepts (for `rbacc diff`).
+    pub keep_builtin_accepted: bool,
     /// Every object a declaration generates, in declaration order.
     pub origins: Vec<Origin>,
     /// Every risk finding, allowed ones included, in declaration order.
@@ -82,13 +84,25 @@ pub struct Finding {
     pub request: String,
     /// The declaration that generates the binding.
     pub span: Span,
-    /// The `allow:` entry that accepts the finding: its reason and place.
-    pub allowed: Option<(String, Span)>,
+    /// What accepts the finding: a team's `allow:` entry, a custom role's
+    /// `allow:`, or `policy.builtinRoles` (written, or rbacc's default).
+    pub allowed: Option<Accepted>,
+    /// Whether `policy.builtinRoles` (or its default) accepts it.
+    pub builtin_accepted: bool,
     /// Where `policy.risks` sets the level; `None` for the default.
     pub policy: Option<Span>,
     /// A team `allow:` entry that matches, but cannot accept the finding
     /// because the policy makes it an error.
     pub refused_allow: Option<Span>,
+}
+
+/// Why a finding is accepted, and where that is said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    pub reason: String,
+    /// Where the reason is written; `None` for what rbacc accepts of a
+    /// built-in role by default (`policy.builtinRoles`).
+    pub at: Option<Span>,
 }
 
 impl Analysis {
@@ -127,6 +141,14 @@ impl Analysis {
             let accept = if first.level == Level::Error {
                 format!(
                     "only rbacc.yaml can relax it: `policy.risks.{}`, or `allow:` with a `reason:` on a custom role",
+                    risk.id()
+                )
+            } else if crate::builtin::BUILTIN_ROLES.contains(&first.role.as_str()) {
+                format!(
+                    "if this is intended, accept it with `allow: [{{ risk: {}, role: {}, reason: … }}]` under the team's `spec`, for every team with `policy.builtinRoles.{}.allow` in rbacc.yaml, or set `policy.risks.{}` there",
+                    risk.id(),
+                    first.role,
+                    first.role,
                     risk.id()
                 )
             } else {

@@ -10,6 +10,7 @@ use crate::model::{Cluster, LimitRange, RoleDef, Rule};
 use crate::risk::{Level, Risk};
 use crate::source::{Sources, Sp, Span};
 
+use super::analysis::Accepted;
 use super::quota::{check_limit_range, check_quota, valid_limit_range};
 use super::{check_dns_label, declared_twice, suggestion};
 
@@ -52,6 +53,9 @@ pub struct Settings {
     /// What each risk finding is (`policy.risks`, else the default), and
     /// where the policy set it.
     pub risk_levels: BTreeMap<Risk, (Level, Option<Span>)>,
+    /// What the platform accepts of the built-in roles, by role and risk
+    /// (`policy.builtinRoles`, else [`builtin::DEFAULT_ACCEPTED`]).
+    pub builtin_accepts: BTreeMap<(&'static str, Risk), Accepted>,
 }
 
 pub struct KnownRole {
@@ -193,6 +197,7 @@ pub fn check(sources: &Sources, config: &raw::Config, diags: &mut Diagnostics) -
         .zip(limit_range.as_ref())
         .map(|(written, checked)| valid_limit_range(written, checked));
     let risk_levels = risk_levels(&policy.risks, diags);
+    let builtin_accepts = builtin_accepts(&policy.builtin_roles, &roles, diags);
     let network_policies = super::network::check_all(
         &config.network_policies,
         &source_path,
@@ -217,6 +222,7 @@ pub fn check(sources: &Sources, config: &raw::Config, diags: &mut Diagnostics) -
     }
     Settings {
         risk_levels,
+        builtin_accepts,
         network_policies,
         clusters: check_clusters(config, diags),
         reserved: super::reserved::check(config, diags),
@@ -397,6 +403,162 @@ pub fn unknown_risk(written: &Sp<String>) -> Diagnostic {
         suggestion(&written.value, ids.iter().copied())
             .unwrap_or_else(|| format!("risks are {}", backticked(&ids))),
     )
+}
+
+/// The longest `reason:` of `policy.builtinRoles`, in characters: it is
+/// shown beside every finding it accepts, in explanations and reports.
+pub const MAX_BUILTIN_REASON: usize = 500;
+
+/// `policy.builtinRoles`, checked, over rbacc's defaults: a role whose
+/// `allow:` is written is accepted with exactly those risks, the others
+/// keep [`builtin::DEFAULT_ACCEPTED`].
+fn builtin_accepts(
+    written: &[raw::BuiltinRolePolicy],
+    roles: &BTreeMap<String, KnownRole>,
+    diags: &mut Diagnostics,
+) -> BTreeMap<(&'static str, Risk), Accepted> {
+    let mut replaced: BTreeSet<&'static str> = BTreeSet::new();
+    let mut accepts = BTreeMap::new();
+    for entry in written {
+        let Some(&role) = BUILTIN_ROLES.iter().find(|r| **r == entry.role.value) else {
+            diags.push(unknown_builtin_role(&entry.role, roles));
+            continue;
+        };
+        let Some(allow) = &entry.allow else { continue };
+        replaced.insert(role);
+        let gives: BTreeSet<Risk> = roles
+            .get(role)
+            .map(|known| {
+                crate::risk::findings_of(&known.def.rules, "")
+                    .into_iter()
+                    .map(|m| m.risk)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut seen: BTreeMap<Risk, Span> = BTreeMap::new();
+        for a in allow {
+            let Some(risk) = Risk::from_id(&a.risk.value) else {
+                diags.push(unknown_risk(&a.risk));
+                continue;
+            };
+            if let Some(&first) = seen.get(&risk) {
+                diags.push(declared_twice(
+                    Code::DuplicateEntry,
+                    a.risk.span,
+                    format!("risk `{}` is accepted twice for `{role}`", risk.id()),
+                    first,
+                ));
+                continue;
+            }
+            seen.insert(risk, a.risk.span);
+            let Some(reason) = &a.reason else { continue };
+            let Some(reason) = checked_reason(reason, diags) else {
+                continue;
+            };
+            if !gives.contains(&risk) {
+                diags.push(
+                    Diagnostic::warning(
+                        Code::UnusedAllow,
+                        a.risk.span,
+                        format!("the built-in `{role}` does not give `{}`", risk.id()),
+                    )
+                    .label("accepts nothing")
+                    .help(format!(
+                        "remove the entry; `{role}` gives {}",
+                        if gives.is_empty() {
+                            "no risk rbacc reports".to_string()
+                        } else {
+                            backticked_all(&gives.iter().map(|r| r.id()).collect::<Vec<_>>())
+                        }
+                    )),
+                );
+                continue;
+            }
+            accepts.insert(
+                (role, risk),
+                Accepted {
+                    reason,
+                    at: Some(a.span),
+                },
+            );
+        }
+    }
+    for &(role, risk, reason) in builtin::DEFAULT_ACCEPTED {
+        if !replaced.contains(role) {
+            accepts.insert(
+                (role, risk),
+                Accepted {
+                    reason: reason.to_string(),
+                    at: None,
+                },
+            );
+        }
+    }
+    accepts
+}
+
+/// A key of `policy.builtinRoles` that names no built-in role.
+fn unknown_builtin_role(written: &Sp<String>, roles: &BTreeMap<String, KnownRole>) -> Diagnostic {
+    let shown = crate::text::visible(&written.value);
+    let d = Diagnostic::error(
+        Code::UnknownRole,
+        written.span,
+        format!("`{shown}` is not a built-in role"),
+    )
+    .label("not a built-in role");
+    if roles.get(&written.value).is_some_and(|r| r.span.is_some()) {
+        return d.help(format!(
+            "`{shown}` is a custom role: accept its risks with `allow:` and `reason:` on the role"
+        ));
+    }
+    d.help(
+        suggestion(&written.value, BUILTIN_ROLES.iter().copied())
+            .unwrap_or_else(|| format!("built-in roles are {}", backticked(BUILTIN_ROLES))),
+    )
+}
+
+/// A `reason:` of `policy.builtinRoles` as reviewers will read it: not
+/// empty, at most [`MAX_BUILTIN_REASON`] characters, no invisible
+/// character. `None`, reported, otherwise.
+fn checked_reason(reason: &Sp<String>, diags: &mut Diagnostics) -> Option<String> {
+    let text = &reason.value;
+    let problem = if text.trim().is_empty() {
+        Diagnostic::error(
+            Code::MissingField,
+            reason.span,
+            "an `allow` entry needs a reason",
+        )
+        .label("empty reason")
+        .help("say why every team may hold this through the role, so reviewers can judge it")
+    } else if text.chars().count() > MAX_BUILTIN_REASON {
+        Diagnostic::error(
+            Code::InputLimit,
+            reason.span,
+            format!(
+                "a reason of {} characters, more than {MAX_BUILTIN_REASON}",
+                text.chars().count()
+            ),
+        )
+        .label("too long")
+        .help(
+            "it is shown beside every finding it accepts: say why in a sentence, and link to more",
+        )
+    } else if let Some(c) = text.chars().find(|&c| crate::text::is_invisible(c)) {
+        Diagnostic::error(
+            Code::InvalidValue,
+            reason.span,
+            format!(
+                "the reason holds the invisible character {}",
+                crate::text::visible(&c.to_string())
+            ),
+        )
+        .label("invisible character")
+        .help("write the reason on one line of plain text: control and formatting characters read differently in a review")
+    } else {
+        return Some(text.clone());
+    };
+    diags.push(problem);
+    None
 }
 
 /// `policy.risks`, checked, over the default level of every risk.

@@ -56,7 +56,7 @@ pub use kubeconfig::Render;
 
 /// Validates the declarations and resolves them into an [`Org`].
 pub fn validate(sources: &Sources, parsed: &Parsed, diags: &mut Diagnostics) -> Option<Org> {
-    validate_with_analysis(sources, parsed, Render::Full, false, diags).0
+    validate_with_analysis(sources, parsed, Render::Full, false, false, diags).0
 }
 
 /// Validates the declarations and resolves them into an [`Org`], with the
@@ -64,16 +64,19 @@ pub fn validate(sources: &Sources, parsed: &Parsed, diags: &mut Diagnostics) -> 
 /// policy makes errors or warnings. With [`Render::NamesOnly`], kubeconfig
 /// templates are not rendered (nor checked): the `Org` holds empty texts.
 /// With `keep_all`, the analysis also keeps every object's origin and the
-/// findings that are accepted (for `rbacc explain`).
+/// findings that are accepted (for `rbacc explain`); with
+/// `keep_builtin_accepted`, those `policy.builtinRoles` accepts.
 pub fn validate_with_analysis(
     sources: &Sources,
     parsed: &Parsed,
     render: Render,
     keep_all: bool,
+    keep_builtin_accepted: bool,
     diags: &mut Diagnostics,
 ) -> (Option<Org>, Analysis) {
     let mut analysis = Analysis {
         keep_all,
+        keep_builtin_accepted,
         ..Analysis::default()
     };
     let org = resolve(sources, parsed, render, &mut analysis, diags);

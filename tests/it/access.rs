@@ -304,18 +304,24 @@ User            eve@example.com  -          RoleBinding/editors  ClusterRole/edi
 #[test]
 fn usage_errors_exit_2() {
     let repo = Repo::example();
-    let can_i = "can-i get pods -n payments-prod --as a@example.com";
+    // payments-dev is on both clusters.
+    let can_i = "can-i get pods -n payments-dev --as a@example.com";
 
     repo.rbacc(can_i).expect_code(2).stdout_is("").stderr_is(
-        "error: the repository has 2 clusters (prod, staging): choose one with --cluster\n",
+        "error: namespace `payments-dev` is on 2 clusters (prod, staging): choose one with --cluster\n",
     );
+    repo.rbacc("can-i get pods --as a@example.com")
+        .expect_code(2)
+        .stderr_is(
+            "error: the repository has 2 clusters (prod, staging): choose one with --cluster\n",
+        );
 
     repo.rbacc(&format!("{can_i} --cluster prd"))
         .expect_code(2)
         .stderr_is("error: unknown cluster `prd`; did you mean `prod`? (the repository's clusters: prod, staging)\n");
 
     for args in [
-        "who-can get pods -n payments-prod",
+        "who-can get pods -n payments-dev",
         "access --as a@example.com",
     ] {
         repo.rbacc(args)
@@ -645,4 +651,23 @@ fn queries_read_recorded_output_and_answer_the_same() {
         "a changed file is not read as the compiled answer"
     );
     assert_eq!(edited, recorded);
+}
+
+/// A namespace on one cluster names the cluster: `--cluster` may be left
+/// out, from the compiled declarations and from the build record alike.
+#[test]
+fn a_namespace_on_one_cluster_needs_no_cluster() {
+    let repo = Repo::example();
+    for _ in ["compiled", "recorded"] {
+        repo.rbacc("can-i create deployments.apps -n payments-prod --as erin@example.com --as-group payments-devs")
+            .expect_code(0)
+            .stdout_is("yes\n");
+        repo.rbacc("who-can get secrets -n ml-platform-ci")
+            .expect_code(0)
+            .stdout_has("ml-platform-leads");
+        repo.rbacc("access --as auditor@example.com -n storefront-staging -o json")
+            .expect_code(0)
+            .stdout_has("\"cluster\": \"staging\"");
+        repo.rbacc("build").expect_code(0);
+    }
 }

@@ -167,9 +167,24 @@ fn build_with_separate_out_dir() {
     entries.sort();
     assert_eq!(
         entries,
-        [".out.rbacc-state", "out"],
-        "only out/ and the build record"
+        ["out"],
+        "only out/: the build record of an out/ outside the repository is in the cache directory"
     );
+    let records = std::fs::read_dir(super::support::test_cache().join("rbacc"))
+        .expect("the cache directory holds records")
+        .count();
+    assert!(records >= 1);
+    // The record holds: once files are older than a clock tick, nothing
+    // is compiled.
+    let out = target.to_str().expect("utf-8");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    repo.rbacc(&["build", "--out", out]).expect_code(0);
+    repo.rbacc(&["build", "--out", out])
+        .expect_code(0)
+        .stderr_has("nothing changed since the last build");
+    repo.rbacc(&["check", "--out", out])
+        .expect_code(0)
+        .stderr_has("nothing changed since the last build");
 }
 
 #[test]

@@ -108,7 +108,8 @@ fn is_rejected(case: &Path) {
     copy_tree(&case.join("repo"), repo.path());
     let before = read_tree(&repo.out());
 
-    let run = repo.rbacc(&["build"]);
+    // Every diagnostic in full, however many of a code there are.
+    let run = repo.rbacc(&["build", "--max-diagnostics", "1000"]);
     assert_eq!(run.code(), 1, "case {name}: exit code\n{}", run.stderr());
     let stderr = run.stderr();
     assert!(

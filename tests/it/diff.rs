@@ -718,6 +718,31 @@ fn nothing_changed_and_exit_code() {
     diff(&repo, &["--base", "HEAD", "--exit-code"]).expect_code(1);
 }
 
+/// `-q` quiets the report, as `git diff --quiet`: nothing printed, and the
+/// exit code says whether anything changed; a format asked for by name is
+/// still printed.
+#[test]
+fn quiet_diff_prints_nothing_and_says_by_its_exit_code() {
+    let repo = fixture();
+    diff(&repo, &["--base", "HEAD", "-q"])
+        .expect_code(0)
+        .stdout_is("")
+        .stderr_is("");
+    edit(
+        &repo,
+        "teams/beta.yaml",
+        "deployer: { groups: [beta-devs] }",
+        "deployer: { groups: [beta-devs, beta-ops] }",
+    );
+    diff(&repo, &["--base", "HEAD", "-q"])
+        .expect_code(1)
+        .stdout_is("")
+        .stderr_is("");
+    diff(&repo, &["--base", "HEAD", "-q", "-o", "json"])
+        .expect_code(0)
+        .stdout_has("beta-ops");
+}
+
 #[test]
 fn shallow_clone_without_the_base() {
     let repo = fixture();

@@ -161,6 +161,134 @@ fn init_refuses_to_overwrite_and_writes_nothing() {
     assert_eq!(read_tree(repo.path()).len(), 1);
 }
 
+/// An existing `.gitignore` gets the lines init needs, once; files that
+/// already hold what init writes are left, so init runs again on its own
+/// repository, and the scaffold checks with no warning.
+#[test]
+fn init_merges_the_gitignore_and_skips_what_is_already_there() {
+    let repo = Repo::new();
+    repo.write(".gitignore", "target/\n/node_modules"); // no final line break
+    let dir = repo.path().to_str().expect("utf-8");
+    rbacc(&["init", dir], repo.path())
+        .expect_code(0)
+        .stderr_has("added rbacc's lines to the existing .gitignore")
+        .stderr_lacks("warning");
+    let gitignore = std::fs::read_to_string(repo.path().join(".gitignore")).expect("read");
+    assert!(
+        gitignore.starts_with("target/\n/node_modules\n\n"),
+        "{gitignore:?}"
+    );
+    assert_eq!(gitignore.matches("/.out.rbacc-*").count(), 1, "{gitignore}");
+    let after = read_tree(repo.path());
+    // Again: everything is already there.
+    rbacc(&["init", dir], repo.path())
+        .expect_code(0)
+        .stderr_has("files that already hold what init writes")
+        .stderr_lacks(".gitignore");
+    let again = read_tree(repo.path());
+    assert_eq!(
+        again
+            .iter()
+            .filter(|(p, _)| !p.starts_with(".out."))
+            .collect::<Vec<_>>(),
+        after
+            .iter()
+            .filter(|(p, _)| !p.starts_with(".out."))
+            .collect::<Vec<_>>()
+    );
+    rbacc(&["check"], repo.path())
+        .expect_code(0)
+        .stderr_lacks("warning");
+}
+
+/// bash completes `--cluster` with the clusters of the repository found
+/// from the current directory, not with file names.
+#[test]
+fn bash_completes_cluster_names() {
+    let repo = Repo::example();
+    let script = rbacc(&["completions", "bash"], repo.path()).stdout();
+    assert!(
+        script.contains("rbacc complete-clusters"),
+        "no cluster completion"
+    );
+    assert!(
+        !script
+            .lines()
+            .any(|l| l.contains("opts=") && l.contains("complete-clusters")),
+        "the hidden command is not offered"
+    );
+    rbacc(&["complete-clusters"], &repo.path().join("teams"))
+        .expect_code(0)
+        .stdout_is("prod\nstaging\n");
+    let file = repo.path().join("rbacc.bash");
+    std::fs::write(&file, script).expect("write");
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_rbacc"))
+        .parent()
+        .expect("bin dir")
+        .to_str()
+        .expect("utf-8")
+        .to_string();
+    let completed = stdout_of(
+        std::process::Command::new("bash")
+            .current_dir(repo.path())
+            .env("PATH", format!("{bin}:{}", std::env::var("PATH").unwrap_or_default()))
+            .arg("-c")
+            .arg(format!(
+                "source {}; COMP_WORDS=(rbacc who-can get pods --cluster st); COMP_CWORD=5; _rbacc rbacc st --cluster; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+                file.display()
+            )),
+    );
+    assert_eq!(completed, "staging\n");
+}
+
+/// `explain --help` describes explain's own output, not the queries'.
+#[test]
+fn explain_help_describes_explain() {
+    let dir = tempfile::tempdir().expect("tmp");
+    rbacc(&["explain", "--help"], dir.path())
+        .expect_code(0)
+        .stdout_has("a RoleBinding's risk findings")
+        .stdout_has("docs/output.md")
+        .stdout_lacks("`yes`/`no`");
+}
+
+/// rbacc(1) refers to a page per command, and `--out-dir` writes every
+/// page it refers to.
+#[test]
+fn man_pages_exist_for_every_command_rbacc_1_lists() {
+    let dir = tempfile::tempdir().expect("tmp");
+    rbacc(&["man", "check"], dir.path())
+        .expect_code(0)
+        .stdout_has(".TH rbacc-check 1");
+    rbacc(&["man", "frobnicate"], dir.path()).expect_code(2);
+    let pages = dir.path().join("man1");
+    rbacc(
+        &["man", "--out-dir", pages.to_str().expect("utf-8")],
+        dir.path(),
+    )
+    .expect_code(0);
+    let top = std::fs::read_to_string(pages.join("rbacc.1")).expect("rbacc.1");
+    let mut referred = 0;
+    for line in top.lines() {
+        let Some(name) = line.strip_suffix("(1)") else {
+            continue;
+        };
+        let name = name.replace("\\-", "-");
+        if name.starts_with("rbacc-") {
+            referred += 1;
+            assert!(
+                pages.join(format!("{name}.1")).is_file(),
+                "{name}(1) is referred to but not written"
+            );
+        }
+    }
+    assert!(
+        referred >= COMMANDS.len(),
+        "rbacc(1) lists {referred} pages"
+    );
+    assert!(!pages.join("rbacc-complete-clusters.1").exists());
+}
+
 // ---- GitOps wiring
 
 /// This repository's `deploy/` is what `init` writes, for its clusters.

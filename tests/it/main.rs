@@ -21,6 +21,7 @@ mod kubeconfig;
 mod network;
 mod output_formats;
 mod property;
+mod readme;
 mod schema;
 mod security;
 mod security_markdown;

@@ -38,9 +38,18 @@ spec:
         - { role: secret-reader, serviceAccounts: [blue-app/ingress] }
 ";
 
+/// [`CONFIG`] with nothing accepted of the built-in roles: each of their
+/// risks warns on every binding.
+fn unaccepted() -> String {
+    CONFIG.replace(
+        "  roles:\n",
+        "  policy:\n    builtinRoles: { admin: { allow: [] }, deployer: { allow: [] } }\n  roles:\n",
+    )
+}
+
 #[test]
 fn findings_are_warnings_on_the_declaration_with_the_chain() {
-    let repo = repo(CONFIG, BLUE);
+    let repo = repo(&unaccepted(), BLUE);
     let run = repo.rbacc(&["check"]);
     // Warnings only: out/ is missing, which is the only failure.
     let stderr = run.stderr();
@@ -101,7 +110,7 @@ fn an_allow_with_a_reason_silences_one_finding() {
         "  allow:\n    - { risk: secrets, role: admin, reason: alice rotates the database password }\n    - { risk: pods-exec, role: admin, reason: debugging }\n    - { risk: rbac-write, role: admin, reason: alice delegates }\n    - { risk: serviceaccount-token, role: admin, reason: CI tokens }\n  namespaces:\n",
     );
     // Entries for risks the policy allows anyway are shown, not needed.
-    let repo = repo(CONFIG, &allowed);
+    let repo = repo(&unaccepted(), &allowed);
     let run = repo.rbacc(&["build"]);
     run.expect_code(0).stderr_has("0 errors, 1 warning");
     let stderr = run.stderr();
@@ -155,7 +164,7 @@ risk findings:
         findings[0]["allowed"]["reason"],
         "the ingress sidecar reloads its certificate"
     );
-    assert_eq!(findings[0]["allowed"]["at"], "rbacc.yaml:14:15");
+    assert_eq!(findings[0]["allowed"]["at"], "rbacc.yaml:16:15");
 }
 
 #[test]
@@ -265,4 +274,162 @@ fn workloads_create_pods_and_explain_takes_any_cluster_name() {
     repo.rbacc(&["explain", "clusterrole/rbacc:admin"])
         .expect_code(0)
         .stdout_has("written to  out/out/cluster/clusterrole-admin.yaml");
+}
+
+/// The built-in roles used as designed do not warn: by default rbacc.yaml
+/// accepts `admin`'s `secrets` and `pods-exec` and `deployer`'s `secrets`,
+/// and `explain` still shows each with its reason.
+#[test]
+fn built_in_roles_used_as_designed_do_not_warn() {
+    let repo = repo(CONFIG, BLUE);
+    let run = repo.rbacc(&["build"]);
+    run.expect_code(0).stderr_lacks("warning");
+    repo.rbacc(&["explain", "rb/blue-deployer", "-n", "blue-app"])
+        .expect_code(0)
+        .stdout_has("allow    secrets: group `blue-devs` can read Secrets")
+        .stdout_has("allowed (default of `policy.builtinRoles.deployer`): the built-in `deployer` writes the Secrets");
+    repo.rbacc(&["explain", "rb/blue-admin", "-n", "blue-app", "-o", "json"])
+        .expect_code(0)
+        .stdout_has("\"at\": \"default of `policy.builtinRoles.admin`\"");
+    // A platform that makes a risk an error gets errors: the defaults
+    // accept warnings only.
+    let strict = CONFIG.replace(
+        "  roles:\n",
+        "  policy:\n    risks: { secrets: error }\n  roles:\n",
+    );
+    repo.write("rbacc.yaml", strict);
+    repo.rbacc(&["build"])
+        .expect_code(1)
+        .stderr_has("2 errors, 0 warnings");
+}
+
+/// What rbacc.yaml writes for a built-in role replaces the defaults, and
+/// accepts at any level, with its reason and place in `explain`.
+#[test]
+fn built_in_roles_accept_what_the_platform_writes() {
+    let config = CONFIG.replace(
+        "  roles:\n",
+        "  policy:\n    risks: { secrets: error }\n    builtinRoles:\n      deployer:\n        allow:\n          - { risk: secrets, reason: \"workloads read their database passwords\" }\n      admin: { allow: [{ risk: secrets, reason: leads rotate them }] }\n  roles:\n",
+    );
+    let repo = repo(&config, BLUE);
+    // admin's pods-exec is no longer accepted: its entry replaced the default.
+    repo.rbacc(&["build"])
+        .expect_code(0)
+        .stderr_has("0 errors, 1 warning")
+        .stderr_has("user `alice@example.com` can exec into")
+        .stderr_has("policy.builtinRoles.admin.allow");
+    repo.rbacc(&["explain", "rb/blue-deployer", "-n", "blue-app"])
+        .expect_code(0)
+        .stdout_has("allowed (rbacc.yaml:12:13): workloads read their database passwords");
+}
+
+/// Every mistake in `policy.builtinRoles` is one precise diagnostic.
+#[test]
+fn built_in_role_settings_are_checked() {
+    let long = "x".repeat(501);
+    let config = CONFIG.replace(
+        "  roles:\n",
+        &format!(
+            "  policy:\n    builtinRoles:\n      deployr: {{ allow: [] }}\n      secret-reader: {{ allow: [] }}\n      admin:\n        allow:\n          - {{ risk: secret, reason: typo }}\n          - {{ risk: secrets }}\n          - {{ risk: pods-exec, reason: \"  \" }}\n          - {{ risk: rbac-write, reason: \"{long}\" }}\n          - {{ risk: serviceaccount-token, reason: \"a\\u001b[31mred\" }}\n          - {{ risk: pods-create, reason: one }}\n          - {{ risk: pods-create, reason: two }}\n      viewer: {{ allow: [{{ risk: secrets, reason: viewers read none }}] }}\n  roles:\n"
+        ),
+    );
+    let repo = repo(&config, BLUE);
+    let run = repo.rbacc(&["check", "--max-diagnostics", "100"]);
+    run.expect_code(1)
+        .stderr_has("`deployr` is not a built-in role")
+        .stderr_has("did you mean `deployer`?")
+        .stderr_has("`secret-reader` is a custom role: accept its risks with `allow:` and `reason:` on the role")
+        .stderr_has("`secret` is not a risk rbacc reports")
+        .stderr_has("is missing the field `reason`")
+        .stderr_has("an `allow` entry needs a reason")
+        .stderr_has("a reason of 501 characters, more than 500")
+        .stderr_has("the reason holds the invisible character \\u{1b}")
+        .stderr_has("risk `pods-create` is accepted twice for `admin`")
+        .stderr_has("the built-in `viewer` does not give `secrets`")
+        .stderr_lacks("\u{1b}[31m");
+    repo.rbacc(&["check", "-o", "json"])
+        .expect_code(1)
+        .stdout_has("\"code\": \"unknown-role\"")
+        .stdout_has("\"code\": \"input-limit\"")
+        .stdout_has("\"code\": \"unused-allow\"");
+}
+
+/// Many warnings fit on a screen: the first 3 of each code in full, the
+/// rest counted; `--max-diagnostics` and `--verbose` show more, GitHub gets
+/// as many annotations as it shows, and the documents hold every one.
+#[test]
+fn many_warnings_are_summarised_by_code() {
+    let mut team = String::from(
+        "apiVersion: rbacc.dev/v1alpha1\nkind: Team\nmetadata:\n  name: blue\nspec:\n  members:\n    admin: { users: [alice@example.com] }\n  namespaces:\n",
+    );
+    for i in 0..30 {
+        team.push_str(&format!(
+            "    - name: blue-n{i}\n      grants: [{{ role: deployer, groups: [g{i}] }}]\n"
+        ));
+    }
+    let repo = repo(&unaccepted(), &team);
+    let run = repo.rbacc(&["build"]);
+    run.expect_code(0)
+        .stderr_has("0 errors, 62 warnings")
+        .stderr_has("56 more not shown (the first 3 of each code are)")
+        .stderr_has("  risky-grant  30 warnings (3 shown)\n  access-risk  32 warnings (3 shown)\n");
+    assert_eq!(
+        run.stderr().matches("\naccess-risk\n").count()
+            + usize::from(run.stderr().starts_with("access-risk\n")),
+        3
+    );
+    let all = repo.rbacc(&["check", "--max-diagnostics", "50"]);
+    all.expect_code(0).stderr_lacks("more not shown");
+    repo.rbacc(&["check", "--max-diagnostics", "0"])
+        .expect_code(0)
+        .stderr_has("62 more not shown")
+        .stderr_lacks("╭─[");
+    let github = repo.rbacc(&["check", "-o", "github"]);
+    let stdout = github.stdout();
+    assert_eq!(stdout.matches("::warning ").count(), 10, "{stdout}");
+    assert!(
+        stdout.contains("rbacc: 52 more not annotated (")
+            && stdout.contains("GitHub shows 10 errors and 10 warnings per step"),
+        "{stdout}"
+    );
+    let json = repo.rbacc(&["check", "-o", "json"]).stdout();
+    assert_eq!(json.matches("\"code\": \"access-risk\"").count(), 32);
+}
+
+/// The build record holds with warnings: a no-op `build` or `check`
+/// answers without compiling and reports the same warnings again, in
+/// every format.
+#[test]
+fn a_no_op_build_replays_its_warnings() {
+    let repo = repo(&unaccepted(), BLUE);
+    let first = repo.rbacc(&["build"]);
+    first.expect_code(0).stderr_has("0 errors, 3 warnings");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    repo.rbacc(&["build"]).expect_code(0);
+    let report = |run: &crate::support::Run| -> String {
+        run.stderr()
+            .lines()
+            .filter(|l| !l.contains("out"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let replayed = repo.rbacc(&["build"]);
+    replayed
+        .expect_code(0)
+        .stderr_has("nothing changed since the last build");
+    assert_eq!(report(&replayed), report(&first));
+    let check = repo.rbacc(&["check"]);
+    check
+        .expect_code(0)
+        .stderr_has("nothing changed since the last build");
+    assert_eq!(report(&check), report(&first));
+    repo.rbacc(&["check", "-o", "sarif"])
+        .expect_code(0)
+        .stdout_has("teams/blue.yaml")
+        .stdout_has("access-risk");
+    // A change compiles again.
+    repo.write("teams/blue.yaml", BLUE.replace("blue-devs", "blue-team"));
+    repo.rbacc(&["check"])
+        .expect_code(1)
+        .stderr_lacks("nothing changed since the last build");
 }

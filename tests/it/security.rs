@@ -653,7 +653,7 @@ fn the_build_record_is_a_sha256_of_the_input() {
     let repo = built();
     let state = std::fs::read_to_string(repo.path().join(".out.rbacc-state")).expect("state");
     let mut lines = state.lines();
-    assert_eq!(lines.next(), Some("rbacc state v2"));
+    assert_eq!(lines.next(), Some("rbacc state v3"));
     let fingerprint = lines
         .next()
         .and_then(|l| l.split(' ').next())

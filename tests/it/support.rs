@@ -230,10 +230,19 @@ pub fn rbacc_on(today: &str, args: &(impl Args + ?Sized), cwd: &Path) -> Run {
         .current_dir(cwd)
         .env("NO_COLOR", "1")
         .env("RBACC_TODAY", today)
+        // The record of an `out/` outside its repository goes to the cache
+        // directory: one of the tests', never the user's.
+        .env("XDG_CACHE_HOME", test_cache())
         .env_remove("CLICOLOR_FORCE")
         .output()
         .expect("run rbacc");
     Run { output }
+}
+
+/// The cache directory every run of the binary is given
+/// (`XDG_CACHE_HOME`).
+pub fn test_cache() -> PathBuf {
+    std::env::temp_dir().join("rbacc-tests-cache")
 }
 
 /// A finished run of the binary. Its expectations chain, each showing both

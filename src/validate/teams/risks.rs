@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use crate::model::raw;
 use crate::risk::{self, Level};
 use crate::source::Sp;
-use crate::validate::analysis::{Analysis, Expiring, Finding, Origin};
+use crate::validate::analysis::{Accepted, Analysis, Expiring, Finding, Origin};
 use crate::validate::config::{CLUSTER_ADMIN, KnownRole, Settings};
 
 use super::TeamCtx;
@@ -76,11 +76,25 @@ pub(super) fn analyse(
             .get(declared.role.as_str())
             .or_else(|| ctx.role_risks.0.get(declared.role.as_str()));
         for found in risks.into_iter().flatten() {
+            let (level, policy) = ctx.settings.risk_levels[&found.risk];
+            let own = ctx.own_risks.0.contains_key(declared.role.as_str());
             let by_role = known
                 .filter(|r| r.allowed.contains(&found.risk))
                 .and_then(|r| r.reason.as_ref())
-                .map(|reason| (reason.value.clone(), reason.span));
-            let (level, policy) = ctx.settings.risk_levels[&found.risk];
+                .map(|reason| Accepted {
+                    reason: reason.value.clone(),
+                    at: Some(reason.span),
+                })
+                // What rbacc.yaml accepts of a built-in role; its defaults
+                // only while the risk is a warning.
+                .or_else(|| {
+                    let accepted = ctx
+                        .settings
+                        .builtin_accepts
+                        .get(&(declared.role.as_str(), found.risk))
+                        .filter(|_| !own)?;
+                    (accepted.at.is_some() || level == Level::Warning).then(|| accepted.clone())
+                });
             let team_entry = ctx
                 .allow
                 .iter()
@@ -92,11 +106,19 @@ pub(super) fn analyse(
             // team file cannot accept it for itself.
             let (by_team, refused) = match team_entry {
                 Some(entry) if level == Level::Error => (None, Some(entry.span)),
-                Some(entry) => (Some((entry.reason.clone(), entry.span)), None),
+                Some(entry) => (
+                    Some(Accepted {
+                        reason: entry.reason.clone(),
+                        at: Some(entry.span),
+                    }),
+                    None,
+                ),
                 None => (None, None),
             };
+            let builtin_accepted = by_role.is_some() && known.is_some_and(|r| r.span.is_none());
             let allowed = by_role.or(by_team);
-            if !keep_all && (allowed.is_some() || level == Level::Allow) {
+            let kept = keep_all || (builtin_accepted && analysis.keep_builtin_accepted);
+            if !kept && (allowed.is_some() || level == Level::Allow) {
                 continue;
             }
             analysis.findings.push(Finding {
@@ -112,6 +134,7 @@ pub(super) fn analyse(
                 request: found.request.clone(),
                 span: declared.span,
                 allowed,
+                builtin_accepted,
                 policy,
             });
         }
