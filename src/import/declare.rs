@@ -311,7 +311,7 @@ pub fn declare(clusters: &[(String, Cluster)], team_key: Option<&str>) -> Declar
     let defaults = shared_defaults(&sources, &all_clusters);
 
     for (team, namespaces) in &teams {
-        let file = format!("teams/{team}.yaml");
+        let file = format!("{}/{team}.yaml", crate::load::TEAMS_DIR);
         let text = declare_team(
             team,
             namespaces,
