@@ -21,7 +21,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::access::{Manifests, UserInfo};
-use crate::live::{Cluster, ObjectKey};
+use crate::live::{Cluster, Object, ObjectKey};
 
 /// Access that holds live and that the declarations do not give: what one
 /// binding gives one subject beyond them.
@@ -109,7 +109,7 @@ pub fn audit(cluster: &str, live: &Cluster, compiled: &Cluster) -> Audit {
         };
         let what = match (ours.get(key), theirs.get(key)) {
             (Some(a), Some(b)) => shape_difference(a, b),
-            _ => object_difference(&object.value, &live_object.value),
+            _ => object_difference(object, live_object),
         };
         if !what.is_empty() {
             out.differs.push(Difference {
@@ -128,7 +128,7 @@ pub fn audit(cluster: &str, live: &Cluster, compiled: &Cluster) -> Audit {
         };
         if grants
             && !compiled.objects.contains_key(key)
-            && !value_bootstrap(&object.value, &key.name)
+            && !bootstrap(&key.name, Some(&object.labels()))
         {
             out.unmanaged.push(key.clone());
         }
@@ -158,22 +158,12 @@ fn shape_difference(ours: &Shape, theirs: &Shape) -> Vec<String> {
 /// What differs between an object rbacc writes and the live one: the
 /// labels and annotations rbacc writes, Pod Security labels, and every
 /// field besides metadata.
-fn object_difference(ours: &Value, theirs: &Value) -> Vec<String> {
+fn object_difference(ours: &Object, theirs: &Object) -> Vec<String> {
     let mut what = Vec::new();
-    for field in ["labels", "annotations"] {
-        let get = |v: &Value| -> BTreeMap<String, String> {
-            v.get("metadata")
-                .and_then(|m| m.get(field))
-                .and_then(Value::as_object)
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let (a, b) = (get(ours), get(theirs));
-        let singular = field.trim_end_matches('s');
+    for (singular, a, b) in [
+        ("label", ours.labels(), theirs.labels()),
+        ("annotation", ours.annotations(), theirs.annotations()),
+    ] {
         let keys: BTreeSet<&String> = a
             .keys()
             .chain(b.keys().filter(|k| k.starts_with(WATCHED_LABELS)))
@@ -186,8 +176,9 @@ fn object_difference(ours: &Value, theirs: &Value) -> Vec<String> {
             }
         }
     }
-    let fields = |v: &Value| -> BTreeMap<String, Value> {
-        v.as_object()
+    let fields = |o: &Object| -> BTreeMap<String, Value> {
+        o.value
+            .as_object()
             .into_iter()
             .flatten()
             .filter(|(k, _)| !matches!(k.as_str(), "apiVersion" | "kind" | "metadata"))
@@ -252,7 +243,7 @@ fn extra_access(
     };
     for (kind, namespace, meta, role_ref, subjects) in namespaced.chain(cluster_wide) {
         let name = meta.name.clone().unwrap_or_default();
-        if meta_bootstrap(meta, &name) {
+        if bootstrap(&name, meta.labels.as_ref()) {
             continue;
         }
         let ns = namespace.as_deref();
@@ -390,27 +381,11 @@ fn rbac_shapes(m: &Manifests) -> BTreeMap<ObjectKey, Shape> {
 /// Kubernetes' own objects (a `system:` name, or the label
 /// `kubernetes.io/bootstrapping: rbac-defaults`): never drift, never
 /// imported.
-pub fn bootstrap(name: &str, bootstrapping_label: Option<&str>) -> bool {
-    name.starts_with("system:") || bootstrapping_label == Some("rbac-defaults")
-}
-
-fn value_bootstrap(value: &Value, name: &str) -> bool {
-    bootstrap(
-        name,
-        value
-            .pointer("/metadata/labels/kubernetes.io~1bootstrapping")
-            .and_then(Value::as_str),
-    )
-}
-
-fn meta_bootstrap(meta: &ObjectMeta, name: &str) -> bool {
-    bootstrap(
-        name,
-        meta.labels
-            .as_ref()
+pub fn bootstrap(name: &str, labels: Option<&BTreeMap<String, String>>) -> bool {
+    name.starts_with("system:")
+        || labels
             .and_then(|l| l.get("kubernetes.io/bootstrapping"))
-            .map(String::as_str),
-    )
+            .is_some_and(|v| v == "rbac-defaults")
 }
 
 /// How many requests of one extra grant the text shows.

@@ -215,13 +215,7 @@ fn access_difference(
         }
         for b in side.cluster_role_bindings() {
             let name = b.metadata.name.as_deref().unwrap_or_default();
-            let label = b
-                .metadata
-                .labels
-                .as_ref()
-                .and_then(|l| l.get("kubernetes.io/bootstrapping"))
-                .map(String::as_str);
-            if crate::audit::bootstrap(name, label) {
+            if crate::audit::bootstrap(name, b.metadata.labels.as_ref()) {
                 continue;
             }
             let rules = side.effective_rules("ClusterRole", None, &b.role_ref.name);

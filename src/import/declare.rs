@@ -385,9 +385,9 @@ fn candidates(
         });
         let keyed = match team_key {
             Some(key) => namespace.and_then(|ns| team_value(ns, key)).is_some(),
-            None => cluster
-                .in_namespace(&name)
-                .any(|(k, o)| k.kind == "RoleBinding" && !bootstrap(o, &k.name)),
+            None => cluster.in_namespace(&name).any(|(k, o)| {
+                k.kind == "RoleBinding" && !crate::audit::bootstrap(&k.name, Some(&o.labels()))
+            }),
         };
         if !keyed {
             continue;
@@ -414,16 +414,6 @@ fn team_value(namespace: &Object, key: &str) -> Option<String> {
         .labels()
         .remove(key)
         .or_else(|| namespace.annotations().remove(key))
-}
-
-fn bootstrap(object: &Object, name: &str) -> bool {
-    crate::audit::bootstrap(
-        name,
-        object
-            .labels()
-            .get("kubernetes.io/bootstrapping")
-            .map(String::as_str),
-    )
 }
 
 /// A name made a DNS-1123 label: lowercase, `-` for anything else, at most
@@ -1180,7 +1170,7 @@ fn cluster_bindings(
             namespace: String::new(),
             name: name.clone(),
         }];
-        if bootstrap(object, &name) || name.starts_with("rbacc:") {
+        if crate::audit::bootstrap(&name, Some(&object.labels())) || name.starts_with("rbacc:") {
             continue;
         }
         let role = existing_role(&binding.role_ref.name, cluster, platform);

@@ -87,6 +87,19 @@ fn audit_json(repo: &Repo, dump: &Path, code: i32) -> Value {
     serde_json::from_str(&run.stdout()).expect("audit JSON")
 }
 
+/// `rbacc audit` of `dump` against the `prod` cluster, as text.
+fn audit_text(repo: &Repo, dump: &Path, code: i32) -> String {
+    repo.rbacc(&[
+        "audit",
+        "--live",
+        dump.to_str().unwrap(),
+        "--cluster",
+        "prod",
+    ])
+    .expect_code(code)
+    .stdout()
+}
+
 #[test]
 fn an_unmodified_cluster_reports_no_drift() {
     let (repo, dump) = example_and_dump();
@@ -281,16 +294,7 @@ rules: [{ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }]
     );
 
     // The text leads with who gained what.
-    let text = repo
-        .rbacc(&[
-            "audit",
-            "--live",
-            dump.path().to_str().unwrap(),
-            "--cluster",
-            "prod",
-        ])
-        .expect_code(1)
-        .stdout();
+    let text = audit_text(&repo, dump.path(), 1);
     let first = text.lines().nth(2).unwrap_or_default();
     assert_eq!(
         first, "Access live that the declarations do not give (3)",
@@ -327,16 +331,7 @@ fn hostile_names_in_a_dump_are_shown_escaped() {
         "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: { name: x, namespace: payments-prod }\nroleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view }\nsubjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: \"a\\n\\u001b[31mroot\" }]\n",
     )
     .unwrap();
-    let text = repo
-        .rbacc(&[
-            "audit",
-            "--live",
-            dump.path().to_str().unwrap(),
-            "--cluster",
-            "prod",
-        ])
-        .expect_code(1)
-        .stdout();
+    let text = audit_text(&repo, dump.path(), 1);
     assert!(!text.contains('\u{1b}'), "{text:?}");
     assert!(
         text.contains("User a\\n\\u{1b}[31mroot in namespace payments-prod"),
