@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::access::load::{Object as Document, each_object_in, read_manifest_texts};
+use crate::access::load::{Object as Document, each_object_in, each_value, read_manifest_texts};
 use crate::access::{AccessError, Manifests};
 use crate::emit::Output;
 use crate::layout::OutFile;
@@ -141,24 +141,33 @@ impl Cluster {
     pub fn from_texts<'a>(
         texts: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Cluster, AccessError> {
+        Cluster::from_contents(
+            texts
+                .into_iter()
+                .map(|(f, t)| (f, Contents::Text(t)))
+                .collect(),
+        )
+    }
+
+    /// Reads each file's objects, in parallel, and adds them in file order:
+    /// the result does not depend on scheduling.
+    fn from_contents(files: Vec<(&str, Contents)>) -> Result<Cluster, AccessError> {
         let mut cluster = Cluster::default();
         let mut seen: BTreeMap<ObjectKey, Vec<String>> = BTreeMap::new();
-        // Parsed in parallel, added in order: the result does not depend
-        // on scheduling.
-        let texts: Vec<(&str, &str)> = texts.into_iter().collect();
-        let parsed: Vec<Result<Vec<Document>, AccessError>> = texts
+        let parsed: Vec<Result<Vec<Document>, AccessError>> = files
             .par_iter()
-            .map(|(file, text)| {
+            .map(|(file, contents)| {
                 let mut documents = Vec::new();
-                each_object_in(text, &mut |d| {
-                    documents.push(d);
-                    Ok(())
-                })
-                .map_err(|e| in_file(file, e))?;
+                contents
+                    .each_object(&mut |d| {
+                        documents.push(d);
+                        Ok(())
+                    })
+                    .map_err(|e| in_file(file, e))?;
                 Ok(documents)
             })
             .collect();
-        for ((file, _), documents) in texts.iter().zip(parsed) {
+        for ((file, _), documents) in files.iter().zip(parsed) {
             let file = *file;
             for document in documents? {
                 cluster
@@ -251,17 +260,25 @@ impl Cluster {
     /// What rbacc compiled for `cluster`: the files of `out/<cluster>/`
     /// that hold objects ([`OutFile::holds_rbac`]), with the rules rbacc
     /// assumes for existing ClusterRoles (annotated `rbacc.dev/assumed`).
+    /// Objects are taken from [`Output::values`] where the emission kept
+    /// them, not parsed back.
     pub fn from_output(output: &Output, cluster: &str) -> Result<Cluster, AccessError> {
-        Cluster::from_texts(
-            output
-                .files
-                .iter()
-                .filter(|(path, _)| {
-                    OutFile::parse(path)
-                        .is_some_and(|file| file.cluster() == cluster && file.holds_rbac())
-                })
-                .map(|(path, text)| (path.as_str(), text.as_str())),
-        )
+        let files = output
+            .files
+            .iter()
+            .filter(|(path, _)| {
+                OutFile::parse(path)
+                    .is_some_and(|file| file.cluster() == cluster && file.holds_rbac())
+            })
+            .map(|(path, text)| {
+                let contents = match output.values.get(path) {
+                    Some(values) => Contents::Values(values),
+                    None => Contents::Text(text),
+                };
+                (path.as_str(), contents)
+            })
+            .collect();
+        Cluster::from_contents(files)
     }
 
     /// The objects of one kind (of every namespace: for cluster-scoped
@@ -283,6 +300,27 @@ impl Cluster {
             .into_iter()
             .flatten()
             .filter_map(|k| Some((k, self.objects.get(k)?)))
+    }
+}
+
+/// A file's contents: text to parse, or the values of its documents.
+enum Contents<'a> {
+    Text(&'a str),
+    Values(&'a [Value]),
+}
+
+impl Contents<'_> {
+    fn each_object(
+        &self,
+        each: &mut (dyn FnMut(Document) -> Result<(), AccessError> + Send),
+    ) -> Result<(), AccessError> {
+        match self {
+            Contents::Text(text) => each_object_in(text, each),
+            Contents::Values(values) => values
+                .iter()
+                .enumerate()
+                .try_for_each(|(i, value)| each_value(i, value.clone(), each)),
+        }
     }
 }
 
@@ -446,6 +484,76 @@ metadata: { name: shop, labels: { team: shop } }
             &serde_json::json!({"podSelector": {}, "policyTypes": ["Ingress"],
                 "ingress": [{"ports": [{"port": 80, "protocol": "TCP"}]}]})
         );
+    }
+
+    /// The example organisation, compiled with its objects kept as values.
+    fn example_output() -> Output {
+        let input = crate::load::Input::from_worktree(
+            Path::new(env!("CARGO_MANIFEST_DIR")),
+            jiff::civil::date(2026, 11, 23),
+        )
+        .expect("example org");
+        let mut compilation = crate::compile(&input, &crate::Settings::default());
+        compilation.emit(&crate::emit::Selection {
+            values: true,
+            ..crate::emit::Selection::all()
+        });
+        compilation.output.expect("the example compiles")
+    }
+
+    #[test]
+    fn objects_kept_as_values_are_the_objects_their_files_hold() {
+        let output = example_output();
+        assert!(output.values.len() > 10, "{:?}", output.values.keys());
+        for (path, values) in &output.values {
+            let parsed = Cluster::from_texts([(path.as_str(), output.files[path].as_str())])
+                .expect("rbacc's output reads back");
+            let kept = Cluster::from_contents(vec![(path.as_str(), Contents::Values(values))])
+                .expect("values read");
+            assert!(
+                !parsed.objects.is_empty() || !parsed.skipped.is_empty(),
+                "{path}"
+            );
+            let (a, b) = (&parsed.objects, &kept.objects);
+            assert_eq!(
+                a.keys().collect::<Vec<_>>(),
+                b.keys().collect::<Vec<_>>(),
+                "{path}"
+            );
+            for (key, object) in a {
+                assert_eq!(object.value, b[key].value, "{path}: {}", key.label());
+            }
+            assert_eq!(parsed.skipped, kept.skipped, "{path}");
+        }
+        for cluster in ["prod", "staging"] {
+            let from_values = Cluster::from_output(&output, cluster).unwrap();
+            let mut text_only = Output::default();
+            text_only.files = output.files.clone();
+            let from_text = Cluster::from_output(&text_only, cluster).unwrap();
+            assert_eq!(
+                from_values.objects.keys().collect::<Vec<_>>(),
+                from_text.objects.keys().collect::<Vec<_>>()
+            );
+        }
+    }
+
+    #[test]
+    fn a_json_dump_reads_as_its_yaml_does() {
+        let output = example_output();
+        let prod = Cluster::from_output(&output, "prod").unwrap();
+        let items: Vec<&Value> = prod.objects.values().map(|o| &o.value).collect();
+        let json = serde_json::to_string_pretty(
+            &serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items}),
+        )
+        .unwrap();
+        let read = Cluster::from_texts([("live.json", json.as_str())]).unwrap();
+        assert_eq!(read.objects.len(), prod.objects.len());
+        for (key, object) in &prod.objects {
+            assert_eq!(read.objects[key].value, object.value, "{}", key.label());
+        }
+        // JSON that does not parse as JSON is read, and reported, as YAML.
+        let err = Cluster::from_texts([("bad.json", "{\"kind\": [}")]).unwrap_err();
+        assert!(err.to_string().contains("bad.json"), "{err}");
     }
 
     #[test]

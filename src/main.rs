@@ -8,6 +8,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// rbacc allocates millions of small values (parsed manifests, model
+// strings) across threads; mimalloc spends a fraction of glibc's time on
+// them (docs/PERFORMANCE.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cmd::args::Cli::parse();
     match cmd::run(&cli) {

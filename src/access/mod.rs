@@ -146,6 +146,20 @@ impl Manifests {
             .extend(other.cluster_role_bindings);
     }
 
+    /// Adds the objects of `other` that are not here (by kind, namespace
+    /// and name): what a cluster is known to hold when a dump leaves it out.
+    pub fn add_missing(&mut self, other: Manifests) {
+        fn missing<K: Ord, V>(here: &mut BTreeMap<K, V>, other: BTreeMap<K, V>) {
+            for (key, value) in other {
+                here.entry(key).or_insert(value);
+            }
+        }
+        missing(&mut self.roles, other.roles);
+        missing(&mut self.cluster_roles, other.cluster_roles);
+        missing(&mut self.role_bindings, other.role_bindings);
+        missing(&mut self.cluster_role_bindings, other.cluster_role_bindings);
+    }
+
     /// The number of RBAC objects.
     pub fn len(&self) -> usize {
         self.roles.len()

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use rbacc::emit::Selection;
 use rbacc::import::{compare, declare};
 use rbacc::live::Cluster;
 use rbacc::report::Format;
@@ -54,7 +55,11 @@ pub(crate) fn import(ui: &Ui, args: &ImportArgs) -> Result<Outcome, String> {
     let input =
         rbacc::load::Input::from_worktree(into, rbacc::clock::today().map_err(|e| e.to_string())?)
             .map_err(|e| e.to_string())?;
-    let compilation = rbacc::build(&input);
+    let mut compilation = rbacc::compile(&input, &rbacc::Settings::default());
+    compilation.emit(&Selection {
+        values: true,
+        ..Selection::all()
+    });
     let Some(output) = compilation.output.as_ref() else {
         ui.diagnostics(&compilation, Format::Text);
         print(ui, args, &declared.report);

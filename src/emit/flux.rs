@@ -16,33 +16,33 @@ const API_VERSION: &str = "kustomize.toolkit.fluxcd.io/v1";
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Kustomization<'a> {
-    api_version: &'a str,
-    kind: &'a str,
+struct Kustomization {
+    api_version: &'static str,
+    kind: &'static str,
     metadata: ObjectMeta,
-    spec: Spec<'a>,
+    spec: Spec,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Spec<'a> {
+struct Spec {
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    depends_on: Vec<Reference<'a>>,
-    interval: &'a str,
+    depends_on: Vec<Reference>,
+    interval: String,
     path: String,
     prune: bool,
-    source_ref: SourceRef<'a>,
+    source_ref: SourceRef,
 }
 
 #[derive(Serialize)]
-struct Reference<'a> {
-    name: &'a str,
+struct Reference {
+    name: String,
 }
 
 #[derive(Serialize)]
-struct SourceRef<'a> {
-    kind: &'a str,
-    name: &'a str,
+struct SourceRef {
+    kind: &'static str,
+    name: String,
 }
 
 /// The Kustomization that applies one shard, `out/<shard>` in the
@@ -60,17 +60,22 @@ pub fn kustomization(
         kind: "Kustomization",
         metadata: meta(name, Some(&flux.namespace), team, source),
         spec: Spec {
-            depends_on: depends_on.iter().map(|name| Reference { name }).collect(),
-            interval: &flux.interval,
+            depends_on: depends_on
+                .iter()
+                .map(|name| Reference {
+                    name: name.to_string(),
+                })
+                .collect(),
+            interval: flux.interval.clone(),
             path: format!("./out/{shard}"),
             // Namespaces carry `kustomize.toolkit.fluxcd.io/prune: disabled`
             // (with `protectNamespaces`), so pruning never deletes one.
             prune: true,
             source_ref: SourceRef {
                 kind: "GitRepository",
-                name: &flux.source_ref,
+                name: flux.source_ref.clone(),
             },
         },
     };
-    Object::named("Kustomization", Some(&flux.namespace), name, &kustomization)
+    Object::named("Kustomization", Some(&flux.namespace), name, kustomization)
 }

@@ -37,7 +37,12 @@ pub struct Output {
     /// path order (one per cluster it is on). What `explain` reads instead
     /// of parsing the files back.
     pub objects: BTreeMap<ObjectId, Vec<String>>,
+    /// With [`Selection::values`]: the objects of each file that holds
+    /// objects, as JSON values, by path. What `audit` and `import` compare
+    /// instead of parsing the files back.
+    pub values: BTreeMap<String, Arc<[serde_json::Value]>>,
     indexed: bool,
+    valued: bool,
 }
 
 impl Output {
@@ -66,10 +71,22 @@ impl Output {
     /// Adds serialized `objects` as `file`.
     fn add_objects(&mut self, file: &OutFile, source: &str, objects: &[Object]) {
         let text = serialize::objects_file(source, objects);
+        if self.valued {
+            self.values
+                .insert(file.to_string(), serialize::values(objects));
+        }
         match self.indexed {
             true => self.add_holding(file, text, &serialize::ids(objects)),
             false => self.add(file, text),
         }
+    }
+
+    /// Adds a file a team's emission built.
+    fn add_emitted(&mut self, emitted: Emitted) {
+        if let Some(values) = emitted.values.filter(|_| self.valued) {
+            self.values.insert(emitted.file.to_string(), values);
+        }
+        self.add_holding(&emitted.file, emitted.text, &emitted.ids);
     }
 
     /// Sorts each object's files by path (emission adds them in any order).
@@ -101,6 +118,8 @@ pub struct Selection {
     /// Index every object by kind, namespace and name
     /// ([`Output::objects`]).
     pub objects: bool,
+    /// Keep every object as a JSON value too ([`Output::values`]).
+    pub values: bool,
 }
 
 /// The teams a [`Selection`] emits.
@@ -129,6 +148,7 @@ impl Selection {
             index: true,
             flux: true,
             objects: false,
+            values: false,
         }
     }
 
@@ -142,6 +162,7 @@ impl Selection {
             index: false,
             flux: true,
             objects: false,
+            values: false,
         }
     }
 
@@ -157,6 +178,7 @@ impl Selection {
     pub fn is_all(&self) -> bool {
         Selection {
             objects: false,
+            values: false,
             ..self.clone()
         } == Selection::all()
     }
@@ -167,18 +189,17 @@ impl Selection {
 pub fn emit(org: &Org, flux: Option<&Flux>, selection: &Selection) -> Output {
     let mut out = Output {
         indexed: selection.objects,
+        valued: selection.values,
         ..Output::default()
     };
     let per_team: Vec<Vec<Emitted>> = org
         .teams
         .par_iter()
         .filter(|team| selection.teams.has(team))
-        .map(|team| team_files(org, team, selection.objects))
+        .map(|team| team_files(org, team, selection))
         .collect();
-    for files in per_team {
-        for (file, contents, ids) in files {
-            out.add_holding(&file, contents, &ids);
-        }
+    for emitted in per_team.into_iter().flatten() {
+        out.add_emitted(emitted);
     }
     for cluster in &org.clusters {
         let c = &cluster.name;
@@ -336,8 +357,26 @@ fn argocd_files(org: &Org, argocd: &ArgoCd, selection: &Selection, out: &mut Out
     }
 }
 
-/// A file emitted: where, its text, the objects it holds.
-type Emitted = (OutFile, String, Arc<[ObjectId]>);
+/// A file emitted: where, its text, the objects it holds (with
+/// [`Selection::objects`]) and their values (with [`Selection::values`]).
+struct Emitted {
+    file: OutFile,
+    text: String,
+    ids: Arc<[ObjectId]>,
+    values: Option<Arc<[serde_json::Value]>>,
+}
+
+impl Emitted {
+    /// A file that holds no object.
+    fn plain(file: OutFile, text: String) -> Emitted {
+        Emitted {
+            file,
+            text,
+            ids: Arc::new([]),
+            values: None,
+        }
+    }
+}
 
 /// Whether `team` has anything on `cluster`.
 fn has_shard(org: &Org, team: &Team, cluster: &str) -> bool {
@@ -350,22 +389,34 @@ fn has_shard(org: &Org, team: &Team, cluster: &str) -> bool {
         })
 }
 
-/// Every file of one team, on every cluster: its shards and kubeconfigs;
-/// with `indexed`, the objects each holds.
-fn team_files(org: &Org, team: &Team, indexed: bool) -> Vec<Emitted> {
-    let ids = |objects: &[Object]| match indexed {
-        true => serialize::ids(objects),
-        false => Arc::from([]),
+/// Every file of one team, on every cluster: its shards and kubeconfigs,
+/// with what `selection` asks to know of their objects.
+fn team_files(org: &Org, team: &Team, selection: &Selection) -> Vec<Emitted> {
+    // The files of one set of objects, the same on every cluster.
+    let holding = |file: OutFile, text: &String, objects: &Held| Emitted {
+        file,
+        text: text.clone(),
+        ids: objects.0.clone(),
+        values: objects.1.clone(),
+    };
+    let held = |objects: &[Object]| -> Held {
+        (
+            match selection.objects {
+                true => serialize::ids(objects),
+                false => Arc::from([]),
+            },
+            selection.values.then(|| serialize::values(objects)),
+        )
     };
     let mut out = Vec::new();
     // A namespace's manifests are the same on every cluster: serialize once.
-    let namespace_files: Vec<(&crate::model::Namespace, String, Arc<[ObjectId]>)> = team
+    let namespace_files: Vec<(&crate::model::Namespace, String, Held)> = team
         .namespaces
         .iter()
         .map(|ns| {
             let objects = objects::namespace_objects(org, team, ns);
             let text = serialize::objects_file(&team.source, &objects);
-            (ns, text, ids(&objects))
+            (ns, text, held(&objects))
         })
         .collect();
     for cluster in org.clusters.iter().map(|c| c.name.as_str()) {
@@ -374,7 +425,7 @@ fn team_files(org: &Org, team: &Team, indexed: bool) -> Vec<Emitted> {
         }
         let (c, t) = (|| cluster.to_string(), || team.name.clone());
         let mut files = Vec::new();
-        for (ns, contents, ids) in namespace_files
+        for (ns, contents, objects) in namespace_files
             .iter()
             .filter(|(ns, _, _)| ns.clusters.iter().any(|c| c == cluster))
         {
@@ -384,7 +435,7 @@ fn team_files(org: &Org, team: &Team, indexed: bool) -> Vec<Emitted> {
                 namespace: ns.name.clone(),
             };
             files.push(file.file_name());
-            out.push((file, contents.clone(), ids.clone()));
+            out.push(holding(file, contents, objects));
         }
         let kubeconfig = org.kubeconfigs.as_ref().and_then(|k| {
             let rendered = k.rendered.get(&(cluster.to_string(), team.name.clone()))?;
@@ -398,25 +449,26 @@ fn team_files(org: &Org, team: &Team, indexed: bool) -> Vec<Emitted> {
                 team: t(),
             };
             files.push(configmap.file_name());
-            let held = ids(&objects);
-            out.push((configmap, serialize::objects_file(&source, &objects), held));
-            out.push((
+            let text = serialize::objects_file(&source, &objects);
+            out.push(holding(configmap, &text, &held(&objects)));
+            out.push(Emitted::plain(
                 OutFile::Kubeconfig {
                     cluster: c(),
                     team: t(),
                 },
                 serialize::file(&source, [kubeconfig.text.as_str()]),
-                Arc::new([]),
             ));
         }
-        out.push((
+        out.push(Emitted::plain(
             OutFile::TeamIndex {
                 cluster: c(),
                 team: t(),
             },
             serialize::kustomization(&team.source, &files),
-            Arc::new([]),
         ));
     }
     out
 }
+
+/// What a file's objects are: their ids and values, as the selection asks.
+type Held = (Arc<[ObjectId]>, Option<Arc<[serde_json::Value]>>);

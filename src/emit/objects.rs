@@ -65,7 +65,7 @@ pub fn cluster_role(role: &RoleDef) -> Object {
             role.description.clone(),
         );
     }
-    Object::new(&ClusterRole {
+    Object::new(ClusterRole {
         metadata,
         rules: Some(role.rules.iter().map(policy_rule).collect()),
         ..Default::default()
@@ -109,14 +109,14 @@ pub fn namespace_objects(org: &Org, team: &Team, ns: &Namespace) -> Vec<Object> 
     let source = team.source.as_str();
     let mut objects = vec![namespace(org, team, ns)];
     for sa in &ns.service_accounts {
-        objects.push(Object::new(&ServiceAccount {
+        objects.push(Object::new(ServiceAccount {
             metadata: meta(sa, Some(&ns.name), Some(&team.name), source),
             automount_service_account_token: Some(false),
             ..Default::default()
         }));
     }
     for role in &team.roles {
-        objects.push(Object::new(&Role {
+        objects.push(Object::new(Role {
             metadata: meta(
                 &role.object_name(),
                 Some(&ns.name),
@@ -130,7 +130,7 @@ pub fn namespace_objects(org: &Org, team: &Team, ns: &Namespace) -> Vec<Object> 
         objects.push(role_binding(team, ns, binding));
     }
     if !ns.quota.is_empty() {
-        objects.push(Object::new(&ResourceQuota {
+        objects.push(Object::new(ResourceQuota {
             metadata: meta("rbacc-quota", Some(&ns.name), Some(&team.name), source),
             spec: Some(ResourceQuotaSpec {
                 hard: Some(quantities(&ns.quota)),
@@ -142,7 +142,7 @@ pub fn namespace_objects(org: &Org, team: &Team, ns: &Namespace) -> Vec<Object> 
     if let Some(limits) = &ns.limit_range
         && !(limits.default.is_empty() && limits.default_request.is_empty())
     {
-        objects.push(Object::new(&LimitRange {
+        objects.push(Object::new(LimitRange {
             metadata: meta("rbacc-limits", Some(&ns.name), Some(&team.name), source),
             spec: Some(LimitRangeSpec {
                 limits: vec![LimitRangeItem {
@@ -189,7 +189,7 @@ fn network_policy(team: &Team, ns: &Namespace, policy: &model::NetworkPolicy) ->
         .into_iter()
         .map(|(to, ports)| NetworkPolicyEgressRule { to, ports })
         .collect();
-    Object::new(&NetworkPolicyObject {
+    Object::new(NetworkPolicyObject {
         metadata: meta(
             &policy.name,
             Some(&ns.name),
@@ -305,7 +305,7 @@ fn namespace_object(
             "disabled".to_string(),
         );
     }
-    Object::new(&NamespaceObject {
+    Object::new(NamespaceObject {
         metadata: ObjectMeta {
             name: Some(name.to_string()),
             labels: Some(labels),
@@ -317,7 +317,7 @@ fn namespace_object(
 }
 
 fn role_binding(team: &Team, ns: &Namespace, binding: &Binding) -> Object {
-    Object::new(&RoleBinding {
+    Object::new(RoleBinding {
         metadata: meta(
             &binding.name,
             Some(&ns.name),
@@ -355,30 +355,30 @@ pub fn app_project(
 ) -> Object {
     #[derive(serde::Serialize)]
     #[serde(rename_all = "camelCase")]
-    struct AppProject<'a> {
-        api_version: &'a str,
-        kind: &'a str,
+    struct AppProject {
+        api_version: &'static str,
+        kind: &'static str,
         metadata: ObjectMeta,
-        spec: Spec<'a>,
+        spec: Spec,
     }
     #[derive(serde::Serialize)]
     #[serde(rename_all = "camelCase")]
-    struct Spec<'a> {
-        cluster_resource_whitelist: Vec<GroupKind<'a>>,
+    struct Spec {
+        cluster_resource_whitelist: Vec<GroupKind>,
         description: String,
-        destinations: Vec<Destination<'a>>,
-        namespace_resource_blacklist: Vec<GroupKind<'a>>,
-        source_repos: &'a [String],
+        destinations: Vec<Destination>,
+        namespace_resource_blacklist: Vec<GroupKind>,
+        source_repos: Vec<String>,
     }
     #[derive(serde::Serialize)]
-    struct Destination<'a> {
-        name: &'a str,
-        namespace: &'a str,
+    struct Destination {
+        name: String,
+        namespace: String,
     }
     #[derive(serde::Serialize)]
-    struct GroupKind<'a> {
-        group: &'a str,
-        kind: &'a str,
+    struct GroupKind {
+        group: &'static str,
+        kind: &'static str,
     }
     let name = model::argocd_project_name(&team.name);
     let project = AppProject {
@@ -396,23 +396,23 @@ pub fn app_project(
             destinations: namespaces
                 .iter()
                 .map(|namespace| Destination {
-                    name: cluster,
-                    namespace,
+                    name: cluster.to_string(),
+                    namespace: namespace.to_string(),
                 })
                 .collect(),
             namespace_resource_blacklist: ARGOCD_DENIED
                 .iter()
                 .map(|(group, kind)| GroupKind { group, kind })
                 .collect(),
-            source_repos: &argocd.source_repos,
+            source_repos: argocd.source_repos.clone(),
         },
     };
-    Object::named("AppProject", Some(&argocd.namespace), &name, &project)
+    Object::named("AppProject", Some(&argocd.namespace), &name, project)
 }
 
 /// A ClusterRoleBinding of the platform's.
 pub fn cluster_role_binding(binding: &model::ClusterBinding) -> Object {
-    Object::new(&ClusterRoleBinding {
+    Object::new(ClusterRoleBinding {
         metadata: meta(&binding.object_name(), None, None, &binding.source),
         role_ref: RoleRef {
             api_group: Some(RBAC_GROUP.to_string()),
@@ -463,7 +463,7 @@ pub fn kubeconfig_namespace(org: &Org, name: &str) -> Object {
 pub fn kubeconfig_objects(team: &Team, namespace: &str, kubeconfig: &str) -> Vec<Object> {
     let name = format!("kubeconfig-{}", team.name);
     let mut objects = vec![
-        Object::new(&ConfigMap {
+        Object::new(ConfigMap {
             metadata: meta(&name, Some(namespace), Some(&team.name), &team.source),
             data: Some(BTreeMap::from([(
                 "kubeconfig".to_string(),
@@ -471,7 +471,7 @@ pub fn kubeconfig_objects(team: &Team, namespace: &str, kubeconfig: &str) -> Vec
             )])),
             ..Default::default()
         }),
-        Object::new(&Role {
+        Object::new(Role {
             metadata: meta(&name, Some(namespace), Some(&team.name), &team.source),
             rules: Some(vec![PolicyRule {
                 api_groups: Some(vec![String::new()]),
@@ -483,7 +483,7 @@ pub fn kubeconfig_objects(team: &Team, namespace: &str, kubeconfig: &str) -> Vec
         }),
     ];
     if !team.members.is_empty() {
-        objects.push(Object::new(&RoleBinding {
+        objects.push(Object::new(RoleBinding {
             metadata: meta(&name, Some(namespace), Some(&team.name), &team.source),
             role_ref: RoleRef {
                 api_group: Some(RBAC_GROUP.to_string()),

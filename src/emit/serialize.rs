@@ -25,31 +25,37 @@ pub struct ObjectId {
     pub name: String,
 }
 
-/// A Kubernetes object, serialized as one YAML document.
+/// A Kubernetes object, serialized when its file is written: as YAML text,
+/// or, for comparisons, as a JSON value (the same fields and values).
 pub struct Object {
-    text: String,
-    /// `None` for a document that is not an API object (a kustomization).
-    id: Option<ObjectId>,
+    body: Box<dyn erased_serde::Serialize + Send + Sync>,
+    id: ObjectId,
 }
 
 impl Object {
-    /// Serializes a k8s-openapi object. Their fields serialize in a fixed
-    /// order and their maps are `BTreeMap`s, so the text is deterministic.
-    pub fn new<T>(object: &T) -> Object
+    /// A k8s-openapi object. Their fields serialize in a fixed order and
+    /// their maps are `BTreeMap`s, so the text is deterministic.
+    pub fn new<T>(object: T) -> Object
     where
-        T: Serialize + k8s_openapi::Resource + k8s_openapi::Metadata<Ty = ObjectMeta>,
+        T: Serialize
+            + k8s_openapi::Resource
+            + k8s_openapi::Metadata<Ty = ObjectMeta>
+            + Send
+            + Sync
+            + 'static,
     {
         let meta = object.metadata();
         let name = meta.name.clone().unwrap_or_default();
-        Object::named(T::KIND, meta.namespace.as_deref(), &name, object)
+        let namespace = meta.namespace.clone();
+        Object::named(T::KIND, namespace.as_deref(), &name, object)
     }
 
-    /// Serializes an object of a kind k8s-openapi has no type for.
-    pub fn named<T: Serialize>(
+    /// An object of a kind k8s-openapi has no type for.
+    pub fn named<T: Serialize + Send + Sync + 'static>(
         kind: &'static str,
         namespace: Option<&str>,
         name: &str,
-        object: &T,
+        object: T,
     ) -> Object {
         let id = ObjectId {
             kind,
@@ -57,17 +63,15 @@ impl Object {
             name: name.to_string(),
         };
         Object {
-            text: yaml(object),
-            id: Some(id),
+            body: Box::new(object),
+            id,
         }
     }
 
-    /// Serializes a document that is not an API object.
-    fn plain<T: Serialize>(object: &T) -> Object {
-        Object {
-            text: yaml(object),
-            id: None,
-        }
+    /// The object as a JSON value.
+    pub fn value(&self) -> serde_json::Value {
+        // As for YAML: string keys and no non-finite floats.
+        serde_json::to_value(&self.body).expect("rbacc's objects serialize to JSON")
     }
 }
 
@@ -79,7 +83,12 @@ fn yaml<T: Serialize>(object: &T) -> String {
 
 /// The objects of a file, for the index of [`super::Output`].
 pub fn ids(objects: &[Object]) -> Arc<[ObjectId]> {
-    objects.iter().filter_map(|o| o.id.clone()).collect()
+    objects.iter().map(|o| o.id.clone()).collect()
+}
+
+/// The objects of a file as JSON values, for [`super::Output::values`].
+pub fn values(objects: &[Object]) -> Arc<[serde_json::Value]> {
+    objects.iter().map(Object::value).collect()
 }
 
 /// A whole file: header, then the objects separated by `---`.
@@ -99,7 +108,8 @@ pub fn file<'a>(source: &str, documents: impl IntoIterator<Item = &'a str>) -> S
 
 /// A file of objects.
 pub fn objects_file(source: &str, objects: &[Object]) -> String {
-    file(source, objects.iter().map(|o| o.text.as_str()))
+    let texts: Vec<String> = objects.iter().map(|o| yaml(&o.body)).collect();
+    file(source, texts.iter().map(String::as_str))
 }
 
 fn header(source: &str) -> String {
@@ -120,7 +130,7 @@ pub fn assumed_roles(source: &str, roles: &[k8s_openapi::api::rbac::v1::ClusterR
         kind: &'a str,
         items: &'a [k8s_openapi::api::rbac::v1::ClusterRole],
     }
-    let list = Object::plain(&List {
+    let list = yaml(&List {
         api_version: crate::model::raw::API_VERSION,
         kind: crate::access::ASSUMED_ROLES_KIND,
         items: roles,
@@ -132,7 +142,7 @@ pub fn assumed_roles(source: &str, roles: &[k8s_openapi::api::rbac::v1::ClusterR
 # Queries, risk analysis and diffs read them.
 ",
     );
-    text.push_str(&list.text);
+    text.push_str(&list);
     text
 }
 
@@ -145,10 +155,10 @@ pub fn kustomization(source: &str, resources: &[String]) -> String {
         kind: &'a str,
         resources: &'a [String],
     }
-    let object = Object::plain(&Kustomization {
+    let text = yaml(&Kustomization {
         api_version: "kustomize.config.k8s.io/v1beta1",
         kind: "Kustomization",
         resources,
     });
-    objects_file(source, &[object])
+    file(source, [text.as_str()])
 }

@@ -148,6 +148,67 @@ fn a_one_file_list_dump_reads_as_the_directory_does() {
 }
 
 #[test]
+fn a_json_dump_reads_as_the_yaml_one_does() {
+    let (repo, dump) = example_and_dump();
+    // One `kind: List`, as `kubectl get … -o json` prints it.
+    let mut items = Vec::new();
+    for (rel, text) in crate::support::read_tree(dump.path()) {
+        if rel.ends_with("kustomization.yaml") || rel.starts_with("kubeconfigs/") {
+            continue;
+        }
+        let text = String::from_utf8(text).unwrap();
+        let documents: Vec<Value> = serde_saphyr::from_multiple(&text).expect("dump YAML");
+        for document in documents.into_iter().filter(|d| !d.is_null()) {
+            match document["kind"].as_str() {
+                Some("List") => items.extend(document["items"].as_array().unwrap().clone()),
+                _ => items.push(document),
+            }
+        }
+    }
+    let file = tempfile::tempdir().unwrap();
+    let path = file.path().join("live.json");
+    let write = |items: &[Value]| {
+        let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items});
+        std::fs::write(&path, serde_json::to_string_pretty(&list).unwrap()).unwrap();
+    };
+    write(&items);
+    audit_text(&repo, &path, 0);
+    // And drift in it is found as in YAML.
+    let binding = items
+        .iter_mut()
+        .find(|i| i["kind"] == "RoleBinding" && i["roleRef"]["kind"] == "ClusterRole")
+        .expect("the dump has a RoleBinding to a ClusterRole");
+    binding["roleRef"]["name"] = "cluster-admin".into();
+    let name = binding["metadata"]["name"].as_str().unwrap().to_string();
+    write(&items);
+    let json = audit_json(&repo, &path, 1);
+    let differs = json["differs"].as_array().unwrap();
+    assert!(
+        differs.iter().any(|d| d["object"]["name"] == name.as_str()
+            && d["what"][0]
+                .as_str()
+                .unwrap()
+                .ends_with("→ ClusterRole cluster-admin")),
+        "{json}"
+    );
+    // Without `cluster-admin` in the dump, as a dump of some kinds or
+    // namespaces has it, what the cluster gives through it is still shown.
+    let before = items.len();
+    items.retain(|i| !(i["kind"] == "ClusterRole" && i["metadata"]["name"] == "cluster-admin"));
+    assert_eq!(items.len(), before - 1);
+    write(&items);
+    let json = audit_json(&repo, &path, 1);
+    let extra = json["extraAccess"].as_array().unwrap();
+    assert!(
+        extra
+            .iter()
+            .any(|e| e["role"] == "ClusterRole cluster-admin"
+                && e["requests"].as_array().unwrap().iter().any(|r| r == "* *")),
+        "{json}"
+    );
+}
+
+#[test]
 fn every_kind_of_drift_is_reported_with_its_subject() {
     let (repo, dump) = example_and_dump();
     // Someone bound cluster-admin by hand in a team namespace.
