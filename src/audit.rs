@@ -20,7 +20,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::access::{Manifests, UserInfo};
+use crate::access::{Manifests, UserInfo, rule_allows};
 use crate::live::{Cluster, Object, ObjectKey};
 
 /// Access that holds live and that the declarations do not give: what one
@@ -265,8 +265,13 @@ fn extra_access(
             let Some((label, user)) = user_of(subject, ns) else {
                 continue;
             };
+            // What reaches the user, resolved once per namespace asked.
+            let mut reach: BTreeMap<Option<&str>, Vec<&PolicyRule>> = BTreeMap::new();
             for request in &requests {
-                if compiled_rbac.allows(&user, request) {
+                let rules = reach
+                    .entry(request.namespace())
+                    .or_insert_with(|| compiled_rbac.rules_for(&user, request.namespace()));
+                if rules.iter().any(|rule| rule_allows(rule, request)) {
                     continue;
                 }
                 found

@@ -190,6 +190,7 @@ impl Manifests {
                 check_rules(role.rules.as_deref(), false).map_err(fail)?;
                 check_aggregation(&role).map_err(fail)?;
                 self.cluster_roles.insert(name, role);
+                self.aggregated.take();
             }
             "RoleBinding" => {
                 let binding: RoleBinding = decode(value).map_err(fail)?;

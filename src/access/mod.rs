@@ -50,6 +50,7 @@ mod rules;
 mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 use k8s_openapi::api::rbac::v1::{
     ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject,
@@ -74,6 +75,11 @@ pub struct Manifests {
     role_bindings: BTreeMap<(String, String), RoleBinding>,
     /// ClusterRoleBindings by name.
     cluster_role_bindings: BTreeMap<String, ClusterRoleBinding>,
+    /// The rules of each aggregated ClusterRole, as (role, index in its
+    /// `rules`), resolved when first asked for: a query asks for `admin`'s
+    /// rules once per binding and request. Reset by every change to
+    /// `cluster_roles`.
+    aggregated: OnceLock<BTreeMap<String, Vec<(String, usize)>>>,
 }
 
 /// One rule that allows a request, and how it reaches the user: a binding,
@@ -141,6 +147,7 @@ impl Manifests {
     pub fn extend(&mut self, other: Manifests) {
         self.roles.extend(other.roles);
         self.cluster_roles.extend(other.cluster_roles);
+        self.aggregated.take();
         self.role_bindings.extend(other.role_bindings);
         self.cluster_role_bindings
             .extend(other.cluster_role_bindings);
@@ -156,6 +163,7 @@ impl Manifests {
         }
         missing(&mut self.roles, other.roles);
         missing(&mut self.cluster_roles, other.cluster_roles);
+        self.aggregated.take();
         missing(&mut self.role_bindings, other.role_bindings);
         missing(&mut self.cluster_role_bindings, other.cluster_role_bindings);
     }
@@ -240,13 +248,21 @@ impl Manifests {
 
     /// Whether the RBAC authorizer allows `request` for `user`.
     pub fn allows(&self, user: &UserInfo, request: &Request) -> bool {
-        self.bindings_for(request).iter().any(|binding| {
-            applies_to(user, binding)
-                && self
-                    .binding_rules(binding)
-                    .iter()
-                    .any(|rule| rules::rule_allows(rule, request))
-        })
+        self.rules_for(user, request.namespace())
+            .iter()
+            .any(|rule| rules::rule_allows(rule, request))
+    }
+
+    /// Every rule that reaches `user` for a request in `namespace` (`None`:
+    /// a cluster-scoped request) through the bindings that apply to it:
+    /// [`Manifests::allows`] is whether one of them allows the request.
+    /// Asking many requests of one user in one namespace, resolve these once.
+    pub fn rules_for(&self, user: &UserInfo, namespace: Option<&str>) -> Vec<&PolicyRule> {
+        self.bindings_in(namespace)
+            .iter()
+            .filter(|binding| applies_to(user, binding))
+            .flat_map(|binding| self.binding_rules(binding))
+            .collect()
     }
 
     /// Every binding → role → rule that allows `request` for `user`, sorted;
@@ -329,6 +345,12 @@ impl Manifests {
     /// ClusterRoleBinding, and the RoleBindings of the request's namespace
     /// when it has one.
     fn bindings_for(&self, request: &Request) -> Vec<BindingRef<'_>> {
+        self.bindings_in(request.namespace())
+    }
+
+    /// The bindings that reach requests in `namespace`: every
+    /// ClusterRoleBinding, and the RoleBindings there.
+    fn bindings_in(&self, namespace: Option<&str>) -> Vec<BindingRef<'_>> {
         let mut bindings: Vec<BindingRef<'_>> = self
             .cluster_role_bindings
             .iter()
@@ -340,7 +362,7 @@ impl Manifests {
                 subjects: b.subjects.as_deref().unwrap_or(&[]),
             })
             .collect();
-        if let Some(namespace) = request.namespace() {
+        if let Some(namespace) = namespace {
             let start = (namespace.to_string(), String::new());
             bindings.extend(
                 self.role_bindings
@@ -398,7 +420,25 @@ impl Manifests {
         if root.aggregation_rule.is_none() {
             return root.rules.iter().flatten().collect();
         }
-        let mut found: Vec<&PolicyRule> = Vec::new();
+        let aggregated = self.aggregated.get_or_init(|| {
+            self.cluster_roles
+                .iter()
+                .filter(|(_, role)| role.aggregation_rule.is_some())
+                .map(|(name, role)| (name.clone(), self.aggregate(name, role)))
+                .collect()
+        });
+        aggregated
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter_map(|(role, i)| self.cluster_roles.get(role)?.rules.as_ref()?.get(*i))
+            .collect()
+    }
+
+    /// The rules of the aggregated role `name`, as the aggregation
+    /// controller collects them: depth first, each rule once.
+    fn aggregate<'a>(&'a self, name: &'a str, root: &'a ClusterRole) -> Vec<(String, usize)> {
+        let mut found: Vec<(&str, usize, &PolicyRule)> = Vec::new();
         let mut visited: BTreeSet<&str> = BTreeSet::new();
         let mut stack: Vec<(&str, &ClusterRole)> = vec![(name, root)];
         while let Some((current, role)) = stack.pop() {
@@ -406,9 +446,9 @@ impl Manifests {
                 continue;
             }
             let Some(aggregation) = &role.aggregation_rule else {
-                for rule in role.rules.iter().flatten() {
-                    if !found.iter().any(|f| rules::same_rule(f, rule)) {
-                        found.push(rule);
+                for (i, rule) in role.rules.iter().flatten().enumerate() {
+                    if !found.iter().any(|(_, _, f)| rules::same_rule(f, rule)) {
+                        found.push((current, i, rule));
                     }
                 }
                 continue;
@@ -432,6 +472,9 @@ impl Manifests {
             stack.extend(children.into_iter().rev());
         }
         found
+            .into_iter()
+            .map(|(role, i, _)| (role.to_string(), i))
+            .collect()
     }
 }
 
