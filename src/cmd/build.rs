@@ -4,14 +4,14 @@
 use std::time::Instant;
 
 use rbacc::codeowners;
-use rbacc::diag::Severity;
+use rbacc::diag::{Code, Severity};
 use rbacc::error::Error;
 use rbacc::load::Input;
 use rbacc::output;
 use rbacc::report::Format;
 
 use super::args::RepoArgs;
-use super::{Extras, Outcome, Ui, compile_all, known_up_to_date, load};
+use super::{Extras, Outcome, Ui, compile_all, compile_unreported, known_up_to_date, load};
 
 pub(crate) fn build(ui: &Ui, repo: &RepoArgs, format: Format) -> Result<Outcome, Error> {
     let input = load(ui, repo)?;
@@ -149,8 +149,17 @@ pub(crate) fn check(ui: &Ui, repo: &RepoArgs, format: Format) -> Result<Outcome,
         return Ok(Outcome::Success);
     }
     let extras = codeowners_extras(repo, &input, Severity::Error);
-    let mut compilation = compile_all(ui, &input, &extras, format);
+    let mut compilation = compile_unreported(ui, &input, &extras);
+    // Annotations wait for the comparison: whether `out/` is stale leads
+    // them, so that it is among those GitHub shows.
+    let annotate = format == Format::Github;
+    if !annotate {
+        ui.diagnostics(&compilation, format);
+    }
     let Some(output) = compilation.output.take() else {
+        if annotate {
+            ui.diagnostics(&compilation, format);
+        }
         ui.document(format, Some(&compilation), &[]);
         return Ok(Outcome::Finding);
     };
@@ -166,6 +175,9 @@ pub(crate) fn check(ui: &Ui, repo: &RepoArgs, format: Format) -> Result<Outcome,
         Vec::new()
     };
     ui.document(format, Some(&compilation), &stale);
+    if annotate && plan.is_exact() {
+        ui.diagnostics(&compilation, format);
+    }
     if plan.is_exact() && stale_codeowners {
         return Ok(Outcome::Finding);
     }
@@ -209,15 +221,24 @@ pub(crate) fn check(ui: &Ui, repo: &RepoArgs, format: Format) -> Result<Outcome,
         text.push_str("run `rbacc build` and commit the result\n");
     }
     ui.eprint(&text);
-    if format == Format::Github {
-        let what = if plan.is_clean() {
-            "holds files rbacc did not write: move them out of it"
+    if annotate {
+        let (code, what) = if plan.is_clean() {
+            (
+                Code::ForeignOutput,
+                "holds files rbacc did not write: move them out of it",
+            )
         } else {
-            "is stale: run `rbacc build` and commit the result"
+            (
+                Code::StaleOutput,
+                "is stale: run `rbacc build` and commit the result",
+            )
         };
-        ui.print(&format!(
-            "::error title=stale-output::{} {what}\n",
-            out_dir.display()
+        let verdict = format!("{} {what}", out_dir.display());
+        ui.print(&rbacc::report::render_github_after(
+            code,
+            &verdict,
+            &compilation.diagnostics,
+            &compilation.sources,
         ));
     }
     Ok(Outcome::Finding)

@@ -284,6 +284,13 @@ pub(crate) struct Extras {
 /// diagnostics for people ([`Ui::diagnostics`]) and returns the
 /// compilation, without output when there is an error in the declarations.
 pub(crate) fn compile_all(ui: &Ui, input: &Input, extras: &Extras, format: Format) -> Compilation {
+    let compilation = compile_unreported(ui, input, extras);
+    ui.diagnostics(&compilation, format);
+    compilation
+}
+
+/// [`compile_all`], leaving the diagnostics to the caller.
+pub(crate) fn compile_unreported(ui: &Ui, input: &Input, extras: &Extras) -> Compilation {
     let teams = progress::thousands(input.teams.len() as u64);
     ui.progress
         .stage(&format!("compiling {teams} team files"), 0);
@@ -304,7 +311,6 @@ pub(crate) fn compile_all(ui: &Ui, input: &Input, extras: &Extras, format: Forma
     for (stage, took) in &compilation.timings {
         ui.timing(stage, *took);
     }
-    ui.diagnostics(&compilation, format);
     compilation
 }
 

@@ -12,25 +12,40 @@ use super::args::Cli;
 /// clusters (the hidden `complete-clusters`, which reads only rbacc.yaml).
 const CLUSTERS_COMMAND: &str = "rbacc complete-clusters 2>/dev/null";
 
-/// The completion script for `shell`. In bash and fish, `--cluster`
+/// The completion script for `shell`. In bash, zsh and fish, `--cluster`
 /// completes the clusters of the repository found from the current
-/// directory, as rbacc finds it.
+/// directory, as rbacc finds it, and the hidden command that lists them is
+/// not offered.
 pub fn completions(shell: Shell) -> String {
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "rbacc", &mut buf);
     let script = String::from_utf8_lossy(&buf).into_owned();
+    let each_line = |f: &dyn Fn(&str) -> Option<String>| -> String {
+        script
+            .lines()
+            .filter_map(|line| Some(f(line)? + "\n"))
+            .collect()
+    };
     match shell {
         Shell::Bash => bash_clusters(&script),
-        Shell::Fish => script
-            .lines()
-            .map(|line| {
-                if line.contains(" -l cluster ") {
-                    format!("{line} -f -a \"({CLUSTERS_COMMAND})\"\n")
-                } else {
-                    format!("{line}\n")
-                }
-            })
-            .collect(),
+        Shell::Fish => each_line(&|line| match line {
+            _ if line.contains("-a \"complete-clusters\"") => None,
+            _ if line.contains(" -l cluster ") => {
+                Some(format!("{line} -f -a \"({CLUSTERS_COMMAND})\""))
+            }
+            _ => Some(line.to_string()),
+        }),
+        // `_arguments` evaluates an action in braces when completing.
+        Shell::Zsh => each_line(&|line| match line.trim_start() {
+            l if l.starts_with("'complete-clusters:") => None,
+            l if l.starts_with("'--cluster=[") && line.ends_with(":CLUSTER:' \\") => {
+                let head = line.strip_suffix("' \\")?;
+                Some(format!(
+                    "{head}{{compadd -- ${{(f)\"$({CLUSTERS_COMMAND})\"}}}}' \\"
+                ))
+            }
+            _ => Some(line.to_string()),
+        }),
         _ => script,
     }
 }

@@ -2,7 +2,7 @@
 //! diagnostic, which the runner reads from stdout and shows inline on the
 //! pull request's diff.
 
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Code, Diagnostic, Severity};
 use crate::source::Sources;
 use crate::text::visible;
 
@@ -18,8 +18,25 @@ pub const ANNOTATIONS_PER_STEP: usize = 10;
 /// [`visible`] and escaped as the runner reads it, so a value can neither
 /// end the line nor start a command of its own.
 pub(super) fn render(diagnostics: &[&Diagnostic], sources: &Sources) -> String {
+    render_after(None, diagnostics, sources)
+}
+
+/// [`render`], led by `verdict`: an error about the whole run, not a file
+/// (`title`, message), which takes the first of the errors GitHub shows.
+pub(super) fn render_after(
+    verdict: Option<(Code, &str)>,
+    diagnostics: &[&Diagnostic],
+    sources: &Sources,
+) -> String {
     let mut out = String::new();
     let (mut errors, mut warnings) = (0, 0);
+    if let Some((title, message)) = verdict {
+        out.push_str(&format!(
+            "::error title={title}::{}\n",
+            escape_data(&visible(message))
+        ));
+        errors += 1;
+    }
     let mut left: std::collections::BTreeMap<&str, usize> = Default::default();
     for d in diagnostics {
         let shown = match d.severity {

@@ -101,6 +101,21 @@ pub fn render_github(diagnostics: &Diagnostics, sources: &Sources) -> String {
     github::render(&diagnostics.sorted(sources), sources)
 }
 
+/// [`render_github`], led by an error about the whole run (`title`,
+/// `message`: `out/` is stale), which is always among those GitHub shows.
+pub fn render_github_after(
+    title: crate::diag::Code,
+    message: &str,
+    diagnostics: &Diagnostics,
+    sources: &Sources,
+) -> String {
+    github::render_after(
+        Some((title, message)),
+        &diagnostics.sorted(sources),
+        sources,
+    )
+}
+
 /// `(errors, warnings)` among `diagnostics`.
 fn counts(diagnostics: &[&Diagnostic]) -> (usize, usize) {
     let errors = diagnostics

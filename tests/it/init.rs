@@ -1,6 +1,7 @@
 //! Fitting in: `rbacc completions`, `rbacc man`, `rbacc init`, and the
 //! GitOps wiring (`deploy/`, Flux Kustomizations in `out/`).
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::support::{
@@ -31,6 +32,10 @@ fn completions_for_every_shell_name_the_commands() {
         }
         assert!(script.contains("repo"), "{shell}: no `--repo` option");
     }
+    // The hidden command the scripts run is not offered as a command.
+    let fish = rbacc(&["completions", "fish"], dir.path()).stdout();
+    assert!(!fish.contains("-a \"complete-clusters\""), "{fish}");
+    assert!(fish.contains("-l cluster ") && fish.contains("(rbacc complete-clusters"));
     rbacc(&["completions", "tcsh"], dir.path()).expect_code(2);
 }
 
@@ -239,6 +244,53 @@ fn bash_completes_cluster_names() {
             )),
     );
     assert_eq!(completed, "staging\n");
+}
+
+/// zsh completes `--cluster` with the clusters of the repository found from
+/// the current directory: the script loads under compinit, no hidden
+/// command is offered, and the action `_arguments` evaluates for
+/// `--cluster` adds the repository's clusters.
+#[test]
+fn zsh_completes_cluster_names() {
+    let repo = Repo::example();
+    let script = rbacc(&["completions", "zsh"], repo.path()).stdout();
+    assert!(
+        !script.contains("'complete-clusters:"),
+        "the hidden command is not offered"
+    );
+    let actions: BTreeSet<&str> = script
+        .lines()
+        .filter(|l| l.trim_start().starts_with("'--cluster=["))
+        .map(|l| {
+            let start = l.find(":CLUSTER:{").expect("--cluster has an action") + ":CLUSTER:{".len();
+            &l[start..l.rfind("}'").expect("the action ends the spec")]
+        })
+        .collect();
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    let action = actions.into_iter().next().unwrap();
+    let file = repo.path().join("_rbacc");
+    std::fs::write(&file, &script).expect("write");
+    let bin = Path::new(env!("CARGO_BIN_EXE_rbacc"))
+        .parent()
+        .expect("bin dir")
+        .to_str()
+        .expect("utf-8")
+        .to_string();
+    // `compadd` is a builtin only while completing: here it prints what it
+    // would add.
+    let completed = stdout_of(
+        std::process::Command::new("zsh")
+            .current_dir(repo.path().join("teams"))
+            .env("PATH", format!("{bin}:{}", std::env::var("PATH").unwrap_or_default()))
+            .args(["-f", "-c"])
+            .arg(format!(
+                "autoload -U compinit && compinit -u -D && source {} && (( $+functions[_rbacc] )) || exit 3
+                 compadd() {{ [[ $1 == -- ]] && shift; print -l -- \"$@\" }}
+                 {action}",
+                file.display()
+            )),
+    );
+    assert_eq!(completed, "prod\nstaging\n");
 }
 
 /// `explain --help` describes explain's own output, not the queries'.

@@ -394,6 +394,15 @@ fn many_warnings_are_summarised_by_code() {
     );
     let json = repo.rbacc(&["check", "-o", "json"]).stdout();
     assert_eq!(json.matches("\"code\": \"access-risk\"").count(), 32);
+    // A stale `out/` leads the annotations, whatever follows it.
+    std::fs::remove_file(repo.path().join("out/only/teams/blue/blue-n0.yaml")).expect("rm");
+    let stale = repo.rbacc(&["check", "-o", "github"]);
+    let stdout = stale.expect_code(1).stdout();
+    assert!(
+        stdout.starts_with("::error title=stale-output::"),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("::warning ").count(), 10, "{stdout}");
 }
 
 /// The build record holds with warnings: a no-op `build` or `check`

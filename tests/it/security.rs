@@ -383,7 +383,7 @@ fn check_fails_on_a_hand_written_file_in_a_new_shard() {
     }
     repo.rbacc(&["check", "-o", "github"])
         .expect_code(1)
-        .stdout_has("::error title=stale-output::");
+        .stdout_has("::error title=foreign-output::");
     // Kept by build, and still failing check.
     repo.rbacc(&["build"])
         .expect_code(0)
