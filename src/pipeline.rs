@@ -122,7 +122,7 @@ pub fn compile(input: &Input, settings: &Settings) -> Compilation {
     let (org, analysis) = validate::validate_with_analysis(
         &sources,
         &parsed,
-        settings.render,
+        &settings.render,
         settings.explain,
         settings.builtin_accepted,
         &mut diagnostics,

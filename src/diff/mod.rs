@@ -21,12 +21,14 @@ mod render;
 #[cfg(test)]
 mod tests;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
 use crate::gitinput::{GitError, GitRepo};
-use crate::load::Input;
+use crate::load::{Input, InputFile};
+use crate::validate::Render;
 
 pub use access::{
     AccessChanges, Permission, PlaceChange, RoleChange, RoleKind, RoleName, SubjectChange,
@@ -338,10 +340,16 @@ pub fn diff(
     timings: &mut Vec<(&'static str, Duration)>,
 ) -> Result<Found, DiffError> {
     let start = Instant::now();
-    let (base_compiled, head_compiled) = rayon::join(
-        || base.input.as_ref().map(compile_side),
-        || head.input.as_ref().map(compile_side),
+    let render = rendered(base.input.as_ref(), head.input.as_ref());
+    let (base_compiled, mut head_compiled) = rayon::join(
+        || base.input.as_ref().map(|i| compile_side(i, &render)),
+        || head.input.as_ref().map(|i| compile_side(i, &render)),
     );
+    // A base that does not resolve is compared as empty: every file of the
+    // head is new, its kubeconfigs too.
+    if render != Render::Full && base_compiled.as_ref().is_none_or(|c| c.resolved.is_none()) {
+        head_compiled = head.input.as_ref().map(|i| compile_side(i, &Render::Full));
+    }
     timings.push(("compile", start.elapsed()));
     let Some(head_compiled) = head_compiled else {
         return Err(DiffError::Load(Error::NoConfig {
@@ -466,14 +474,62 @@ pub fn diff(
     Ok(Found::Diff(Box::new(diff)))
 }
 
-/// One side compiled as `build` compiles it, up to emission: [`outputs`]
-/// (compile.rs) emits only what can differ.
-fn compile_side(input: &Input) -> crate::Compilation {
+/// One side compiled as `build` compiles it, up to emission ([`outputs`]
+/// in compile.rs emits only what can differ), rendering the kubeconfigs
+/// `render` names.
+fn compile_side(input: &Input, render: &Render) -> crate::Compilation {
     let settings = crate::Settings {
         builtin_accepted: true,
+        render: render.clone(),
         ..crate::Settings::default()
     };
     crate::compile(input, &settings)
+}
+
+/// Which kubeconfigs both sides render. A kubeconfig depends on its team,
+/// `rbacc.yaml` and the templates only: with those two the same on both
+/// sides, a team file that is the same on both renders the same
+/// kubeconfigs there, so only the team files that differ (or that were
+/// refused on a side) are rendered. At 10,000 teams rendering and checking
+/// every kubeconfig twice was most of a diff.
+fn rendered(base: Option<&Input>, head: Option<&Input>) -> Render {
+    let (Some(base), Some(head)) = (base, head) else {
+        return Render::Full;
+    };
+    fn by_path(files: &[InputFile]) -> BTreeMap<&str, Option<&[u8]>> {
+        files
+            .iter()
+            .map(|f| (f.path.as_str(), f.contents.as_deref().ok()))
+            .collect()
+    }
+    // A file refused on either side counts as differing.
+    let same = |a: &BTreeMap<&str, Option<&[u8]>>, b: &BTreeMap<&str, Option<&[u8]>>| {
+        a.len() == b.len()
+            && a.iter()
+                .all(|(path, x)| x.is_some() && b.get(path).is_some_and(|y| y == x))
+    };
+    if !same(
+        &by_path(base.config.as_slice()),
+        &by_path(head.config.as_slice()),
+    ) || !same(&by_path(&base.templates), &by_path(&head.templates))
+    {
+        return Render::Full;
+    }
+    let (a, b) = (by_path(&base.teams), by_path(&head.teams));
+    let differs = |path: &&&str| {
+        let (x, y) = (
+            a.get(*path).copied().flatten(),
+            b.get(*path).copied().flatten(),
+        );
+        x.is_none() || x != y
+    };
+    Render::Files(
+        a.keys()
+            .chain(b.keys())
+            .filter(differs)
+            .map(|p| p.to_string())
+            .collect(),
+    )
 }
 
 /// Reads both revisions and compares them; `timings` collects how long

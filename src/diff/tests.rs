@@ -142,6 +142,16 @@ fn cases() -> Vec<(&'static str, Input, Input)> {
             ),
         ),
         (
+            "template file",
+            base.clone(),
+            edit(
+                &base,
+                "templates/oidc-kubelogin.yaml.j2",
+                "      server: {{ cluster.server }}\n",
+                "      server: {{ cluster.server }}\n      tls-server-name: {{ cluster.name }}\n",
+            ),
+        ),
+        (
             "flux settings",
             base.clone(),
             edit(&base, "rbacc.yaml", "interval: 10m", "interval: 5m"),
@@ -163,8 +173,10 @@ fn full(input: &Input) -> Files {
     crate::build(input).output.expect("compiles").files
 }
 
-fn resolved(input: &Input) -> crate::Resolved {
-    crate::compile(input, &crate::Settings::default())
+/// `input` resolved as `diff` resolves a side, rendering the kubeconfigs
+/// `render` names.
+fn resolved(input: &Input, render: &crate::validate::Render) -> crate::Resolved {
+    super::compile_side(input, render)
         .resolved
         .expect("compiles")
 }
@@ -177,7 +189,7 @@ fn resolved(input: &Input) -> crate::Resolved {
 fn selections_divide_the_output() {
     use crate::emit::Selection;
     for (name, _, input) in cases() {
-        let side = resolved(&input);
+        let side = resolved(&input, &crate::validate::Render::Full);
         let emit = |selection: &Selection| {
             crate::emit::emit(&side.org, side.flux.as_ref(), selection).files
         };
@@ -212,6 +224,29 @@ fn selections_divide_the_output() {
     }
 }
 
+/// A kubeconfig is rendered on both sides when its team file, `rbacc.yaml`
+/// or a template differs, and only then.
+#[test]
+fn diff_renders_the_kubeconfigs_of_changed_teams_only() {
+    use crate::validate::Render;
+    let cases: BTreeMap<&str, (Input, Input)> =
+        cases().into_iter().map(|(n, b, h)| (n, (b, h))).collect();
+    let render = |name: &str| super::rendered(Some(&cases[name].0), Some(&cases[name].1));
+    assert_eq!(render("same"), Render::Files(BTreeSet::new()));
+    assert_eq!(
+        render("member moved"),
+        Render::Files(["teams/payments.yaml".to_string()].into())
+    );
+    assert_eq!(
+        render("team added"),
+        Render::Files(["teams/search.yaml".to_string()].into())
+    );
+    for name in ["policy", "template", "template file", "flux settings"] {
+        assert_eq!(render(name), Render::Full, "{name}");
+    }
+    assert_eq!(super::rendered(None, Some(&example())), Render::Full);
+}
+
 #[test]
 fn matches_full_emission() {
     for (name, base, head) in cases() {
@@ -221,7 +256,9 @@ fn matches_full_emission() {
             .chain(h.keys())
             .filter(|p| b.get(*p) != h.get(*p))
             .collect();
-        let (bc, hc) = (resolved(&base), resolved(&head));
+        // Each side renders the kubeconfigs `diff` has it render.
+        let render = super::rendered(Some(&base), Some(&head));
+        let (bc, hc) = (resolved(&base, &render), resolved(&head, &render));
         let outputs = compile::outputs(Some(&bc), &hc);
         let got: BTreeSet<&String> = outputs
             .base
@@ -234,9 +271,35 @@ fn matches_full_emission() {
             assert_eq!(outputs.base.get(path), b.get(path), "{name}: base {path}");
             assert_eq!(outputs.head.get(path), h.get(path), "{name}: head {path}");
         }
-        // Whatever else is there is what the full emission has.
+        // Whatever else is there is what the full emission has, but the
+        // kubeconfigs `diff` did not render: those of a team whose file is
+        // the same on both sides (and so are they), emitted because what
+        // other teams give it changed.
+        let unrendered = |path: &str| {
+            let team = match crate::layout::OutFile::parse(path) {
+                Some(crate::layout::OutFile::Kubeconfig { team, .. })
+                | Some(crate::layout::OutFile::KubeconfigConfigMap { team, .. }) => team,
+                _ => return false,
+            };
+            let source = hc
+                .org
+                .teams
+                .iter()
+                .chain(&bc.org.teams)
+                .find(|t| t.name == team);
+            let source = &source.expect("a team of either side").source;
+            matches!(&render, crate::validate::Render::Files(f) if !f.contains(source))
+        };
         for (side, full) in [(&outputs.base, &b), (&outputs.head, &h)] {
             for (path, text) in side {
+                if unrendered(path) {
+                    assert_eq!(
+                        outputs.base.get(path),
+                        outputs.head.get(path),
+                        "{name}: {path}"
+                    );
+                    continue;
+                }
                 assert_eq!(full.get(path), Some(text), "{name}: {path}");
             }
         }
@@ -513,7 +576,7 @@ fn escalation_grades() {
 fn the_object_index_is_what_the_files_hold() {
     use crate::emit::{ObjectId, Selection};
     for (name, _, input) in cases() {
-        let side = resolved(&input);
+        let side = resolved(&input, &crate::validate::Render::Full);
         let selection = Selection {
             objects: true,
             ..Selection::all()

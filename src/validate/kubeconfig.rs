@@ -31,10 +31,25 @@ pub const DEFAULT_NAMESPACE: &str = "rbacc-kubeconfigs";
 
 /// Whether [`check`] renders the kubeconfigs, or only records which team
 /// gets one on which cluster (what their RBAC objects need).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Render {
     Full,
     NamesOnly,
+    /// Renders those of the teams declared in these files (paths as the
+    /// sources name them), names only for the rest: what `rbacc diff`
+    /// compares when the settings and templates are the same on both sides.
+    Files(std::collections::BTreeSet<String>),
+}
+
+impl Render {
+    /// Whether `team`'s kubeconfigs are rendered.
+    fn renders(&self, team: &Team) -> bool {
+        match self {
+            Render::Full => true,
+            Render::NamesOnly => false,
+            Render::Files(files) => files.contains(&team.source),
+        }
+    }
 }
 
 /// Most template instructions one render may run.
@@ -96,7 +111,7 @@ pub fn check(
     templates: &[Template],
     clusters: &[Cluster],
     teams: &[Team],
-    mode: Render,
+    mode: &Render,
     diags: &mut Diagnostics,
 ) -> Option<Kubeconfigs> {
     let wide = config.kubeconfig.as_ref();
@@ -230,7 +245,7 @@ pub fn check(
                 if namespaces.is_empty() {
                     return None;
                 }
-                if mode == Render::NamesOnly {
+                if !mode.renders(team) {
                     return Some(Ok((team.name.clone(), String::new())));
                 }
                 let context = context(cluster, team_context(team), &namespaces, e);

@@ -56,7 +56,7 @@ pub use kubeconfig::Render;
 
 /// Validates the declarations and resolves them into an [`Org`].
 pub fn validate(sources: &Sources, parsed: &Parsed, diags: &mut Diagnostics) -> Option<Org> {
-    validate_with_analysis(sources, parsed, Render::Full, false, false, diags).0
+    validate_with_analysis(sources, parsed, &Render::Full, false, false, diags).0
 }
 
 /// Validates the declarations and resolves them into an [`Org`], with the
@@ -69,7 +69,7 @@ pub fn validate(sources: &Sources, parsed: &Parsed, diags: &mut Diagnostics) -> 
 pub fn validate_with_analysis(
     sources: &Sources,
     parsed: &Parsed,
-    render: Render,
+    render: &Render,
     keep_all: bool,
     keep_builtin_accepted: bool,
     diags: &mut Diagnostics,
@@ -94,7 +94,7 @@ pub fn validate_with_analysis(
 fn resolve(
     sources: &Sources,
     parsed: &Parsed,
-    render: Render,
+    render: &Render,
     analysis: &mut Analysis,
     diags: &mut Diagnostics,
 ) -> Option<Org> {
