@@ -65,6 +65,18 @@ items:
     (repo, dump)
 }
 
+/// The files of a dump that hold objects (not kustomizations, not the
+/// kubeconfigs for people), as text.
+fn object_files(dump: &Path) -> Vec<(String, String)> {
+    crate::support::read_tree(dump)
+        .into_iter()
+        .filter(|(rel, _)| {
+            !(rel.ends_with("kustomization.yaml") || rel.starts_with("kubeconfigs/"))
+        })
+        .map(|(rel, text)| (rel, String::from_utf8(text).expect("UTF-8")))
+        .collect()
+}
+
 fn edit(dir: &Path, rel: &str, f: impl FnOnce(String) -> String) {
     let path = dir.join(rel);
     let text = std::fs::read_to_string(&path).expect("read dump file");
@@ -125,11 +137,7 @@ fn a_one_file_list_dump_reads_as_the_directory_does() {
     let (repo, dump) = example_and_dump();
     // One `kind: List`, as `kubectl get … -o yaml` prints it.
     let mut items = Vec::new();
-    for (rel, text) in crate::support::read_tree(dump.path()) {
-        if rel.ends_with("kustomization.yaml") || rel.starts_with("kubeconfigs/") {
-            continue;
-        }
-        let text = String::from_utf8(text).unwrap();
+    for (rel, text) in object_files(dump.path()) {
         items.push(format!("# {rel}\n{text}"));
     }
     // The same objects as one stream of documents is what a List expands to.
@@ -152,11 +160,7 @@ fn a_json_dump_reads_as_the_yaml_one_does() {
     let (repo, dump) = example_and_dump();
     // One `kind: List`, as `kubectl get … -o json` prints it.
     let mut items = Vec::new();
-    for (rel, text) in crate::support::read_tree(dump.path()) {
-        if rel.ends_with("kustomization.yaml") || rel.starts_with("kubeconfigs/") {
-            continue;
-        }
-        let text = String::from_utf8(text).unwrap();
+    for (_, text) in object_files(dump.path()) {
         let documents: Vec<Value> = serde_saphyr::from_multiple(&text).expect("dump YAML");
         for document in documents.into_iter().filter(|d| !d.is_null()) {
             match document["kind"].as_str() {
