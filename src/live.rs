@@ -263,19 +263,21 @@ impl Cluster {
     /// Objects are taken from [`Output::values`] where the emission kept
     /// them, not parsed back.
     pub fn from_output(output: &Output, cluster: &str) -> Result<Cluster, AccessError> {
-        let files = output
-            .files
-            .iter()
-            .filter(|(path, _)| {
+        let paths: std::collections::BTreeSet<&String> =
+            output.files.keys().chain(output.values.keys()).collect();
+        let files = paths
+            .into_iter()
+            .filter(|path| {
                 OutFile::parse(path)
                     .is_some_and(|file| file.cluster() == cluster && file.holds_rbac())
             })
-            .map(|(path, text)| {
-                let contents = match output.values.get(path) {
-                    Some(values) => Contents::Values(values),
-                    None => Contents::Text(text),
+            .filter_map(|path| {
+                let contents = match (output.values.get(path), output.files.get(path)) {
+                    (Some(values), _) => Contents::Values(values),
+                    (None, Some(text)) => Contents::Text(text),
+                    (None, None) => return None,
                 };
-                (path.as_str(), contents)
+                Some((path.as_str(), contents))
             })
             .collect();
         Cluster::from_contents(files)
@@ -524,6 +526,34 @@ metadata: { name: shop, labels: { team: shop } }
                 assert_eq!(object.value, b[key].value, "{path}: {}", key.label());
             }
             assert_eq!(parsed.skipped, kept.skipped, "{path}");
+        }
+        // Emitted as values only, as `audit` emits: the same objects.
+        let input = crate::load::Input::from_worktree(
+            Path::new(env!("CARGO_MANIFEST_DIR")),
+            jiff::civil::date(2026, 11, 23),
+        )
+        .unwrap();
+        let mut compilation = crate::compile(&input, &crate::Settings::default());
+        compilation.emit(&crate::emit::Selection {
+            values: true,
+            text: false,
+            ..crate::emit::Selection::all()
+        });
+        let values_only = compilation.output.unwrap();
+        assert!(
+            values_only
+                .values
+                .keys()
+                .all(|p| !values_only.files.contains_key(p))
+        );
+        for cluster in ["prod", "staging"] {
+            let only = Cluster::from_output(&values_only, cluster).unwrap();
+            let with_text = Cluster::from_output(&output, cluster).unwrap();
+            assert_eq!(only.objects.len(), with_text.objects.len());
+            for (key, object) in &with_text.objects {
+                assert_eq!(only.objects[key].value, object.value, "{}", key.label());
+                assert_eq!(only.objects[key].file, object.file);
+            }
         }
         for cluster in ["prod", "staging"] {
             let from_values = Cluster::from_output(&output, cluster).unwrap();

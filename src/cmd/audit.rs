@@ -28,6 +28,7 @@ pub(crate) fn audit(ui: &Ui, args: &AuditArgs) -> Result<Outcome, String> {
     if let Some(selection) = compilation.resolved.as_ref().map(|r| r.selection_for(None)) {
         compilation.emit(&Selection {
             values: true,
+            text: false,
             ..selection
         });
     }
