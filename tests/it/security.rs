@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use crate::diff::{commit, init};
-use crate::support::{Repo, read_tree};
+use crate::support::{Repo, percent_decode, read_tree};
 
 /// A ClusterRoleBinding a line break in a path would inject.
 const INJECTED: &str = "\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: pwned\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: cluster-admin\nsubjects:\n  - kind: User\n    name: mallory\n#";
@@ -102,24 +102,6 @@ fn path_is_refused(name: &str, hostile: &str) {
         };
         assert_eq!(named, path.as_ref(), "{name}: {format} names the file");
     }
-}
-
-/// A URI path with its `%XX` escapes decoded.
-fn percent_decode(uri: &str) -> String {
-    let bytes = uri.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).expect("ASCII");
-            out.push(u8::from_str_radix(hex, 16).expect("hex"));
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).expect("UTF-8")
 }
 
 /// One test per hostile character, named after it.

@@ -503,6 +503,24 @@ pub fn check_with_consumers(out: &Path) -> BTreeMap<String, String> {
     rendered
 }
 
+/// A URI path with its `%XX` escapes decoded.
+pub fn percent_decode(uri: &str) -> String {
+    let bytes = uri.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).expect("ASCII");
+            out.push(u8::from_str_radix(hex, 16).expect("hex"));
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).expect("UTF-8")
+}
+
 /// `kubectl kustomize DIR`: the rendered YAML, or a failed test.
 #[track_caller]
 pub fn kustomize(dir: &Path) -> String {
