@@ -284,7 +284,7 @@ pub(crate) struct Extras {
 /// diagnostics for people ([`Ui::diagnostics`]) and returns the
 /// compilation, without output when there is an error in the declarations.
 pub(crate) fn compile_all(ui: &Ui, input: &Input, extras: &Extras, format: Format) -> Compilation {
-    let teams = progress::thousands(input.teams.len() as u64);
+    let teams = rbacc::report::thousands(input.teams.len() as u64);
     ui.progress
         .stage(&format!("compiling {teams} team files"), 0);
     let settings = Settings {
