@@ -242,8 +242,14 @@ impl Ui {
 
 /// Reads the repository's declarations.
 pub(crate) fn load(ui: &Ui, repo: &RepoArgs) -> Result<Input, Error> {
+    load_at(ui, &repo.repo)
+}
+
+/// [`load`] from the repository at `repo`, for a command that reads no
+/// `out/`.
+pub(crate) fn load_at(ui: &Ui, repo: &std::path::Path) -> Result<Input, Error> {
     let start = Instant::now();
-    let input = Input::from_worktree(&repo.repo, rbacc::clock::today()?)?;
+    let input = Input::from_worktree(repo, rbacc::clock::today()?)?;
     ui.timing("load", start.elapsed());
     Ok(input)
 }
