@@ -15,19 +15,12 @@ use super::{Extras, Outcome, Ui, compile_all, known_up_to_date, load};
 
 pub(crate) fn build(ui: &Ui, repo: &RepoArgs, format: Format) -> Result<Outcome, Error> {
     let input = load(ui, repo)?;
-    let out_dir = repo.out_dir();
-    let state = repo.state_path();
-    if let Some((diagnostics, sources)) = known_up_to_date(ui, &out_dir, state.as_deref(), &input) {
-        // The record holds the build's warnings: reported again, as the
-        // compilation would.
-        ui.report(&diagnostics, &sources, format);
-        ui.document_of(format, Some((&diagnostics, &sources)), &[]);
-        ui.status(&format!(
-            "{}: 0 added, 0 changed, 0 removed; nothing changed since the last build",
-            out_dir.display()
-        ));
+    let said = ": 0 added, 0 changed, 0 removed; nothing changed since the last build";
+    if answered_from_record(ui, repo, &input, format, said) {
         return Ok(Outcome::Success);
     }
+    let out_dir = repo.out_dir();
+    let state = repo.state_path();
     // A stale CODEOWNERS file is a warning here (build does not write it)
     // and an error in `check`.
     let extras = codeowners_extras(repo, &input, Severity::Warning);
@@ -135,19 +128,36 @@ fn codeowners_extras(repo: &RepoArgs, input: &Input, stale: Severity) -> Extras 
     }
 }
 
-pub(crate) fn check(ui: &Ui, repo: &RepoArgs, format: Format) -> Result<Outcome, Error> {
-    let input = load(ui, repo)?;
+/// Answers from the record of the last build when it shows `out/` up to
+/// date for `input`: the warnings it holds reported again, as the
+/// compilation would, and `out/` followed by `said` as the status. Whether
+/// it answered.
+fn answered_from_record(
+    ui: &Ui,
+    repo: &RepoArgs,
+    input: &Input,
+    format: Format,
+    said: &str,
+) -> bool {
     let out_dir = repo.out_dir();
     let state = repo.state_path();
-    if let Some((diagnostics, sources)) = known_up_to_date(ui, &out_dir, state.as_deref(), &input) {
-        ui.report(&diagnostics, &sources, format);
-        ui.document_of(format, Some((&diagnostics, &sources)), &[]);
-        ui.status(&format!(
-            "{} is up to date (nothing changed since the last build)",
-            out_dir.display()
-        ));
+    let Some((diagnostics, sources)) = known_up_to_date(ui, &out_dir, state.as_deref(), input)
+    else {
+        return false;
+    };
+    ui.report(&diagnostics, &sources, format);
+    ui.document_of(format, Some((&diagnostics, &sources)), &[]);
+    ui.status(&format!("{}{said}", out_dir.display()));
+    true
+}
+
+pub(crate) fn check(ui: &Ui, repo: &RepoArgs, format: Format) -> Result<Outcome, Error> {
+    let input = load(ui, repo)?;
+    let said = " is up to date (nothing changed since the last build)";
+    if answered_from_record(ui, repo, &input, format, said) {
         return Ok(Outcome::Success);
     }
+    let out_dir = repo.out_dir();
     let extras = codeowners_extras(repo, &input, Severity::Error);
     let mut compilation = compile_all(ui, &input, &extras, format);
     let Some(output) = compilation.output.take() else {
