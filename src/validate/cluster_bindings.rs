@@ -26,7 +26,7 @@ use crate::source::{Sp, Span};
 use super::analysis::subjects_text;
 use super::config::{CLUSTER_ADMIN, Settings, unknown_risk};
 use super::teams::{expiry, subjects};
-use super::{check_dns_label, declared_twice, suggestion};
+use super::{check_dns_label, check_reason, declared_twice, suggestion};
 
 pub fn check(
     settings: &Settings,
@@ -114,17 +114,16 @@ fn check_one(
         .reason
         .as_ref()
         .filter(|r| !r.value.trim().is_empty());
-    if let (Some(first), None) = (binding.allow.first(), reason) {
-        diags.push(
-            Diagnostic::error(
-                Code::MissingField,
-                first.span,
-                format!("cluster binding `{}` accepts risks without a `reason`", binding.name.value),
-            )
-            .label("`allow` needs a `reason`")
-            .help("say why these subjects need the role in every namespace, so reviewers can judge it"),
-        );
-    }
+    check_reason(
+        &binding.allow,
+        reason,
+        format!(
+            "cluster binding `{}` accepts risks without a `reason`",
+            binding.name.value
+        ),
+        "say why these subjects need the role in every namespace, so reviewers can judge it",
+        diags,
+    );
     let clusters = settings.resolve_clusters(binding.clusters.as_deref(), diags);
     let subjects = subjects::check_platform(&binding.subjects, diags);
     if subjects.is_empty() && diags.error_count() == errors {

@@ -218,6 +218,27 @@ fn declared_twice(code: Code, span: Span, message: String, first: Span) -> Diagn
         .with_secondary(first, "first declared here")
 }
 
+/// `allow:` written without a `reason:` (absent or blank): `message` on its
+/// first entry, with `help` saying what reviewers judge by it.
+fn check_reason(
+    allow: &[Sp<String>],
+    reason: Option<&Sp<String>>,
+    message: String,
+    help: &str,
+    diags: &mut Diagnostics,
+) {
+    let Some(first) = allow.first() else {
+        return;
+    };
+    if reason.is_none_or(|r| r.value.trim().is_empty()) {
+        diags.push(
+            Diagnostic::error(Code::MissingField, first.span, message)
+                .label("`allow` needs a `reason`")
+                .help(help),
+        );
+    }
+}
+
 /// "did you mean" help when `word` is close to one of `candidates`.
 fn suggestion<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     did_you_mean(word, candidates).map(|best| format!("did you mean `{best}`?"))
