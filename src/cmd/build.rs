@@ -14,11 +14,10 @@ use super::args::RepoArgs;
 use super::{Extras, Outcome, Ui, compile_all, known_up_to_date, load};
 
 pub(crate) fn build(ui: &Ui, repo: &RepoArgs, format: Format) -> Result<Outcome, Error> {
-    let input = load(ui, repo)?;
     let said = ": 0 added, 0 changed, 0 removed; nothing changed since the last build";
-    if answered_from_record(ui, repo, &input, format, said) {
+    let Some(input) = load_unless_recorded(ui, repo, format, said)? else {
         return Ok(Outcome::Success);
-    }
+    };
     let out_dir = repo.out_dir();
     let state = repo.state_path();
     // A stale CODEOWNERS file is a warning here (build does not write it)
@@ -128,35 +127,34 @@ fn codeowners_extras(repo: &RepoArgs, input: &Input, stale: Severity) -> Extras 
     }
 }
 
-/// Answers from the record of the last build when it shows `out/` up to
-/// date for `input`: the warnings it holds reported again, as the
-/// compilation would, and `out/` followed by `said` as the status. Whether
-/// it answered.
-fn answered_from_record(
+/// The repository's declarations, or `None` when the record of the last
+/// build shows `out/` up to date for them: then the warnings it holds are
+/// reported again, as the compilation would, with `out/` followed by
+/// `said` as the status.
+fn load_unless_recorded(
     ui: &Ui,
     repo: &RepoArgs,
-    input: &Input,
     format: Format,
     said: &str,
-) -> bool {
+) -> Result<Option<Input>, Error> {
+    let input = load(ui, repo)?;
     let out_dir = repo.out_dir();
     let state = repo.state_path();
-    let Some((diagnostics, sources)) = known_up_to_date(ui, &out_dir, state.as_deref(), input)
+    let Some((diagnostics, sources)) = known_up_to_date(ui, &out_dir, state.as_deref(), &input)
     else {
-        return false;
+        return Ok(Some(input));
     };
     ui.report(&diagnostics, &sources, format);
     ui.document_of(format, Some((&diagnostics, &sources)), &[]);
     ui.status(&format!("{}{said}", out_dir.display()));
-    true
+    Ok(None)
 }
 
 pub(crate) fn check(ui: &Ui, repo: &RepoArgs, format: Format) -> Result<Outcome, Error> {
-    let input = load(ui, repo)?;
     let said = " is up to date (nothing changed since the last build)";
-    if answered_from_record(ui, repo, &input, format, said) {
+    let Some(input) = load_unless_recorded(ui, repo, format, said)? else {
         return Ok(Outcome::Success);
-    }
+    };
     let out_dir = repo.out_dir();
     let extras = codeowners_extras(repo, &input, Severity::Error);
     let mut compilation = compile_all(ui, &input, &extras, format);
