@@ -51,16 +51,7 @@ fn resource_name(group: &str, resource: &str) -> String {
         Some((r, s)) => (r, Some(s)),
         None => (resource, None),
     };
-    let mut out = resource.to_string();
-    if !group.is_empty() {
-        out.push('.');
-        out.push_str(group);
-    }
-    if let Some(sub) = sub {
-        out.push('/');
-        out.push_str(sub);
-    }
-    out
+    crate::access::kubectl_name(group, resource, sub)
 }
 
 /// One line of a change: verbs on resources.
