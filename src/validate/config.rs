@@ -12,7 +12,7 @@ use crate::source::{Sources, Sp, Span};
 
 use super::analysis::Accepted;
 use super::quota::{check_limit_range, check_quota, valid_limit_range};
-use super::{check_dns_label, check_reason, declared_twice, suggestion};
+use super::{UniqueNames, check_dns_label, check_reason, declared_twice, suggestion};
 
 /// The upstream ClusterRole that grants everything.
 pub const CLUSTER_ADMIN: &str = "cluster-admin";
@@ -322,20 +322,11 @@ fn check_clusters(config: &raw::Config, diags: &mut Diagnostics) -> Vec<Cluster>
                 .help("a cluster needs a `name` and a `server` URL"),
         );
     }
-    let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+    let mut seen = UniqueNames::new("cluster name", "cluster", Code::DuplicateEntry);
     let mut clusters = Vec::new();
     for cluster in &config.clusters {
         let name = &cluster.name;
-        if !check_dns_label(diags, name, "cluster name") {
-            continue;
-        }
-        if let Some(first) = seen.insert(&name.value, name.span) {
-            diags.push(declared_twice(
-                Code::DuplicateEntry,
-                name.span,
-                format!("cluster `{}` is declared twice", name.value),
-                first,
-            ));
+        if !seen.check(name, diags) {
             continue;
         }
         let server = &cluster.server;

@@ -45,6 +45,8 @@ pub fn owners_for(syntax: crate::codeowners::Syntax, parsed: &Parsed, diags: &mu
     owners::check_for(syntax, &parsed.config, &parsed.teams, diags);
 }
 
+use std::collections::BTreeMap;
+
 use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::load::Parsed;
 use crate::model::{Org, RoleDef};
@@ -209,6 +211,47 @@ fn invalid_name(name: &Sp<String>, what: &str, problem: &str) -> Diagnostic {
         format!("`{}` is not a valid {what}: {problem}", name.value),
     )
     .label("not a DNS-1123 label")
+}
+
+/// The DNS-1123 names of one kind of declaration seen so far, each to be
+/// declared once.
+struct UniqueNames<'a> {
+    seen: BTreeMap<&'a str, Span>,
+    /// What the name is, in a message: "cluster name".
+    what: &'static str,
+    /// What it names, in a message: "cluster".
+    kind: &'static str,
+    /// The code of a second declaration.
+    code: Code,
+}
+
+impl<'a> UniqueNames<'a> {
+    fn new(what: &'static str, kind: &'static str, code: Code) -> UniqueNames<'a> {
+        UniqueNames {
+            seen: BTreeMap::new(),
+            what,
+            kind,
+            code,
+        }
+    }
+
+    /// Whether `name` is a DNS-1123 label not seen before; reported
+    /// otherwise.
+    fn check(&mut self, name: &'a Sp<String>, diags: &mut Diagnostics) -> bool {
+        if !check_dns_label(diags, name, self.what) {
+            return false;
+        }
+        if let Some(first) = self.seen.insert(&name.value, name.span) {
+            diags.push(declared_twice(
+                self.code,
+                name.span,
+                format!("{} `{}` is declared twice", self.kind, name.value),
+                first,
+            ));
+            return false;
+        }
+        true
+    }
 }
 
 /// `message` about a name declared again at `span`, first at `first`.

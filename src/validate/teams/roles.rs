@@ -18,7 +18,7 @@ use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{RoleRef, raw};
 use crate::source::Sp;
 use crate::validate::config::{CLUSTER_ADMIN, KnownRole, Settings, checked_rule};
-use crate::validate::{check_dns_label, suggestion};
+use crate::validate::{check_dns_label, declared_twice, suggestion};
 
 /// The roles a team may bind: rbacc.yaml's and its own.
 #[derive(Clone, Copy)]
@@ -88,15 +88,12 @@ pub(super) fn check_team_roles(
             continue;
         }
         if let Some(first) = out.get(&name.value).and_then(|r| r.span) {
-            diags.push(
-                Diagnostic::error(
-                    Code::DuplicateEntry,
-                    name.span,
-                    format!("role `{}` is declared twice", name.value),
-                )
-                .label("declared again here")
-                .with_secondary(first, "first declared here"),
-            );
+            diags.push(declared_twice(
+                Code::DuplicateEntry,
+                name.span,
+                format!("role `{}` is declared twice", name.value),
+                first,
+            ));
             continue;
         }
         if settings.roles.contains_key(&name.value) || name.value == CLUSTER_ADMIN {
