@@ -11,7 +11,7 @@ use comrak::Arena;
 use comrak::nodes::{AstNode, NodeValue};
 use serde_json::Value;
 
-use crate::diff::{commit, diff, edit, fixture, git};
+use crate::diff::{commit, diff, fixture, git};
 use crate::gfm::options;
 use crate::support::Repo;
 
@@ -98,8 +98,7 @@ fn hostile() -> Repo {
         })
         .collect();
     let names: Vec<String> = NAMES.iter().map(|n| yaml(n)).collect();
-    edit(
-        &repo,
+    repo.edit(
         "teams/alpha.yaml",
         "    admin: { groups: [alpha-leads] }\n    viewer: { users: [auditor@example.com] }\n  namespaces:\n",
         &format!(
@@ -107,8 +106,7 @@ fn hostile() -> Repo {
             names = names.join(", ")
         ),
     );
-    edit(
-        &repo,
+    repo.edit(
         "rbacc.yaml",
         "  kubeconfig:\n",
         &format!(
@@ -120,8 +118,7 @@ fn hostile() -> Repo {
         .lines()
         .map(|l| format!("# {l} \u{202e}\n"))
         .collect();
-    edit(
-        &repo,
+    repo.edit(
         "templates/team-login.yaml.j2",
         "apiVersion: v1\n",
         &format!("{comment}apiVersion: v1\n"),
