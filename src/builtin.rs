@@ -8,6 +8,7 @@
 //! the few that roles must name are listed by hand below.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
 
 use k8s_openapi::api;
 use k8s_openapi::{ClusterResourceScope, NamespaceResourceScope, Resource};
@@ -241,18 +242,21 @@ const OTHER_RULE_NAMES: &[(&str, &str)] = &[
 /// What a rule of a role may name in each API group of the targeted
 /// Kubernetes version: every resource, namespaced or cluster-scoped, with
 /// its `status` and the subresources and other names of
-/// [`OTHER_RULE_NAMES`], as rules write them (`pods/exec`).
-pub fn rule_names() -> BTreeMap<&'static str, BTreeSet<String>> {
-    let mut names: BTreeMap<&'static str, BTreeSet<String>> = BTreeMap::new();
-    for &(group, resource) in NAMESPACED.iter().chain(CLUSTER_SCOPED) {
-        let served = names.entry(group).or_default();
-        served.insert(resource.to_string());
-        served.insert(format!("{resource}/status"));
-    }
-    for &(group, name) in OTHER_RULE_NAMES {
-        names.entry(group).or_default().insert(name.to_string());
-    }
-    names
+/// [`OTHER_RULE_NAMES`], as rules write them (`pods/exec`). Built once.
+pub fn rule_names() -> &'static BTreeMap<&'static str, BTreeSet<String>> {
+    static NAMES: LazyLock<BTreeMap<&'static str, BTreeSet<String>>> = LazyLock::new(|| {
+        let mut names: BTreeMap<&'static str, BTreeSet<String>> = BTreeMap::new();
+        for &(group, resource) in NAMESPACED.iter().chain(CLUSTER_SCOPED) {
+            let served = names.entry(group).or_default();
+            served.insert(resource.to_string());
+            served.insert(format!("{resource}/status"));
+        }
+        for &(group, name) in OTHER_RULE_NAMES {
+            names.entry(group).or_default().insert(name.to_string());
+        }
+        names
+    });
+    &NAMES
 }
 
 /// What the policy in `rbacc.yaml` changes about the built-in roles.

@@ -475,13 +475,16 @@ mod tests {
                 ("prod/teams/payments/payments-prod.yaml".to_string(), "ns"),
             ]
         );
-        let holding: Vec<String> = examples()
-            .iter()
-            .filter(|f| f.holds_objects())
-            .map(|f| f.file_name())
-            .collect();
+        // The file names of the examples `keep` selects.
+        let names = |keep: fn(&OutFile) -> bool| -> Vec<String> {
+            examples()
+                .iter()
+                .filter(|f| keep(f))
+                .map(|f| f.file_name())
+                .collect()
+        };
         assert_eq!(
-            holding,
+            names(OutFile::holds_objects),
             [
                 "clusterrole-viewer.yaml",
                 "namespace-rbacc-kubeconfigs.yaml",
@@ -500,13 +503,8 @@ mod tests {
             .map(|f| f.to_string())
             .collect();
         assert_eq!(rbac, ["prod/assumed-roles.yaml"]);
-        let wide: Vec<String> = examples()
-            .iter()
-            .filter(|f| f.cluster_wide())
-            .map(|f| f.file_name())
-            .collect();
         assert_eq!(
-            wide,
+            names(OutFile::cluster_wide),
             [
                 "kustomization.yaml",
                 "clusterrole-viewer.yaml",

@@ -491,39 +491,27 @@ mod tests {
 
     #[test]
     fn each_risk_is_found_by_the_rule_that_gives_it() {
-        assert_eq!(risks(&[rule(&[""], &["secrets"], &["watch"])]), ["secrets"]);
-        assert_eq!(
-            risks(&[rule(&[""], &["pods"], &["create"])]),
-            ["pods-create"]
-        );
-        assert_eq!(
-            risks(&[rule(&[""], &["pods/portforward"], &["create"])]),
-            ["pods-exec"]
-        );
-        assert_eq!(
-            risks(&[rule(
-                &["rbac.authorization.k8s.io"],
-                &["roles"],
-                &["bind", "escalate"]
-            )]),
-            ["escalate", "bind"]
-        );
-        assert_eq!(
-            risks(&[rule(&[""], &["serviceaccounts"], &["impersonate"])]),
-            ["impersonate"]
-        );
-        assert_eq!(
-            risks(&[rule(&[""], &["serviceaccounts/token"], &["create"])]),
-            ["serviceaccount-token"]
-        );
-        assert_eq!(
-            risks(&[rule(
-                &["rbac.authorization.k8s.io"],
-                &["rolebindings"],
-                &["patch"]
-            )]),
-            ["rbac-write"]
-        );
+        let rbac = "rbac.authorization.k8s.io";
+        for (group, resource, verbs, found) in [
+            ("", "secrets", &["watch"][..], &["secrets"][..]),
+            ("", "pods", &["create"], &["pods-create"]),
+            ("", "pods/portforward", &["create"], &["pods-exec"]),
+            (rbac, "roles", &["bind", "escalate"], &["escalate", "bind"]),
+            ("", "serviceaccounts", &["impersonate"], &["impersonate"]),
+            (
+                "",
+                "serviceaccounts/token",
+                &["create"],
+                &["serviceaccount-token"],
+            ),
+            (rbac, "rolebindings", &["patch"], &["rbac-write"]),
+        ] {
+            assert_eq!(
+                risks(&[rule(&[group], &[resource], verbs)]),
+                found,
+                "{verbs:?} {resource}"
+            );
+        }
     }
 
     #[test]

@@ -12,6 +12,9 @@ use rbacc::Compilation;
 use rbacc::load::{Input, InputFile};
 use rbacc::report::{self, Style};
 
+mod team_path;
+pub use team_path::team_path;
+
 /// A valid config: two clusters, a custom role, and kubeconfigs from the
 /// built-in `oidc-kubelogin` template. The fixed files live with the kept
 /// inputs in `tests/fixtures/fuzz/base/`, where the regression tests
@@ -60,32 +63,6 @@ pub fn file(path: &str, bytes: &[u8]) -> InputFile {
     }
 }
 
-/// The path a fuzzed team file is read from: `teams/<metadata.name>.yaml`
-/// when the input names its team plainly, so that valid inputs pass the
-/// "file name matches the team" check and reach emission; a team named like
-/// the fixed one lives in a subdirectory (a duplicate team, as two
-/// directories of a real repo could hold); anything else is `teams/fuzz.yaml`.
-pub fn team_path(data: &[u8]) -> String {
-    let name = plain_team_name(data).unwrap_or("fuzz");
-    if name == "sre" {
-        "teams/dup/sre.yaml".to_string()
-    } else {
-        format!("teams/{name}.yaml")
-    }
-}
-
-fn plain_team_name(data: &[u8]) -> Option<&str> {
-    let text = std::str::from_utf8(data).ok()?;
-    let metadata = text.find("metadata:")?;
-    let rest = &text[metadata..];
-    let at = rest.find("name:")? + "name:".len();
-    let name = rest[at..]
-        .trim_start_matches([' ', '\t'])
-        .split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
-        .next()?;
-    (!name.is_empty() && name.len() <= 63).then_some(name)
-}
-
 /// Whether to print each compilation's diagnostics (`RBACC_FUZZ_VERBOSE=1`),
 /// to see how far an input gets when replaying it.
 fn verbose() -> bool {
@@ -110,7 +87,7 @@ pub fn compile_and_check(input: &Input, clusters: &[&str]) -> Compilation {
         color: false,
         width: 100,
     };
-    let text = report::render(&compilation.diagnostics, &compilation.sources, style);
+    let text = report::render(&compilation.diagnostics, &compilation.sources, style, None);
     if verbose() {
         let files = compilation.output.as_ref().map_or(0, |o| o.files.len());
         eprintln!("{text}-- {files} output files");
@@ -125,11 +102,14 @@ pub fn compile_and_check(input: &Input, clusters: &[&str]) -> Compilation {
             color: true,
             width: 80,
         },
+        Some(3),
     );
     let github = report::render_github(&compilation.diagnostics, &compilation.sources);
     for line in github.lines() {
         assert!(
-            line.starts_with("::error ") || line.starts_with("::warning "),
+            line.starts_with("::error ")
+                || line.starts_with("::warning ")
+                || line.starts_with("rbacc: "),
             "an annotation spans lines (a newline was not escaped): {line:?}"
         );
     }

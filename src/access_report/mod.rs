@@ -452,31 +452,25 @@ fn cluster_rows(
     origin: &BTreeMap<(&str, &str), Declaration>,
 ) -> Vec<AccessRow> {
     let mut rows = Vec::new();
-    for team in &org.teams {
-        for ns in team
-            .namespaces
-            .iter()
-            .filter(|ns| ns.clusters.iter().any(|c| c == cluster))
-        {
-            for b in &ns.bindings {
-                let role = RoleName::of_ref(&b.role, org);
-                rows.push(AccessRow {
-                    team: Some(team.name.clone()),
-                    namespace: Some(ns.name.clone()),
-                    role: role.name,
-                    kind: role.kind,
-                    binding: b.name.clone(),
-                    subjects: subject_names(&b.subjects),
-                    declaration: origin
-                        .get(&(ns.name.as_str(), b.name.as_str()))
-                        .cloned()
-                        .unwrap_or_else(|| Declaration {
-                            file: team.source.clone(),
-                            line: None,
-                            what: format!("binding `{}`", b.name),
-                        }),
-                });
-            }
+    for (team, ns) in org.namespaces_on(cluster) {
+        for b in &ns.bindings {
+            let role = RoleName::of_ref(&b.role, org);
+            rows.push(AccessRow {
+                team: Some(team.name.clone()),
+                namespace: Some(ns.name.clone()),
+                role: role.name,
+                kind: role.kind,
+                binding: b.name.clone(),
+                subjects: subject_names(&b.subjects),
+                declaration: origin
+                    .get(&(ns.name.as_str(), b.name.as_str()))
+                    .cloned()
+                    .unwrap_or_else(|| Declaration {
+                        file: team.source.clone(),
+                        line: None,
+                        what: format!("binding `{}`", b.name),
+                    }),
+            });
         }
     }
     for b in org

@@ -14,20 +14,12 @@ use super::args::RepoArgs;
 use super::{Extras, Outcome, Ui, compile_all, compile_unreported, known_up_to_date, load};
 
 pub(crate) fn build(ui: &Ui, repo: &RepoArgs, format: Format) -> Result<Outcome, Error> {
-    let input = load(ui, repo)?;
+    let said = ": 0 added, 0 changed, 0 removed; nothing changed since the last build";
+    let Some(input) = load_unless_recorded(ui, repo, format, said)? else {
+        return Ok(Outcome::Success);
+    };
     let out_dir = repo.out_dir();
     let state = repo.state_path();
-    if let Some((diagnostics, sources)) = known_up_to_date(ui, &out_dir, state.as_deref(), &input) {
-        // The record holds the build's warnings: reported again, as the
-        // compilation would.
-        ui.report(&diagnostics, &sources, format);
-        ui.document_of(format, Some((&diagnostics, &sources)), &[]);
-        ui.status(&format!(
-            "{}: 0 added, 0 changed, 0 removed; nothing changed since the last build",
-            out_dir.display()
-        ));
-        return Ok(Outcome::Success);
-    }
     // A stale CODEOWNERS file is a warning here (build does not write it)
     // and an error in `check`.
     let extras = codeowners_extras(repo, &input, Severity::Warning);
@@ -135,19 +127,35 @@ fn codeowners_extras(repo: &RepoArgs, input: &Input, stale: Severity) -> Extras 
     }
 }
 
-pub(crate) fn check(ui: &Ui, repo: &RepoArgs, format: Format) -> Result<Outcome, Error> {
+/// The repository's declarations, or `None` when the record of the last
+/// build shows `out/` up to date for them: then the warnings it holds are
+/// reported again, as the compilation would, with `out/` followed by
+/// `said` as the status.
+fn load_unless_recorded(
+    ui: &Ui,
+    repo: &RepoArgs,
+    format: Format,
+    said: &str,
+) -> Result<Option<Input>, Error> {
     let input = load(ui, repo)?;
     let out_dir = repo.out_dir();
     let state = repo.state_path();
-    if let Some((diagnostics, sources)) = known_up_to_date(ui, &out_dir, state.as_deref(), &input) {
-        ui.report(&diagnostics, &sources, format);
-        ui.document_of(format, Some((&diagnostics, &sources)), &[]);
-        ui.status(&format!(
-            "{} is up to date (nothing changed since the last build)",
-            out_dir.display()
-        ));
+    let Some((diagnostics, sources)) = known_up_to_date(ui, &out_dir, state.as_deref(), &input)
+    else {
+        return Ok(Some(input));
+    };
+    ui.report(&diagnostics, &sources, format);
+    ui.document_of(format, Some((&diagnostics, &sources)), &[]);
+    ui.status(&format!("{}{said}", out_dir.display()));
+    Ok(None)
+}
+
+pub(crate) fn check(ui: &Ui, repo: &RepoArgs, format: Format) -> Result<Outcome, Error> {
+    let said = " is up to date (nothing changed since the last build)";
+    let Some(input) = load_unless_recorded(ui, repo, format, said)? else {
         return Ok(Outcome::Success);
-    }
+    };
+    let out_dir = repo.out_dir();
     let extras = codeowners_extras(repo, &input, Severity::Error);
     let mut compilation = compile_unreported(ui, &input, &extras);
     // Annotations wait for the comparison: whether `out/` is stale leads

@@ -5,18 +5,13 @@ use rbacc::emit::Selection;
 
 use rbacc::report::Format;
 
-use super::args::RepoArgs;
-use super::{Outcome, Ui, load, print};
+use super::{Outcome, Ui, load_at, print};
 
 /// `rbacc explain`: compiles in memory and explains one object.
 pub(crate) fn explain(ui: &Ui, args: &super::args::ExplainArgs) -> Result<Outcome, String> {
     use rbacc::explain::{ObjectRef, explain};
     let object = ObjectRef::parse(&args.object, args.namespace.as_deref())?;
-    let repo = RepoArgs {
-        repo: args.repo.clone(),
-        out: None,
-    };
-    let input = load(ui, &repo).map_err(|e| e.to_string())?;
+    let input = load_at(ui, &args.repo).map_err(|e| e.to_string())?;
     let settings = Settings {
         explain: true,
         ..Settings::default()

@@ -242,8 +242,14 @@ impl Ui {
 
 /// Reads the repository's declarations.
 pub(crate) fn load(ui: &Ui, repo: &RepoArgs) -> Result<Input, Error> {
+    load_at(ui, &repo.repo)
+}
+
+/// [`load`] from the repository at `repo`, for a command that reads no
+/// `out/`.
+pub(crate) fn load_at(ui: &Ui, repo: &std::path::Path) -> Result<Input, Error> {
     let start = Instant::now();
-    let input = Input::from_worktree(&repo.repo, rbacc::clock::today()?)?;
+    let input = Input::from_worktree(repo, rbacc::clock::today()?)?;
     ui.timing("load", start.elapsed());
     Ok(input)
 }
@@ -291,7 +297,7 @@ pub(crate) fn compile_all(ui: &Ui, input: &Input, extras: &Extras, format: Forma
 
 /// [`compile_all`], leaving the diagnostics to the caller.
 pub(crate) fn compile_unreported(ui: &Ui, input: &Input, extras: &Extras) -> Compilation {
-    let teams = progress::thousands(input.teams.len() as u64);
+    let teams = rbacc::report::thousands(input.teams.len() as u64);
     ui.progress
         .stage(&format!("compiling {teams} team files"), 0);
     let settings = Settings {

@@ -4,17 +4,13 @@ use rbacc::Settings;
 use rbacc::access_report::{AccessReport, html};
 use rbacc::report::Format;
 
-use super::args::{PageFormat, RepoArgs, ReportArgs};
-use super::{Outcome, Ui, load};
+use super::args::{PageFormat, ReportArgs};
+use super::{Outcome, Ui, load_at};
 
 /// `rbacc report`: compiles in memory, keeping what the report shows, and
 /// prints it.
 pub(crate) fn report(ui: &Ui, args: &ReportArgs) -> Result<Outcome, String> {
-    let repo = RepoArgs {
-        repo: args.repo.clone(),
-        out: None,
-    };
-    let input = load(ui, &repo).map_err(|e| e.to_string())?;
+    let input = load_at(ui, &args.repo).map_err(|e| e.to_string())?;
     let settings = Settings {
         explain: true,
         ..Settings::queries()

@@ -55,6 +55,32 @@ pub struct Permission {
 }
 
 impl Permission {
+    /// Every request a resource rule names: each verb on each resource of
+    /// each API group, for each of its object names or for any object.
+    /// None for a non-resource rule.
+    pub(crate) fn of_rule(rule: &PolicyRule) -> Vec<Permission> {
+        let names: Vec<Option<String>> = match rule.resource_names.as_deref() {
+            Some(names) if !names.is_empty() => names.iter().cloned().map(Some).collect(),
+            _ => vec![None],
+        };
+        let mut out = Vec::new();
+        for verb in &rule.verbs {
+            for group in rule.api_groups.iter().flatten() {
+                for resource in rule.resources.iter().flatten() {
+                    for name in &names {
+                        out.push(Permission {
+                            api_group: group.clone(),
+                            resource: resource.clone(),
+                            resource_name: name.clone(),
+                            verb: verb.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Why gaining this permission is escalation-grade, if it is: it reads
     /// or writes Secrets, opens a shell or tunnel into pods, writes RBAC
     /// objects (and so can grant itself more), impersonates, mints tokens,
@@ -765,23 +791,17 @@ pub fn risks_of(perms: &[Permission]) -> Vec<Risk> {
 fn bound_by(org: &Org, cluster: &str, role: &str) -> (usize, usize) {
     let mut namespaces = 0;
     let mut subjects = BTreeSet::new();
-    for team in &org.teams {
-        for ns in team
-            .namespaces
+    for (_, ns) in org.namespaces_on(cluster) {
+        let mut binds = false;
+        for binding in ns
+            .bindings
             .iter()
-            .filter(|ns| ns.clusters.iter().any(|c| c == cluster))
+            .filter(|b| matches!(&b.role, crate::model::RoleRef::ClusterRole(n) if n == role))
         {
-            let mut binds = false;
-            for binding in ns
-                .bindings
-                .iter()
-                .filter(|b| matches!(&b.role, crate::model::RoleRef::ClusterRole(n) if n == role))
-            {
-                binds = true;
-                subjects.extend(binding.subjects.iter());
-            }
-            namespaces += usize::from(binds);
+            binds = true;
+            subjects.extend(binding.subjects.iter());
         }
+        namespaces += usize::from(binds);
     }
     (namespaces, subjects.len())
 }
@@ -940,26 +960,10 @@ impl Universe {
     /// The requests a resource rule names (non-resource rules cannot be
     /// granted by a RoleBinding and are skipped).
     fn add_rule(&mut self, rule: &PolicyRule) -> Vec<usize> {
-        let mut ids = Vec::new();
-        let names: Vec<Option<String>> = match rule.resource_names.as_deref() {
-            Some(names) if !names.is_empty() => names.iter().cloned().map(Some).collect(),
-            _ => vec![None],
-        };
-        for verb in &rule.verbs {
-            for group in rule.api_groups.iter().flatten() {
-                for resource in rule.resources.iter().flatten() {
-                    for name in &names {
-                        ids.push(self.add(Permission {
-                            api_group: group.clone(),
-                            resource: resource.clone(),
-                            resource_name: name.clone(),
-                            verb: verb.clone(),
-                        }));
-                    }
-                }
-            }
-        }
-        ids
+        Permission::of_rule(rule)
+            .into_iter()
+            .map(|p| self.add(p))
+            .collect()
     }
 
     fn permissions(&self, bits: &Bits) -> Vec<Permission> {

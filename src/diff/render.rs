@@ -51,16 +51,7 @@ fn resource_name(group: &str, resource: &str) -> String {
         Some((r, s)) => (r, Some(s)),
         None => (resource, None),
     };
-    let mut out = resource.to_string();
-    if !group.is_empty() {
-        out.push('.');
-        out.push_str(group);
-    }
-    if let Some(sub) = sub {
-        out.push('/');
-        out.push_str(sub);
-    }
-    out
+    crate::access::kubectl_name(group, resource, sub)
 }
 
 /// One line of a change: verbs on resources.
@@ -265,6 +256,20 @@ fn places_text(places: &[(String, String)]) -> String {
         .join(", ")
 }
 
+/// Whom a role change reaches: `in the 2 namespaces that bind it, for 3
+/// subjects`.
+fn reach_text(r: &RoleChange) -> String {
+    let namespaces = match r.namespaces {
+        1 => "the 1 namespace that binds it".to_string(),
+        n => format!("the {n} namespaces that bind it"),
+    };
+    let subjects = match r.subjects {
+        1 => "1 subject".to_string(),
+        n => format!("{n} subjects"),
+    };
+    format!("in {namespaces}, for {subjects}")
+}
+
 fn role_sentence(r: &RoleChange, catalogue: &BTreeSet<(String, String)>, m: Markup) -> String {
     let mut parts = Vec::new();
     for line in lines(&r.gains, catalogue) {
@@ -288,15 +293,7 @@ fn role_sentence(r: &RoleChange, catalogue: &BTreeSet<(String, String)>, m: Mark
     if !parts.is_empty() {
         let _ = write!(text, " {}", parts.join("; "));
     }
-    let namespaces = match r.namespaces {
-        1 => "the 1 namespace that binds it".to_string(),
-        n => format!("the {n} namespaces that bind it"),
-    };
-    let subjects = match r.subjects {
-        1 => "1 subject".to_string(),
-        n => format!("{n} subjects"),
-    };
-    let _ = write!(text, " in {namespaces}, for {subjects}");
+    let _ = write!(text, " {}", reach_text(r));
     text
 }
 
@@ -710,6 +707,33 @@ fn md_who(s: &SubjectChange, first: bool) -> String {
     format!("{mark}{} {}", md_text(&s.subject.kind), md_cell_code(&name))
 }
 
+/// Appends `items` to `to` while they fit in `budget` after the `before`
+/// characters of the comment that stand ahead of `to`; at the first that
+/// does not, a line saying how many `what` are not shown and how to
+/// `get_all`. How many were appended, and whether the list was cut.
+fn push_within(
+    to: &mut String,
+    before: usize,
+    items: impl ExactSizeIterator<Item = String>,
+    budget: usize,
+    what: &str,
+    get_all: &str,
+) -> (usize, bool) {
+    let total = items.len();
+    for (i, item) in items.enumerate() {
+        if before + to.len() + item.len() > budget {
+            let _ = writeln!(
+                to,
+                "\n**{} more {what} are not shown**: {get_all}.",
+                total - i
+            );
+            return (i, true);
+        }
+        to.push_str(&item);
+    }
+    (total, false)
+}
+
 /// A subject's rows of the roles table: which role it gains or loses
 /// where, an escalation-grade change marked.
 fn md_role_rows(s: &SubjectChange) -> String {
@@ -749,19 +773,12 @@ fn md_role_headline(r: &RoleChange) -> String {
         Status::Removed => "is removed",
         Status::Changed => "changes",
     };
-    let namespaces = match r.namespaces {
-        1 => "the 1 namespace that binds it".to_string(),
-        n => format!("the {n} namespaces that bind it"),
-    };
-    let subjects = match r.subjects {
-        1 => "1 subject".to_string(),
-        n => format!("{n} subjects"),
-    };
     format!(
-        "{mark}{kind} {} ({}) {what}{} in {namespaces}, for {subjects}",
+        "{mark}{kind} {} ({}) {what}{} {}",
         md_code(&r.name.name),
         md_text(&r.cluster),
-        risk_note(&r.now, &r.no_longer)
+        risk_note(&r.now, &r.no_longer),
+        reach_text(r)
     )
 }
 
@@ -842,40 +859,26 @@ pub fn markdown(diff: &Diff, base: &str) -> String {
     let mut shown_subjects = 0;
     if !access.subjects.is_empty() {
         out.push_str("| subject | change in roles | where |\n| --- | --- | --- |\n");
-        for (i, s) in access.subjects.iter().enumerate() {
-            let rows = md_role_rows(s);
-            if out.len() + rows.len() > budget {
-                let _ = writeln!(
-                    out,
-                    "\n**{} more subjects are not shown**: {get_all}.",
-                    access.subjects.len() - i
-                );
-                cut = true;
-                break;
-            }
-            out.push_str(&rows);
-            shown_subjects += 1;
-        }
+        let rows = access.subjects.iter().map(md_role_rows);
+        (shown_subjects, cut) = push_within(&mut out, 0, rows, budget, "subjects", &get_all);
         out.push('\n');
     }
     let mut rest = String::new();
     if !access.roles.is_empty() && !cut {
         rest.push_str("Roles whose rules change, once for every namespace that binds them:\n\n");
-        let mut shown = 0;
-        for (i, r) in access.roles.iter().enumerate() {
-            let item = format!("- {}\n", md_role_headline(r));
-            if out.len() + rest.len() + item.len() > budget {
-                let _ = writeln!(
-                    rest,
-                    "\n**{} more role changes are not shown**: {get_all}.",
-                    access.roles.len() - i
-                );
-                cut = true;
-                break;
-            }
-            rest.push_str(&item);
-            shown += 1;
-        }
+        let items = access
+            .roles
+            .iter()
+            .map(|r| format!("- {}\n", md_role_headline(r)));
+        let shown;
+        (shown, cut) = push_within(
+            &mut rest,
+            out.len(),
+            items,
+            budget,
+            "role changes",
+            &get_all,
+        );
         rest.push('\n');
         let open = "<details><summary>Rules gained and lost, verb by verb</summary>\n\n";
         let close = "</details>\n\n";
@@ -899,19 +902,11 @@ pub fn markdown(diff: &Diff, base: &str) -> String {
 
     if !diff.warnings.is_empty() && !cut {
         rest.push_str("#### Warnings\n\n");
-        for (i, w) in diff.warnings.iter().enumerate() {
-            let item = format!("- ⚠️ {}\n", md_message(&w.message));
-            if out.len() + rest.len() + item.len() > budget {
-                let _ = writeln!(
-                    rest,
-                    "\n**{} more warnings are not shown**: {get_all}.",
-                    diff.warnings.len() - i
-                );
-                cut = true;
-                break;
-            }
-            rest.push_str(&item);
-        }
+        let items = diff
+            .warnings
+            .iter()
+            .map(|w| format!("- ⚠️ {}\n", md_message(&w.message)));
+        (_, cut) = push_within(&mut rest, out.len(), items, budget, "warnings", &get_all);
         rest.push('\n');
     }
 

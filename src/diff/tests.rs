@@ -397,24 +397,7 @@ fn requests(ms: &[&Manifests]) -> BTreeSet<super::Permission> {
             .flat_map(|r| r.rules.iter().flatten())
             .chain(m.roles().flat_map(|r| r.rules.iter().flatten()));
         for rule in rules {
-            let names: Vec<Option<String>> = match rule.resource_names.as_deref() {
-                Some(n) if !n.is_empty() => n.iter().cloned().map(Some).collect(),
-                _ => vec![None],
-            };
-            for verb in &rule.verbs {
-                for group in rule.api_groups.iter().flatten() {
-                    for resource in rule.resources.iter().flatten() {
-                        for name in &names {
-                            out.insert(super::Permission {
-                                api_group: group.clone(),
-                                resource: resource.clone(),
-                                resource_name: name.clone(),
-                                verb: verb.clone(),
-                            });
-                        }
-                    }
-                }
-            }
+            out.extend(super::Permission::of_rule(rule));
         }
     }
     out

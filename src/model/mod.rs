@@ -99,6 +99,22 @@ pub struct Cluster {
     pub certificate_authority_data: Option<String>,
 }
 
+impl Org {
+    /// Every namespace on `cluster`, with its team: teams by name, then
+    /// their namespaces in order.
+    pub fn namespaces_on<'a>(
+        &'a self,
+        cluster: &'a str,
+    ) -> impl Iterator<Item = (&'a Team, &'a Namespace)> + 'a {
+        self.teams.iter().flat_map(move |team| {
+            team.namespaces
+                .iter()
+                .filter(move |ns| ns.clusters.iter().any(|c| c == cluster))
+                .map(move |ns| (team, ns))
+        })
+    }
+}
+
 /// A ClusterRole that rbacc emits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleDef {

@@ -69,11 +69,11 @@ pub(super) fn render_after(
         let total: usize = left.values().sum();
         let by_code: Vec<String> = left
             .iter()
-            .map(|(code, n)| format!("{} {code}", super::human::thousands(*n)))
+            .map(|(code, n)| format!("{} {code}", super::thousands(*n as u64)))
             .collect();
         out.push_str(&format!(
             "rbacc: {} more not annotated ({}): GitHub shows {ANNOTATIONS_PER_STEP} errors and {ANNOTATIONS_PER_STEP} warnings per step; `-o sarif` for code scanning, or `-o json`, holds them all\n",
-            super::human::thousands(total),
+            super::thousands(total as u64),
             by_code.join(", ")
         ));
     }

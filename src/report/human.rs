@@ -12,6 +12,8 @@ use crate::diag::{Code, Diagnostic, Severity};
 use crate::source::Sources;
 use crate::text::{is_invisible, visible};
 
+use super::thousands;
+
 /// How diagnostics are printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Style {
@@ -62,7 +64,7 @@ pub(super) fn render(
     if hidden > 0 {
         out.push_str(&format!(
             "{} more not shown (the first {} of each code are): `--max-diagnostics N` shows N of each, `--verbose` all\n",
-            thousands(hidden),
+            thousands(hidden as u64),
             per_code.unwrap_or_default()
         ));
         let width = seen.keys().map(|c| c.as_str().len()).max().unwrap_or(0);
@@ -76,14 +78,12 @@ pub(super) fn render(
                         Severity::Warning => (e, w + 1),
                     });
             let what = match severity {
-                (0, w) => format!("{} {}", thousands(w), plural(w, "warning", "warnings")),
-                (e, 0) => format!("{} {}", thousands(e), plural(e, "error", "errors")),
+                (0, w) => counted(w, "warning", "warnings"),
+                (e, 0) => counted(e, "error", "errors"),
                 (e, w) => format!(
-                    "{} {}, {} {}",
-                    thousands(e),
-                    plural(e, "error", "errors"),
-                    thousands(w),
-                    plural(w, "warning", "warnings")
+                    "{}, {}",
+                    counted(e, "error", "errors"),
+                    counted(w, "warning", "warnings")
                 ),
             };
             let shown = if shown < count {
@@ -96,31 +96,21 @@ pub(super) fn render(
     }
     if errors > 0 || warnings > 0 {
         out.push_str(&format!(
-            "{} {}, {} {}\n",
-            thousands(errors),
-            plural(errors, "error", "errors"),
-            thousands(warnings),
-            plural(warnings, "warning", "warnings")
+            "{}, {}\n",
+            counted(errors, "error", "errors"),
+            counted(warnings, "warning", "warnings")
         ));
     }
     out
 }
 
-/// `40000` as `40,000`.
-pub(super) fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 { one } else { many }
+/// `n` and what it counts: `1 error`, `40,000 warnings`.
+fn counted(n: usize, one: &str, many: &str) -> String {
+    format!(
+        "{} {}",
+        thousands(n as u64),
+        if n == 1 { one } else { many }
+    )
 }
 
 /// A diagnostic with its sources, in the shape miette renders. Labels in the

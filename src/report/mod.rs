@@ -184,11 +184,33 @@ pub fn uri_path(path: &str) -> String {
     out
 }
 
+/// `n` with a comma between thousands: `95,421`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::diag::Code;
     use crate::source::Span;
+
+    #[test]
+    fn numbers_have_thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(95_421), "95,421");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
 
     #[test]
     fn uri_paths_are_percent_encoded() {

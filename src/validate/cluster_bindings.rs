@@ -14,19 +14,17 @@
 //! binding gives `cluster-binding` (access in every namespace), an error
 //! unless accepted, so each one carries a reason reviewers read.
 
-use std::collections::BTreeMap;
-
 use crate::clock::Date;
 use crate::decode::backticked_all;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{ClusterBinding, raw};
 use crate::risk::{self, Level, Reach, Risk};
-use crate::source::{Sp, Span};
+use crate::source::Sp;
 
 use super::analysis::subjects_text;
 use super::config::{CLUSTER_ADMIN, Settings, unknown_risk};
 use super::teams::{expiry, subjects};
-use super::{check_dns_label, declared_twice, suggestion};
+use super::{UniqueNames, check_reason, suggestion};
 
 pub fn check(
     settings: &Settings,
@@ -35,20 +33,10 @@ pub fn check(
     today: Option<Date>,
     diags: &mut Diagnostics,
 ) -> Vec<ClusterBinding> {
-    let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+    let mut seen = UniqueNames::new("binding name", "cluster binding", Code::DuplicateObject);
     let mut out = Vec::new();
     for binding in written {
-        let name = &binding.name;
-        if !check_dns_label(diags, name, "binding name") {
-            continue;
-        }
-        if let Some(first) = seen.insert(&name.value, name.span) {
-            diags.push(declared_twice(
-                Code::DuplicateObject,
-                name.span,
-                format!("cluster binding `{}` is declared twice", name.value),
-                first,
-            ));
+        if !seen.check(&binding.name, diags) {
             continue;
         }
         if let Some(b) = check_one(settings, source, binding, today, diags) {
@@ -114,17 +102,16 @@ fn check_one(
         .reason
         .as_ref()
         .filter(|r| !r.value.trim().is_empty());
-    if let (Some(first), None) = (binding.allow.first(), reason) {
-        diags.push(
-            Diagnostic::error(
-                Code::MissingField,
-                first.span,
-                format!("cluster binding `{}` accepts risks without a `reason`", binding.name.value),
-            )
-            .label("`allow` needs a `reason`")
-            .help("say why these subjects need the role in every namespace, so reviewers can judge it"),
-        );
-    }
+    check_reason(
+        &binding.allow,
+        reason,
+        format!(
+            "cluster binding `{}` accepts risks without a `reason`",
+            binding.name.value
+        ),
+        "say why these subjects need the role in every namespace, so reviewers can judge it",
+        diags,
+    );
     let clusters = settings.resolve_clusters(binding.clusters.as_deref(), diags);
     let subjects = subjects::check_platform(&binding.subjects, diags);
     if subjects.is_empty() && diags.error_count() == errors {

@@ -12,7 +12,7 @@ use crate::source::{Sources, Sp, Span};
 
 use super::analysis::Accepted;
 use super::quota::{check_limit_range, check_quota, valid_limit_range};
-use super::{check_dns_label, declared_twice, suggestion};
+use super::{UniqueNames, check_dns_label, check_reason, declared_twice, suggestion};
 
 /// The upstream ClusterRole that grants everything.
 pub const CLUSTER_ADMIN: &str = "cluster-admin";
@@ -68,6 +68,53 @@ pub struct KnownRole {
     /// Risks the role's `allow:` accepts, with its `reason:` and where.
     pub allowed: Vec<Risk>,
     pub reason: Option<Sp<String>>,
+}
+
+impl KnownRole {
+    /// A role a file declares, its name at `name`: whether it creates pods
+    /// found in its rules with the evaluator's matching, and the risks
+    /// `allow` names accepted with `reason`.
+    pub(crate) fn declared(
+        def: RoleDef,
+        name: Span,
+        allow: &[Sp<String>],
+        reason: Option<&Sp<String>>,
+    ) -> KnownRole {
+        // Pods, or workloads that create them.
+        let creates_pods = crate::risk::findings_of(&def.rules, "")
+            .iter()
+            .any(|f| f.risk == Risk::PodsCreate);
+        KnownRole {
+            def,
+            span: Some(name),
+            creates_pods,
+            allowed: allow
+                .iter()
+                .filter_map(|a| Risk::from_id(&a.value))
+                .collect(),
+            reason: reason.cloned(),
+        }
+    }
+
+    /// [`KnownRole::declared`] for a role rbacc writes (a custom role, a
+    /// team's role) from `source`: no description is an empty one.
+    pub(crate) fn written(
+        name: &Sp<String>,
+        description: Option<&Sp<String>>,
+        rules: Vec<Rule>,
+        source: &str,
+        allow: &[Sp<String>],
+        reason: Option<&Sp<String>>,
+    ) -> KnownRole {
+        let def = RoleDef {
+            name: name.value.clone(),
+            description: description.map_or_else(String::new, |d| d.value.clone()),
+            rules,
+            source: source.to_string(),
+            existing: None,
+        };
+        KnownRole::declared(def, name.span, allow, reason)
+    }
 }
 
 impl Settings {
@@ -154,7 +201,6 @@ pub fn check(sources: &Sources, config: &raw::Config, diags: &mut Diagnostics) -
         }
     }
     let mut roles = BTreeMap::new();
-    let rule_names = builtin::rule_names();
     for name in BUILTIN_ROLES {
         let def = RoleDef {
             name: name.to_string(),
@@ -176,12 +222,16 @@ pub fn check(sources: &Sources, config: &raw::Config, diags: &mut Diagnostics) -
         );
     }
     for role in &config.roles {
-        if let Some(known) = check_role(role, &source_path, &roles, &rule_names, diags) {
+        if check_dns_label(diags, &role.name, "role name")
+            && let Some(known) = check_role(role, &source_path, &roles, diags)
+        {
             roles.insert(role.name.value.clone(), known);
         }
     }
     for role in &config.existing_roles {
-        if let Some(known) = check_existing_role(role, &source_path, &roles, &rule_names, diags) {
+        if check_dns_label(diags, &role.name, "role name")
+            && let Some(known) = check_existing_role(role, &source_path, &roles, diags)
+        {
             roles.insert(role.name.value.clone(), known);
         }
     }
@@ -272,20 +322,11 @@ fn check_clusters(config: &raw::Config, diags: &mut Diagnostics) -> Vec<Cluster>
                 .help("a cluster needs a `name` and a `server` URL"),
         );
     }
-    let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+    let mut seen = UniqueNames::new("cluster name", "cluster", Code::DuplicateEntry);
     let mut clusters = Vec::new();
     for cluster in &config.clusters {
         let name = &cluster.name;
-        if !check_dns_label(diags, name, "cluster name") {
-            continue;
-        }
-        if let Some(first) = seen.insert(&name.value, name.span) {
-            diags.push(declared_twice(
-                Code::DuplicateEntry,
-                name.span,
-                format!("cluster `{}` is declared twice", name.value),
-                first,
-            ));
+        if !seen.check(name, diags) {
             continue;
         }
         let server = &cluster.server;
@@ -616,13 +657,9 @@ fn check_role(
     role: &raw::Role,
     source: &str,
     roles: &BTreeMap<String, KnownRole>,
-    rule_names: &BTreeMap<&str, BTreeSet<String>>,
     diags: &mut Diagnostics,
 ) -> Option<KnownRole> {
     let name = &role.name;
-    if !check_dns_label(diags, name, "role name") {
-        return None;
-    }
     if BUILTIN_ROLES.contains(&name.value.as_str()) || name.value == CLUSTER_ADMIN {
         diags.push(
             Diagnostic::error(
@@ -661,25 +698,16 @@ fn check_role(
             );
         }
     }
-    if !role.allow.is_empty()
-        && role
-            .reason
-            .as_ref()
-            .is_none_or(|r| r.value.trim().is_empty())
-    {
-        diags.push(
-            Diagnostic::error(
-                Code::MissingField,
-                role.allow[0].span,
-                format!("role `{}` allows escalation without a `reason`", name.value),
-            )
-            .label("`allow` needs a `reason`")
-            .help("say why the role needs this, so reviewers can judge it"),
-        );
-    }
+    check_reason(
+        &role.allow,
+        role.reason.as_ref(),
+        format!("role `{}` allows escalation without a `reason`", name.value),
+        "say why the role needs this, so reviewers can judge it",
+        diags,
+    );
     let mut rules = Vec::new();
     for rule in &role.rules {
-        let Some(checked) = checked_rule(rule, rule_names, diags) else {
+        let Some(checked) = checked_rule(rule, diags) else {
             continue;
         };
         for (what, span) in escalations(rule) {
@@ -701,41 +729,20 @@ fn check_role(
         }
         rules.push(checked);
     }
-    // Pods, or workloads that create them: with the evaluator's matching.
-    let creates_pods = crate::risk::findings_of(&rules, "")
-        .iter()
-        .any(|f| f.risk == Risk::PodsCreate);
-    Some(KnownRole {
-        def: RoleDef {
-            name: name.value.clone(),
-            description: role
-                .description
-                .as_ref()
-                .map(|d| d.value.clone())
-                .unwrap_or_default(),
-            rules,
-            source: source.to_string(),
-            existing: None,
-        },
-        span: Some(name.span),
-        creates_pods,
-        allowed: role
-            .allow
-            .iter()
-            .filter_map(|a| Risk::from_id(&a.value))
-            .collect(),
-        reason: role.reason.clone(),
-    })
+    Some(KnownRole::written(
+        name,
+        role.description.as_ref(),
+        rules,
+        source,
+        &role.allow,
+        role.reason.as_ref(),
+    ))
 }
 
 /// A rule as written, with its lists sorted; `None`, reported, when it
 /// names no API group, resource or verb. What it names that the API server
 /// never matches is warned about.
-pub(crate) fn checked_rule(
-    rule: &raw::Rule,
-    rule_names: &BTreeMap<&str, BTreeSet<String>>,
-    diags: &mut Diagnostics,
-) -> Option<Rule> {
+pub(crate) fn checked_rule(rule: &raw::Rule, diags: &mut Diagnostics) -> Option<Rule> {
     if rule.verbs.is_empty() || rule.resources.is_empty() || rule.api_groups.is_empty() {
         diags.push(
             Diagnostic::error(
@@ -748,7 +755,7 @@ pub(crate) fn checked_rule(
         );
         return None;
     }
-    check_rule_names(rule, rule_names, diags);
+    check_rule_names(rule, diags);
     Some(Rule {
         api_groups: sorted(&rule.api_groups),
         resources: sorted(&rule.resources),
@@ -766,13 +773,9 @@ fn check_existing_role(
     role: &raw::ExistingRole,
     source: &str,
     roles: &BTreeMap<String, KnownRole>,
-    rule_names: &BTreeMap<&str, BTreeSet<String>>,
     diags: &mut Diagnostics,
 ) -> Option<KnownRole> {
     let name = &role.name;
-    if !check_dns_label(diags, name, "role name") {
-        return None;
-    }
     if let Some(known) = roles.get(&name.value) {
         let d = Diagnostic::error(
             Code::DuplicateEntry,
@@ -837,22 +840,13 @@ fn check_existing_role(
             diags.push(unknown_risk(allowed));
         }
     }
-    if !role.allow.is_empty()
-        && role
-            .reason
-            .as_ref()
-            .is_none_or(|r| r.value.trim().is_empty())
-    {
-        diags.push(
-            Diagnostic::error(
-                Code::MissingField,
-                role.allow[0].span,
-                format!("role `{}` accepts risks without a `reason`", name.value),
-            )
-            .label("`allow` needs a `reason`")
-            .help("say why teams may take these risks through the role, so reviewers can judge it"),
-        );
-    }
+    check_reason(
+        &role.allow,
+        role.reason.as_ref(),
+        format!("role `{}` accepts risks without a `reason`", name.value),
+        "say why teams may take these risks through the role, so reviewers can judge it",
+        diags,
+    );
     let opaque = role.opaque.as_ref().is_some_and(|o| o.value);
     let bootstrap = crate::bootstrap::rules_of(&object.value);
     if opaque && (role.rules.is_some() || bootstrap.is_some()) {
@@ -874,7 +868,7 @@ fn check_existing_role(
     }
     let mut rules = bootstrap.clone().unwrap_or_default();
     for rule in role.rules.iter().flatten() {
-        if let Some(checked) = checked_rule(rule, rule_names, diags) {
+        if let Some(checked) = checked_rule(rule, diags) {
             rules.push(checked);
         }
     }
@@ -902,48 +896,38 @@ fn check_existing_role(
         );
         return None;
     }
-    let creates_pods = crate::risk::findings_of(&rules, "")
-        .iter()
-        .any(|f| f.risk == Risk::PodsCreate);
-    Some(KnownRole {
-        def: RoleDef {
-            name: name.value.clone(),
-            description: role
-                .description
-                .as_ref()
-                .map(|d| d.value.clone())
-                .unwrap_or_else(|| match bootstrap {
-                    Some(_) => format!("Kubernetes' `{}`", object.value),
-                    None => format!("the cluster's `{}`", object.value),
-                }),
-            rules,
-            source: source.to_string(),
-            existing: Some(crate::model::Existing {
-                cluster_role: object.value.clone(),
-                opaque,
-                bootstrap: bootstrap.is_some(),
+    let def = RoleDef {
+        name: name.value.clone(),
+        description: role
+            .description
+            .as_ref()
+            .map(|d| d.value.clone())
+            .unwrap_or_else(|| match bootstrap {
+                Some(_) => format!("Kubernetes' `{}`", object.value),
+                None => format!("the cluster's `{}`", object.value),
             }),
-        },
-        span: Some(name.span),
-        creates_pods,
-        allowed: role
-            .allow
-            .iter()
-            .filter_map(|a| Risk::from_id(&a.value))
-            .collect(),
-        reason: role.reason.clone(),
-    })
+        rules,
+        source: source.to_string(),
+        existing: Some(crate::model::Existing {
+            cluster_role: object.value.clone(),
+            opaque,
+            bootstrap: bootstrap.is_some(),
+        }),
+    };
+    Some(KnownRole::declared(
+        def,
+        name.span,
+        &role.allow,
+        role.reason.as_ref(),
+    ))
 }
 
 /// Warns about what a rule names that the API server never matches: a
 /// verb outside [`builtin::KNOWN_VERBS`], or a resource that none of the
 /// rule's API groups serves when Kubernetes serves every one of them (a
 /// custom resource's group is not known, so its resources are not judged).
-fn check_rule_names(
-    rule: &raw::Rule,
-    rule_names: &BTreeMap<&str, BTreeSet<String>>,
-    diags: &mut Diagnostics,
-) {
+fn check_rule_names(rule: &raw::Rule, diags: &mut Diagnostics) {
+    let rule_names = builtin::rule_names();
     for verb in &rule.verbs {
         if builtin::KNOWN_VERBS.contains(&verb.value.as_str()) {
             continue;

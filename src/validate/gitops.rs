@@ -23,13 +23,7 @@ pub const DEFAULT_ARGOCD_NAMESPACE: &str = "argocd";
 /// Resolves `spec.gitops.argocd`, when present.
 pub fn check_argocd(config: &raw::Config, diags: &mut Diagnostics) -> Option<crate::model::ArgoCd> {
     let argocd = config.gitops.argocd.as_ref()?;
-    let namespace = checked(
-        &argocd.namespace,
-        "namespace",
-        DEFAULT_ARGOCD_NAMESPACE,
-        diags,
-        |v| dns_label_problem(v).map(|p| (p, "a namespace name is a DNS-1123 label")),
-    );
+    let namespace = checked_namespace(&argocd.namespace, DEFAULT_ARGOCD_NAMESPACE, diags);
     let mut source_repos = Vec::new();
     match &argocd.source_repos {
         None => source_repos.push("*".to_string()),
@@ -77,13 +71,7 @@ pub fn check(config: &raw::Config, teams: &[raw::Team], diags: &mut Diagnostics)
         diags,
         |v| dns_subdomain_problem(v).map(|p| (p, "a GitRepository name is a DNS-1123 subdomain")),
     );
-    let namespace = checked(
-        &flux.namespace,
-        "namespace",
-        DEFAULT_NAMESPACE,
-        diags,
-        |v| dns_label_problem(v).map(|p| (p, "a namespace name is a DNS-1123 label")),
-    );
+    let namespace = checked_namespace(&flux.namespace, DEFAULT_NAMESPACE, diags);
     let interval = checked(&flux.interval, "interval", DEFAULT_INTERVAL, diags, |v| {
         (!is_go_duration(v)).then(|| {
             (
@@ -116,6 +104,17 @@ pub fn check(config: &raw::Config, teams: &[raw::Team], diags: &mut Diagnostics)
         source_ref: source_ref?,
         namespace: namespace?,
         interval: interval?,
+    })
+}
+
+/// [`checked`] for a `namespace` setting: a DNS-1123 label.
+fn checked_namespace(
+    value: &Option<Sp<String>>,
+    default: &str,
+    diags: &mut Diagnostics,
+) -> Option<String> {
+    checked(value, "namespace", default, diags, |v| {
+        dns_label_problem(v).map(|p| (p, "a namespace name is a DNS-1123 label"))
     })
 }
 

@@ -45,6 +45,8 @@ pub fn owners_for(syntax: crate::codeowners::Syntax, parsed: &Parsed, diags: &mu
     owners::check_for(syntax, &parsed.config, &parsed.teams, diags);
 }
 
+use std::collections::BTreeMap;
+
 use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::load::Parsed;
 use crate::model::{Org, RoleDef};
@@ -211,11 +213,73 @@ fn invalid_name(name: &Sp<String>, what: &str, problem: &str) -> Diagnostic {
     .label("not a DNS-1123 label")
 }
 
+/// The DNS-1123 names of one kind of declaration seen so far, each to be
+/// declared once.
+struct UniqueNames<'a> {
+    seen: BTreeMap<&'a str, Span>,
+    /// What the name is, in a message: "cluster name".
+    what: &'static str,
+    /// What it names, in a message: "cluster".
+    kind: &'static str,
+    /// The code of a second declaration.
+    code: Code,
+}
+
+impl<'a> UniqueNames<'a> {
+    fn new(what: &'static str, kind: &'static str, code: Code) -> UniqueNames<'a> {
+        UniqueNames {
+            seen: BTreeMap::new(),
+            what,
+            kind,
+            code,
+        }
+    }
+
+    /// Whether `name` is a DNS-1123 label not seen before; reported
+    /// otherwise.
+    fn check(&mut self, name: &'a Sp<String>, diags: &mut Diagnostics) -> bool {
+        if !check_dns_label(diags, name, self.what) {
+            return false;
+        }
+        if let Some(first) = self.seen.insert(&name.value, name.span) {
+            diags.push(declared_twice(
+                self.code,
+                name.span,
+                format!("{} `{}` is declared twice", self.kind, name.value),
+                first,
+            ));
+            return false;
+        }
+        true
+    }
+}
+
 /// `message` about a name declared again at `span`, first at `first`.
 fn declared_twice(code: Code, span: Span, message: String, first: Span) -> Diagnostic {
     Diagnostic::error(code, span, message)
         .label("declared again here")
         .with_secondary(first, "first declared here")
+}
+
+/// `allow:` written without a `reason:` (absent or blank): `message` on its
+/// first entry, with `help` saying what reviewers judge by it.
+fn check_reason(
+    allow: &[Sp<String>],
+    reason: Option<&Sp<String>>,
+    message: String,
+    help: &str,
+    diags: &mut Diagnostics,
+) {
+    let Some(first) = allow.first() else {
+        return;
+    };
+    if reason.is_none_or(|r| r.value.trim().is_empty()) {
+        diags.push(
+            Diagnostic::error(Code::MissingField, first.span, message)
+                .label("`allow` needs a `reason`")
+                .help(help),
+        );
+    }
 }
 
 /// "did you mean" help when `word` is close to one of `candidates`.

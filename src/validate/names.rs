@@ -7,18 +7,8 @@ pub fn dns_label_problem(s: &str) -> Option<String> {
     if s.is_empty() {
         return Some("it is empty".to_string());
     }
-    if let Some(c) = s
-        .chars()
-        .find(|&c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
-    {
-        return Some(if c.is_ascii_uppercase() {
-            format!("it contains the uppercase letter `{c}`")
-        } else {
-            format!(
-                "it contains {}, which is not `a-z`, `0-9` or `-`",
-                describe_char(c)
-            )
-        });
+    if let Some(problem) = foreign_char(s, &['-'], "`a-z`, `0-9` or `-`") {
+        return Some(problem);
     }
     if s.len() > 63 {
         return Some(format!(
@@ -30,6 +20,19 @@ pub fn dns_label_problem(s: &str) -> Option<String> {
         return Some("it starts or ends with `-`".to_string());
     }
     None
+}
+
+/// The first character of `s` that is neither `a-z`, `0-9` nor one of
+/// `extra`, as the problem it is; `allowed` says what is allowed.
+fn foreign_char(s: &str, extra: &[char], allowed: &str) -> Option<String> {
+    let c = s
+        .chars()
+        .find(|&c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || extra.contains(&c)))?;
+    Some(if c.is_ascii_uppercase() {
+        format!("it contains the uppercase letter `{c}`")
+    } else {
+        format!("it contains {}, which is not {allowed}", describe_char(c))
+    })
 }
 
 /// A character as a message shows it: `/`, or `а` (U+0430) where the
@@ -59,18 +62,8 @@ pub fn dns_subdomain_problem(s: &str) -> Option<String> {
             s.chars().count()
         ));
     }
-    if let Some(c) = s
-        .chars()
-        .find(|&c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'))
-    {
-        return Some(if c.is_ascii_uppercase() {
-            format!("it contains the uppercase letter `{c}`")
-        } else {
-            format!(
-                "it contains {}, which is not `a-z`, `0-9`, `-` or `.`",
-                describe_char(c)
-            )
-        });
+    if let Some(problem) = foreign_char(s, &['-', '.'], "`a-z`, `0-9`, `-` or `.`") {
+        return Some(problem);
     }
     if s.split('.').any(str::is_empty) {
         return Some("it has an empty part between dots".to_string());

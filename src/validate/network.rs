@@ -955,26 +955,18 @@ mod tests {
         assert!(canonical("::".parse().unwrap(), 0));
         assert!(!canonical("::1".parse().unwrap(), 0));
         assert!(canonical("::1".parse().unwrap(), 128));
-        assert!(within(
-            "10.1.0.0".parse().unwrap(),
-            "10.0.0.0".parse().unwrap(),
-            8
-        ));
-        assert!(!within(
-            "11.0.0.0".parse().unwrap(),
-            "10.0.0.0".parse().unwrap(),
-            8
-        ));
-        assert!(within(
-            "1.2.3.4".parse().unwrap(),
-            "0.0.0.0".parse().unwrap(),
-            0
-        ));
-        assert!(!within(
-            "::1".parse().unwrap(),
-            "0.0.0.0".parse().unwrap(),
-            0
-        ));
+        for (address, block, prefix, inside) in [
+            ("10.1.0.0", "10.0.0.0", 8, true),
+            ("11.0.0.0", "10.0.0.0", 8, false),
+            ("1.2.3.4", "0.0.0.0", 0, true),
+            ("::1", "0.0.0.0", 0, false),
+        ] {
+            assert_eq!(
+                within(address.parse().unwrap(), block.parse().unwrap(), prefix),
+                inside,
+                "{address} in {block}/{prefix}"
+            );
+        }
     }
 
     #[test]

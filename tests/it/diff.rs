@@ -60,13 +60,6 @@ pub(crate) fn diff(repo: &Repo, args: &[&str]) -> Run {
     repo.rbacc(&all)
 }
 
-pub(crate) fn edit(repo: &Repo, rel: &str, from: &str, to: &str) {
-    let path = repo.path().join(rel);
-    let text = std::fs::read_to_string(&path).expect("read");
-    assert!(text.contains(from), "{rel} has no {from:?}");
-    std::fs::write(&path, text.replacen(from, to, 1)).expect("write");
-}
-
 /// The report with the commit ids of `HEAD` and `HEAD~1` replaced by
 /// `<commit>`, so that snapshots do not change with the example
 /// organisation's files.
@@ -283,8 +276,7 @@ fn removed_team_with_protected_namespaces() {
 #[test]
 fn removed_team_with_unprotected_namespaces() {
     let repo = Repo::copy_of(&fixtures().join("diff/repo"));
-    edit(
-        &repo,
+    repo.edit(
         "rbacc.yaml",
         "namespacePrefix: none",
         "namespacePrefix: none\n    protectNamespaces: false",
@@ -313,9 +305,8 @@ fn removed_team_with_unprotected_namespaces() {
 #[test]
 fn moved_namespace() {
     let repo = fixture();
-    edit(&repo, "teams/alpha.yaml", "    - shared-tools\n", "");
-    edit(
-        &repo,
+    repo.edit("teams/alpha.yaml", "    - shared-tools\n", "");
+    repo.edit(
         "teams/beta.yaml",
         "  namespaces:\n",
         "  namespaces:\n    - shared-tools\n",
@@ -362,8 +353,7 @@ fn moved_namespace() {
 #[test]
 fn role_change_in_the_policy() {
     let repo = fixture();
-    edit(
-        &repo,
+    repo.edit(
         "rbacc.yaml",
         "namespacePrefix: none",
         "namespacePrefix: none\n    viewers: { secrets: true }",
@@ -420,8 +410,7 @@ fn role_change_in_the_policy() {
 #[test]
 fn accepted_risks_are_shown() {
     let repo = fixture();
-    edit(
-        &repo,
+    repo.edit(
         "teams/alpha.yaml",
         "  namespaces:\n",
         "  allow:\n    - { risk: secrets, role: admin, reason: leads rotate the database password }\n  namespaces:\n",
@@ -445,14 +434,12 @@ fn accepted_risks_are_shown() {
 #[test]
 fn network_policy_widening_is_shown() {
     let repo = fixture();
-    edit(
-        &repo,
+    repo.edit(
         "teams/alpha.yaml",
         "  namespaces:\n    - alpha-prod\n",
         "  allow:\n    - { risk: ingress-internet, networkPolicy: public, reason: the storefront }\n  namespaces:\n    - name: alpha-prod\n      networkPolicies:\n        - name: public\n          ingress:\n            - from: [{ ipBlock: { cidr: 0.0.0.0/0 } }]\n        - name: everyone\n          ingress:\n            - from: [{ namespaceSelector: {} }]\n",
     );
-    edit(
-        &repo,
+    repo.edit(
         "rbacc.yaml",
         "  defaults:\n",
         "  networkPolicies:\n    - name: allow-same-namespace\n      ingress:\n        - from: [{ sameNamespace: true }]\n  defaults:\n",
@@ -514,8 +501,7 @@ fn network_policy_widening_is_shown() {
 #[test]
 fn template_change() {
     let repo = fixture();
-    edit(
-        &repo,
+    repo.edit(
         "templates/team-login.yaml.j2",
         "        interactiveMode: IfAvailable\n",
         "        interactiveMode: Never\n",
@@ -530,10 +516,10 @@ fn template_change() {
 #[test]
 fn base_that_does_not_compile() {
     let repo = Repo::copy_of(&fixtures().join("diff/repo"));
-    edit(&repo, "teams/beta.yaml", "  members:", "  memebrs:");
+    repo.edit("teams/beta.yaml", "  members:", "  memebrs:");
     init(repo.path());
     commit(repo.path(), "broken");
-    edit(&repo, "teams/beta.yaml", "  memebrs:", "  members:");
+    repo.edit("teams/beta.yaml", "  memebrs:", "  members:");
     commit(repo.path(), "fixed");
     diff(&repo, COMMITTED)
         .expect_code(0)
@@ -554,7 +540,7 @@ fn base_that_does_not_compile() {
 #[test]
 fn head_that_does_not_compile() {
     let repo = fixture();
-    edit(&repo, "teams/beta.yaml", "  members:", "  memebrs:");
+    repo.edit("teams/beta.yaml", "  members:", "  memebrs:");
     let run = diff(&repo, &["--base", "HEAD"]);
     run.expect_code(1);
     assert!(run.stdout().is_empty());
@@ -571,7 +557,7 @@ fn head_that_does_not_compile() {
 #[test]
 fn head_that_does_not_compile_replaces_the_comment() {
     let repo = fixture();
-    edit(&repo, "teams/beta.yaml", "  members:", "  memebrs:");
+    repo.edit("teams/beta.yaml", "  members:", "  memebrs:");
     commit(repo.path(), "typo");
     let base = git(repo.path(), &["rev-parse", "HEAD~1"]);
     let run = diff(
@@ -624,8 +610,7 @@ fn head_with_many_errors_fits_a_comment() {
 #[test]
 fn promotion_and_demotion() {
     let repo = fixture();
-    edit(
-        &repo,
+    repo.edit(
         "teams/alpha.yaml",
         "    viewer: { users: [auditor@example.com] }\n",
         "    deployer: { users: [auditor@example.com] }\n",
@@ -647,8 +632,7 @@ fn promotion_and_demotion() {
     assert_eq!(change["rolesAfter"][0]["kind"], "built-in");
     assert_eq!(change["now"], serde_json::json!(["secrets", "pods-create"]));
 
-    edit(
-        &repo,
+    repo.edit(
         "teams/alpha.yaml",
         "    admin: { groups: [alpha-leads] }\n",
         "    viewer: { groups: [alpha-leads] }\n",
@@ -669,8 +653,7 @@ fn promotion_and_demotion() {
 #[test]
 fn uncommitted_change_in_the_work_tree() {
     let repo = fixture();
-    edit(
-        &repo,
+    repo.edit(
         "teams/alpha.yaml",
         "viewer: { users: [auditor@example.com] }",
         "viewer: { users: [auditor@example.com, bob@example.com] }",
@@ -708,8 +691,7 @@ fn nothing_changed_and_exit_code() {
             .contains("the manifests of both sides are identical")
     );
     diff(&repo, &["--base", "HEAD", "--exit-code"]).expect_code(0);
-    edit(
-        &repo,
+    repo.edit(
         "teams/beta.yaml",
         "deployer: { groups: [beta-devs] }",
         "deployer: { groups: [beta-devs, beta-ops] }",
@@ -728,8 +710,7 @@ fn quiet_diff_prints_nothing_and_says_by_its_exit_code() {
         .expect_code(0)
         .stdout_is("")
         .stderr_is("");
-    edit(
-        &repo,
+    repo.edit(
         "teams/beta.yaml",
         "deployer: { groups: [beta-devs] }",
         "deployer: { groups: [beta-devs, beta-ops] }",
@@ -746,8 +727,7 @@ fn quiet_diff_prints_nothing_and_says_by_its_exit_code() {
 #[test]
 fn shallow_clone_without_the_base() {
     let repo = fixture();
-    edit(
-        &repo,
+    repo.edit(
         "teams/beta.yaml",
         "deployer: { groups: [beta-devs] }",
         "deployer: { groups: [beta-devs, beta-ops] }",
@@ -868,14 +848,12 @@ fn repository_in_a_subdirectory() {
 #[test]
 fn auditor_becomes_a_deployer() {
     let repo = git_repo(Repo::example().path());
-    edit(
-        &repo,
+    repo.edit(
         "teams/payments.yaml",
         "deployer: { groups: [payments-devs] }",
         "deployer: { groups: [payments-devs], users: [auditor@example.com] }",
     );
-    edit(
-        &repo,
+    repo.edit(
         "teams/payments.yaml",
         "    viewer:   { users: [auditor@example.com] }\n",
         "",
@@ -1071,8 +1049,7 @@ fn ci_examples_are_yaml_and_in_the_readme() {
 #[test]
 fn renamed_namespace_is_called_out() {
     let repo = fixture();
-    edit(
-        &repo,
+    repo.edit(
         "teams/alpha.yaml",
         "    - alpha-prod\n",
         "    - alpha-production\n",

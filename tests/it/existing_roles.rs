@@ -19,73 +19,29 @@ fn queries_see_through_kubernetes_roles_and_declared_ones() {
         .stdout_has("Group  shop-devs   -          RoleBinding/shop-edit       ClusterRole/edit")
         .stdout_has("Group  shop-leads  -          RoleBinding/shop-k8s-admin  ClusterRole/admin")
         .stdout_lacks("auditor@example.com");
-    let can_i = |verb: &str, resource: &str, group: &str| {
-        repo.rbacc(&[
-            "can-i",
-            verb,
-            resource,
-            "-n",
-            "shop-prod",
-            "--as",
-            "someone",
-            "--as-group",
-            group,
-        ])
+    // `can-i VERB RESOURCE -n shop-prod` as `who`, answered yes or no.
+    let can_i = |verb: &str, resource: &str, who: &[&str], yes: bool| {
+        let mut args = vec!["can-i", verb, resource, "-n", "shop-prod"];
+        args.extend(who);
+        repo.rbacc(&args)
+            .expect_code(if yes { 0 } else { 1 })
+            .stdout_is(if yes { "yes\n" } else { "no\n" });
     };
-    can_i("list", "pods", "ignored")
-        .expect_code(1)
-        .stdout_is("no\n");
-    repo.rbacc(&[
-        "can-i",
-        "list",
-        "pods",
-        "-n",
-        "shop-prod",
-        "--as",
-        "auditor@example.com",
-    ])
-    .expect_code(0)
-    .stdout_is("yes\n");
-    repo.rbacc(&[
-        "can-i",
-        "get",
-        "secrets",
-        "-n",
-        "shop-prod",
-        "--as",
-        "auditor@example.com",
-    ])
-    .expect_code(1)
-    .stdout_is("no\n");
+    let member_of = |group| ["--as", "someone", "--as-group", group];
+    let auditor = ["--as", "auditor@example.com"];
+    can_i("list", "pods", &member_of("ignored"), false);
+    can_i("list", "pods", &auditor, true);
+    can_i("get", "secrets", &auditor, false);
     // What an operator aggregates into `admin`, as rbacc.yaml says.
-    can_i(
-        "create",
-        "servicemonitors.monitoring.coreos.com",
-        "shop-leads",
-    )
-    .expect_code(0)
-    .stdout_is("yes\n");
-    can_i(
-        "create",
-        "servicemonitors.monitoring.coreos.com",
-        "shop-devs",
-    )
-    .expect_code(1)
-    .stdout_is("no\n");
+    let servicemonitors = "servicemonitors.monitoring.coreos.com";
+    can_i("create", servicemonitors, &member_of("shop-leads"), true);
+    can_i("create", servicemonitors, &member_of("shop-devs"), false);
     // Kubernetes' `edit` writes no RBAC; its `admin` does.
-    can_i("create", "rolebindings", "shop-devs")
-        .expect_code(1)
-        .stdout_is("no\n");
-    can_i("create", "rolebindings", "shop-leads")
-        .expect_code(0)
-        .stdout_is("yes\n");
+    can_i("create", "rolebindings", &member_of("shop-devs"), false);
+    can_i("create", "rolebindings", &member_of("shop-leads"), true);
     // A platform role with declared rules.
-    can_i("get", "pods/log", "sre")
-        .expect_code(0)
-        .stdout_is("yes\n");
-    can_i("delete", "pods", "sre")
-        .expect_code(1)
-        .stdout_is("no\n");
+    can_i("get", "pods/log", &member_of("sre"), true);
+    can_i("delete", "pods", &member_of("sre"), false);
 }
 
 #[test]

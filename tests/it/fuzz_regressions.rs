@@ -25,6 +25,11 @@ use std::time::{Duration, Instant};
 
 use crate::support::{Repo, Run, fixtures, read_tree, root};
 
+/// Where `compile_team` puts a team file, from the fuzz crate itself.
+#[path = "../../fuzz/src/team_path.rs"]
+mod team_path;
+use team_path::team_path;
+
 /// The fuzz targets, by the name of their directory of kept inputs.
 const TARGETS: &[&str] = &["compile_team", "compile_config", "compile_template"];
 
@@ -42,25 +47,6 @@ fn base() -> PathBuf {
 
 fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
-}
-
-/// Where `compile_team` puts a team file: `teams/<metadata.name>.yaml` when
-/// the input names its team plainly, `teams/dup/sre.yaml` for a second
-/// `sre`, else `teams/fuzz.yaml` (as `team_path` in fuzz/src/lib.rs does).
-fn team_path(data: &[u8]) -> String {
-    let name = std::str::from_utf8(data).ok().and_then(|text| {
-        let rest = &text[text.find("metadata:")?..];
-        let at = rest.find("name:")? + "name:".len();
-        let name = rest[at..]
-            .trim_start_matches([' ', '\t'])
-            .split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
-            .next()?;
-        (!name.is_empty() && name.len() <= 63).then_some(name)
-    });
-    match name.unwrap_or("fuzz") {
-        "sre" => "teams/dup/sre.yaml".to_string(),
-        name => format!("teams/{name}.yaml"),
-    }
 }
 
 /// A repository holding one kept input of `target`, with an `out/` that

@@ -9,7 +9,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use crate::hostile::repo_with_out;
-use crate::support::{Repo, Run, copy_tree, fixtures, rbacc, root};
+use crate::support::{Repo, Run, copy_tree, fixtures, percent_decode, rbacc, root};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -53,24 +53,6 @@ fn assert_valid_sarif(validator: &jsonschema::Validator, what: &str, doc: &Value
         "{what}: not valid SARIF 2.1.0:\n{}\n{doc:#}",
         errors.join("\n")
     );
-}
-
-/// A URI path with its `%XX` escapes decoded.
-fn percent_decode(uri: &str) -> String {
-    let bytes = uri.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).expect("ASCII");
-            out.push(u8::from_str_radix(hex, 16).expect("hex"));
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).expect("UTF-8")
 }
 
 // --- The vocabulary -----------------------------------------------------

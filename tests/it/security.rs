@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use crate::diff::{commit, init};
-use crate::support::{Repo, read_tree};
+use crate::support::{Repo, mkfifo, percent_decode, read_tree};
 
 /// A ClusterRoleBinding a line break in a path would inject.
 const INJECTED: &str = "\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: pwned\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: cluster-admin\nsubjects:\n  - kind: User\n    name: mallory\n#";
@@ -104,24 +104,6 @@ fn path_is_refused(name: &str, hostile: &str) {
     }
 }
 
-/// A URI path with its `%XX` escapes decoded.
-fn percent_decode(uri: &str) -> String {
-    let bytes = uri.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).expect("ASCII");
-            out.push(u8::from_str_radix(hex, 16).expect("hex"));
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).expect("UTF-8")
-}
-
 /// One test per hostile character, named after it.
 macro_rules! paths_with {
     ($($name:ident: $hostile:expr),+ $(,)?) => {
@@ -163,13 +145,7 @@ fn paths_with_white_space_at_either_end_are_refused() {
             repo.path().join(dir).join("payments.yaml"),
         )
         .expect("move");
-        let run = repo.rbacc(&["build"]);
-        run.expect_code(1);
-        assert!(
-            run.stderr().contains("invalid-path"),
-            "{dir:?}\n{}",
-            run.stderr()
-        );
+        fails_with(&repo, &["build"], "invalid-path");
     }
 }
 
@@ -463,12 +439,7 @@ fn build_never_writes_through_a_linked_directory() {
 #[test]
 fn a_fifo_in_out_is_foreign_and_never_read() {
     let repo = built();
-    let fifo = repo.out().join("prod/pipe.yaml");
-    let status = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .expect("mkfifo");
-    assert!(status.success());
+    mkfifo(&repo.out().join("prod/pipe.yaml"));
     // Would block forever if opened.
     fails_with(&repo, &["check"], "foreign  prod/pipe.yaml");
 }
@@ -662,9 +633,7 @@ fn the_build_record_is_a_sha256_of_the_input() {
     assert!(fingerprint.bytes().all(|b| b.is_ascii_hexdigit()));
     // Any change of input gives another fingerprint: check compiles again
     // and sees the stale file.
-    let path = repo.path().join("teams/payments.yaml");
-    let text = std::fs::read_to_string(&path).expect("read");
-    std::fs::write(&path, text.replace("payments-devs", "payments-dev")).expect("write");
+    repo.edit("teams/payments.yaml", "payments-devs", "payments-dev");
     fails_with(&repo, &["check"], "differs");
 }
 
@@ -742,20 +711,12 @@ fn a_template_whose_structure_follows_a_team_value_is_refused() {
 /// The example organisation with `labels` on `payments-prod`.
 fn with_labels(labels: &str) -> Repo {
     let repo = Repo::example();
-    let path = repo.path().join("teams/payments.yaml");
-    let text = std::fs::read_to_string(&path).expect("read");
-    assert!(
-        text.contains("labels: { cost-center: cc-42 }"),
-        "the example labels payments-prod"
+    // The example labels payments-prod.
+    repo.edit(
+        "teams/payments.yaml",
+        "labels: { cost-center: cc-42 }",
+        &format!("labels: {labels}"),
     );
-    std::fs::write(
-        &path,
-        text.replace(
-            "labels: { cost-center: cc-42 }",
-            &format!("labels: {labels}"),
-        ),
-    )
-    .expect("write");
     repo
 }
 
@@ -805,13 +766,7 @@ fn the_label_policy_allows_and_forbids() {
     ] {
         let repo = Repo::example();
         allow(&repo, &format!("{{ allow: [\"{never}\"] }}"));
-        let run = repo.rbacc(&["build"]);
-        run.expect_code(1);
-        assert!(
-            run.stderr().contains("cannot be allowed"),
-            "{never}\n{}",
-            run.stderr()
-        );
+        fails_with(&repo, &["build"], "cannot be allowed");
     }
 }
 
@@ -825,13 +780,11 @@ fn committed(repo: &Repo) {
 fn diff_warns_when_a_namespace_changes_labels() {
     let repo = Repo::example();
     committed(&repo);
-    let path = repo.path().join("teams/payments.yaml");
-    let text = std::fs::read_to_string(&path).expect("read");
-    std::fs::write(
-        &path,
-        text.replace("cost-center: cc-42", "cost-center: cc-43, tier: gold"),
-    )
-    .expect("write");
+    repo.edit(
+        "teams/payments.yaml",
+        "cost-center: cc-42",
+        "cost-center: cc-43, tier: gold",
+    );
     let run = repo.rbacc(&["diff", "--base", "HEAD", "-o", "json"]);
     run.expect_code(0);
     let report: serde_json::Value = serde_json::from_str(&run.stdout()).expect("JSON");
@@ -903,18 +856,12 @@ fn the_output_budget_counts_bytes_per_team() {
 #[test]
 fn privileged_is_the_platforms_choice_per_namespace() {
     let repo = Repo::example();
-    let path = repo.path().join("teams/payments.yaml");
-    let text = std::fs::read_to_string(&path).expect("read");
-    assert!(
-        text.contains("      podSecurity: restricted\n"),
-        "the example sets a level"
-    );
-    let text = text.replacen(
+    // The example sets a level.
+    repo.edit(
+        "teams/payments.yaml",
         "      podSecurity: restricted\n",
         "      podSecurity: privileged\n",
-        1,
     );
-    std::fs::write(&path, text).expect("write");
     let stderr = fails_with(&repo, &["build"], "pod-security-level");
     assert!(stderr.contains("may not run `privileged`"), "{stderr}");
 
@@ -923,21 +870,17 @@ fn privileged_is_the_platforms_choice_per_namespace() {
         &repo,
         "podSecurity: { privilegedNamespaces: [payments-prod] }",
     );
-    let run = repo.rbacc(&["build"]);
-    run.expect_code(0);
-    assert!(
-        run.stderr().contains("privileged-namespace"),
-        "still a warning\n{}",
-        run.stderr()
-    );
+    // Still a warning.
+    repo.rbacc(&["build"])
+        .expect_code(0)
+        .stderr_has("privileged-namespace");
 
     // A minimum of `restricted` refuses `baseline` too.
-    let text = std::fs::read_to_string(&path).expect("read");
-    std::fs::write(
-        &path,
-        text.replace("podSecurity: privileged", "podSecurity: baseline"),
-    )
-    .expect("write");
+    repo.edit(
+        "teams/payments.yaml",
+        "podSecurity: privileged",
+        "podSecurity: baseline",
+    );
     repo.write("rbacc.yaml", &config);
     set_policy(&repo, "podSecurity: { minimum: restricted }");
     fails_with(&repo, &["build"], "below the policy's minimum");
@@ -987,9 +930,7 @@ fn a_committed_journal_is_never_replayed_through_links() {
     std::fs::write(&target, "mine\n").expect("write");
     std::os::unix::fs::symlink(&target, repo.path().join(".out.rbacc-state-pending"))
         .expect("link");
-    let path = repo.path().join("teams/payments.yaml");
-    let text = std::fs::read_to_string(&path).expect("read");
-    std::fs::write(&path, text.replace("cc-42", "cc-43")).expect("write");
+    repo.edit("teams/payments.yaml", "cc-42", "cc-43");
     repo.rbacc(&["build"]).expect_code(0);
     assert_eq!(std::fs::read_to_string(&target).expect("read"), "mine\n");
     // A journal that removes a hand-written file in out/ leaves it.
@@ -1017,34 +958,21 @@ fn subject_names_with_invisible_characters_or_padding_are_refused() {
         "\\u2028",
     ] {
         let repo = Repo::example();
-        let path = repo.path().join("teams/payments.yaml");
-        let text = std::fs::read_to_string(&path).expect("read");
-        let text = text.replace(
+        repo.edit(
+            "teams/payments.yaml",
             "groups: [payments-leads]",
             &format!("groups: [\"payments-leads{hidden}\"]"),
         );
-        std::fs::write(&path, text).expect("write");
-        let run = repo.rbacc(&["check"]);
-        run.expect_code(1);
-        assert!(
-            run.stderr().contains("invisible character"),
-            "{hidden}\n{}",
-            run.stderr()
-        );
-        assert_nothing_raw(hidden, &run.stderr());
+        let stderr = fails_with(&repo, &["check"], "invisible character");
+        assert_nothing_raw(hidden, &stderr);
     }
     let repo = Repo::example();
-    let path = repo.path().join("teams/payments.yaml");
-    let text = std::fs::read_to_string(&path).expect("read");
     let long = "a".repeat(16_000);
-    std::fs::write(
-        &path,
-        text.replace(
-            "groups: [payments-leads]",
-            &format!("groups: [payments-leads, {long}]"),
-        ),
-    )
-    .expect("write");
+    repo.edit(
+        "teams/payments.yaml",
+        "groups: [payments-leads]",
+        &format!("groups: [payments-leads, {long}]"),
+    );
     fails_with(&repo, &["check"], "a subject name of 16000 bytes");
 }
 
@@ -1079,19 +1007,15 @@ fn the_subjects_of_all_bindings_together_have_a_budget() {
 fn a_grant_to_another_teams_service_account_is_a_finding() {
     let repo = Repo::example();
     committed(&repo);
-    let path = repo.path().join("teams/web/storefront.yaml");
-    let text = std::fs::read_to_string(&path).expect("read");
+    // Storefront grants viewer to payments.
     let grant = "        - { role: viewer, teams: [payments] }\n";
-    assert!(text.contains(grant), "storefront grants viewer to payments");
-    std::fs::write(
-        &path,
-        text.replacen(
-            grant,
-            &format!("{grant}        - {{ role: deployer, serviceAccounts: [payments-prod/ci-deployer] }}\n"),
-            1,
+    repo.edit(
+        "teams/web/storefront.yaml",
+        grant,
+        &format!(
+            "{grant}        - {{ role: deployer, serviceAccounts: [payments-prod/ci-deployer] }}\n"
         ),
-    )
-    .expect("write");
+    );
     repo.rbacc(&["check"])
         .stderr_has("service account `payments-prod/ci-deployer` belongs to team `payments`")
         .stderr_has("whoever can run pods in `payments-prod` acts as it");

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use crate::diff::{commit, init};
 use crate::hostile::repo_with_out;
-use crate::support::{Repo, TODAY, fixtures, read_tree};
+use crate::support::{Repo, TODAY, fixtures, mkfifo, read_tree};
 
 /// Longest any run here may take; the slowest (a manifest file of 8,000
 /// RoleBindings in a debug build) takes a few seconds.
@@ -113,15 +113,6 @@ fn rejected(repo: &Repo, says: &[&str]) {
         }
         assert_eq!(read_tree(&repo.out()), before, "{command} changed out/");
     }
-}
-
-fn mkfifo(path: &Path) {
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("dirs");
-    let status = Command::new("mkfifo")
-        .arg(path)
-        .status()
-        .expect("run mkfifo");
-    assert!(status.success(), "mkfifo {}", path.display());
 }
 
 fn symlink(target: &str, link: &Path) {

@@ -161,6 +161,21 @@ impl Repo {
         self
     }
 
+    /// The text of the file `rel`.
+    #[track_caller]
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path().join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
+    }
+
+    /// Replaces the first `from` in the file `rel` with `to`; `from` must
+    /// be there.
+    #[track_caller]
+    pub fn edit(&self, rel: &str, from: &str, to: &str) -> &Repo {
+        let text = self.read(rel);
+        assert!(text.contains(from), "{rel} has no {from:?}");
+        self.write(rel, text.replacen(from, to, 1))
+    }
+
     /// Runs `rbacc ARGS --repo <repo>` (for commands that take `--repo`).
     pub fn rbacc(&self, args: &(impl Args + ?Sized)) -> Run {
         self.rbacc_on(TODAY, args)
@@ -501,6 +516,35 @@ pub fn check_with_consumers(out: &Path) -> BTreeMap<String, String> {
         String::from_utf8_lossy(&output.stderr)
     );
     rendered
+}
+
+/// A named pipe at `path`, its directories made: opening it to read would
+/// block until something writes.
+pub fn mkfifo(path: &Path) {
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("dirs");
+    let status = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("run mkfifo");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+/// A URI path with its `%XX` escapes decoded.
+pub fn percent_decode(uri: &str) -> String {
+    let bytes = uri.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).expect("ASCII");
+            out.push(u8::from_str_radix(hex, 16).expect("hex"));
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).expect("UTF-8")
 }
 
 /// `kubectl kustomize DIR`: the rendered YAML, or a failed test.

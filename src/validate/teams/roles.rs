@@ -15,10 +15,10 @@ use std::collections::BTreeMap;
 
 use crate::decode::backticked;
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{RoleDef, RoleRef, raw};
+use crate::model::{RoleRef, raw};
 use crate::source::Sp;
 use crate::validate::config::{CLUSTER_ADMIN, KnownRole, Settings, checked_rule};
-use crate::validate::{check_dns_label, suggestion};
+use crate::validate::{check_dns_label, declared_twice, suggestion};
 
 /// The roles a team may bind: rbacc.yaml's and its own.
 #[derive(Clone, Copy)]
@@ -82,22 +82,18 @@ pub(super) fn check_team_roles(
         .map(|r| r.def.rules.clone())
         .unwrap_or_default();
     let admin: Vec<_> = admin.iter().map(crate::risk::policy_rule).collect();
-    let rule_names = crate::builtin::rule_names();
     for role in &team.roles {
         let name = &role.name;
         if !check_dns_label(diags, name, "role name") {
             continue;
         }
         if let Some(first) = out.get(&name.value).and_then(|r| r.span) {
-            diags.push(
-                Diagnostic::error(
-                    Code::DuplicateEntry,
-                    name.span,
-                    format!("role `{}` is declared twice", name.value),
-                )
-                .label("declared again here")
-                .with_secondary(first, "first declared here"),
-            );
+            diags.push(declared_twice(
+                Code::DuplicateEntry,
+                name.span,
+                format!("role `{}` is declared twice", name.value),
+                first,
+            ));
             continue;
         }
         if settings.roles.contains_key(&name.value) || name.value == CLUSTER_ADMIN {
@@ -126,7 +122,7 @@ pub(super) fn check_team_roles(
         }
         let mut rules = Vec::new();
         for rule in &role.rules {
-            let Some(checked) = checked_rule(rule, &rule_names, diags) else {
+            let Some(checked) = checked_rule(rule, diags) else {
                 continue;
             };
             if let Some(request) = beyond_admin(&checked, &admin) {
@@ -145,29 +141,9 @@ pub(super) fn check_team_roles(
         }
         rules.sort();
         rules.dedup();
-        let creates_pods = crate::risk::findings_of(&rules, "")
-            .iter()
-            .any(|f| f.risk == crate::risk::Risk::PodsCreate);
-        out.insert(
-            name.value.clone(),
-            KnownRole {
-                def: RoleDef {
-                    name: name.value.clone(),
-                    description: role
-                        .description
-                        .as_ref()
-                        .map(|d| d.value.clone())
-                        .unwrap_or_default(),
-                    rules,
-                    source: source.to_string(),
-                    existing: None,
-                },
-                span: Some(name.span),
-                creates_pods,
-                allowed: Vec::new(),
-                reason: None,
-            },
-        );
+        // A team's role accepts no risk: reported above when it tries.
+        let known = KnownRole::written(name, role.description.as_ref(), rules, source, &[], None);
+        out.insert(name.value.clone(), known);
     }
     out
 }
