@@ -206,6 +206,23 @@ fn init_merges_the_gitignore_and_skips_what_is_already_there() {
         .stderr_lacks("warning");
 }
 
+/// `shell`, with the rbacc under test first on its PATH, as completion
+/// scripts run it.
+fn shell_with_rbacc(shell: &str) -> std::process::Command {
+    let bin = Path::new(env!("CARGO_BIN_EXE_rbacc"))
+        .parent()
+        .expect("bin dir")
+        .to_str()
+        .expect("utf-8")
+        .to_string();
+    let mut command = std::process::Command::new(shell);
+    command.env(
+        "PATH",
+        format!("{bin}:{}", std::env::var("PATH").unwrap_or_default()),
+    );
+    command
+}
+
 /// bash completes `--cluster` with the clusters of the repository found
 /// from the current directory, not with file names.
 #[test]
@@ -227,16 +244,9 @@ fn bash_completes_cluster_names() {
         .stdout_is("prod\nstaging\n");
     let file = repo.path().join("rbacc.bash");
     std::fs::write(&file, script).expect("write");
-    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_rbacc"))
-        .parent()
-        .expect("bin dir")
-        .to_str()
-        .expect("utf-8")
-        .to_string();
     let completed = stdout_of(
-        std::process::Command::new("bash")
+        shell_with_rbacc("bash")
             .current_dir(repo.path())
-            .env("PATH", format!("{bin}:{}", std::env::var("PATH").unwrap_or_default()))
             .arg("-c")
             .arg(format!(
                 "source {}; COMP_WORDS=(rbacc who-can get pods --cluster st); COMP_CWORD=5; _rbacc rbacc st --cluster; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
@@ -270,18 +280,11 @@ fn zsh_completes_cluster_names() {
     let action = actions.into_iter().next().unwrap();
     let file = repo.path().join("_rbacc");
     std::fs::write(&file, &script).expect("write");
-    let bin = Path::new(env!("CARGO_BIN_EXE_rbacc"))
-        .parent()
-        .expect("bin dir")
-        .to_str()
-        .expect("utf-8")
-        .to_string();
     // `compadd` is a builtin only while completing: here it prints what it
     // would add.
     let completed = stdout_of(
-        std::process::Command::new("zsh")
+        shell_with_rbacc("zsh")
             .current_dir(repo.path().join("teams"))
-            .env("PATH", format!("{bin}:{}", std::env::var("PATH").unwrap_or_default()))
             .args(["-f", "-c"])
             .arg(format!(
                 "autoload -U compinit && compinit -u -D && source {} && (( $+functions[_rbacc] )) || exit 3
