@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use k8s_openapi::api::rbac::v1::PolicyRule;
 
-use crate::access::{Manifests, Request, UserInfo, rule_allows};
+use crate::access::{Manifests, UserInfo, rule_allows};
 use crate::live::{Cluster, Object, ObjectKey};
 use crate::validate::metadata::{MANAGED_BY, RBACC_ANNOTATIONS};
 
@@ -195,8 +195,10 @@ fn access_difference(
     compiled: &Manifests,
     namespaces: &BTreeSet<String>,
 ) -> Vec<(String, String, String)> {
-    // (subject label, user, namespace) → requests to ask.
-    let mut asks: BTreeMap<(String, String), (UserInfo, BTreeSet<Request>)> = BTreeMap::new();
+    // (subject label, namespace) → the user, and the rules of the bindings
+    // that name it: in their own namespace for a RoleBinding, cluster-wide
+    // and in every namespace for a ClusterRoleBinding (namespace `""`).
+    let mut asks: BTreeMap<(String, String), Ask> = BTreeMap::new();
     for side in [input, compiled] {
         for b in side.role_bindings() {
             let ns = b.metadata.namespace.clone().unwrap_or_default();
@@ -208,12 +210,12 @@ fn access_difference(
                 let Some((label, user)) = crate::audit::user_of(s, Some(&ns)) else {
                     continue;
                 };
-                let entry = asks
-                    .entry((label, ns.clone()))
-                    .or_insert_with(|| (user, BTreeSet::new()));
-                for rule in &rules {
-                    entry.1.extend(crate::access::requests_of(rule, Some(&ns)));
-                }
+                let ask = asks.entry((label, ns.clone())).or_insert_with(|| Ask {
+                    user,
+                    rules: Vec::new(),
+                    namespaces: vec![Some(ns.clone())],
+                });
+                ask.rules.extend(&rules);
             }
         }
         for b in side.cluster_role_bindings() {
@@ -226,35 +228,63 @@ fn access_difference(
                 let Some((label, user)) = crate::audit::user_of(s, None) else {
                     continue;
                 };
-                let entry = asks
-                    .entry((label, String::new()))
-                    .or_insert_with(|| (user, BTreeSet::new()));
-                for rule in &rules {
-                    entry.1.extend(crate::access::requests_of(rule, None));
-                    for ns in namespaces {
-                        entry.1.extend(crate::access::requests_of(rule, Some(ns)));
-                    }
-                }
+                let ask = asks.entry((label, String::new())).or_insert_with(|| Ask {
+                    user,
+                    rules: Vec::new(),
+                    namespaces: std::iter::once(None)
+                        .chain(namespaces.iter().cloned().map(Some))
+                        .collect(),
+                });
+                ask.rules.extend(&rules);
             }
         }
     }
     // Each subject is asked apart, in parallel; the order is the map's.
     let per_subject: Vec<Vec<(String, String, String)>> = asks
         .into_par_iter()
-        .map(|((label, ns), (user, requests))| {
+        .map(|((label, ns), ask)| {
             let mut out = Vec::new();
             let mut lost = Vec::new();
             let mut gained = Vec::new();
-            // The rules that reach the user, resolved once per namespace asked.
-            let mut reach: BTreeMap<Option<&str>, [Vec<&PolicyRule>; 2]> = BTreeMap::new();
+            // The rules that reach the user in each namespace asked, on both
+            // sides, or nothing where they are the same: no request can
+            // differ there, so only the other namespaces' requests are asked.
+            let differing = |namespace: Option<&str>| {
+                let [a, b] = [input, compiled].map(|side| side.rules_for(&ask.user, namespace));
+                (!same_rules(&a, &b)).then_some([a, b])
+            };
+            let mut requests = BTreeSet::new();
+            let mut reach = BTreeMap::new();
+            for namespace in &ask.namespaces {
+                let namespace = namespace.as_deref();
+                if let Some(sides) = differing(namespace) {
+                    reach.insert(namespace, Some(sides));
+                    for rule in &ask.rules {
+                        requests.extend(crate::access::requests_of(rule, namespace));
+                    }
+                } else {
+                    reach.insert(namespace, None);
+                }
+            }
             for request in &requests {
-                let [a, b] = reach.entry(request.namespace()).or_insert_with(|| {
-                    [input, compiled].map(|side| side.rules_for(&user, request.namespace()))
-                });
+                let namespace = request.namespace();
+                let Some([a, b]) = reach
+                    .entry(namespace)
+                    .or_insert_with(|| differing(namespace))
+                else {
+                    continue;
+                };
                 let allows = |rules: &[&PolicyRule]| rules.iter().any(|r| rule_allows(r, request));
+                // A cluster-wide subject's requests say where they are.
+                let text = match (ns.is_empty(), namespace) {
+                    (true, Some(namespace)) => {
+                        format!("{} in {namespace}", crate::risk::request_text(request))
+                    }
+                    _ => crate::risk::request_text(request),
+                };
                 match (allows(a), allows(b)) {
-                    (true, false) => lost.push(crate::risk::request_text(request)),
-                    (false, true) => gained.push(crate::risk::request_text(request)),
+                    (true, false) => lost.push(text),
+                    (false, true) => gained.push(text),
                     _ => {}
                 }
             }
@@ -277,4 +307,140 @@ fn access_difference(
         })
         .collect();
     per_subject.into_iter().flatten().collect()
+}
+
+/// What to ask of one subject: the rules of the bindings that name it, in
+/// which namespaces (`None`: cluster-scoped requests).
+struct Ask<'a> {
+    user: UserInfo,
+    rules: Vec<&'a PolicyRule>,
+    namespaces: Vec<Option<String>>,
+}
+
+/// Whether two lists hold the same rules (in any order, repeated or not):
+/// then they allow the same requests.
+fn same_rules(a: &[&PolicyRule], b: &[&PolicyRule]) -> bool {
+    a == b || (a.iter().all(|r| b.contains(r)) && b.iter().all(|r| a.contains(r)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifests(yaml: &str) -> Manifests {
+        Manifests::from_yaml(yaml).unwrap()
+    }
+
+    const ROLES: &str = "
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: reader}
+rules:
+- {apiGroups: [''], resources: [pods], verbs: [get, list]}
+- {apiGroups: [apps], resources: [deployments], verbs: [get]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: reader-reordered}
+rules:
+- {apiGroups: [apps], resources: [deployments], verbs: [get]}
+- {apiGroups: [''], resources: [pods], verbs: [get, list]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: pod-reader}
+rules:
+- {apiGroups: [''], resources: [pods], verbs: [get, list]}
+";
+
+    fn binding(kind: &str, role: &str, user: &str) -> String {
+        let namespace = match kind {
+            "RoleBinding" => "\n  namespace: shop",
+            _ => "",
+        };
+        format!(
+            "---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: {kind}
+metadata:
+  name: b{namespace}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: {role}}}
+subjects:
+- {{apiGroup: rbac.authorization.k8s.io, kind: User, name: {user}}}
+"
+        )
+    }
+
+    fn differences(input: &str, compiled: &str) -> Vec<(String, String, String)> {
+        let namespaces = BTreeSet::from(["shop".to_string(), "other".to_string()]);
+        access_difference(
+            &manifests(&format!("{ROLES}{input}")),
+            &manifests(&format!("{ROLES}{compiled}")),
+            &namespaces,
+        )
+    }
+
+    #[test]
+    fn the_same_rules_in_another_order_are_no_difference() {
+        for kind in ["RoleBinding", "ClusterRoleBinding"] {
+            let found = differences(
+                &binding(kind, "reader", "ann"),
+                &binding(kind, "reader-reordered", "ann"),
+            );
+            assert_eq!(found, [], "{kind}");
+        }
+    }
+
+    #[test]
+    fn access_lost_and_gained_is_named_with_its_requests() {
+        let lost = differences(
+            &binding("RoleBinding", "reader", "ann"),
+            &binding("RoleBinding", "pod-reader", "ann"),
+        );
+        assert_eq!(lost.len(), 1, "{lost:?}");
+        let (subject, namespace, what) = &lost[0];
+        assert!(subject.contains("ann"), "{subject}");
+        assert_eq!(namespace, "shop");
+        assert!(
+            what.starts_with("loses ") && what.contains("deployments"),
+            "{what}"
+        );
+        assert!(
+            !what.contains("pods"),
+            "pods are granted on both sides: {what}"
+        );
+
+        let gained = differences(
+            &binding("RoleBinding", "pod-reader", "ann"),
+            &binding("RoleBinding", "reader", "ann"),
+        );
+        assert_eq!(gained.len(), 1, "{gained:?}");
+        assert!(gained[0].2.starts_with("gains ") && gained[0].2.contains("deployments"));
+    }
+
+    #[test]
+    fn a_cluster_wide_binding_is_compared_in_every_namespace() {
+        // Cluster-wide on one side, in one namespace on the other: the
+        // subject loses the other namespace and the cluster scope.
+        let found = differences(
+            &binding("ClusterRoleBinding", "reader", "ann"),
+            &binding("RoleBinding", "reader", "ann"),
+        );
+        let cluster_wide: Vec<_> = found.iter().filter(|(_, ns, _)| ns.is_empty()).collect();
+        assert_eq!(cluster_wide.len(), 1, "{found:?}");
+        let what = &cluster_wide[0].2;
+        let items: Vec<&str> = what.strip_prefix("loses ").unwrap().split(", ").collect();
+        assert!(
+            items.contains(&"get pods in other"),
+            "the other namespace is lost: {what}"
+        );
+        assert!(
+            items.contains(&"get pods"),
+            "so is the cluster scope: {what}"
+        );
+        assert!(
+            !what.contains("shop"),
+            "shop is granted on both sides: {what}"
+        );
+    }
 }
