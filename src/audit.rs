@@ -17,10 +17,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::rbac::v1::{PolicyRule, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use serde::Serialize;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::access::{Manifests, UserInfo, rule_allows};
+use crate::access::{UserInfo, rule_allows};
 use crate::live::{Cluster, Object, ObjectKey};
 
 /// Access that holds live and that the declarations do not give: what one
@@ -92,8 +93,6 @@ const WATCHED_LABELS: &str = "pod-security.kubernetes.io/";
 pub fn audit(cluster: &str, live: &mut Cluster, compiled: &Cluster) -> Audit {
     live.rbac.add_missing(crate::bootstrap::manifests());
     let live = &*live;
-    let ours = rbac_shapes(&compiled.rbac);
-    let theirs = rbac_shapes(&live.rbac);
     let team_namespaces: BTreeSet<&str> = compiled
         .of_kind("Namespace")
         .map(|(k, _)| k.name.as_str())
@@ -102,24 +101,37 @@ pub fn audit(cluster: &str, live: &mut Cluster, compiled: &Cluster) -> Audit {
         cluster: cluster.to_string(),
         ..Audit::default()
     };
-    for (key, object) in &compiled.objects {
-        // Roles rbacc assumes exist are the cluster's, not rbacc's to write.
-        if object.annotations().contains_key("rbacc.dev/assumed") {
-            continue;
-        }
-        let Some(live_object) = live.objects.get(key) else {
-            out.missing.push(key.clone());
-            continue;
-        };
-        let what = match (ours.get(key), theirs.get(key)) {
-            (Some(a), Some(b)) => shape_difference(a, b),
-            _ => object_difference(object, live_object),
-        };
-        if !what.is_empty() {
-            out.differs.push(Difference {
-                object: key.clone(),
-                what,
-            });
+    // Each object compiled against the live one, in parallel; in key order.
+    let compared: Vec<Result<Difference, ObjectKey>> = compiled
+        .objects
+        .par_iter()
+        .filter_map(|(key, object)| {
+            // Roles rbacc assumes exist are the cluster's, not rbacc's to write.
+            if object.annotations().contains_key("rbacc.dev/assumed") {
+                return None;
+            }
+            let Some(live_object) = live.objects.get(key) else {
+                return Some(Err(key.clone()));
+            };
+            if object.value == live_object.value {
+                return None;
+            }
+            let what = match (Shape::of(object), Shape::of(live_object)) {
+                (Some(a), Some(b)) => shape_difference(&a, &b),
+                _ => object_difference(object, live_object),
+            };
+            (!what.is_empty()).then(|| {
+                Ok(Difference {
+                    object: key.clone(),
+                    what,
+                })
+            })
+        })
+        .collect();
+    for result in compared {
+        match result {
+            Ok(difference) => out.differs.push(difference),
+            Err(missing) => out.missing.push(missing),
         }
     }
     for (key, object) in &live.objects {
@@ -162,7 +174,7 @@ fn shape_difference(ours: &Shape, theirs: &Shape) -> Vec<String> {
 /// What differs between an object rbacc writes and the live one: the
 /// labels and annotations rbacc writes, Pod Security labels, and every
 /// field besides metadata.
-fn object_difference(ours: &Object, theirs: &Object) -> Vec<String> {
+fn object_difference<'a>(ours: &'a Object, theirs: &'a Object) -> Vec<String> {
     let mut what = Vec::new();
     for (singular, a, b) in [
         ("label", ours.labels(), theirs.labels()),
@@ -180,19 +192,18 @@ fn object_difference(ours: &Object, theirs: &Object) -> Vec<String> {
             }
         }
     }
-    let fields = |o: &Object| -> BTreeMap<String, Value> {
+    let fields = |o: &'a Object| -> BTreeMap<&'a String, &'a Value> {
         o.value
             .as_object()
             .into_iter()
             .flatten()
             .filter(|(k, _)| !matches!(k.as_str(), "apiVersion" | "kind" | "metadata"))
-            .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
     };
     let (a, b) = (fields(ours), fields(theirs));
     for key in a.keys().chain(b.keys()).collect::<BTreeSet<_>>() {
         if a.get(key) != b.get(key) {
-            what.push(key.clone());
+            what.push(key.to_string());
         }
     }
     what
@@ -326,65 +337,50 @@ pub(crate) fn user_of(subject: &Subject, namespace: Option<&str>) -> Option<(Str
     }
 }
 
-/// Every RBAC object, by key, with its shape.
-fn rbac_shapes(m: &Manifests) -> BTreeMap<ObjectKey, Shape> {
-    let key = |kind: &str, meta: &ObjectMeta| ObjectKey {
-        kind: kind.to_string(),
-        namespace: meta.namespace.clone().unwrap_or_default(),
-        name: meta.name.clone().unwrap_or_default(),
-    };
-    let rules = |rules: &Option<Vec<PolicyRule>>| {
-        Shape::Rules(
-            rules
-                .iter()
-                .flatten()
-                .flat_map(|r| crate::access::requests_of(r, None))
-                .map(|r| crate::risk::request_text(&r))
-                .collect(),
-        )
-    };
-    let binding = |role_ref: &RoleRef, subjects: &Option<Vec<Subject>>| {
-        Shape::Binding(
-            format!("{} {}", role_ref.kind, role_ref.name),
-            subjects
-                .iter()
-                .flatten()
-                .map(|s| {
-                    format!(
-                        "{} {} {}",
-                        s.kind,
-                        s.namespace.as_deref().unwrap_or(""),
-                        s.name
-                    )
-                })
-                .collect(),
-        )
-    };
-    let mut out = BTreeMap::new();
-    for r in m.roles() {
-        out.insert(key("Role", &r.metadata), rules(&r.rules));
+impl Shape {
+    /// The shape of an RBAC object; `None` for other kinds, and for an
+    /// object that does not decode (the loader has refused it already).
+    fn of(object: &Object) -> Option<Shape> {
+        let field = |name: &str| object.field(name).unwrap_or(&Value::Null);
+        let kind = object.value.get("kind").and_then(Value::as_str)?;
+        match kind {
+            "Role" | "ClusterRole" => {
+                // An aggregated role's rules are the controller's to fill in.
+                if kind == "ClusterRole" && !field("aggregationRule").is_null() {
+                    return Some(Shape::Rules(BTreeSet::new()));
+                }
+                let rules = Option::<Vec<PolicyRule>>::deserialize(field("rules")).ok()?;
+                Some(Shape::Rules(
+                    rules
+                        .iter()
+                        .flatten()
+                        .flat_map(|r| crate::access::requests_of(r, None))
+                        .map(|r| crate::risk::request_text(&r))
+                        .collect(),
+                ))
+            }
+            "RoleBinding" | "ClusterRoleBinding" => {
+                let role_ref = RoleRef::deserialize(field("roleRef")).ok()?;
+                let subjects = Option::<Vec<Subject>>::deserialize(field("subjects")).ok()?;
+                Some(Shape::Binding(
+                    format!("{} {}", role_ref.kind, role_ref.name),
+                    subjects
+                        .iter()
+                        .flatten()
+                        .map(|s| {
+                            format!(
+                                "{} {} {}",
+                                s.kind,
+                                s.namespace.as_deref().unwrap_or(""),
+                                s.name
+                            )
+                        })
+                        .collect(),
+                ))
+            }
+            _ => None,
+        }
     }
-    for r in m.cluster_roles() {
-        // An aggregated role's rules are the controller's to fill in.
-        let shape = match &r.aggregation_rule {
-            Some(_) => Shape::Rules(BTreeSet::new()),
-            None => rules(&r.rules),
-        };
-        out.insert(key("ClusterRole", &r.metadata), shape);
-    }
-    for b in m.role_bindings() {
-        out.insert(
-            key("RoleBinding", &b.metadata),
-            binding(&b.role_ref, &b.subjects),
-        );
-    }
-    for b in m.cluster_role_bindings() {
-        out.insert(
-            key("ClusterRoleBinding", &b.metadata),
-            binding(&b.role_ref, &b.subjects),
-        );
-    }
-    out
 }
 
 /// Kubernetes' own objects (a `system:` name, or the label

@@ -14,12 +14,15 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::access::load::{Object as Document, each_object_in, each_value, read_manifest_texts};
+use crate::access::load::{
+    Object as Document, Rbac, each_object_in, each_value, read_manifest_texts,
+};
 use crate::access::{AccessError, Manifests};
 use crate::emit::Output;
 use crate::layout::OutFile;
@@ -149,30 +152,27 @@ impl Cluster {
         )
     }
 
-    /// Reads each file's objects, in parallel, and adds them in file order:
-    /// the result does not depend on scheduling.
-    fn from_contents(files: Vec<(&str, Contents)>) -> Result<Cluster, AccessError> {
+    /// Reads each file's objects, decoded and cleaned, in parallel, and
+    /// adds them in file order: the result does not depend on scheduling.
+    fn from_contents(mut files: Vec<(&str, Contents)>) -> Result<Cluster, AccessError> {
         let mut cluster = Cluster::default();
         let mut seen: BTreeMap<ObjectKey, Vec<String>> = BTreeMap::new();
-        let parsed: Vec<Result<Vec<Document>, AccessError>> = files
-            .par_iter()
+        let parsed: Vec<Result<Vec<Read>, AccessError>> = files
+            .par_iter_mut()
             .map(|(file, contents)| {
-                let mut documents = Vec::new();
+                let mut read = Vec::new();
                 contents
                     .each_object(&mut |d| {
-                        documents.push(d);
+                        read.push(Read::of(file, d)?);
                         Ok(())
                     })
                     .map_err(|e| in_file(file, e))?;
-                Ok(documents)
+                Ok(read)
             })
             .collect();
-        for ((file, _), documents) in files.iter().zip(parsed) {
-            let file = *file;
-            for document in documents? {
-                cluster
-                    .add(file, document, &mut seen)
-                    .map_err(|e| in_file(file, e))?;
+        for ((file, _), read) in files.iter().zip(parsed) {
+            for read in read? {
+                cluster.add(file, read, &mut seen);
             }
         }
         cluster.duplicates = seen
@@ -191,88 +191,50 @@ impl Cluster {
         Ok(cluster)
     }
 
-    fn add(
-        &mut self,
-        file: &str,
-        document: Document,
-        seen: &mut BTreeMap<ObjectKey, Vec<String>>,
-    ) -> Result<(), AccessError> {
-        let metadata = document.value.get("metadata");
-        let text = |field: &str| {
-            metadata
-                .and_then(|m| m.get(field))
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string()
-        };
-        let key = ObjectKey {
-            kind: document.kind.clone(),
-            namespace: text("namespace"),
-            name: text("name"),
-        };
-        let managed = MANAGED
-            .iter()
-            .any(|&(v, k)| v == document.api_version && k == document.kind);
-        if !managed {
-            // A custom resource, an app object, a kind of another version:
-            // listed; RBAC of an unserved version is the loader's error.
-            if document
-                .api_version
-                .starts_with("rbac.authorization.k8s.io/")
-            {
-                self.rbac.add_object(document)?;
-            } else {
-                self.skipped.push(Skipped {
-                    object: key,
-                    api_version: document.api_version,
-                    file: file.to_string(),
-                });
+    fn add(&mut self, file: &str, read: Read, seen: &mut BTreeMap<ObjectKey, Vec<String>>) {
+        match read {
+            Read::Skipped(skipped) => self.skipped.push(skipped),
+            Read::Managed { key, value, rbac } => {
+                if let Some(rbac) = rbac {
+                    self.rbac.insert(*rbac);
+                }
+                seen.entry(key.clone()).or_default().push(file.to_string());
+                self.objects.insert(
+                    key,
+                    Object {
+                        file: file.to_string(),
+                        value,
+                    },
+                );
             }
-            return Ok(());
         }
-        if key.name.is_empty() {
-            return Err(document.error("metadata.name is required"));
-        }
-        let namespaced = !matches!(
-            document.kind.as_str(),
-            "Namespace" | "ClusterRole" | "ClusterRoleBinding"
-        );
-        if namespaced && key.namespace.is_empty() {
-            return Err(document.error(format!(
-                "metadata.namespace is required to know where {:?} applies",
-                key.name
-            )));
-        }
-        let mut value = document.value.clone();
-        clean(&mut value);
-        self.rbac.add_object(document)?;
-        seen.entry(key.clone()).or_default().push(file.to_string());
-        self.objects.insert(
-            key,
-            Object {
-                file: file.to_string(),
-                value,
-            },
-        );
-        Ok(())
     }
 
     /// What rbacc compiled for `cluster`: the files of `out/<cluster>/`
     /// that hold objects ([`OutFile::holds_rbac`]), with the rules rbacc
     /// assumes for existing ClusterRoles (annotated `rbacc.dev/assumed`).
     /// Objects are taken from [`Output::values`] where the emission kept
-    /// them, not parsed back.
-    pub fn from_output(output: &Output, cluster: &str) -> Result<Cluster, AccessError> {
-        let paths: std::collections::BTreeSet<&String> =
-            output.files.keys().chain(output.values.keys()).collect();
+    /// them, not parsed back: the values of those files are moved out of
+    /// `output` (copied where another cluster's file shares them).
+    pub fn take_from(output: &mut Output, cluster: &str) -> Result<Cluster, AccessError> {
+        let ours = |path: &String| {
+            OutFile::parse(path).is_some_and(|file| file.cluster() == cluster && file.holds_rbac())
+        };
+        let paths: std::collections::BTreeSet<String> = output
+            .files
+            .keys()
+            .chain(output.values.keys())
+            .filter(|path| ours(path))
+            .cloned()
+            .collect();
+        let mut values: BTreeMap<String, Arc<[Value]>> = paths
+            .iter()
+            .filter_map(|path| Some((path.clone(), output.values.remove(path)?)))
+            .collect();
         let files = paths
-            .into_iter()
-            .filter(|path| {
-                OutFile::parse(path)
-                    .is_some_and(|file| file.cluster() == cluster && file.holds_rbac())
-            })
+            .iter()
             .filter_map(|path| {
-                let contents = match (output.values.get(path), output.files.get(path)) {
+                let contents = match (values.remove(path), output.files.get(path)) {
                     (Some(values), _) => Contents::Values(values),
                     (None, Some(text)) => Contents::Text(text),
                     (None, None) => return None,
@@ -305,23 +267,93 @@ impl Cluster {
     }
 }
 
-/// A file's contents: text to parse, or the values of its documents.
+/// One object read, ready to add to a [`Cluster`].
+enum Read {
+    /// Of a kind rbacc does not manage.
+    Skipped(Skipped),
+    /// Of a managed kind: cleaned, and decoded when it is RBAC.
+    Managed {
+        key: ObjectKey,
+        value: Value,
+        rbac: Option<Box<Rbac>>,
+    },
+}
+
+impl Read {
+    /// Reads one object of `file`: checks its name and namespace, decodes
+    /// it if it is RBAC, removes what the API server sets.
+    fn of(file: &str, document: Document) -> Result<Read, AccessError> {
+        let metadata = document.value.get("metadata");
+        let text = |field: &str| {
+            metadata
+                .and_then(|m| m.get(field))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let key = ObjectKey {
+            kind: document.kind.clone(),
+            namespace: text("namespace"),
+            name: text("name"),
+        };
+        let managed = MANAGED
+            .iter()
+            .any(|&(v, k)| v == document.api_version && k == document.kind);
+        if !managed {
+            // A custom resource, an app object, a kind of another version:
+            // listed. RBAC of an unserved version is the loader's error
+            // (every kind it decodes in the served one is managed).
+            document.rbac()?;
+            return Ok(Read::Skipped(Skipped {
+                object: key,
+                api_version: document.api_version,
+                file: file.to_string(),
+            }));
+        }
+        if key.name.is_empty() {
+            return Err(document.error("metadata.name is required"));
+        }
+        let namespaced = !matches!(
+            document.kind.as_str(),
+            "Namespace" | "ClusterRole" | "ClusterRoleBinding"
+        );
+        if namespaced && key.namespace.is_empty() {
+            return Err(document.error(format!(
+                "metadata.namespace is required to know where {:?} applies",
+                key.name
+            )));
+        }
+        let rbac = document.rbac()?.map(Box::new);
+        let mut value = document.value;
+        clean(&mut value);
+        Ok(Read::Managed { key, value, rbac })
+    }
+}
+
+/// A file's contents: text to parse, or the values of its documents
+/// (moved out when no other file shares them, else copied).
 enum Contents<'a> {
     Text(&'a str),
-    Values(&'a [Value]),
+    Values(Arc<[Value]>),
 }
 
 impl Contents<'_> {
     fn each_object(
-        &self,
+        &mut self,
         each: &mut (dyn FnMut(Document) -> Result<(), AccessError> + Send),
     ) -> Result<(), AccessError> {
         match self {
             Contents::Text(text) => each_object_in(text, each),
-            Contents::Values(values) => values
-                .iter()
-                .enumerate()
-                .try_for_each(|(i, value)| each_value(i, value.clone(), each)),
+            Contents::Values(values) => match Arc::get_mut(values) {
+                Some(owned) => owned
+                    .iter_mut()
+                    .enumerate()
+                    .try_for_each(|(i, value)| each_value(i, std::mem::take(value), each)),
+                None => values
+                    .iter()
+                    .enumerate()
+                    .try_for_each(|(i, value)| each_value(i, value.clone(), each)),
+            },
         }
     }
 }
@@ -510,8 +542,9 @@ metadata: { name: shop, labels: { team: shop } }
         for (path, values) in &output.values {
             let parsed = Cluster::from_texts([(path.as_str(), output.files[path].as_str())])
                 .expect("rbacc's output reads back");
-            let kept = Cluster::from_contents(vec![(path.as_str(), Contents::Values(values))])
-                .expect("values read");
+            let kept =
+                Cluster::from_contents(vec![(path.as_str(), Contents::Values(values.clone()))])
+                    .expect("values read");
             assert!(
                 !parsed.objects.is_empty() || !parsed.skipped.is_empty(),
                 "{path}"
@@ -527,50 +560,65 @@ metadata: { name: shop, labels: { team: shop } }
             }
             assert_eq!(parsed.skipped, kept.skipped, "{path}");
         }
-        // Emitted as values only, as `audit` emits: the same objects.
-        let input = crate::load::Input::from_worktree(
-            Path::new(env!("CARGO_MANIFEST_DIR")),
-            jiff::civil::date(2026, 11, 23),
-        )
-        .unwrap();
-        let mut compilation = crate::compile(&input, &crate::Settings::default());
-        compilation.emit(&crate::emit::Selection {
+        // Emitted as values only, as `audit` emits, of one cluster or of
+        // all: the same objects, with their files.
+        let emit = |selection: crate::emit::Selection| {
+            let input = crate::load::Input::from_worktree(
+                Path::new(env!("CARGO_MANIFEST_DIR")),
+                jiff::civil::date(2026, 11, 23),
+            )
+            .unwrap();
+            let mut compilation = crate::compile(&input, &crate::Settings::default());
+            compilation.emit(&selection);
+            compilation.output.unwrap()
+        };
+        let values_only = crate::emit::Selection {
             values: true,
             text: false,
             ..crate::emit::Selection::all()
-        });
-        let values_only = compilation.output.unwrap();
+        };
+        let mut all_values = emit(values_only.clone());
         assert!(
-            values_only
+            all_values
                 .values
                 .keys()
-                .all(|p| !values_only.files.contains_key(p))
+                .all(|p| !all_values.files.contains_key(p))
         );
         for cluster in ["prod", "staging"] {
-            let only = Cluster::from_output(&values_only, cluster).unwrap();
-            let with_text = Cluster::from_output(&output, cluster).unwrap();
-            assert_eq!(only.objects.len(), with_text.objects.len());
-            for (key, object) in &with_text.objects {
-                assert_eq!(only.objects[key].value, object.value, "{}", key.label());
-                assert_eq!(only.objects[key].file, object.file);
-            }
-        }
-        for cluster in ["prod", "staging"] {
-            let from_values = Cluster::from_output(&output, cluster).unwrap();
-            let mut text_only = Output::default();
-            text_only.files = output.files.clone();
-            let from_text = Cluster::from_output(&text_only, cluster).unwrap();
-            assert_eq!(
-                from_values.objects.keys().collect::<Vec<_>>(),
-                from_text.objects.keys().collect::<Vec<_>>()
+            let mut one = emit(crate::emit::Selection {
+                clusters: Some([cluster.to_string()].into()),
+                ..values_only.clone()
+            });
+            assert!(
+                one.values
+                    .keys()
+                    .all(|p| p.starts_with(&format!("{cluster}/"))),
+                "{:?}",
+                one.values.keys()
             );
+            let only = Cluster::take_from(&mut one, cluster).unwrap();
+            let of_all = Cluster::take_from(&mut all_values, cluster).unwrap();
+            let with_text = Cluster::take_from(&mut example_output(), cluster).unwrap();
+            let mut text_only = Output::default();
+            text_only.files = example_output().files;
+            let from_text = Cluster::take_from(&mut text_only, cluster).unwrap();
+            assert!(only.objects.len() > 10, "{cluster}");
+            for read in [&of_all, &with_text, &from_text] {
+                assert_eq!(
+                    only.objects.keys().collect::<Vec<_>>(),
+                    read.objects.keys().collect::<Vec<_>>()
+                );
+                for (key, object) in &read.objects {
+                    assert_eq!(only.objects[key].value, object.value, "{}", key.label());
+                    assert_eq!(only.objects[key].file, object.file);
+                }
+            }
         }
     }
 
     #[test]
     fn a_json_dump_reads_as_its_yaml_does() {
-        let output = example_output();
-        let prod = Cluster::from_output(&output, "prod").unwrap();
+        let prod = Cluster::take_from(&mut example_output(), "prod").unwrap();
         let items: Vec<&Value> = prod.objects.values().map(|o| &o.value).collect();
         let json = serde_json::to_string_pretty(
             &serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items}),

@@ -153,62 +153,43 @@ impl Manifests {
     /// Adds one object that is not a list, checked as the API server
     /// checks it; skips kinds that are not RBAC. Whether it was added.
     pub(crate) fn add_object(&mut self, object: Object) -> Result<bool, AccessError> {
-        let Object {
-            value,
-            api_version,
-            kind,
-            position,
-        } = object;
-        let (api_version, kind) = (api_version.as_str(), kind.as_str());
-        if !matches!(
-            kind,
-            "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding"
-        ) {
-            return Ok(false);
+        let rbac = object.rbac()?;
+        let added = rbac.is_some();
+        if let Some(rbac) = rbac {
+            self.insert(rbac);
         }
-        if api_version != RBAC_API_VERSION {
-            if api_version.starts_with("rbac.authorization.k8s.io/") {
-                return Err(position.error(
-                    kind,
-                    format!("apiVersion {api_version} is not served; use {RBAC_API_VERSION}"),
-                ));
+        Ok(added)
+    }
+
+    /// Adds an RBAC object already decoded and checked; one with the same
+    /// kind, namespace and name is replaced.
+    pub(crate) fn insert(&mut self, rbac: Rbac) {
+        match rbac {
+            Rbac::Role(key, role) => {
+                self.roles.insert(key, role);
             }
-            // The same kind in another group (a custom resource): not RBAC.
-            return Ok(false);
-        }
-        let fail = |message: String| position.error(kind, message);
-        match kind {
-            "Role" => {
-                let role: Role = decode(value).map_err(fail)?;
-                let (namespace, name) = namespaced_key(&role.metadata).map_err(fail)?;
-                check_rules(role.rules.as_deref(), true).map_err(fail)?;
-                self.roles.insert((namespace, name), role);
-            }
-            "ClusterRole" => {
-                let role: ClusterRole = decode(value).map_err(fail)?;
-                let name = name_of(&role.metadata).map_err(fail)?;
-                check_rules(role.rules.as_deref(), false).map_err(fail)?;
-                check_aggregation(&role).map_err(fail)?;
+            Rbac::ClusterRole(name, role) => {
                 self.cluster_roles.insert(name, role);
                 self.aggregated.take();
             }
-            "RoleBinding" => {
-                let binding: RoleBinding = decode(value).map_err(fail)?;
-                let (namespace, name) = namespaced_key(&binding.metadata).map_err(fail)?;
-                check_role_ref(&binding.role_ref, &["Role", "ClusterRole"]).map_err(fail)?;
-                check_subjects(binding.subjects.as_deref(), true).map_err(fail)?;
-                self.role_bindings.insert((namespace, name), binding);
+            Rbac::RoleBinding(key, binding) => {
+                self.role_bindings.insert(key, binding);
             }
-            _ => {
-                let binding: ClusterRoleBinding = decode(value).map_err(fail)?;
-                let name = name_of(&binding.metadata).map_err(fail)?;
-                check_role_ref(&binding.role_ref, &["ClusterRole"]).map_err(fail)?;
-                check_subjects(binding.subjects.as_deref(), false).map_err(fail)?;
+            Rbac::ClusterRoleBinding(name, binding) => {
                 self.cluster_role_bindings.insert(name, binding);
             }
         }
-        Ok(true)
     }
+}
+
+/// An RBAC object decoded and checked, with its namespace and name: what
+/// [`Manifests::insert`] stores. Decoding needs nothing but the object, so
+/// readers decode in parallel and insert in order.
+pub(crate) enum Rbac {
+    Role((String, String), Role),
+    ClusterRole(String, ClusterRole),
+    RoleBinding((String, String), RoleBinding),
+    ClusterRoleBinding(String, ClusterRoleBinding),
 }
 
 /// One object of a manifest stream, a list's items taken apart.
@@ -223,6 +204,60 @@ impl Object {
     /// An error about this object.
     pub(crate) fn error(&self, message: impl Into<String>) -> AccessError {
         self.position.error(&self.kind, message)
+    }
+
+    /// The object decoded and checked as the API server checks it, when it
+    /// is RBAC (`None` for other kinds, and for the same kinds in another
+    /// group). Decoded from the value as it is, server fields and all: a
+    /// label the evaluator selects on stays.
+    pub(crate) fn rbac(&self) -> Result<Option<Rbac>, AccessError> {
+        let (api_version, kind) = (self.api_version.as_str(), self.kind.as_str());
+        if !matches!(
+            kind,
+            "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding"
+        ) {
+            return Ok(None);
+        }
+        if api_version != RBAC_API_VERSION {
+            if api_version.starts_with("rbac.authorization.k8s.io/") {
+                return Err(self.error(format!(
+                    "apiVersion {api_version} is not served; use {RBAC_API_VERSION}"
+                )));
+            }
+            // The same kind in another group (a custom resource): not RBAC.
+            return Ok(None);
+        }
+        let fail = |message: String| self.error(message);
+        let value = &self.value;
+        Ok(Some(match kind {
+            "Role" => {
+                let role: Role = decode(value).map_err(fail)?;
+                let key = namespaced_key(&role.metadata).map_err(fail)?;
+                check_rules(role.rules.as_deref(), true).map_err(fail)?;
+                Rbac::Role(key, role)
+            }
+            "ClusterRole" => {
+                let role: ClusterRole = decode(value).map_err(fail)?;
+                let name = name_of(&role.metadata).map_err(fail)?;
+                check_rules(role.rules.as_deref(), false).map_err(fail)?;
+                check_aggregation(&role).map_err(fail)?;
+                Rbac::ClusterRole(name, role)
+            }
+            "RoleBinding" => {
+                let binding: RoleBinding = decode(value).map_err(fail)?;
+                let key = namespaced_key(&binding.metadata).map_err(fail)?;
+                check_role_ref(&binding.role_ref, &["Role", "ClusterRole"]).map_err(fail)?;
+                check_subjects(binding.subjects.as_deref(), true).map_err(fail)?;
+                Rbac::RoleBinding(key, binding)
+            }
+            _ => {
+                let binding: ClusterRoleBinding = decode(value).map_err(fail)?;
+                let name = name_of(&binding.metadata).map_err(fail)?;
+                check_role_ref(&binding.role_ref, &["ClusterRole"]).map_err(fail)?;
+                check_subjects(binding.subjects.as_deref(), false).map_err(fail)?;
+                Rbac::ClusterRoleBinding(name, binding)
+            }
+        }))
     }
 }
 
@@ -450,8 +485,8 @@ fn items_kind(kind: &str) -> Option<&'static str> {
     }
 }
 
-fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, String> {
-    serde_json::from_value(value).map_err(|e| e.to_string())
+fn decode<'a, T: serde::Deserialize<'a>>(value: &'a Value) -> Result<T, String> {
+    T::deserialize(value).map_err(|e| e.to_string())
 }
 
 fn name_of(meta: &ObjectMeta) -> Result<String, String> {

@@ -4,12 +4,14 @@
 use rbacc::Settings;
 use rbacc::emit::Selection;
 use rbacc::live::{Cluster, DUMP_COMMAND};
-use rbacc::query::clusters;
 
 use rbacc::report::Format;
 
 use super::args::{AuditArgs, OutputFormat, RepoArgs};
 use super::{Outcome, Ui, load};
+
+const NOT_COMPILED: &str =
+    "the declarations do not compile, so there is nothing to compare the cluster with";
 
 pub(crate) fn audit(ui: &Ui, args: &AuditArgs) -> Result<Outcome, String> {
     let mut live = Cluster::load(&args.live).map_err(|e| e.to_string())?;
@@ -25,21 +27,17 @@ pub(crate) fn audit(ui: &Ui, args: &AuditArgs) -> Result<Outcome, String> {
     };
     let input = load(ui, &repo).map_err(|e| e.to_string())?;
     let mut compilation = rbacc::compile(&input, &Settings::queries());
-    if let Some(selection) = compilation.resolved.as_ref().map(|r| r.selection_for(None)) {
-        compilation.emit(&Selection {
-            values: true,
-            text: false,
-            ..selection
-        });
-    }
-    let Some(output) = compilation.output.take() else {
+    let Some(resolved) = compilation.resolved.as_ref() else {
         ui.diagnostics(&compilation, Format::Text);
-        return Err(
-            "the declarations do not compile, so there is nothing to compare the cluster with"
-                .into(),
-        );
+        return Err(NOT_COMPILED.into());
     };
-    let known = clusters(&output);
+    let mut known: Vec<String> = resolved
+        .org
+        .clusters
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
+    known.sort();
     let cluster = match (&args.cluster, known.as_slice()) {
         (Some(c), _) if known.contains(c) => c.clone(),
         (Some(c), _) => {
@@ -57,7 +55,20 @@ pub(crate) fn audit(ui: &Ui, args: &AuditArgs) -> Result<Outcome, String> {
             ));
         }
     };
-    let compiled = Cluster::from_output(&output, &cluster).map_err(|e| e.to_string())?;
+    // Only the audited cluster's files, as values: no text to format, and
+    // no value shared with another cluster's file, so none is copied.
+    let selection = Selection {
+        values: true,
+        text: false,
+        clusters: Some([cluster.clone()].into()),
+        ..resolved.selection_for(None)
+    };
+    compilation.emit(&selection);
+    let Some(mut output) = compilation.output.take() else {
+        ui.diagnostics(&compilation, Format::Text);
+        return Err(NOT_COMPILED.into());
+    };
+    let compiled = Cluster::take_from(&mut output, &cluster).map_err(|e| e.to_string())?;
     let audit = rbacc::audit::audit(&cluster, &mut live, &compiled);
     match args.output {
         OutputFormat::Text => ui.print(&rbacc::audit::text(&audit)),

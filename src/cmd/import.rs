@@ -60,7 +60,7 @@ pub(crate) fn import(ui: &Ui, args: &ImportArgs) -> Result<Outcome, String> {
         values: true,
         ..Selection::all()
     });
-    let Some(output) = compilation.output.as_ref() else {
+    let Some(output) = compilation.output.as_mut() else {
         ui.diagnostics(&compilation, Format::Text);
         print(ui, args, &declared.report);
         ui.error(&format!(
@@ -70,7 +70,7 @@ pub(crate) fn import(ui: &Ui, args: &ImportArgs) -> Result<Outcome, String> {
         return Ok(Outcome::Finding);
     };
     for (name, cluster) in &clusters {
-        let compiled = Cluster::from_output(output, name).map_err(|e| e.to_string())?;
+        let compiled = Cluster::take_from(output, name).map_err(|e| e.to_string())?;
         let namespaces = declared.namespaces.get(name).cloned().unwrap_or_default();
         declared
             .report

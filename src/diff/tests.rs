@@ -224,6 +224,36 @@ fn selections_divide_the_output() {
     }
 }
 
+/// Each cluster emitted on its own is the full emission's files under
+/// that cluster's directory, byte for byte; together they are all of it.
+/// `audit` rests on it.
+#[test]
+fn clusters_divide_the_output() {
+    use crate::emit::Selection;
+    for (name, _, input) in cases() {
+        let side = resolved(&input, &crate::validate::Render::Full);
+        let full = full(&input);
+        let mut union = Files::new();
+        for cluster in &side.org.clusters {
+            let selection = Selection {
+                clusters: Some([cluster.name.clone()].into()),
+                ..Selection::all()
+            };
+            let files = crate::emit::emit(&side.org, side.flux.as_ref(), &selection).files;
+            let prefix = format!("{}/", cluster.name);
+            let expected: Files = full
+                .iter()
+                .filter(|(path, _)| path.starts_with(&prefix))
+                .map(|(p, t)| (p.clone(), t.clone()))
+                .collect();
+            assert!(!files.is_empty(), "{name}: {}", cluster.name);
+            assert_eq!(files, expected, "{name}: {}", cluster.name);
+            union.extend(files);
+        }
+        assert_eq!(union, full, "{name}");
+    }
+}
+
 /// A kubeconfig is rendered on both sides when its team file, `rbacc.yaml`
 /// or a template differs, and only then.
 #[test]

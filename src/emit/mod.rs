@@ -140,6 +140,10 @@ pub struct Selection {
     /// [`Output::values`] only: what `audit` reads, at a fraction of the
     /// cost.
     pub text: bool,
+    /// Only the files under these clusters' directories (`None`: every
+    /// cluster's). A file of a cluster left out is not emitted; the
+    /// others are as in a full emission.
+    pub clusters: Option<BTreeSet<String>>,
 }
 
 /// The teams a [`Selection`] emits.
@@ -170,6 +174,7 @@ impl Selection {
             objects: false,
             values: false,
             text: true,
+            clusters: None,
         }
     }
 
@@ -185,6 +190,7 @@ impl Selection {
             objects: false,
             values: false,
             text: true,
+            clusters: None,
         }
     }
 
@@ -194,6 +200,11 @@ impl Selection {
             teams: Teams::Only(names),
             ..Selection::none()
         }
+    }
+
+    /// Whether the files of `cluster` are selected.
+    fn has_cluster(&self, cluster: &str) -> bool {
+        self.clusters.as_ref().is_none_or(|c| c.contains(cluster))
     }
 
     /// Whether this is every file of `out/`.
@@ -224,7 +235,7 @@ pub fn emit(org: &Org, flux: Option<&Flux>, selection: &Selection) -> Output {
     for emitted in per_team.into_iter().flatten() {
         out.add_emitted(emitted);
     }
-    for cluster in &org.clusters {
+    for cluster in selected_clusters(org, selection) {
         let c = &cluster.name;
         if selection.cluster {
             cluster_shard(org, c, &mut out);
@@ -303,7 +314,7 @@ fn cluster_shard(org: &Org, c: &str, out: &mut Output) {
 /// with the index, a `kustomization.yaml` listing them, under
 /// `<cluster>/flux/`.
 fn flux_files(org: &Org, flux: &Flux, selection: &Selection, out: &mut Output) {
-    for cluster in &org.clusters {
+    for cluster in selected_clusters(org, selection) {
         let c = &cluster.name;
         let flux_cluster = OutFile::FluxCluster { cluster: c.clone() };
         let mut files = vec![flux_cluster.file_name()];
@@ -350,7 +361,7 @@ fn flux_files(org: &Org, flux: &Flux, selection: &Selection, out: &mut Output) {
 /// cluster, and, with the index, a `kustomization.yaml` listing them,
 /// under `<cluster>/argocd/`.
 fn argocd_files(org: &Org, argocd: &ArgoCd, selection: &Selection, out: &mut Output) {
-    for cluster in &org.clusters {
+    for cluster in selected_clusters(org, selection) {
         let c = &cluster.name;
         let mut files = Vec::new();
         for team in &org.teams {
@@ -402,6 +413,16 @@ impl Emitted {
     }
 }
 
+/// The clusters whose files `selection` names, in the settings' order.
+fn selected_clusters<'a>(
+    org: &'a Org,
+    selection: &'a Selection,
+) -> impl Iterator<Item = &'a crate::model::Cluster> + 'a {
+    org.clusters
+        .iter()
+        .filter(|c| selection.has_cluster(&c.name))
+}
+
 /// Whether `team` has anything on `cluster`.
 fn has_shard(org: &Org, team: &Team, cluster: &str) -> bool {
     team.namespaces
@@ -440,12 +461,13 @@ fn team_files(org: &Org, team: &Team, selection: &Selection) -> Vec<Emitted> {
     let namespace_files: Vec<(&crate::model::Namespace, Option<String>, Held)> = team
         .namespaces
         .iter()
+        .filter(|ns| ns.clusters.iter().any(|c| selection.has_cluster(c)))
         .map(|ns| {
             let objects = objects::namespace_objects(org, team, ns);
             (ns, text_of(&team.source, &objects), held(&objects))
         })
         .collect();
-    for cluster in org.clusters.iter().map(|c| c.name.as_str()) {
+    for cluster in selected_clusters(org, selection).map(|c| c.name.as_str()) {
         if !has_shard(org, team, cluster) {
             continue;
         }
