@@ -217,15 +217,13 @@ impl Cluster {
     /// them, not parsed back: the values of those files are moved out of
     /// `output` (copied where another cluster's file shares them).
     pub fn take_from(output: &mut Output, cluster: &str) -> Result<Cluster, AccessError> {
-        let ours = |path: &String| {
-            OutFile::parse(path).is_some_and(|file| file.cluster() == cluster && file.holds_rbac())
-        };
-        let paths: std::collections::BTreeSet<String> = output
-            .files
-            .keys()
-            .chain(output.values.keys())
-            .filter(|path| ours(path))
-            .cloned()
+        let paths: Vec<String> = output
+            .paths()
+            .filter(|path| {
+                OutFile::parse(path)
+                    .is_some_and(|file| file.cluster() == cluster && file.holds_rbac())
+            })
+            .map(String::from)
             .collect();
         let mut values: BTreeMap<String, Arc<[Value]>> = paths
             .iter()

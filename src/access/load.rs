@@ -128,6 +128,26 @@ impl Manifests {
         Ok(manifests)
     }
 
+    /// The RBAC objects among `values`, one object each (no lists), as
+    /// [`Manifests::from_yaml`] reads them from text: what `diff` reads of
+    /// the objects emission kept as values.
+    pub fn from_values<'a>(
+        values: impl IntoIterator<Item = &'a Value>,
+    ) -> Result<Manifests, AccessError> {
+        let mut manifests = Manifests::default();
+        for (document, value) in values.into_iter().enumerate() {
+            let position = Position {
+                document,
+                item: None,
+            };
+            let (api_version, kind) = type_of(value).map_err(|m| position.error("(no kind)", m))?;
+            if let Some(rbac) = rbac_of(&api_version, &kind, value, position)? {
+                manifests.insert(rbac);
+            }
+        }
+        Ok(manifests)
+    }
+
     /// Reads every `*.yaml`, `*.yml` and `*.json` file below `dir`, in file-name order
     /// (depth first), with [`Manifests::from_yaml`]; a file over the 64 MiB
     /// of [`yaml::MANIFESTS`] is refused without being read whole. Files named
@@ -211,54 +231,63 @@ impl Object {
     /// group). Decoded from the value as it is, server fields and all: a
     /// label the evaluator selects on stays.
     pub(crate) fn rbac(&self) -> Result<Option<Rbac>, AccessError> {
-        let (api_version, kind) = (self.api_version.as_str(), self.kind.as_str());
-        if !matches!(
-            kind,
-            "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding"
-        ) {
-            return Ok(None);
-        }
-        if api_version != RBAC_API_VERSION {
-            if api_version.starts_with("rbac.authorization.k8s.io/") {
-                return Err(self.error(format!(
-                    "apiVersion {api_version} is not served; use {RBAC_API_VERSION}"
-                )));
-            }
-            // The same kind in another group (a custom resource): not RBAC.
-            return Ok(None);
-        }
-        let fail = |message: String| self.error(message);
-        let value = &self.value;
-        Ok(Some(match kind {
-            "Role" => {
-                let role: Role = decode(value).map_err(fail)?;
-                let key = namespaced_key(&role.metadata).map_err(fail)?;
-                check_rules(role.rules.as_deref(), true).map_err(fail)?;
-                Rbac::Role(key, role)
-            }
-            "ClusterRole" => {
-                let role: ClusterRole = decode(value).map_err(fail)?;
-                let name = name_of(&role.metadata).map_err(fail)?;
-                check_rules(role.rules.as_deref(), false).map_err(fail)?;
-                check_aggregation(&role).map_err(fail)?;
-                Rbac::ClusterRole(name, role)
-            }
-            "RoleBinding" => {
-                let binding: RoleBinding = decode(value).map_err(fail)?;
-                let key = namespaced_key(&binding.metadata).map_err(fail)?;
-                check_role_ref(&binding.role_ref, &["Role", "ClusterRole"]).map_err(fail)?;
-                check_subjects(binding.subjects.as_deref(), true).map_err(fail)?;
-                Rbac::RoleBinding(key, binding)
-            }
-            _ => {
-                let binding: ClusterRoleBinding = decode(value).map_err(fail)?;
-                let name = name_of(&binding.metadata).map_err(fail)?;
-                check_role_ref(&binding.role_ref, &["ClusterRole"]).map_err(fail)?;
-                check_subjects(binding.subjects.as_deref(), false).map_err(fail)?;
-                Rbac::ClusterRoleBinding(name, binding)
-            }
-        }))
+        rbac_of(&self.api_version, &self.kind, &self.value, self.position)
     }
+}
+
+/// `value`, of `api_version` and `kind`, decoded and checked as the API
+/// server checks it when it is RBAC: [`Object::rbac`].
+fn rbac_of(
+    api_version: &str,
+    kind: &str,
+    value: &Value,
+    position: Position,
+) -> Result<Option<Rbac>, AccessError> {
+    if !matches!(
+        kind,
+        "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding"
+    ) {
+        return Ok(None);
+    }
+    let fail = |message: String| position.error(kind, message);
+    if api_version != RBAC_API_VERSION {
+        if api_version.starts_with("rbac.authorization.k8s.io/") {
+            return Err(fail(format!(
+                "apiVersion {api_version} is not served; use {RBAC_API_VERSION}"
+            )));
+        }
+        // The same kind in another group (a custom resource): not RBAC.
+        return Ok(None);
+    }
+    Ok(Some(match kind {
+        "Role" => {
+            let role: Role = decode(value).map_err(fail)?;
+            let key = namespaced_key(&role.metadata).map_err(fail)?;
+            check_rules(role.rules.as_deref(), true).map_err(fail)?;
+            Rbac::Role(key, role)
+        }
+        "ClusterRole" => {
+            let role: ClusterRole = decode(value).map_err(fail)?;
+            let name = name_of(&role.metadata).map_err(fail)?;
+            check_rules(role.rules.as_deref(), false).map_err(fail)?;
+            check_aggregation(&role).map_err(fail)?;
+            Rbac::ClusterRole(name, role)
+        }
+        "RoleBinding" => {
+            let binding: RoleBinding = decode(value).map_err(fail)?;
+            let key = namespaced_key(&binding.metadata).map_err(fail)?;
+            check_role_ref(&binding.role_ref, &["Role", "ClusterRole"]).map_err(fail)?;
+            check_subjects(binding.subjects.as_deref(), true).map_err(fail)?;
+            Rbac::RoleBinding(key, binding)
+        }
+        _ => {
+            let binding: ClusterRoleBinding = decode(value).map_err(fail)?;
+            let name = name_of(&binding.metadata).map_err(fail)?;
+            check_role_ref(&binding.role_ref, &["ClusterRole"]).map_err(fail)?;
+            check_subjects(binding.subjects.as_deref(), false).map_err(fail)?;
+            Rbac::ClusterRoleBinding(name, binding)
+        }
+    }))
 }
 
 /// Reads a multi-document stream under [`yaml::MANIFESTS`], handing every

@@ -37,8 +37,8 @@ use crate::access::{Manifests, Request, SubjectRef, UserInfo};
 use crate::model::{Org, Rule};
 use crate::risk::Risk;
 
-use super::compile::Files;
-use super::{FileChange, Side};
+use super::FileChange;
+use super::compile::Decoded;
 use crate::layout::OutFile;
 
 /// One request a rule can name: a verb on a resource (`pods`, `pods/exec`),
@@ -317,17 +317,37 @@ const ROLE_CHUNK: usize = 64;
 /// A role as a binding references it: `(kind, namespace of a Role, name)`.
 type RoleKey = (String, Option<String>, String);
 
-/// Evaluates the access changes between two outputs (see the module docs).
-pub fn changes(
+/// Evaluates the access changes between two outputs (see the module docs):
+/// the RBAC objects of each side's files, taken from
+/// [`Side::rbac`](super::compile::Side).
+pub(crate) fn changes(
     clusters: &[String],
-    outputs: &super::compile::Outputs,
+    rbac: (Rbac, Rbac),
     files: &[FileChange],
     base_org: Option<&Org>,
     head_org: &Org,
 ) -> Result<AccessChanges, EvalError> {
-    let per_cluster: Vec<Result<ClusterResult, EvalError>> = clusters
-        .par_iter()
-        .map(|cluster| cluster_changes(cluster, outputs, files, base_org, head_org))
+    let changed: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    let (mut base, mut head) = (by_cluster(rbac.0), by_cluster(rbac.1));
+    let sides: Vec<(&String, Files, Files)> = clusters
+        .iter()
+        .map(|c| {
+            (
+                c,
+                base.remove(c).unwrap_or_default(),
+                head.remove(c).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let per_cluster: Vec<Result<ClusterResult, EvalError>> = sides
+        .into_par_iter()
+        .map(|(cluster, base, head)| {
+            let (base, head) = rayon::join(
+                || side_manifests(base, &changed),
+                || side_manifests(head, &changed),
+            );
+            cluster_changes(cluster, base?, head?, base_org, head_org)
+        })
         .collect();
     let mut out = AccessChanges {
         catalogue: crate::builtin::namespaced_resources()
@@ -417,55 +437,51 @@ struct ClusterResult {
     catalogue: BTreeSet<(String, String)>,
 }
 
-/// The RBAC objects of one side of one cluster: the cluster files and the
-/// changed team files.
-fn side_manifests(
-    cluster: &str,
-    files: &Files,
-    changed: &[FileChange],
-    side: Side,
-) -> Result<Manifests, EvalError> {
-    // Files of this cluster that hold objects, and whether each is in the
-    // cluster shard.
-    let on_cluster = |path: &str| {
-        OutFile::parse(path)
-            .filter(|f| f.cluster() == cluster && f.holds_rbac())
-            .map(|f| f.cluster_wide())
-    };
-    let mut texts: Vec<(&str, &str)> = files
-        .iter()
-        .filter(|(path, _)| on_cluster(path) == Some(true))
-        .map(|(p, t)| (p.as_str(), t.as_str()))
-        .collect();
-    texts.extend(
-        changed
-            .iter()
-            .filter(|f| on_cluster(&f.path) == Some(false))
-            .filter_map(|f| f.text(side).map(|t| (f.path.as_str(), t))),
-    );
+/// Each file's RBAC objects, by path.
+type Rbac = BTreeMap<String, Decoded>;
+
+/// One cluster's files of [`Rbac`], in path order.
+type Files = Vec<(String, Decoded)>;
+
+/// `rbac`'s files by cluster.
+fn by_cluster(rbac: Rbac) -> BTreeMap<String, Files> {
+    let mut out: BTreeMap<String, Files> = BTreeMap::new();
+    for (path, decoded) in rbac {
+        if let Some(file) = OutFile::parse(&path) {
+            out.entry(file.cluster().to_string())
+                .or_default()
+                .push((path, decoded));
+        }
+    }
+    out
+}
+
+/// The RBAC objects of one side of one cluster, from the files of that
+/// cluster: those of the cluster shard and the changed team files.
+fn side_manifests(files: Files, changed: &BTreeSet<&str>) -> Result<Manifests, EvalError> {
     let mut manifests = Manifests::default();
-    for (path, text) in texts {
-        let parsed = Manifests::from_yaml(text).map_err(|e| EvalError {
-            path: path.to_string(),
-            message: e.to_string(),
-        })?;
-        manifests.extend(parsed);
+    for (path, decoded) in files {
+        let wanted = OutFile::parse(&path).is_some_and(|f| {
+            f.holds_rbac() && (f.cluster_wide() || changed.contains(path.as_str()))
+        });
+        if !wanted {
+            continue;
+        }
+        match decoded {
+            Ok(file) => manifests.extend(file),
+            Err(message) => return Err(EvalError { path, message }),
+        }
     }
     Ok(manifests)
 }
 
 fn cluster_changes(
     cluster: &str,
-    outputs: &super::compile::Outputs,
-    files: &[FileChange],
+    base: Manifests,
+    head: Manifests,
     base_org: Option<&Org>,
     head_org: &Org,
 ) -> Result<ClusterResult, EvalError> {
-    let (base, head) = rayon::join(
-        || side_manifests(cluster, &outputs.base, files, Side::Base),
-        || side_manifests(cluster, &outputs.head, files, Side::Head),
-    );
-    let (base, head) = (base?, head?);
     // "Every resource" is what the built-in roles cover: the catalogue and
     // `policy.extraResources`.
     let builtin: BTreeSet<String> = crate::builtin::BUILTIN_ROLES

@@ -6,17 +6,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::diag::{Code, Severity};
 use crate::load::InputFile;
-use crate::yaml;
 
 use super::access::AccessChanges;
+use super::compile::Outputs;
 use super::{ClusterSummary, Counts, FileChange, Status, Warning};
 use crate::Compilation;
 use crate::layout::OutFile;
+use crate::yaml;
 
 /// A warning's text, piece by piece. Serialized (in the JSON report) as
 /// its [plain](Message::plain) text.
@@ -110,15 +110,15 @@ const FLUX_PRUNE: &str = "kustomize.toolkit.fluxcd.io/prune";
 
 /// An object's identity in a cluster: kind, namespace (empty for
 /// cluster-scoped objects), name.
-type Key = (String, String, String);
+pub(super) type Key = (String, String, String);
 
 /// One object of a file, as far as the summary looks at it: a Namespace
 /// whole (its labels and annotations are compared), any other object by a
-/// digest of its text. The same object always serializes to the same text,
-/// so equal digests are equal objects; keeping digests, not parsed trees,
-/// holds the summary of a large change to a few bytes per object.
+/// digest of its value. Equal digests are equal objects; keeping digests,
+/// not values, holds the summary of a large change to a few bytes per
+/// object.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Object {
+pub(super) enum Object {
     Namespace(Value),
     Other([u8; 32]),
 }
@@ -132,37 +132,40 @@ impl Object {
     }
 }
 
-/// The objects of one file, by key. Kustomizations and kubeconfig files are
-/// not objects of the cluster and give none.
-fn objects(path: &str, text: &str) -> BTreeMap<Key, Object> {
-    #[derive(serde::Deserialize)]
-    struct Head {
-        kind: Option<String>,
-        metadata: Option<Meta>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Meta {
-        name: Option<String>,
-        namespace: Option<String>,
-    }
+/// The objects of one file, by key.
+pub(super) type Objects = BTreeMap<Key, Object>;
+
+/// The objects of the file at `path`, from the values emission kept.
+/// Kustomizations and kubeconfig files are not objects of the cluster and
+/// give none.
+pub(super) fn objects(path: &str, values: &[Value]) -> Objects {
     if !OutFile::parse(path).is_some_and(|f| f.holds_objects()) {
         return BTreeMap::new();
     }
-    // rbacc's own output, emitted by this process from either revision
-    // (never a file read from disk): documents separated by `---` lines.
-    // Only each document's kind and name are deserialized, and a
-    // Namespace whole; the rest is kept as a digest.
-    text.split("\n---\n")
-        .filter_map(|doc| {
-            let head: Head = serde_saphyr::from_str(doc).ok()?;
-            let kind = head.kind?;
-            let meta = head.metadata?;
-            let key = (kind, meta.namespace.unwrap_or_default(), meta.name?);
+    let text = |value: &Value, field: &str| {
+        value
+            .get("metadata")
+            .and_then(|m| m.get(field))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    values
+        .iter()
+        .filter_map(|value| {
+            let kind = value.get("kind")?.as_str()?.to_string();
+            let key = (
+                kind,
+                text(value, "namespace").unwrap_or_default(),
+                text(value, "name")?,
+            );
             let object = if key.0 == "Namespace" {
-                Object::Namespace(serde_saphyr::from_str(doc).ok()?)
+                Object::Namespace(value.clone())
             } else {
                 use sha2::Digest;
-                Object::Other(sha2::Sha256::digest(doc.as_bytes()).into())
+                // serde_json's maps are sorted: the same object always
+                // writes the same bytes.
+                let bytes = serde_json::to_vec(value).unwrap_or_default();
+                Object::Other(sha2::Sha256::digest(bytes).into())
             };
             Some((key, object))
         })
@@ -175,7 +178,11 @@ fn is_kubeconfig(path: &str) -> bool {
 }
 
 /// Counts per cluster, and the warnings about namespaces.
-pub fn summarize(clusters: &[String], files: &[FileChange]) -> (Vec<ClusterSummary>, Vec<Warning>) {
+pub fn summarize(
+    clusters: &[String],
+    files: &[FileChange],
+    outputs: &Outputs,
+) -> (Vec<ClusterSummary>, Vec<Warning>) {
     let mut summary: BTreeMap<&str, ClusterSummary> = clusters
         .iter()
         .map(|c| {
@@ -188,28 +195,13 @@ pub fn summarize(clusters: &[String], files: &[FileChange]) -> (Vec<ClusterSumma
             )
         })
         .collect();
-    type Objects = BTreeMap<Key, Object>;
-    let parsed: Vec<(&FileChange, Objects, Objects)> = files
-        .par_iter()
-        .map(|f| {
-            let old = f
-                .old
-                .as_deref()
-                .map(|t| objects(&f.path, t))
-                .unwrap_or_default();
-            let new = f
-                .new
-                .as_deref()
-                .map(|t| objects(&f.path, t))
-                .unwrap_or_default();
-            (f, old, new)
-        })
-        .collect();
     // Objects of the changed files, per cluster: an object that moved from
     // one file to another (a namespace moved between teams) is one object.
-    type Sides = (BTreeMap<Key, Object>, BTreeMap<Key, Object>);
+    type Sides<'a> = (BTreeMap<&'a Key, &'a Object>, BTreeMap<&'a Key, &'a Object>);
     let mut objects: BTreeMap<&str, Sides> = BTreeMap::new();
-    for (file, old, new) in parsed {
+    for file in files {
+        let old = outputs.base.objects.get(&file.path).into_iter().flatten();
+        let new = outputs.head.objects.get(&file.path).into_iter().flatten();
         let entry = summary
             .entry(file.cluster())
             .or_insert_with(|| ClusterSummary {
@@ -227,7 +219,7 @@ pub fn summarize(clusters: &[String], files: &[FileChange]) -> (Vec<ClusterSumma
     let mut warnings = Vec::new();
     for (cluster, (old, new)) in &objects {
         let entry = summary.get_mut(cluster).expect("entered above");
-        let keys: BTreeSet<&Key> = old.keys().chain(new.keys()).collect();
+        let keys: BTreeSet<&Key> = old.keys().chain(new.keys()).copied().collect();
         for key in keys {
             let status = match (old.get(key), new.get(key)) {
                 (Some(a), Some(b)) if a == b => continue,
@@ -248,8 +240,8 @@ pub fn summarize(clusters: &[String], files: &[FileChange]) -> (Vec<ClusterSumma
                 continue;
             }
             let name = &key.2;
-            let was = old.get(key).and_then(Object::namespace).map(protection);
-            let is = new.get(key).and_then(Object::namespace).map(protection);
+            let was = old.get(key).and_then(|o| o.namespace()).map(protection);
+            let is = new.get(key).and_then(|o| o.namespace()).map(protection);
             match (was, is) {
                 (Some(was), None) => {
                     let leaves = Message::new()
@@ -291,8 +283,8 @@ pub fn summarize(clusters: &[String], files: &[FileChange]) -> (Vec<ClusterSumma
                 _ => {}
             }
             if let (Some(a), Some(b)) = (
-                old.get(key).and_then(Object::namespace),
-                new.get(key).and_then(Object::namespace),
+                old.get(key).and_then(|o| o.namespace()),
+                new.get(key).and_then(|o| o.namespace()),
             ) {
                 let changes = label_changes(a, b);
                 if changes.is_empty() {
@@ -337,8 +329,8 @@ pub fn summarize(clusters: &[String], files: &[FileChange]) -> (Vec<ClusterSumma
 /// others: what a rename looks like, which moves nothing.
 fn renames(
     cluster: &str,
-    old: &BTreeMap<Key, Object>,
-    new: &BTreeMap<Key, Object>,
+    old: &BTreeMap<&Key, &Object>,
+    new: &BTreeMap<&Key, &Object>,
 ) -> Vec<Warning> {
     let team_of = |object: &Object| -> Option<String> {
         object.namespace()?["metadata"]["labels"]["rbacc.dev/team"]

@@ -21,8 +21,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
 
+use super::changes::Objects;
 use crate::Resolved;
+use crate::access::Manifests;
 use crate::emit::{self, Selection};
+use crate::layout::OutFile;
 use crate::model::{Kubeconfig, Org};
 
 /// Files of `out/` by path, as [`emit::Output`] holds them.
@@ -31,26 +34,80 @@ pub type Files = BTreeMap<String, String>;
 /// The files of both outputs that may differ: every file of the teams that
 /// changed, every cluster shard, and the index files when the shards or
 /// settings changed. A path in neither is the same on both sides.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct Outputs {
-    pub base: Files,
-    pub head: Files,
+    pub base: Side,
+    pub head: Side,
+}
+
+/// One side's files that may differ, with what the summary and the access
+/// changes read of their objects: taken from the values emission kept
+/// ([`Selection::values`]), which are then dropped, never from the text.
+#[derive(Debug, Default)]
+pub struct Side {
+    pub files: Files,
+    /// Of each file that holds objects: its objects by key.
+    pub(super) objects: BTreeMap<String, Objects>,
+    /// Of each file that holds RBAC: its RBAC objects, or why they do not
+    /// decode.
+    pub(super) rbac: BTreeMap<String, Decoded>,
+}
+
+/// A file's RBAC objects, or why they do not decode.
+pub(crate) type Decoded = Result<Manifests, String>;
+
+impl Side {
+    /// What the diff reads of an emission.
+    fn of(output: emit::Output) -> Side {
+        let read: Vec<(String, Objects, Option<Decoded>)> = output
+            .values
+            .into_par_iter()
+            .map(|(path, values)| {
+                let objects = super::changes::objects(&path, &values);
+                let rbac = OutFile::parse(&path)
+                    .is_some_and(|f| f.holds_rbac())
+                    .then(|| Manifests::from_values(values.iter()).map_err(|e| e.to_string()));
+                (path, objects, rbac)
+            })
+            .collect();
+        let mut side = Side {
+            files: output.files,
+            ..Side::default()
+        };
+        for (path, objects, rbac) in read {
+            if let Some(rbac) = rbac {
+                side.rbac.insert(path.clone(), rbac);
+            }
+            side.objects.insert(path, objects);
+        }
+        side
+    }
+
+    fn append(&mut self, mut other: Side) {
+        self.files.append(&mut other.files);
+        self.objects.append(&mut other.objects);
+        self.rbac.append(&mut other.rbac);
+    }
 }
 
 /// Teams emitted at once when every team must be compared; bounds memory.
 const CHUNK: usize = 512;
 
-/// Emits `selection` of one side.
-fn emit(side: &Resolved, selection: &Selection) -> Files {
-    emit::emit(&side.org, side.flux.as_ref(), selection).files
+/// Emits `selection` of one side, text and values.
+fn emit(side: &Resolved, selection: &Selection) -> emit::Output {
+    let selection = Selection {
+        values: true,
+        ..selection.clone()
+    };
+    emit::emit(&side.org, side.flux.as_ref(), &selection)
 }
 
 /// Emits what can differ between `base` (`None`: an empty base) and `head`.
 pub fn outputs(base: Option<&Resolved>, head: &Resolved) -> Outputs {
     let Some(base) = base else {
         return Outputs {
-            base: Files::new(),
-            head: emit(head, &Selection::all()),
+            base: Side::default(),
+            head: Side::of(emit(head, &Selection::all())),
         };
     };
     let same_settings = settings(base) == settings(head);
@@ -72,19 +129,23 @@ pub fn outputs(base: Option<&Resolved>, head: &Resolved) -> Outputs {
         if !same_settings {
             // Every team is emitted: keep only what differs.
             let same: Vec<String> = b
+                .files
                 .iter()
                 .filter(|(path, text)| {
-                    emit::TeamFiles::of(path).is_some() && h.get(*path) == Some(text)
+                    emit::TeamFiles::of(path).is_some() && h.files.get(*path) == Some(text)
                 })
                 .map(|(path, _)| path.clone())
                 .collect();
             for path in same {
-                b.remove(&path);
-                h.remove(&path);
+                for side in [&mut b, &mut h] {
+                    side.files.remove(&path);
+                    side.values.remove(&path);
+                }
             }
         }
-        out.base.append(&mut b);
-        out.head.append(&mut h);
+        let (b, h) = rayon::join(|| Side::of(b), || Side::of(h));
+        out.base.append(b);
+        out.head.append(h);
     }
     if !same_settings || shards(&base.org) != shards(&head.org) {
         let index = Selection {
@@ -92,8 +153,8 @@ pub fn outputs(base: Option<&Resolved>, head: &Resolved) -> Outputs {
             ..Selection::none()
         };
         let (b, h) = rayon::join(|| emit(base, &index), || emit(head, &index));
-        out.base.extend(b);
-        out.head.extend(h);
+        out.base.append(Side::of(b));
+        out.head.append(Side::of(h));
     }
     out
 }

@@ -15,7 +15,7 @@
 
 pub mod access;
 mod changes;
-pub mod compile;
+pub(crate) mod compile;
 mod render;
 
 #[cfg(test)]
@@ -377,16 +377,17 @@ pub fn diff(
         .map_or(0, |c| c.diagnostics.error_count());
 
     let start = Instant::now();
-    let outputs = compile::outputs(base_model, head_model);
+    let mut outputs = compile::outputs(base_model, head_model);
     timings.push(("emit", start.elapsed()));
     let files: Vec<FileChange> = {
-        let mut paths: Vec<&String> = outputs.base.keys().chain(outputs.head.keys()).collect();
+        let (base, head) = (&outputs.base.files, &outputs.head.files);
+        let mut paths: Vec<&String> = base.keys().chain(head.keys()).collect();
         paths.sort();
         paths.dedup();
         paths
             .into_iter()
             .filter_map(|path| {
-                let (old, new) = (outputs.base.get(path), outputs.head.get(path));
+                let (old, new) = (base.get(path), head.get(path));
                 (old != new).then(|| FileChange {
                     path: path.clone(),
                     old: old.cloned(),
@@ -403,10 +404,15 @@ pub fn diff(
     clusters.dedup();
 
     let start = Instant::now();
-    let (summary, mut warnings) = changes::summarize(&clusters, &files);
+    let (summary, mut warnings) = changes::summarize(&clusters, &files, &outputs);
     timings.push(("summary", start.elapsed()));
     let start = Instant::now();
-    let access = access::changes(&clusters, &outputs, &files, base_org, head_org)?;
+    // The RBAC objects move to the evaluation: one copy of each.
+    let rbac = (
+        std::mem::take(&mut outputs.base.rbac),
+        std::mem::take(&mut outputs.head.rbac),
+    );
+    let access = access::changes(&clusters, rbac, &files, base_org, head_org)?;
     timings.push(("access", start.elapsed()));
 
     let mut all = Vec::new();

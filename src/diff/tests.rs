@@ -290,16 +290,55 @@ fn matches_full_emission() {
         let render = super::rendered(Some(&base), Some(&head));
         let (bc, hc) = (resolved(&base, &render), resolved(&head, &render));
         let outputs = compile::outputs(Some(&bc), &hc);
-        let got: BTreeSet<&String> = outputs
-            .base
+        let (ob, oh) = (&outputs.base.files, &outputs.head.files);
+        let got: BTreeSet<&String> = ob
             .keys()
-            .chain(outputs.head.keys())
-            .filter(|p| outputs.base.get(*p) != outputs.head.get(*p))
+            .chain(oh.keys())
+            .filter(|p| ob.get(*p) != oh.get(*p))
             .collect();
         assert_eq!(got, differ, "{name}: files that differ");
         for path in differ {
-            assert_eq!(outputs.base.get(path), b.get(path), "{name}: base {path}");
-            assert_eq!(outputs.head.get(path), h.get(path), "{name}: head {path}");
+            assert_eq!(ob.get(path), b.get(path), "{name}: base {path}");
+            assert_eq!(oh.get(path), h.get(path), "{name}: head {path}");
+        }
+        // Each file that holds objects has them read, each that holds RBAC
+        // its RBAC objects, and they are what its text holds.
+        for side in [&outputs.base, &outputs.head] {
+            let holding = |rbac: bool| -> BTreeSet<&String> {
+                side.files
+                    .keys()
+                    .filter(|p| {
+                        crate::layout::OutFile::parse(p).is_some_and(|f| {
+                            if rbac {
+                                f.holds_rbac()
+                            } else {
+                                f.holds_objects()
+                            }
+                        })
+                    })
+                    .collect()
+            };
+            assert_eq!(
+                side.objects.keys().collect::<BTreeSet<_>>(),
+                holding(false),
+                "{name}"
+            );
+            assert_eq!(
+                side.rbac.keys().collect::<BTreeSet<_>>(),
+                holding(true),
+                "{name}"
+            );
+            for (path, rbac) in &side.rbac {
+                let read = rbac.as_ref().expect("rbacc's output decodes");
+                let parsed = Manifests::from_yaml(&side.files[path]).expect("and parses");
+                let same = read.roles().eq(parsed.roles())
+                    && read.cluster_roles().eq(parsed.cluster_roles())
+                    && read.role_bindings().eq(parsed.role_bindings())
+                    && read
+                        .cluster_role_bindings()
+                        .eq(parsed.cluster_role_bindings());
+                assert!(same, "{name}: {path}: the values decode as the text parses");
+            }
         }
         // Whatever else is there is what the full emission has, but the
         // kubeconfigs `diff` did not render: those of a team whose file is
@@ -320,14 +359,10 @@ fn matches_full_emission() {
             let source = &source.expect("a team of either side").source;
             matches!(&render, crate::validate::Render::Files(f) if !f.contains(source))
         };
-        for (side, full) in [(&outputs.base, &b), (&outputs.head, &h)] {
+        for (side, full) in [(ob, &b), (oh, &h)] {
             for (path, text) in side {
                 if unrendered(path) {
-                    assert_eq!(
-                        outputs.base.get(path),
-                        outputs.head.get(path),
-                        "{name}: {path}"
-                    );
+                    assert_eq!(ob.get(path), oh.get(path), "{name}: {path}");
                     continue;
                 }
                 assert_eq!(full.get(path), Some(text), "{name}: {path}");

@@ -48,6 +48,18 @@ pub struct Output {
 }
 
 impl Output {
+    /// The path of every file emitted, as text or as values only, sorted.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        let mut paths: Vec<&str> = self
+            .files
+            .keys()
+            .chain(self.values.keys().filter(|p| !self.files.contains_key(*p)))
+            .map(String::as_str)
+            .collect();
+        paths.sort_unstable();
+        paths.into_iter()
+    }
+
     /// Adds a file. Validation rules out two objects sharing a path
     /// (`reserved::LAYOUT_NAMES`, DNS names without dots); were one to slip
     /// through, failing loudly beats one file silently replacing another.
