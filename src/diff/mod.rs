@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
-use crate::gitinput::{GitError, GitRepo};
+use crate::gitinput::GitError;
 use crate::load::{Input, InputFile};
 use crate::validate::Render;
 
@@ -35,17 +35,6 @@ pub use access::{
 };
 pub use changes::{Message, Piece};
 pub use render::{MARKDOWN_LIMIT, MARKER};
-
-/// What `rbacc diff` compares.
-#[derive(Debug, Clone)]
-pub struct Request {
-    /// The base revision, as git names it (`origin/main`).
-    pub base: String,
-    /// The head revision; `None` for the work tree, uncommitted edits included.
-    pub head: Option<String>,
-    /// The repository: the directory holding `rbacc.yaml`, in a git work tree.
-    pub repo: PathBuf,
-}
 
 /// How a [`Diff`] is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -535,61 +524,5 @@ fn rendered(base: Option<&Input>, head: Option<&Input>) -> Render {
             .filter(differs)
             .map(|p| p.to_string())
             .collect(),
-    )
-}
-
-/// Reads both revisions and compares them; `timings` collects how long
-/// each stage took.
-pub fn run(args: &Request, timings: &mut crate::pipeline::Timings) -> Result<Found, DiffError> {
-    let start = Instant::now();
-    let git = GitRepo::discover(&args.repo)?;
-    let base_rev = git.resolve(&args.base)?;
-    let head_rev = args.head.as_deref().map(|h| git.resolve(h)).transpose()?;
-    let info = |rev: &crate::gitinput::Revision| SideInfo {
-        name: rev.name.clone(),
-        commit: rev.commit.map(|c| c.to_string()),
-        compiled: false,
-        errors: 0,
-    };
-    let base_info = info(&base_rev);
-    let head_info = match &head_rev {
-        Some(rev) => info(rev),
-        None => SideInfo {
-            name: "work tree".to_string(),
-            commit: None,
-            compiled: false,
-            errors: 0,
-        },
-    };
-    let repo_dir = args.repo.clone();
-    // Both sides are judged on the same day, so that an expiry shows as a
-    // change only when the pull request makes one.
-    let today = crate::clock::today()?;
-    let read_base = |git: &GitRepo| match git.input(&base_rev, today) {
-        Ok(input) => Ok(Some(input)),
-        Err(GitError::NoConfig { .. }) => Ok(None),
-        Err(e) => Err(DiffError::from(e)),
-    };
-    let (base_input, head_input) = match &head_rev {
-        Some(rev) => (read_base(&git)?, git.input(rev, today)?),
-        None => {
-            let (base, head) = rayon::join(
-                move || read_base(&git),
-                move || Input::from_worktree(&repo_dir, today),
-            );
-            (base?, head?)
-        }
-    };
-    timings.push(("load", start.elapsed()));
-    diff(
-        Revision {
-            info: base_info,
-            input: base_input,
-        },
-        Revision {
-            info: head_info,
-            input: Some(head_input),
-        },
-        timings,
     )
 }
