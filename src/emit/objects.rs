@@ -131,7 +131,12 @@ pub fn namespace_objects(org: &Org, team: &Team, ns: &Namespace) -> Vec<Object> 
     }
     if !ns.quota.is_empty() {
         objects.push(Object::new(ResourceQuota {
-            metadata: meta("rbacc-quota", Some(&ns.name), Some(&team.name), source),
+            metadata: meta(
+                crate::model::QUOTA_NAME,
+                Some(&ns.name),
+                Some(&team.name),
+                source,
+            ),
             spec: Some(ResourceQuotaSpec {
                 hard: Some(quantities(&ns.quota)),
                 ..Default::default()
@@ -143,7 +148,12 @@ pub fn namespace_objects(org: &Org, team: &Team, ns: &Namespace) -> Vec<Object> 
         && !(limits.default.is_empty() && limits.default_request.is_empty())
     {
         objects.push(Object::new(LimitRange {
-            metadata: meta("rbacc-limits", Some(&ns.name), Some(&team.name), source),
+            metadata: meta(
+                crate::model::LIMIT_RANGE_NAME,
+                Some(&ns.name),
+                Some(&team.name),
+                source,
+            ),
             spec: Some(LimitRangeSpec {
                 limits: vec![LimitRangeItem {
                     type_: "Container".to_string(),

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::{ClusterDuplicate, LeftOut, NotImported, Renamed, Report, TeamReport};
 use crate::live::{Cluster, Object, ObjectKey};
-use crate::model::Rule;
+use crate::model::{LIMIT_RANGE_NAME, QUOTA_NAME, Rule};
 use crate::risk::{Level, Risk};
 use crate::validate::metadata::{
     CONTROLLER_ANNOTATIONS, CONTROLLER_LABELS, MANAGED_BY, MetaKind, RBACC_ANNOTATIONS,
@@ -929,11 +929,11 @@ fn declare_team(
             match quota_of(object) {
                 Some(hard) => {
                     decl.quota = beyond(&hard, &defaults.quota);
-                    if key.name != "rbacc-quota" {
+                    if key.name != QUOTA_NAME {
                         report.renamed.push(Renamed {
                             cluster: source.cluster_name.to_string(),
                             object: key.clone(),
-                            becomes: format!("ResourceQuota {}/rbacc-quota", key.namespace),
+                            becomes: format!("ResourceQuota {}/{QUOTA_NAME}", key.namespace),
                         });
                     }
                 }
@@ -960,11 +960,11 @@ fn declare_team(
                     if defaults.limit_range.as_ref() != Some(&value) {
                         decl.limit_range = Some(value);
                     }
-                    if key.name != "rbacc-limits" {
+                    if key.name != LIMIT_RANGE_NAME {
                         report.renamed.push(Renamed {
                             cluster: source.cluster_name.to_string(),
                             object: key.clone(),
-                            becomes: format!("LimitRange {}/rbacc-limits", key.namespace),
+                            becomes: format!("LimitRange {}/{LIMIT_RANGE_NAME}", key.namespace),
                         });
                     }
                 }

@@ -66,6 +66,12 @@ pub fn argocd_project_name(team: &str) -> String {
     format!("rbacc-team-{team}")
 }
 
+/// The name of a namespace's ResourceQuota (`quota`).
+pub const QUOTA_NAME: &str = "rbacc-quota";
+
+/// The name of a namespace's LimitRange (`limitRange`).
+pub const LIMIT_RANGE_NAME: &str = "rbacc-limits";
+
 /// The name of the Flux Kustomization of a cluster's `cluster/` shard.
 pub const FLUX_CLUSTER_NAME: &str = "rbacc-cluster";
 

@@ -170,3 +170,56 @@ fn only_the_layout_module_spells_the_paths_of_out() {
         found.join("\n")
     );
 }
+
+/// The code map names every module of the library and the binary, every
+/// script and every fixture corpus: someone new finds each in it.
+#[test]
+fn the_code_map_names_every_module_script_and_corpus() {
+    let architecture = std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
+    let start = architecture.find("## Code map").expect("a code map");
+    let end = architecture[start..]
+        .find("\n## ")
+        .map_or(architecture.len(), |at| start + at);
+    let map = &architecture[start..end];
+    let names = |dir: &str| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(root().join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let mut missing = Vec::new();
+    // `src/x.rs` and `src/x/` by their path; what is inside a directory
+    // (a command, a corpus, a script) by its name in that directory's row.
+    for name in names("src") {
+        let path = format!("`src/{}", name.trim_end_matches(".rs"));
+        if !map.contains(&path) {
+            missing.push(format!("src/{name}"));
+        }
+    }
+    for (dir, inside) in [
+        ("src/cmd", "`src/cmd/`"),
+        ("tests/fixtures", "`tests/fixtures/`"),
+    ] {
+        let row = map
+            .lines()
+            .find(|l| l.starts_with(&format!("| {inside}")))
+            .unwrap_or_else(|| panic!("a row for {inside}"));
+        for name in names(dir) {
+            let stem = name.trim_end_matches(".rs").trim_end_matches(".yaml");
+            if !row.contains(&format!("`{stem}")) {
+                missing.push(format!("{dir}/{name}"));
+            }
+        }
+    }
+    for name in names("scripts") {
+        if !map.contains(&format!("`scripts/{name}`")) {
+            missing.push(format!("scripts/{name}"));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "not in ARCHITECTURE.md's code map: {missing:?}"
+    );
+}

@@ -445,3 +445,57 @@ fn usage_and_environment_errors_exit_2() {
         .expect_code(2)
         .stderr_has("the declarations do not compile");
 }
+
+/// The resource lists of every `kubectl get` of several kinds in `text`, a
+/// command continued over lines (`\` at the end) read as one.
+fn dump_lists(text: &str) -> Vec<std::collections::BTreeSet<String>> {
+    let joined = regex::Regex::new(r"\\(\\n)?\n\s*")
+        .unwrap()
+        .replace_all(text, "");
+    let list =
+        regex::Regex::new(r"kubectl(?: --kubeconfig \S+)? get ([a-z]+(?:,[a-z]+)+)").unwrap();
+    list.captures_iter(&joined)
+        .map(|c| c[1].split(',').map(String::from).collect())
+        .collect()
+}
+
+/// The dump command is written in the code, the help of `audit` and
+/// `import`, the README and the scheduled workflow: every copy names
+/// exactly the kinds `audit` and `import` read, so a dump made from any of
+/// them has every object rbacc compares.
+#[test]
+fn every_copy_of_the_dump_command_names_the_kinds_rbacc_reads() {
+    let want: std::collections::BTreeSet<String> = rbacc::live::MANAGED
+        .iter()
+        .map(|(_, kind)| {
+            let lower = kind.to_lowercase();
+            match lower.strip_suffix('y') {
+                Some(stem) => format!("{stem}ies"),
+                None => format!("{lower}s"),
+            }
+        })
+        .collect();
+    let help = |command: &str| {
+        let run = crate::support::rbacc(&[command, "--help"], &root());
+        run.expect_code(0);
+        run.stdout()
+    };
+    let read = |path: &str| std::fs::read_to_string(root().join(path)).expect(path);
+    let copies = [
+        ("live::DUMP_COMMAND", rbacc::live::DUMP_COMMAND.to_string()),
+        ("audit --help", help("audit")),
+        ("import --help", help("import")),
+        ("README.md", read("README.md")),
+        (
+            "docs/ci/github-actions-audit.yml",
+            read("docs/ci/github-actions-audit.yml"),
+        ),
+    ];
+    for (place, text) in copies {
+        let lists = dump_lists(&text);
+        assert!(!lists.is_empty(), "{place}: no dump command found");
+        for list in lists {
+            assert_eq!(list, want, "{place}");
+        }
+    }
+}
