@@ -37,6 +37,9 @@ pub struct Output {
     /// path order (one per cluster it is on). What `explain` reads instead
     /// of parsing the files back.
     pub objects: BTreeMap<ObjectId, Vec<String>>,
+    /// With [`Selection::objects`]: the source each file that holds objects
+    /// names in its header (`teams/x.yaml`, `rbacc.yaml`), by path.
+    pub sources: BTreeMap<String, String>,
     /// With [`Selection::values`]: the objects of each file that holds
     /// objects, as JSON values, by path. What `audit` and `import` compare
     /// instead of parsing the files back.
@@ -64,20 +67,30 @@ impl Output {
     /// (`reserved::LAYOUT_NAMES`, DNS names without dots); were one to slip
     /// through, failing loudly beats one file silently replacing another.
     fn add(&mut self, file: &OutFile, contents: String) {
-        self.add_holding(file, contents, &[]);
+        self.add_holding(file, contents, &[], None);
     }
 
     /// Adds a file that holds the objects `ids`.
-    fn add_holding(&mut self, file: &OutFile, contents: String, ids: &[ObjectId]) {
-        self.index(file, ids);
+    fn add_holding(
+        &mut self,
+        file: &OutFile,
+        contents: String,
+        ids: &[ObjectId],
+        source: Option<&str>,
+    ) {
+        self.index(file, ids, source);
         let previous = self.files.insert(file.to_string(), contents);
         assert!(previous.is_none(), "validation rules out colliding paths");
     }
 
-    /// Records that `file` holds the objects `ids`, with [`Selection::objects`].
-    fn index(&mut self, file: &OutFile, ids: &[ObjectId]) {
-        if self.indexed {
+    /// Records that `file` holds the objects `ids`, generated from
+    /// `source`, with [`Selection::objects`].
+    fn index(&mut self, file: &OutFile, ids: &[ObjectId], source: Option<&str>) {
+        if self.indexed && !ids.is_empty() {
             let path = file.to_string();
+            if let Some(source) = source {
+                self.sources.insert(path.clone(), source.to_string());
+            }
             for id in ids {
                 self.objects
                     .entry(id.clone())
@@ -99,6 +112,7 @@ impl Output {
         };
         self.add_emitted(Emitted {
             file: file.clone(),
+            source: Some(source.to_string()),
             text,
             ids,
             values,
@@ -110,9 +124,10 @@ impl Output {
         if let Some(values) = emitted.values.filter(|_| self.valued) {
             self.values.insert(emitted.file.to_string(), values);
         }
+        let source = emitted.source.as_deref();
         match emitted.text {
-            Some(text) => self.add_holding(&emitted.file, text, &emitted.ids),
-            None => self.index(&emitted.file, &emitted.ids),
+            Some(text) => self.add_holding(&emitted.file, text, &emitted.ids, source),
+            None => self.index(&emitted.file, &emitted.ids, source),
         }
     }
 
@@ -407,6 +422,8 @@ fn argocd_files(org: &Org, argocd: &ArgoCd, selection: &Selection, out: &mut Out
 /// [`Selection::objects`]) and their values (with [`Selection::values`]).
 struct Emitted {
     file: OutFile,
+    /// What a file of objects is generated from (its header's source).
+    source: Option<String>,
     /// `None` for a file of objects without [`Selection::text`].
     text: Option<String>,
     ids: Arc<[ObjectId]>,
@@ -418,6 +435,7 @@ impl Emitted {
     fn plain(file: OutFile, text: String) -> Emitted {
         Emitted {
             file,
+            source: None,
             text: Some(text),
             ids: Arc::new([]),
             values: None,
@@ -450,8 +468,9 @@ fn has_shard(org: &Org, team: &Team, cluster: &str) -> bool {
 /// with what `selection` asks to know of their objects.
 fn team_files(org: &Org, team: &Team, selection: &Selection) -> Vec<Emitted> {
     // The files of one set of objects, the same on every cluster.
-    let holding = |file: OutFile, text: &Option<String>, objects: &Held| Emitted {
+    let holding = |file: OutFile, source: &str, text: &Option<String>, objects: &Held| Emitted {
         file,
+        source: Some(source.to_string()),
         text: text.clone(),
         ids: objects.0.clone(),
         values: objects.1.clone(),
@@ -495,7 +514,7 @@ fn team_files(org: &Org, team: &Team, selection: &Selection) -> Vec<Emitted> {
                 namespace: ns.name.clone(),
             };
             files.push(file.file_name());
-            out.push(holding(file, contents, objects));
+            out.push(holding(file, &team.source, contents, objects));
         }
         let kubeconfig = org.kubeconfigs.as_ref().and_then(|k| {
             let rendered = k.rendered.get(&(cluster.to_string(), team.name.clone()))?;
@@ -510,7 +529,7 @@ fn team_files(org: &Org, team: &Team, selection: &Selection) -> Vec<Emitted> {
             };
             files.push(configmap.file_name());
             let text = text_of(&source, &objects);
-            out.push(holding(configmap, &text, &held(&objects)));
+            out.push(holding(configmap, &source, &text, &held(&objects)));
             out.push(Emitted::plain(
                 OutFile::Kubeconfig {
                     cluster: c(),

@@ -96,3 +96,31 @@ fn no_kubeconfig_section_means_no_kubeconfigs() {
             .exists()
     );
 }
+
+/// An object no declaration line makes, such as a kubeconfig ConfigMap,
+/// comes from its files as a whole: `explain` names the team file and the
+/// template of each cluster, and a ClusterRole of `rbacc.yaml` that file.
+#[test]
+fn explain_names_the_files_an_object_is_generated_from() {
+    let repo = Repo::example();
+    repo.rbacc(&["explain", "-n", "rbacc-kubeconfigs", "configmap/kubeconfig-payments"])
+        .expect_code(0)
+        .stdout_is(
+            "ConfigMap kubeconfig-payments in namespace rbacc-kubeconfigs
+  written to  out/prod/teams/payments/rbacc.kubeconfig.yaml
+  written to  out/staging/teams/payments/rbacc.kubeconfig.yaml
+  from        teams/payments.yaml with templates/pinniped.yaml.j2 (the file as a whole), for out/prod/teams/payments/rbacc.kubeconfig.yaml
+  from        teams/payments.yaml with templates/oidc-kubelogin.yaml.j2 (the file as a whole), for out/staging/teams/payments/rbacc.kubeconfig.yaml
+",
+        );
+    let json = repo.rbacc(&["explain", "-o", "json", "clusterrole/rbacc:viewer"]);
+    json.expect_code(0);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout()).expect("JSON");
+    assert_eq!(
+        value["generatedFrom"],
+        serde_json::json!([
+            {"file": "out/prod/cluster/clusterrole-viewer.yaml", "source": "rbacc.yaml"},
+            {"file": "out/staging/cluster/clusterrole-viewer.yaml", "source": "rbacc.yaml"},
+        ])
+    );
+}
