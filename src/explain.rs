@@ -358,13 +358,14 @@ impl Explanation {
                 out.push_str("risk findings:\n");
             }
             for f in &self.findings {
-                let _ = writeln!(out, "  {:<8} {}: {}", f.level, f.risk, f.message);
-                let _ = writeln!(out, "           {}", f.chain);
+                let _ = writeln!(out, "  {:<8} {}: {}", f.level, f.risk, visible(&f.message));
+                let _ = writeln!(out, "           {}", visible(&f.chain));
                 if let Some(allowed) = &f.allowed {
                     let _ = writeln!(
                         out,
                         "           allowed ({}): {}",
-                        allowed.at, allowed.reason
+                        visible(&allowed.at),
+                        visible(&allowed.reason)
                     );
                 }
             }

@@ -42,7 +42,8 @@ pub struct Outputs {
 
 /// One side's files that may differ, with what the summary and the access
 /// changes read of their objects: taken from the values emission kept
-/// ([`Selection::values`]), which are then dropped, never from the text.
+/// ([`Selection::values`]), which are then dropped; from the text only for
+/// the one file of RBAC emission keeps no values of, `assumed-roles.yaml`.
 #[derive(Debug, Default)]
 pub struct Side {
     pub files: Files,
@@ -59,6 +60,17 @@ pub(crate) type Decoded = Result<Manifests, String>;
 impl Side {
     /// What the diff reads of an emission.
     fn of(output: emit::Output) -> Side {
+        let mut side = Side::default();
+        // A file of RBAC kept as text only: the ClusterRoles rbacc assumes
+        // (`assumed-roles.yaml`, a list no API server serves).
+        for (path, text) in &output.files {
+            let text_only = !output.values.contains_key(path)
+                && OutFile::parse(path).is_some_and(|f| f.holds_rbac());
+            if text_only {
+                let decoded = Manifests::from_yaml(text).map_err(|e| e.to_string());
+                side.rbac.insert(path.clone(), decoded);
+            }
+        }
         let read: Vec<(String, Objects, Option<Decoded>)> = output
             .values
             .into_par_iter()
@@ -70,10 +82,7 @@ impl Side {
                 (path, objects, rbac)
             })
             .collect();
-        let mut side = Side {
-            files: output.files,
-            ..Side::default()
-        };
+        side.files = output.files;
         for (path, objects, rbac) in read {
             if let Some(rbac) = rbac {
                 side.rbac.insert(path.clone(), rbac);

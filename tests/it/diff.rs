@@ -1079,3 +1079,43 @@ fn renamed_namespace_is_called_out() {
         "{kinds:?}"
     );
 }
+
+/// A grant of a role the cluster already holds (`spec.existingRoles`) is
+/// access like any other: the diff names who gains what through it, from
+/// the rules rbacc assumes for that role.
+#[test]
+fn a_grant_of_an_existing_role_is_shown() {
+    let repo = git_repo(&fixtures().join("ok/cluster-bindings/repo"));
+    repo.edit(
+        "teams/shop.yaml",
+        "viewer: { groups: [shop] }",
+        "viewer: { groups: [shop] }\n    view: { groups: [mallory] }",
+    );
+    let run = diff(&repo, &["--base", "HEAD", "-o", "json"]);
+    run.expect_code(0);
+    let report: Value = serde_json::from_str(&run.stdout()).expect("JSON");
+    let access = access(&report);
+    let who: BTreeSet<&str> = access.keys().map(|(who, _)| who.as_str()).collect();
+    assert_eq!(
+        who,
+        set(&["Group mallory"]).iter().map(String::as_str).collect()
+    );
+    for ((_, at), (gains, losses)) in &access {
+        assert!(losses.is_empty(), "{at}");
+        assert!(gains.contains("get pods"), "{at}: {gains:?}");
+        assert!(
+            !gains.iter().any(|g| g.contains("secrets")),
+            "{at}: {gains:?}"
+        );
+    }
+    assert_eq!(
+        access
+            .keys()
+            .map(|(_, at)| at.as_str())
+            .collect::<BTreeSet<_>>(),
+        set(&["prod/shop-prod", "staging/shop-prod"])
+            .iter()
+            .map(String::as_str)
+            .collect()
+    );
+}

@@ -376,3 +376,37 @@ fn annotation_values_that_look_like_yaml_stay_values() {
         );
     }
 }
+
+/// What `explain` prints of a team's words (an accepted risk's reason, a
+/// rule's resource names) reaches the terminal escaped: no control
+/// character of a team file is printed raw.
+#[test]
+fn explain_escapes_what_team_files_write() {
+    let repo = Repo::example();
+    repo.write(
+        "teams/dbg.yaml",
+        r#"apiVersion: rbacc.dev/v1alpha1
+kind: Team
+metadata: { name: dbg }
+spec:
+  roles:
+    - name: debugger
+      rules:
+        - { apiGroups: [""], resources: [pods/exec], verbs: [create], resourceNames: ["k\e[2Jey"] }
+  members:
+    debugger: { groups: [dbg] }
+  namespaces: [dbg-prod]
+  allow:
+    - { risk: pods-exec, role: debugger, reason: "ok\e]0;pwned\a\e[31mRED\rFAKE" }
+"#,
+    );
+    let run = repo.rbacc(&["explain", "rolebinding/dbg-debugger", "-n", "dbg-prod"]);
+    run.expect_code(0);
+    let out = run.stdout();
+    assert!(out.contains("risk findings:"), "{out}");
+    assert!(
+        !out.chars().any(|c| c.is_control() && c != '\n'),
+        "a control character printed raw: {out:?}"
+    );
+    assert!(out.contains(r"ok\u{1b}]0;pwned"), "{out}");
+}
