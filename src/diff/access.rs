@@ -32,6 +32,7 @@ use std::sync::Arc;
 
 use k8s_openapi::api::rbac::v1::{PolicyRule, RoleBinding, Subject};
 use rayon::prelude::*;
+use serde_json::Value;
 
 use crate::access::{Manifests, Request, SubjectRef, UserInfo};
 use crate::model::{Org, Rule};
@@ -831,16 +832,9 @@ fn allowed(
 ) -> Result<BTreeMap<RoleKey, Bits>, EvalError> {
     // The roles alone, without the real bindings, so that a probe request
     // looks only at probes.
-    let mut role_docs: Vec<String> = Vec::new();
-    for role in side.cluster_roles() {
-        role_docs.push(to_json(role));
-    }
-    let cluster_roles = if role_docs.is_empty() {
-        Manifests::default()
-    } else {
-        read(&role_docs.join("\n---\n"))?
-    };
-    let roles_by_key: BTreeMap<(String, String), String> = side
+    let role_docs: Vec<Value> = side.cluster_roles().map(to_json).collect();
+    let cluster_roles = read(&role_docs)?;
+    let roles_by_key: BTreeMap<(String, String), Value> = side
         .roles()
         .map(|r| (key_of(&r.metadata), to_json(r)))
         .collect();
@@ -861,7 +855,7 @@ fn allowed(
                 docs.push(probe_binding(i, role));
             }
             let mut probe = cluster_roles.clone();
-            probe.extend(read(&docs.join("\n---\n"))?);
+            probe.extend(read(&docs)?);
             let mut out = Vec::new();
             for (i, (role, wanted)) in chunk.iter().enumerate() {
                 let user = UserInfo {
@@ -891,7 +885,7 @@ fn probe_user(i: usize) -> String {
     format!("rbacc-diff:probe-{i}")
 }
 
-fn probe_binding(i: usize, role: &RoleKey) -> String {
+fn probe_binding(i: usize, role: &RoleKey) -> Value {
     let namespace = role.1.as_deref().unwrap_or(PROBE_NAMESPACE);
     serde_json::json!({
         "apiVersion": "rbac.authorization.k8s.io/v1",
@@ -900,15 +894,15 @@ fn probe_binding(i: usize, role: &RoleKey) -> String {
         "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": role.0, "name": role.2 },
         "subjects": [{ "apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": probe_user(i) }],
     })
-    .to_string()
 }
 
-fn to_json<T: serde::Serialize>(object: &T) -> String {
-    serde_json::to_string(object).expect("k8s-openapi objects serialize to JSON")
+fn to_json<T: serde::Serialize>(object: &T) -> Value {
+    serde_json::to_value(object).expect("k8s-openapi objects serialize to JSON")
 }
 
-fn read(text: &str) -> Result<Manifests, EvalError> {
-    Manifests::from_yaml(text).map_err(|e| EvalError {
+/// The objects `values` make, decoded and checked as any manifest.
+fn read(values: &[Value]) -> Result<Manifests, EvalError> {
+    Manifests::from_values(values).map_err(|e| EvalError {
         path: "(roles)".to_string(),
         message: e.to_string(),
     })

@@ -1119,3 +1119,40 @@ fn a_grant_of_an_existing_role_is_shown() {
             .collect()
     );
 }
+
+/// Every character a team may write in a rule is evaluated, DEL included:
+/// the evaluation never goes through a text format that refuses it.
+#[test]
+fn a_resource_name_with_any_character_is_evaluated() {
+    let repo = Repo::example();
+    init(repo.path());
+    commit(repo.path(), "base");
+    repo.write(
+        "teams/dbg.yaml",
+        r#"apiVersion: rbacc.dev/v1alpha1
+kind: Team
+metadata: { name: dbg }
+spec:
+  roles:
+    - name: debugger
+      rules:
+        - { apiGroups: [""], resources: [configmaps], verbs: [get], resourceNames: ["k\x7fey"] }
+  members:
+    debugger: { groups: [dbg] }
+  namespaces: [dbg-prod]
+"#,
+    );
+    let run = diff(&repo, &["--base", "HEAD", "-o", "json"]);
+    run.expect_code(0);
+    let report: Value = serde_json::from_str(&run.stdout()).expect("JSON");
+    let access = access(&report);
+    let in_namespace: Vec<_> = access
+        .iter()
+        .filter(|((_, at), _)| at.ends_with("/dbg-prod"))
+        .collect();
+    assert!(!in_namespace.is_empty(), "{access:?}");
+    for ((who, at), (gains, _)) in in_namespace {
+        assert_eq!(who, "Group dbg", "{at}");
+        assert_eq!(gains, &set(&["get configmaps k\u{7f}ey"]), "{at}");
+    }
+}
