@@ -1129,18 +1129,10 @@ fn a_resource_name_with_any_character_is_evaluated() {
     commit(repo.path(), "base");
     repo.write(
         "teams/dbg.yaml",
-        r#"apiVersion: rbacc.dev/v1alpha1
-kind: Team
-metadata: { name: dbg }
-spec:
-  roles:
-    - name: debugger
-      rules:
-        - { apiGroups: [""], resources: [configmaps], verbs: [get], resourceNames: ["k\x7fey"] }
-  members:
-    debugger: { groups: [dbg] }
-  namespaces: [dbg-prod]
-"#,
+        crate::support::debugger_team(
+            r#"{ apiGroups: [""], resources: [configmaps], verbs: [get], resourceNames: ["k\x7fey"] }"#,
+            "",
+        ),
     );
     let run = diff(&repo, &["--base", "HEAD", "-o", "json"]);
     run.expect_code(0);

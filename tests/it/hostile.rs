@@ -385,20 +385,12 @@ fn explain_escapes_what_team_files_write() {
     let repo = Repo::example();
     repo.write(
         "teams/dbg.yaml",
-        r#"apiVersion: rbacc.dev/v1alpha1
-kind: Team
-metadata: { name: dbg }
-spec:
-  roles:
-    - name: debugger
-      rules:
-        - { apiGroups: [""], resources: [pods/exec], verbs: [create], resourceNames: ["k\e[2Jey"] }
-  members:
-    debugger: { groups: [dbg] }
-  namespaces: [dbg-prod]
-  allow:
+        crate::support::debugger_team(
+            r#"{ apiGroups: [""], resources: [pods/exec], verbs: [create], resourceNames: ["k\e[2Jey"] }"#,
+            r#"  allow:
     - { risk: pods-exec, role: debugger, reason: "ok\e]0;pwned\a\e[31mRED\rFAKE" }
 "#,
+        ),
     );
     let run = repo.rbacc(&["explain", "rolebinding/dbg-debugger", "-n", "dbg-prod"]);
     run.expect_code(0);

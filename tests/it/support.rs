@@ -633,3 +633,23 @@ fn kubectl_config(kubeconfig: &Path, args: &[&str]) -> String {
             .arg(kubeconfig),
     )
 }
+
+/// A team file for team `dbg`: its namespace `dbg-prod`, group `dbg`
+/// holding its one role `debugger` with `rule` (a flow mapping), and
+/// `spec` lines after (`allow:` entries), each indented as under `spec:`.
+pub fn debugger_team(rule: &str, spec: &str) -> String {
+    format!(
+        "apiVersion: rbacc.dev/v1alpha1
+kind: Team
+metadata: {{ name: dbg }}
+spec:
+  roles:
+    - name: debugger
+      rules:
+        - {rule}
+  members:
+    debugger: {{ groups: [dbg] }}
+  namespaces: [dbg-prod]
+{spec}"
+    )
+}
