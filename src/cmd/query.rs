@@ -49,16 +49,8 @@ fn compiled(
     source: &SourceArgs,
     scope: Scope<'_>,
 ) -> Result<Option<Target>, String> {
-    let namespace = match scope {
-        Scope::Request(namespace) => namespace,
-        Scope::All => None,
-    };
     let mut compilation = rbacc::compile(input, &Settings::queries());
-    if let Some(selection) = compilation
-        .resolved
-        .as_ref()
-        .map(|r| r.selection_for(namespace))
-    {
+    if let Some(selection) = compilation.resolved.as_ref().map(|r| scope.selection(r)) {
         compilation.emit(&selection);
     }
     for (stage, took) in &compilation.timings {

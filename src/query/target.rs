@@ -50,6 +50,21 @@ pub enum Scope<'a> {
 }
 
 impl<'a> Scope<'a> {
+    /// What to emit of `resolved` to answer a question in this scope: the
+    /// files every team shares, and the team files of the namespace's
+    /// owner, of every team (for `All`, or a namespace no team owns: its
+    /// name may be a typo of theirs), or of none (a cluster-wide request,
+    /// which only cluster-scoped bindings grant).
+    pub fn selection(&self, resolved: &crate::Resolved) -> crate::emit::Selection {
+        match self {
+            Scope::Request(None) => crate::emit::Selection {
+                teams: crate::emit::Teams::Only(BTreeSet::new()),
+                ..resolved.selection_for(None)
+            },
+            _ => resolved.selection_for(self.namespace()),
+        }
+    }
+
     /// The namespace of the question, if it has one.
     fn namespace(&self) -> Option<&'a str> {
         match self {

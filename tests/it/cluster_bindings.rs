@@ -77,3 +77,31 @@ fn a_cluster_binding_without_a_reason_is_an_error() {
         .stderr_has("╰── ClusterRoleBinding `rbacc:auditors-view`")
         .stderr_has("risk `cluster-binding` is an error by the policy");
 }
+
+/// A cluster-wide question, answered from the declarations compiled in
+/// memory (which emit no team file for it: only cluster-scoped bindings
+/// grant such a request), has the answer the whole of `out/` gives.
+#[test]
+fn cluster_wide_questions_answer_as_the_whole_output_does() {
+    let repo = Repo::copy_of(&fixtures().join("ok/cluster-bindings/repo"));
+    repo.rbacc(&["build"]).expect_code(0);
+    let manifests = repo.out().join("prod");
+    let manifests = manifests.to_str().expect("utf-8 path");
+    for question in [
+        "who-can list namespaces",
+        "who-can get pods",
+        "who-can get secrets",
+        "who-can get /healthz",
+        "can-i list namespaces --as-group system:authenticated --as someone",
+        "can-i get pods --as external-auditor@example.com",
+    ] {
+        let compiled = repo.rbacc(&format!("{question} --cluster prod"));
+        let from_files = crate::support::rbacc(
+            format!("{question} --manifests {manifests}").as_str(),
+            repo.path(),
+        );
+        assert_eq!(compiled.code(), from_files.code(), "{question}");
+        assert_eq!(compiled.stdout(), from_files.stdout(), "{question}");
+        assert!(!compiled.stdout().is_empty(), "{question}");
+    }
+}
