@@ -225,14 +225,10 @@ impl Cluster {
             })
             .map(String::from)
             .collect();
-        let mut values: BTreeMap<String, Arc<[Value]>> = paths
-            .iter()
-            .filter_map(|path| Some((path.clone(), output.values.remove(path)?)))
-            .collect();
         let files = paths
             .iter()
             .filter_map(|path| {
-                let contents = match (values.remove(path), output.files.get(path)) {
+                let contents = match (output.values.remove(path), output.files.get(path)) {
                     (Some(values), _) => Contents::Values(values),
                     (None, Some(text)) => Contents::Text(text),
                     (None, None) => return None,

@@ -462,9 +462,8 @@ fn by_cluster(rbac: Rbac) -> BTreeMap<String, Files> {
 fn side_manifests(files: Files, changed: &BTreeSet<&str>) -> Result<Manifests, EvalError> {
     let mut manifests = Manifests::default();
     for (path, decoded) in files {
-        let wanted = OutFile::parse(&path).is_some_and(|f| {
-            f.holds_rbac() && (f.cluster_wide() || changed.contains(path.as_str()))
-        });
+        let wanted = OutFile::parse(&path)
+            .is_some_and(|f| f.cluster_wide() || changed.contains(path.as_str()));
         if !wanted {
             continue;
         }

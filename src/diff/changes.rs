@@ -135,13 +135,9 @@ impl Object {
 /// The objects of one file, by key.
 pub(super) type Objects = BTreeMap<Key, Object>;
 
-/// The objects of the file at `path`, from the values emission kept.
-/// Kustomizations and kubeconfig files are not objects of the cluster and
-/// give none.
-pub(super) fn objects(path: &str, values: &[Value]) -> Objects {
-    if !OutFile::parse(path).is_some_and(|f| f.holds_objects()) {
-        return BTreeMap::new();
-    }
+/// The objects of a file that holds objects ([`OutFile::holds_objects`]),
+/// from the values emission kept.
+pub(super) fn objects(values: &[Value]) -> Objects {
     let text = |value: &Value, field: &str| {
         value
             .get("metadata")

@@ -42,8 +42,7 @@ pub struct Outputs {
 
 /// One side's files that may differ, with what the summary and the access
 /// changes read of their objects: taken from the values emission kept
-/// ([`Selection::values`]), which are then dropped; from the text only for
-/// the one file of RBAC emission keeps no values of, `assumed-roles.yaml`.
+/// ([`Selection::values`]), which are then dropped, never from the text.
 #[derive(Debug, Default)]
 pub struct Side {
     pub files: Files,
@@ -60,34 +59,32 @@ pub(crate) type Decoded = Result<Manifests, String>;
 impl Side {
     /// What the diff reads of an emission.
     fn of(output: emit::Output) -> Side {
-        let mut side = Side::default();
-        // A file of RBAC kept as text only: the ClusterRoles rbacc assumes
-        // (`assumed-roles.yaml`, a list no API server serves).
-        for (path, text) in &output.files {
-            let text_only = !output.values.contains_key(path)
-                && OutFile::parse(path).is_some_and(|f| f.holds_rbac());
-            if text_only {
-                let decoded = Manifests::from_yaml(text).map_err(|e| e.to_string());
-                side.rbac.insert(path.clone(), decoded);
-            }
-        }
-        let read: Vec<(String, Objects, Option<Decoded>)> = output
+        let read: Vec<(String, Option<Objects>, Option<Decoded>)> = output
             .values
             .into_par_iter()
             .map(|(path, values)| {
-                let objects = super::changes::objects(&path, &values);
-                let rbac = OutFile::parse(&path)
+                let file = OutFile::parse(&path);
+                let objects = file
+                    .as_ref()
+                    .is_some_and(|f| f.holds_objects())
+                    .then(|| super::changes::objects(&values));
+                let rbac = file
                     .is_some_and(|f| f.holds_rbac())
                     .then(|| Manifests::from_values(values.iter()).map_err(|e| e.to_string()));
                 (path, objects, rbac)
             })
             .collect();
-        side.files = output.files;
+        let mut side = Side {
+            files: output.files,
+            ..Side::default()
+        };
         for (path, objects, rbac) in read {
             if let Some(rbac) = rbac {
                 side.rbac.insert(path.clone(), rbac);
             }
-            side.objects.insert(path, objects);
+            if let Some(objects) = objects {
+                side.objects.insert(path, objects);
+            }
         }
         side
     }

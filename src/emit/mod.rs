@@ -41,7 +41,7 @@ pub struct Output {
     /// names in its header (`teams/x.yaml`, `rbacc.yaml`), by path.
     pub sources: BTreeMap<String, String>,
     /// With [`Selection::values`]: the objects of each file that holds
-    /// objects, as JSON values, by path. What `audit` and `import` compare
+    /// objects or RBAC (the assumed roles' items), as JSON values, by path. What `audit` and `import` compare
     /// instead of parsing the files back.
     pub values: BTreeMap<String, Arc<[serde_json::Value]>>,
     indexed: bool,
@@ -112,7 +112,7 @@ impl Output {
         };
         self.add_emitted(Emitted {
             file: file.clone(),
-            source: Some(source.to_string()),
+            source: self.indexed.then(|| source.to_string()),
             text,
             ids,
             values,
@@ -328,6 +328,11 @@ fn cluster_shard(org: &Org, c: &str, out: &mut Output) {
             .map(objects::assumed_cluster_role)
             .collect();
         let file = OutFile::AssumedRoles { cluster: cluster() };
+        if out.valued {
+            let objects: Vec<Object> = roles.iter().cloned().map(Object::new).collect();
+            out.values
+                .insert(file.to_string(), serialize::values(&objects));
+        }
         out.add(&file, serialize::assumed_roles("rbacc.yaml", &roles));
     }
     let index = OutFile::ClusterIndex { cluster: cluster() };
@@ -470,7 +475,7 @@ fn team_files(org: &Org, team: &Team, selection: &Selection) -> Vec<Emitted> {
     // The files of one set of objects, the same on every cluster.
     let holding = |file: OutFile, source: &str, text: &Option<String>, objects: &Held| Emitted {
         file,
-        source: Some(source.to_string()),
+        source: selection.objects.then(|| source.to_string()),
         text: text.clone(),
         ids: objects.0.clone(),
         values: objects.1.clone(),
