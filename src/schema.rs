@@ -2,11 +2,13 @@
 //! schema team|config` prints them, `schema/` holds them, and
 //! [`reference`] renders them as the README's input reference.
 //!
-//! The types below describe the files as written; they never read one.
-//! Reading is `model::raw`'s, which keeps spans and reports every problem at
-//! once. Doc comments become descriptions. Tests keep the two in step: each
-//! mapping here has exactly the fields the decoder reads
-//! (`model::raw::fields`), `required` is exactly where it reports a missing
+//! The types below are the one declaration of the files' shape: each
+//! mapping's fields, their order, their descriptions (doc comments) and
+//! which are required. They never read a file: reading is `model::raw`'s,
+//! which keeps spans and reports every problem at once, and takes each
+//! mapping's fields from here ([`Mapping::fields`]). Tests hold the rest of
+//! the decoder to the schema: it offers exactly these fields where it
+//! reports an unknown one, `required` is exactly where it reports a missing
 //! field, and the fixed sets of values (`podSecurity`, `allow`, ...) come
 //! from the constants the decoder and validation check against.
 //!
@@ -16,10 +18,13 @@
 //! build to build.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use schemars::generate::SchemaSettings;
 use schemars::transform::RecursiveTransform;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::Deserialize;
+use serde_aux::serde_introspection::serde_introspect;
 use serde_json::Value;
 
 use crate::builtin::BUILTIN_ROLES;
@@ -295,6 +300,7 @@ fn unwrap_description(schema: &mut Schema) {
 macro_rules! value_schema {
     ($(#[$doc:meta])* $name:ident, |$generator:ident| $schema:expr) => {
         $(#[$doc])*
+        #[derive(Deserialize)]
         pub struct $name;
 
         impl JsonSchema for $name {
@@ -312,6 +318,74 @@ macro_rules! value_schema {
         }
     };
 }
+
+/// A mapping of the input files. The schema type declares its fields once:
+/// the schema lists them, and the decoder reads and reports them
+/// (`Decoder::fields`), in this order, which is the order diagnostics
+/// offer them in.
+pub trait Mapping {
+    /// The fields, as written in the files (`camelCase`), in the order
+    /// declared.
+    fn fields() -> &'static [&'static str];
+}
+
+/// Implements [`Mapping`] from a type's `Deserialize` derive, which records
+/// the fields serde would read; nothing deserializes these types.
+macro_rules! mappings {
+    ($($name:ident),* $(,)?) => {$(
+        impl Mapping for $name {
+            fn fields() -> &'static [&'static str] {
+                static FIELDS: OnceLock<&'static [&'static str]> = OnceLock::new();
+                FIELDS.get_or_init(serde_introspect::<$name>)
+            }
+        }
+    )*};
+}
+
+mappings!(
+    ConfigFile,
+    ConfigSpec,
+    Cluster,
+    Kubeconfig,
+    ClusterKubeconfig,
+    Oidc,
+    Pinniped,
+    Policy,
+    BuiltinRole,
+    BuiltinAllow,
+    LabelPolicy,
+    AllowedPattern,
+    PodSecurityPolicy,
+    Limits,
+    Viewers,
+    ExtraResource,
+    Defaults,
+    LimitRange,
+    Role,
+    ClusterBindingEntry,
+    ExistingRole,
+    Rule,
+    Gitops,
+    ArgoCd,
+    Flux,
+    TeamFile,
+    TeamMetadata,
+    TeamSpec,
+    TeamRole,
+    Allow,
+    Subjects,
+    Namespace,
+    NetworkPolicy,
+    IngressRule,
+    EgressRule,
+    Peer,
+    LabelSelector,
+    SelectorExpression,
+    IpBlock,
+    NetworkPort,
+    ServiceAccount,
+    Grant,
+);
 
 /// A string that must be `value`.
 fn constant(value: &str) -> Schema {
@@ -442,8 +516,9 @@ value_schema!(
 
 /// rbacc's configuration, `rbacc.yaml`: the clusters, and the policy every
 /// team file is checked against.
-#[derive(JsonSchema)]
-#[schemars(title = "rbacc.yaml", rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[schemars(title = "rbacc.yaml")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConfigFile {
     /// The version of the format.
     pub api_version: ApiVersion,
@@ -455,8 +530,8 @@ pub struct ConfigFile {
     pub spec: ConfigSpec,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConfigSpec {
     /// Who reviews what every team shares (rbacc.yaml, templates/, schema/,
     /// CODEOWNERS, cluster-wide output), as the forge writes them
@@ -492,8 +567,8 @@ pub struct ConfigSpec {
     pub gitops: Option<Gitops>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Cluster {
     /// A DNS-1123 label: the directory `out/<name>/`, and the cluster's name
     /// in Argo CD.
@@ -506,8 +581,8 @@ pub struct Cluster {
     pub kubeconfig: Option<ClusterKubeconfig>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Kubeconfig {
     /// The template: a shipped one (`oidc-kubelogin`, `pinniped`,
     /// `in-cluster`) or `templates/<name>.yaml.j2`.
@@ -521,8 +596,8 @@ pub struct Kubeconfig {
     pub pinniped: Option<Pinniped>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ClusterKubeconfig {
     /// The template: a shipped one (`oidc-kubelogin`, `pinniped`,
     /// `in-cluster`) or `templates/<name>.yaml.j2`.
@@ -534,8 +609,8 @@ pub struct ClusterKubeconfig {
 }
 
 /// The OpenID Connect provider people log in with.
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Oidc {
     /// The issuer URL.
     pub issuer_url: Option<String>,
@@ -546,8 +621,8 @@ pub struct Oidc {
 }
 
 /// Pinniped's Concierge, for the `pinniped` template.
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Pinniped {
     /// The Concierge's endpoint.
     pub concierge_endpoint: Option<String>,
@@ -557,8 +632,8 @@ pub struct Pinniped {
     pub authenticator_type: Option<String>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Policy {
     /// Namespaces no team may declare, besides those always reserved:
     /// `default`, `kube-*`, `openshift`, `openshift-*`, the namespaces rbacc
@@ -607,12 +682,12 @@ pub struct Policy {
     pub annotations: Option<LabelPolicy>,
     /// Which Pod Security levels teams may choose for their namespaces.
     pub pod_security: Option<PodSecurityPolicy>,
-    /// `false`: teams may not declare roles of their own (`spec.roles` of
-    /// a team file). Default: `true`.
-    pub team_roles: Option<bool>,
     /// Budgets on what one declaration may make; each ends in an
     /// `input-limit` diagnostic.
     pub limits: Option<Limits>,
+    /// `false`: teams may not declare roles of their own (`spec.roles` of
+    /// a team file). Default: `true`.
+    pub team_roles: Option<bool>,
     /// What the platform accepts of each built-in role, said once for
     /// every team. Default: `admin` with `secrets` and `pods-exec`,
     /// `deployer` with `secrets` (what they give by design), while those
@@ -620,8 +695,8 @@ pub struct Policy {
     pub builtin_roles: Option<BuiltinRoles>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BuiltinRoles {
     /// The built-in `admin`.
     pub admin: Option<BuiltinRole>,
@@ -631,16 +706,16 @@ pub struct BuiltinRoles {
     pub viewer: Option<BuiltinRole>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BuiltinRole {
     /// The risks every binding of the role is accepted with, replacing the
     /// role's defaults (`[]`: none, so each warns).
     pub allow: Option<Vec<BuiltinAllow>>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BuiltinAllow {
     /// The risk accepted.
     pub risk: RiskId,
@@ -649,8 +724,8 @@ pub struct BuiltinAllow {
     pub reason: String,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LabelPolicy {
     /// Keys (`istio-injection`), prefixes (`istio.io/`) or domains with
     /// their subdomains (`*.example.com/`) that teams may set although a
@@ -668,8 +743,8 @@ pub struct LabelPolicy {
 }
 
 /// The values a key may take.
-#[derive(JsonSchema)]
-#[schemars(untagged)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(untagged)]
 pub enum AllowedValues {
     /// One of these values.
     List(Vec<String>),
@@ -677,16 +752,16 @@ pub enum AllowedValues {
     Pattern(AllowedPattern),
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AllowedPattern {
     /// A regular expression (Rust `regex` syntax, at most 1 KiB) that the
     /// whole value must match, such as `[a-z.]+@example[.]com`.
     pub pattern: String,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PodSecurityPolicy {
     /// The least strict level a team may choose, `privileged` aside.
     /// Default: `baseline`.
@@ -696,8 +771,8 @@ pub struct PodSecurityPolicy {
     pub privileged_namespaces: Option<Vec<String>>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Limits {
     /// Most namespaces one team declares. Default: 100.
     pub namespaces_per_team: Option<u64>,
@@ -715,8 +790,8 @@ pub struct Limits {
     pub binding_subjects: Option<u64>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Viewers {
     /// Viewers may read Secrets. Default: `false`.
     pub secrets: Option<bool>,
@@ -725,8 +800,8 @@ pub struct Viewers {
     pub exec: Option<bool>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExtraResource {
     /// The API group, such as `argoproj.io`.
     pub api_group: String,
@@ -735,8 +810,8 @@ pub struct ExtraResource {
     pub resources: Option<Vec<String>>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Defaults {
     /// The Pod Security Standard enforced in namespaces. Default:
     /// `baseline`.
@@ -756,8 +831,8 @@ pub struct Defaults {
     pub annotations: Option<Annotations>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LimitRange {
     /// Resource name (`cpu`, `memory`, `ephemeral-storage`,
     /// `hugepages-<size>`, an extended resource) -> the request a container
@@ -767,8 +842,8 @@ pub struct LimitRange {
     pub default: Option<Quota>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Role {
     /// A DNS-1123 label; emitted as the ClusterRole `rbacc:<name>`.
     pub name: String,
@@ -784,8 +859,8 @@ pub struct Role {
     pub reason: Option<String>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ClusterBindingEntry {
     /// A DNS-1123 label; emitted as the ClusterRoleBinding `rbacc:<name>`.
     pub name: String,
@@ -809,8 +884,8 @@ pub struct ClusterBindingEntry {
     pub reason: Option<String>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExistingRole {
     /// The name teams bind it by, a DNS-1123 label other than the built-in
     /// and custom roles' (`k8s-admin` for Kubernetes' `admin`).
@@ -832,8 +907,8 @@ pub struct ExistingRole {
     pub reason: Option<String>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Rule {
     /// API groups; `""` is the core group.
     #[schemars(length(min = 1))]
@@ -848,8 +923,8 @@ pub struct Rule {
     pub resource_names: Option<Vec<String>>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Gitops {
     /// Present (even empty): write a Flux Kustomization per shard into
     /// `out/<cluster>/flux/`.
@@ -862,8 +937,8 @@ pub struct Gitops {
     pub argocd: Option<ArgoCd>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ArgoCd {
     /// The namespace of the AppProjects: Argo CD's. Default: `argocd`.
     pub namespace: Option<String>,
@@ -871,8 +946,8 @@ pub struct ArgoCd {
     pub source_repos: Option<Vec<String>>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Flux {
     /// The name of the GitRepository the Kustomizations read. Default:
     /// `rbacc`.
@@ -887,12 +962,9 @@ pub struct Flux {
 // ---- Team files
 
 /// One team: `teams/<name>.yaml`, its members and its namespaces.
-#[derive(JsonSchema)]
-#[schemars(
-    title = "rbacc team file",
-    rename_all = "camelCase",
-    deny_unknown_fields
-)]
+#[derive(Deserialize, JsonSchema)]
+#[schemars(title = "rbacc team file")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TeamFile {
     /// The version of the format.
     pub api_version: ApiVersion,
@@ -905,8 +977,8 @@ pub struct TeamFile {
     pub spec: Option<TeamSpec>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TeamMetadata {
     /// The team's name, a DNS-1123 label: the file's name without `.yaml`.
     pub name: String,
@@ -920,8 +992,8 @@ pub struct TeamMetadata {
     pub owners: Option<Vec<String>>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TeamSpec {
     /// Role -> who has it, in every namespace of the team.
     pub members: Option<Members>,
@@ -936,8 +1008,8 @@ pub struct TeamSpec {
     pub allow: Option<Vec<Allow>>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TeamRole {
     /// A DNS-1123 label no role of rbacc.yaml has.
     pub name: String,
@@ -952,8 +1024,8 @@ pub struct TeamRole {
     pub reason: Option<String>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Allow {
     /// The risk accepted.
     pub risk: RiskId,
@@ -971,8 +1043,8 @@ pub struct Allow {
 }
 
 /// Users, groups and service accounts.
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Subjects {
     /// Group names.
     pub groups: Option<Vec<String>>,
@@ -985,8 +1057,8 @@ pub struct Subjects {
 }
 
 /// A namespace: its name alone, or a mapping.
-#[derive(JsonSchema)]
-#[schemars(untagged)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(untagged)]
 pub enum NamespaceEntry {
     /// Just the name.
     Name(String),
@@ -994,8 +1066,8 @@ pub enum NamespaceEntry {
     Namespace(Namespace),
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Namespace {
     /// A DNS-1123 label, starting with the team's name and `-` unless
     /// `policy.namespacePrefix` is `none`.
@@ -1029,8 +1101,8 @@ pub struct Namespace {
 
 /// A NetworkPolicy, as Kubernetes writes its spec, with shorthands for
 /// peers.
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NetworkPolicy {
     /// A DNS subdomain, unique in the namespace and not one of the
     /// platform's.
@@ -1047,8 +1119,8 @@ pub struct NetworkPolicy {
     pub egress: Option<Vec<EgressRule>>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IngressRule {
     /// Where traffic may come from; absent or empty: anywhere (a finding,
     /// `ingress-internet`).
@@ -1057,8 +1129,8 @@ pub struct IngressRule {
     pub ports: Option<Vec<NetworkPort>>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EgressRule {
     /// Where traffic may go; absent or empty: anywhere.
     pub to: Option<Vec<Peer>>,
@@ -1069,8 +1141,8 @@ pub struct EgressRule {
 /// Pods, namespaces or addresses. Namespaces are named one way per entry:
 /// `sameNamespace`, `teams`, `namespaces` or `namespaceSelector`, with
 /// `podSelector` to narrow to some of their pods; `ipBlock` stands alone.
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Peer {
     /// `true`: the policy's own namespace.
     pub same_namespace: Option<bool>,
@@ -1088,8 +1160,8 @@ pub struct Peer {
     pub ip_block: Option<IpBlock>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LabelSelector {
     /// Label key -> value; all must match.
     pub match_labels: Option<Labels>,
@@ -1097,8 +1169,8 @@ pub struct LabelSelector {
     pub match_expressions: Option<Vec<SelectorExpression>>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SelectorExpression {
     /// The label key.
     pub key: String,
@@ -1108,8 +1180,8 @@ pub struct SelectorExpression {
     pub values: Option<Vec<String>>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IpBlock {
     /// An IPv4 or IPv6 block, such as `10.0.0.0/8`.
     pub cidr: String,
@@ -1117,8 +1189,8 @@ pub struct IpBlock {
     pub except: Option<Vec<String>>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NetworkPort {
     /// A port number (1 to 65535) or the name of a container port.
     pub port: Option<PortValue>,
@@ -1128,8 +1200,8 @@ pub struct NetworkPort {
     pub protocol: Option<Protocol>,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServiceAccount {
     /// A DNS-1123 label.
     pub name: String,
@@ -1137,8 +1209,8 @@ pub struct ServiceAccount {
     pub role: RoleName,
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Grant {
     /// The role granted.
     pub role: RoleName,
@@ -1163,140 +1235,17 @@ mod tests {
     use super::{Document, entries, schema};
     use crate::decode::Decoder;
     use crate::diag::{Code, Diagnostics};
-    use crate::model::raw::{self, fields};
+    use crate::model::raw;
     use crate::source::Sources;
 
-    /// The mappings the decoder reads, by where they are in each file.
-    fn decoded(document: Document) -> Vec<(String, &'static [&'static str])> {
-        let (fixed, policies) = decoded_fixed(document);
-        let mut all: Vec<(String, &'static [&'static str])> =
-            fixed.into_iter().map(|(p, f)| (p.to_string(), f)).collect();
-        all.extend(network_policy_paths(policies));
-        all
-    }
-
-    /// The mappings of a NetworkPolicy, under `prefix` (a list of them).
-    fn network_policy_paths(prefix: &str) -> Vec<(String, &'static [&'static str])> {
-        let mut out = vec![(prefix.to_string(), fields::NETWORK_POLICY)];
-        let selector = |out: &mut Vec<(String, &'static [&'static str])>, at: String| {
-            out.push((
-                format!("{at}.matchExpressions[]"),
-                fields::SELECTOR_EXPRESSION,
-            ));
-            out.push((at, fields::SELECTOR));
-        };
-        selector(&mut out, format!("{prefix}.podSelector"));
-        for (direction, rule, peers) in [
-            ("ingress", fields::INGRESS_RULE, "from"),
-            ("egress", fields::EGRESS_RULE, "to"),
-        ] {
-            let at = format!("{prefix}.{direction}[]");
-            out.push((format!("{at}.ports[]"), fields::PORT));
-            let peer = format!("{at}.{peers}[]");
-            out.push((format!("{peer}.ipBlock"), fields::IP_BLOCK));
-            selector(&mut out, format!("{peer}.namespaceSelector"));
-            selector(&mut out, format!("{peer}.podSelector"));
-            out.push((peer, fields::PEER));
-            out.push((at, rule));
-        }
-        out
-    }
-
-    /// The mappings outside NetworkPolicies, and where the file's list of
-    /// NetworkPolicies is.
-    fn decoded_fixed(
-        document: Document,
-    ) -> (Vec<(&'static str, &'static [&'static str])>, &'static str) {
-        let fixed = match document {
-            Document::Team => vec![
-                ("", fields::FILE),
-                ("metadata", fields::TEAM_METADATA),
-                ("spec", fields::TEAM_SPEC),
-                ("spec.allow[]", fields::ALLOW),
-                ("spec.roles[]", fields::ROLE),
-                ("spec.roles[].rules[]", fields::RULE),
-                ("spec.members.<name>", fields::SUBJECTS),
-                ("spec.namespaces[]", fields::NAMESPACE),
-                ("spec.namespaces[].grants[]", fields::GRANT),
-                ("spec.namespaces[].limitRange", fields::LIMIT_RANGE),
-                (
-                    "spec.namespaces[].serviceAccounts[]",
-                    fields::SERVICE_ACCOUNT,
-                ),
-            ],
-            Document::Config => vec![
-                ("", fields::FILE),
-                ("spec", fields::CONFIG_SPEC),
-                ("spec.clusters[]", fields::CLUSTER),
-                ("spec.clusters[].kubeconfig", fields::CLUSTER_KUBECONFIG),
-                ("spec.clusters[].kubeconfig.oidc", fields::OIDC),
-                ("spec.clusters[].kubeconfig.pinniped", fields::PINNIPED),
-                ("spec.defaults", fields::DEFAULTS),
-                ("spec.defaults.limitRange", fields::LIMIT_RANGE),
-                ("spec.gitops", fields::GITOPS),
-                ("spec.gitops.flux", fields::FLUX),
-                ("spec.gitops.argocd", fields::ARGOCD),
-                ("spec.kubeconfig", fields::KUBECONFIG),
-                ("spec.kubeconfig.oidc", fields::OIDC),
-                ("spec.kubeconfig.pinniped", fields::PINNIPED),
-                ("spec.policy", fields::POLICY),
-                ("spec.policy.extraResources[]", fields::EXTRA_RESOURCE),
-                ("spec.policy.annotations", fields::METADATA_POLICY),
-                (
-                    "spec.policy.annotations.values.<name>",
-                    fields::ALLOWED_PATTERN,
-                ),
-                ("spec.policy.labels", fields::METADATA_POLICY),
-                ("spec.policy.labels.values.<name>", fields::ALLOWED_PATTERN),
-                ("spec.policy.limits", fields::LIMITS),
-                ("spec.policy.podSecurity", fields::POD_SECURITY_POLICY),
-                ("spec.policy.viewers", fields::VIEWERS),
-                ("spec.policy.builtinRoles", crate::builtin::BUILTIN_ROLES),
-                (
-                    "spec.policy.builtinRoles.admin",
-                    fields::BUILTIN_ROLE_POLICY,
-                ),
-                (
-                    "spec.policy.builtinRoles.deployer",
-                    fields::BUILTIN_ROLE_POLICY,
-                ),
-                (
-                    "spec.policy.builtinRoles.viewer",
-                    fields::BUILTIN_ROLE_POLICY,
-                ),
-                (
-                    "spec.policy.builtinRoles.admin.allow[]",
-                    fields::BUILTIN_ROLE_ALLOW,
-                ),
-                (
-                    "spec.policy.builtinRoles.deployer.allow[]",
-                    fields::BUILTIN_ROLE_ALLOW,
-                ),
-                (
-                    "spec.policy.builtinRoles.viewer.allow[]",
-                    fields::BUILTIN_ROLE_ALLOW,
-                ),
-                ("spec.roles[]", fields::ROLE),
-                ("spec.roles[].rules[]", fields::RULE),
-                ("spec.existingRoles[]", fields::EXISTING_ROLE),
-                ("spec.clusterBindings[]", fields::CLUSTER_BINDING),
-                ("spec.existingRoles[].rules[]", fields::RULE),
-            ],
-        };
-        let policies = match document {
-            Document::Team => "spec.namespaces[].networkPolicies[]",
-            Document::Config => "spec.networkPolicies[]",
-        };
-        (fixed, policies)
-    }
-
-    /// Every mapping of the schema is closed and has exactly the fields the
-    /// decoder reads there; every mapping the decoder reads is in the schema.
+    /// Every mapping of the schema is closed, and the decoder reports a
+    /// field it does not hold as unknown, offering exactly the fields the
+    /// schema gives it: the decoder reads each mapping with the fields of
+    /// the schema's type for that place.
     #[test]
-    fn mappings_have_the_fields_the_decoder_reads() {
+    fn the_decoder_offers_the_fields_of_each_mapping_of_the_schema() {
         for document in Document::ALL {
             let schema = schema(document);
-            let mut seen = BTreeSet::new();
             for entry in entries(&schema) {
                 let Some(properties) = entry.schema.get("properties").and_then(Value::as_object)
                 else {
@@ -1308,22 +1257,51 @@ mod tests {
                     Some(&Value::Bool(false)),
                     "{document:?} `{path}`: unknown fields are errors"
                 );
-                let decoded = decoded(document);
-                let Some((_, known)) = decoded.iter().find(|(p, _)| *p == path) else {
-                    panic!("{document:?} `{path}`: a mapping the decoder does not read");
+                let declared: BTreeSet<&str> = properties.keys().map(String::as_str).collect();
+                if path == "spec.policy.builtinRoles" {
+                    // Its keys are role names, which validation checks.
+                    let roles: BTreeSet<&str> =
+                        crate::builtin::BUILTIN_ROLES.iter().copied().collect();
+                    assert_eq!(declared, roles, "{document:?} `{path}`");
+                    continue;
+                }
+                let mut full = instance(&schema, "", ("-", &Value::Null));
+                place(&mut full, path)
+                    .as_object_mut()
+                    .unwrap_or_else(|| panic!("{document:?} `{path}` is a mapping"))
+                    .insert(UNKNOWN.to_string(), json!("x"));
+                let diags = decode(document, &full);
+                let reports: Vec<&crate::diag::Diagnostic> = diags.iter().collect();
+                let [report] = reports[..] else {
+                    panic!("{document:?} `{path}`: {reports:?}");
                 };
-                let want: BTreeSet<&str> = known.iter().copied().collect();
-                let got: BTreeSet<&str> = properties.keys().map(String::as_str).collect();
-                assert_eq!(got, want, "{document:?} `{path}`");
-                seen.insert(entry.path.clone());
-            }
-            for (path, _) in decoded(document) {
-                assert!(
-                    seen.contains(&path),
-                    "{document:?} `{path}` is not in the schema"
-                );
+                assert_eq!(report.code, Code::UnknownField, "{document:?} `{path}`");
+                let help = report.help.as_deref().unwrap_or_default();
+                let offered: BTreeSet<&str> = help.split('`').skip(1).step_by(2).collect();
+                assert_eq!(offered, declared, "{document:?} `{path}`: {help}");
             }
         }
+    }
+
+    /// A field name no mapping has or comes close to.
+    const UNKNOWN: &str = "qqqqqqqqqqqqqqqq";
+
+    /// The value at `path` of an [`instance`]: `[]` is its first item,
+    /// `<name>` the key `x`.
+    fn place<'v>(value: &'v mut Value, path: &str) -> &'v mut Value {
+        let mut at = value;
+        for segment in path.split('.').filter(|s| !s.is_empty()) {
+            let (name, items) = match segment.find("[]") {
+                Some(i) => (&segment[..i], segment[i..].len() / 2),
+                None => (segment, 0),
+            };
+            let key = if name == "<name>" { "x" } else { name };
+            at = &mut at[key];
+            for _ in 0..items {
+                at = &mut at[0];
+            }
+        }
+        at
     }
 
     /// Every field a user writes has a description.

@@ -4,146 +4,11 @@
 
 use crate::decode::{Decoder, Fields};
 use crate::diag::{Code, Diagnostic};
+use crate::schema::{self as s, Mapping};
 use crate::source::{FileId, Sp, Span};
 use crate::yaml::{Kind, Node};
 
 pub const API_VERSION: &str = "rbacc.dev/v1alpha1";
-
-/// The fields each mapping of the input may hold, as the decoder reads
-/// them. The JSON schema (`crate::schema`) describes the same mappings; a
-/// test there checks that both list the same fields.
-pub(crate) mod fields {
-    pub const FILE: &[&str] = &["apiVersion", "kind", "metadata", "spec"];
-
-    // rbacc.yaml
-    pub const CONFIG_SPEC: &[&str] = &[
-        "owners",
-        "clusters",
-        "policy",
-        "defaults",
-        "roles",
-        "existingRoles",
-        "clusterBindings",
-        "networkPolicies",
-        "kubeconfig",
-        "gitops",
-    ];
-    pub const CLUSTER: &[&str] = &["name", "server", "certificateAuthorityData", "kubeconfig"];
-    pub const KUBECONFIG: &[&str] = &["template", "namespace", "oidc", "pinniped"];
-    pub const CLUSTER_KUBECONFIG: &[&str] = &["template", "oidc", "pinniped"];
-    pub const OIDC: &[&str] = &["issuerUrl", "clientId", "extraScopes"];
-    pub const PINNIPED: &[&str] = &[
-        "conciergeEndpoint",
-        "authenticatorName",
-        "authenticatorType",
-    ];
-    pub const POLICY: &[&str] = &[
-        "reservedNamespaces",
-        "unreserveNamespaces",
-        "namespacePrefix",
-        "viewers",
-        "forbidClusterAdmin",
-        "protectNamespaces",
-        "extraResources",
-        "risks",
-        "labels",
-        "annotations",
-        "podSecurity",
-        "limits",
-        "teamRoles",
-        "builtinRoles",
-    ];
-    pub const BUILTIN_ROLE_POLICY: &[&str] = &["allow"];
-    pub const BUILTIN_ROLE_ALLOW: &[&str] = &["risk", "reason"];
-    pub const METADATA_POLICY: &[&str] = &["allow", "forbid", "required", "values"];
-    pub const ALLOWED_PATTERN: &[&str] = &["pattern"];
-    pub const POD_SECURITY_POLICY: &[&str] = &["minimum", "privilegedNamespaces"];
-    pub const LIMITS: &[&str] = &[
-        "namespacesPerTeam",
-        "subjectsPerBinding",
-        "teamOutputBytes",
-        "outputBytes",
-        "bindingSubjects",
-    ];
-    pub const VIEWERS: &[&str] = &["secrets", "exec"];
-    pub const EXTRA_RESOURCE: &[&str] = &["apiGroup", "resources"];
-    pub const DEFAULTS: &[&str] = &[
-        "podSecurity",
-        "quota",
-        "limitRange",
-        "labels",
-        "annotations",
-    ];
-    pub const LIMIT_RANGE: &[&str] = &["defaultRequest", "default"];
-    pub const ROLE: &[&str] = &["name", "description", "rules", "allow", "reason"];
-    pub const EXISTING_ROLE: &[&str] = &[
-        "name",
-        "clusterRole",
-        "description",
-        "rules",
-        "opaque",
-        "allow",
-        "reason",
-    ];
-    pub const CLUSTER_BINDING: &[&str] = &[
-        "name",
-        "role",
-        "clusters",
-        "groups",
-        "users",
-        "serviceAccounts",
-        "expires",
-        "allow",
-        "reason",
-    ];
-    pub const RULE: &[&str] = &["apiGroups", "resources", "verbs", "resourceNames"];
-    pub const GITOPS: &[&str] = &["flux", "argocd"];
-    pub const ARGOCD: &[&str] = &["namespace", "sourceRepos"];
-    pub const FLUX: &[&str] = &["sourceRef", "namespace", "interval"];
-
-    // Team files
-    pub const TEAM_METADATA: &[&str] = &["name", "description", "contacts", "owners"];
-    pub const TEAM_SPEC: &[&str] = &["members", "roles", "namespaces", "allow"];
-    pub const SUBJECTS: &[&str] = &["groups", "users", "serviceAccounts", "expires"];
-    pub const ALLOW: &[&str] = &["risk", "role", "networkPolicy", "reason"];
-    pub const NETWORK_POLICY: &[&str] =
-        &["name", "podSelector", "policyTypes", "ingress", "egress"];
-    pub const INGRESS_RULE: &[&str] = &["from", "ports"];
-    pub const EGRESS_RULE: &[&str] = &["to", "ports"];
-    pub const PEER: &[&str] = &[
-        "sameNamespace",
-        "teams",
-        "namespaces",
-        "namespaceSelector",
-        "podSelector",
-        "ipBlock",
-    ];
-    pub const SELECTOR: &[&str] = &["matchLabels", "matchExpressions"];
-    pub const SELECTOR_EXPRESSION: &[&str] = &["key", "operator", "values"];
-    pub const IP_BLOCK: &[&str] = &["cidr", "except"];
-    pub const PORT: &[&str] = &["port", "endPort", "protocol"];
-    pub const NAMESPACE: &[&str] = &[
-        "name",
-        "clusters",
-        "podSecurity",
-        "quota",
-        "limitRange",
-        "labels",
-        "annotations",
-        "networkPolicies",
-        "serviceAccounts",
-        "grants",
-    ];
-    pub const SERVICE_ACCOUNT: &[&str] = &["name", "role"];
-    pub const GRANT: &[&str] = &[
-        "role",
-        "teams",
-        "groups",
-        "users",
-        "serviceAccounts",
-        "expires",
-    ];
-}
 
 /// How missing-field messages name a file's top level.
 const CONFIG_FILE: &str = "the config file";
@@ -599,14 +464,14 @@ pub fn decode_config(d: &mut Decoder, file: FileId, root: &Node) -> Config {
         file: Some(file),
         ..Config::default()
     };
-    let mut top = d.fields(root, fields::FILE);
+    let mut top = d.fields(root, s::ConfigFile::fields());
     header(d, &mut top, "Config", CONFIG_FILE);
     top.get("metadata");
     let spec = top.required(d, "spec", CONFIG_FILE);
     let spec_key = top.key_span("spec");
     top.finish(d);
     let Some(spec) = spec else { return config };
-    let mut spec = d.fields(spec, fields::CONFIG_SPEC).missing_at(spec_key);
+    let mut spec = d.fields(spec, s::ConfigSpec::fields()).missing_at(spec_key);
     if let Some(clusters) = spec.required(d, "clusters", "`spec`") {
         let items = d.items(clusters);
         if items.is_empty() && matches!(clusters.kind, Kind::Seq(_) | Kind::Null) {
@@ -632,7 +497,7 @@ pub fn decode_config(d: &mut Decoder, file: FileId, root: &Node) -> Config {
     }
     if let Some(list) = spec.get("clusterBindings") {
         for node in d.items(list) {
-            let mut f = d.fields(node, fields::CLUSTER_BINDING);
+            let mut f = d.fields(node, s::ClusterBindingEntry::fields());
             let name = f
                 .required(d, "name", "a cluster binding")
                 .and_then(|n| d.string(n));
@@ -670,9 +535,9 @@ pub fn decode_config(d: &mut Decoder, file: FileId, root: &Node) -> Config {
 }
 
 fn decode_gitops(d: &mut Decoder, node: &Node) -> Gitops {
-    let mut f = d.fields(node, fields::GITOPS);
+    let mut f = d.fields(node, s::Gitops::fields());
     let flux = f.get("flux").map(|n| {
-        let mut x = d.fields(n, fields::FLUX);
+        let mut x = d.fields(n, s::Flux::fields());
         let flux = Flux {
             span: n.span,
             source_ref: x.get("sourceRef").and_then(|n| d.string(n)),
@@ -683,7 +548,7 @@ fn decode_gitops(d: &mut Decoder, node: &Node) -> Gitops {
         flux
     });
     let argocd = f.get("argocd").map(|n| {
-        let mut a = d.fields(n, fields::ARGOCD);
+        let mut a = d.fields(n, s::ArgoCd::fields());
         let argocd = ArgoCd {
             span: n.span,
             namespace: a.get("namespace").and_then(|n| d.string(n)),
@@ -697,7 +562,7 @@ fn decode_gitops(d: &mut Decoder, node: &Node) -> Gitops {
 }
 
 fn decode_cluster(d: &mut Decoder, node: &Node) -> Option<Cluster> {
-    let mut f = d.fields(node, fields::CLUSTER);
+    let mut f = d.fields(node, s::Cluster::fields());
     let name = f.required(d, "name", "a cluster").and_then(|n| d.string(n));
     let server = f
         .required(d, "server", "a cluster")
@@ -715,9 +580,9 @@ fn decode_cluster(d: &mut Decoder, node: &Node) -> Option<Cluster> {
 
 fn decode_kubeconfig(d: &mut Decoder, node: &Node, config_wide: bool) -> Kubeconfig {
     let known = if config_wide {
-        fields::KUBECONFIG
+        s::Kubeconfig::fields()
     } else {
-        fields::CLUSTER_KUBECONFIG
+        s::ClusterKubeconfig::fields()
     };
     let mut f = d.fields(node, known);
     let mut k = Kubeconfig {
@@ -731,7 +596,7 @@ fn decode_kubeconfig(d: &mut Decoder, node: &Node, config_wide: bool) -> Kubecon
         k.namespace = f.get("namespace").and_then(|n| d.string(n));
     }
     if let Some(n) = f.get("oidc") {
-        let mut o = d.fields(n, fields::OIDC);
+        let mut o = d.fields(n, s::Oidc::fields());
         k.oidc = Some(Oidc {
             span: n.span,
             issuer_url: o.get("issuerUrl").and_then(|n| d.string(n)),
@@ -744,7 +609,7 @@ fn decode_kubeconfig(d: &mut Decoder, node: &Node, config_wide: bool) -> Kubecon
         o.finish(d);
     }
     if let Some(n) = f.get("pinniped") {
-        let mut p = d.fields(n, fields::PINNIPED);
+        let mut p = d.fields(n, s::Pinniped::fields());
         k.pinniped = Some(Pinniped {
             span: n.span,
             concierge_endpoint: p.get("conciergeEndpoint").and_then(|n| d.string(n)),
@@ -758,7 +623,7 @@ fn decode_kubeconfig(d: &mut Decoder, node: &Node, config_wide: bool) -> Kubecon
 }
 
 fn decode_policy(d: &mut Decoder, node: &Node) -> Policy {
-    let mut f = d.fields(node, fields::POLICY);
+    let mut f = d.fields(node, s::Policy::fields());
     let mut policy = Policy {
         reserved_namespaces: f.get("reservedNamespaces").map(|n| d.strings(n)),
         unreserve_namespaces: f
@@ -779,7 +644,7 @@ fn decode_policy(d: &mut Decoder, node: &Node) -> Policy {
         ..Policy::default()
     };
     if let Some(viewers) = f.get("viewers") {
-        let mut v = d.fields(viewers, fields::VIEWERS);
+        let mut v = d.fields(viewers, s::Viewers::fields());
         policy.viewers_secrets = v
             .get("secrets")
             .and_then(|n| Some(Sp::new(d.bool(n)?, n.span)));
@@ -795,7 +660,7 @@ fn decode_policy(d: &mut Decoder, node: &Node) -> Policy {
         policy.annotations = decode_metadata_policy(d, annotations);
     }
     if let Some(pod_security) = f.get("podSecurity") {
-        let mut p = d.fields(pod_security, fields::POD_SECURITY_POLICY);
+        let mut p = d.fields(pod_security, s::PodSecurityPolicy::fields());
         policy.pod_security.minimum = p
             .get("minimum")
             .and_then(|n| d.one_of(n, PodSecurity::CHOICES));
@@ -806,7 +671,7 @@ fn decode_policy(d: &mut Decoder, node: &Node) -> Policy {
         p.finish(d);
     }
     if let Some(limits) = f.get("limits") {
-        let mut l = d.fields(limits, fields::LIMITS);
+        let mut l = d.fields(limits, s::Limits::fields());
         let mut count = |name: &str| {
             l.get(name)
                 .and_then(|n| Some(Sp::new(d.unsigned(n)?, n.span)))
@@ -822,11 +687,11 @@ fn decode_policy(d: &mut Decoder, node: &Node) -> Policy {
     }
     if let Some(roles) = f.get("builtinRoles") {
         for (role, value) in d.entries(roles) {
-            let mut r = d.fields(value, fields::BUILTIN_ROLE_POLICY);
+            let mut r = d.fields(value, s::BuiltinRole::fields());
             let allow = r.get("allow").map(|list| {
                 let mut entries = Vec::new();
                 for item in d.items(list) {
-                    let mut a = d.fields(item, fields::BUILTIN_ROLE_ALLOW);
+                    let mut a = d.fields(item, s::BuiltinAllow::fields());
                     let risk = a
                         .required(d, "risk", "a built-in role's `allow` entry")
                         .and_then(|n| d.string(n));
@@ -858,7 +723,7 @@ fn decode_policy(d: &mut Decoder, node: &Node) -> Policy {
     }
     if let Some(extra) = f.get("extraResources") {
         for item in d.items(extra) {
-            let mut e = d.fields(item, fields::EXTRA_RESOURCE);
+            let mut e = d.fields(item, s::ExtraResource::fields());
             let group = e
                 .required(d, "apiGroup", "an extra resource")
                 .and_then(|n| d.string(n));
@@ -880,7 +745,7 @@ fn decode_policy(d: &mut Decoder, node: &Node) -> Policy {
 }
 
 fn decode_metadata_policy(d: &mut Decoder, node: &Node) -> MetadataPolicy {
-    let mut f = d.fields(node, fields::METADATA_POLICY);
+    let mut f = d.fields(node, s::LabelPolicy::fields());
     let mut policy = MetadataPolicy {
         allow: f.get("allow").map(|n| d.strings(n)).unwrap_or_default(),
         forbid: f.get("forbid").map(|n| d.strings(n)).unwrap_or_default(),
@@ -891,7 +756,7 @@ fn decode_metadata_policy(d: &mut Decoder, node: &Node) -> MetadataPolicy {
         for (key, allowed) in d.entries(values) {
             let allowed = match allowed.kind {
                 Kind::Map(_) => {
-                    let mut p = d.fields(allowed, fields::ALLOWED_PATTERN);
+                    let mut p = d.fields(allowed, s::AllowedPattern::fields());
                     let pattern = p
                         .required(d, "pattern", "allowed values written as a mapping")
                         .and_then(|n| d.string(n));
@@ -912,7 +777,7 @@ fn decode_metadata_policy(d: &mut Decoder, node: &Node) -> MetadataPolicy {
 
 /// Reads a `limitRange` mapping.
 fn decode_limit_range(d: &mut Decoder, node: &Node) -> LimitRange {
-    let mut l = d.fields(node, fields::LIMIT_RANGE);
+    let mut l = d.fields(node, s::LimitRange::fields());
     let limit_range = LimitRange {
         default_request: l
             .get("defaultRequest")
@@ -928,7 +793,7 @@ fn decode_limit_range(d: &mut Decoder, node: &Node) -> LimitRange {
 }
 
 fn decode_defaults(d: &mut Decoder, node: &Node) -> Defaults {
-    let mut f = d.fields(node, fields::DEFAULTS);
+    let mut f = d.fields(node, s::Defaults::fields());
     let defaults = Defaults {
         pod_security: f
             .get("podSecurity")
@@ -946,7 +811,7 @@ fn decode_defaults(d: &mut Decoder, node: &Node) -> Defaults {
 }
 
 fn decode_role(d: &mut Decoder, node: &Node) -> Option<Role> {
-    let mut f = d.fields(node, fields::ROLE);
+    let mut f = d.fields(node, s::Role::fields());
     let name = f.required(d, "name", "a role").and_then(|n| d.string(n));
     let description = f.get("description").and_then(|n| d.string(n));
     let rules = f
@@ -984,7 +849,7 @@ fn decode_list<T>(
 fn decode_rules(d: &mut Decoder, list: &Node) -> Vec<Rule> {
     let mut rules = Vec::new();
     for item in d.items(list) {
-        let mut r = d.fields(item, fields::RULE);
+        let mut r = d.fields(item, s::Rule::fields());
         let rule = Rule {
             span: item.span,
             api_groups: r
@@ -1011,7 +876,7 @@ fn decode_rules(d: &mut Decoder, list: &Node) -> Vec<Rule> {
 }
 
 fn decode_existing_role(d: &mut Decoder, node: &Node) -> Option<ExistingRole> {
-    let mut f = d.fields(node, fields::EXISTING_ROLE);
+    let mut f = d.fields(node, s::ExistingRole::fields());
     let name = f
         .required(d, "name", "an existing role")
         .and_then(|n| d.string(n));
@@ -1047,11 +912,11 @@ pub fn decode_team(d: &mut Decoder, file: FileId, file_stem: String, root: &Node
         namespaces: Vec::new(),
         allow: Vec::new(),
     };
-    let mut top = d.fields(root, fields::FILE);
+    let mut top = d.fields(root, s::TeamFile::fields());
     header(d, &mut top, "Team", TEAM_FILE);
     if let Some(meta) = top.required(d, "metadata", TEAM_FILE) {
         let mut m = d
-            .fields(meta, fields::TEAM_METADATA)
+            .fields(meta, s::TeamMetadata::fields())
             .missing_at(top.key_span("metadata"));
         team.name = m
             .required(d, "name", "`metadata`")
@@ -1064,10 +929,10 @@ pub fn decode_team(d: &mut Decoder, file: FileId, file_stem: String, root: &Node
     let spec = top.required(d, "spec", TEAM_FILE);
     top.finish(d);
     let Some(spec) = spec else { return team };
-    let mut s = d.fields(spec, fields::TEAM_SPEC);
+    let mut s = d.fields(spec, s::TeamSpec::fields());
     if let Some(members) = s.get("members") {
         for (role, subjects) in d.entries(members) {
-            let mut f = d.fields(subjects, fields::SUBJECTS);
+            let mut f = d.fields(subjects, s::Subjects::fields());
             let subjects = take_subjects(d, &mut f);
             f.finish(d);
             team.members.push((role.clone(), subjects));
@@ -1081,7 +946,7 @@ pub fn decode_team(d: &mut Decoder, file: FileId, file_stem: String, root: &Node
     }
     if let Some(allow) = s.get("allow") {
         for item in d.items(allow) {
-            let mut a = d.fields(item, fields::ALLOW);
+            let mut a = d.fields(item, s::Allow::fields());
             let risk = a
                 .required(d, "risk", "an `allow` entry")
                 .and_then(|n| d.string(n));
@@ -1171,7 +1036,7 @@ fn decode_namespace(d: &mut Decoder, node: &Node) -> Option<Namespace> {
             grants: Vec::new(),
         });
     }
-    let mut f = d.fields(node, fields::NAMESPACE);
+    let mut f = d.fields(node, s::Namespace::fields());
     let name = f
         .required(d, "name", "a namespace")
         .and_then(|n| d.string(n));
@@ -1203,7 +1068,7 @@ fn decode_namespace(d: &mut Decoder, node: &Node) -> Option<Namespace> {
     };
     if let Some(list) = f.get("serviceAccounts") {
         for item in d.items(list) {
-            let mut s = d.fields(item, fields::SERVICE_ACCOUNT);
+            let mut s = d.fields(item, s::ServiceAccount::fields());
             let name = s
                 .required(d, "name", "a service account")
                 .and_then(|n| d.string(n));
@@ -1218,7 +1083,7 @@ fn decode_namespace(d: &mut Decoder, node: &Node) -> Option<Namespace> {
     }
     if let Some(list) = f.get("grants") {
         for item in d.items(list) {
-            let mut g = d.fields(item, fields::GRANT);
+            let mut g = d.fields(item, s::Grant::fields());
             let subjects = take_subjects(d, &mut g);
             let role = g.required(d, "role", "a grant").and_then(|n| d.string(n));
             let teams = g.get("teams").map(|n| d.strings(n)).unwrap_or_default();
@@ -1243,7 +1108,7 @@ fn decode_namespace(d: &mut Decoder, node: &Node) -> Option<Namespace> {
 fn decode_network_policies(d: &mut Decoder, list: &Node) -> Vec<NetworkPolicy> {
     let mut out = Vec::new();
     for item in d.items(list) {
-        let mut f = d.fields(item, fields::NETWORK_POLICY);
+        let mut f = d.fields(item, s::NetworkPolicy::fields());
         let name = f
             .required(d, "name", "a NetworkPolicy")
             .and_then(|n| d.string(n));
@@ -1251,10 +1116,10 @@ fn decode_network_policies(d: &mut Decoder, list: &Node) -> Vec<NetworkPolicy> {
         let policy_types = f.get("policyTypes").map(|n| d.strings(n));
         let ingress = f
             .get("ingress")
-            .map(|n| decode_traffic_rules(d, n, fields::INGRESS_RULE, "from"));
+            .map(|n| decode_traffic_rules(d, n, s::IngressRule::fields(), "from"));
         let egress = f
             .get("egress")
-            .map(|n| decode_traffic_rules(d, n, fields::EGRESS_RULE, "to"));
+            .map(|n| decode_traffic_rules(d, n, s::EgressRule::fields(), "to"));
         f.finish(d);
         if let Some(name) = name {
             out.push(NetworkPolicy {
@@ -1289,7 +1154,7 @@ fn decode_traffic_rules(
         let mut ports = Vec::new();
         if let Some(list) = f.get("ports") {
             for port in d.items(list) {
-                let mut p = d.fields(port, fields::PORT);
+                let mut p = d.fields(port, s::NetworkPort::fields());
                 let number = |d: &mut Decoder, n: &Node| {
                     // A number past `i64` or with a fraction is a number
                     // still: refused as a port, not read as a port name.
@@ -1319,7 +1184,7 @@ fn decode_traffic_rules(
 }
 
 fn decode_peer(d: &mut Decoder, node: &Node) -> Peer {
-    let mut f = d.fields(node, fields::PEER);
+    let mut f = d.fields(node, s::Peer::fields());
     let peer = Peer {
         span: node.span,
         same_namespace: f
@@ -1330,7 +1195,7 @@ fn decode_peer(d: &mut Decoder, node: &Node) -> Peer {
         namespace_selector: f.get("namespaceSelector").map(|n| decode_selector(d, n)),
         pod_selector: f.get("podSelector").map(|n| decode_selector(d, n)),
         ip_block: f.get("ipBlock").map(|n| {
-            let mut b = d.fields(n, fields::IP_BLOCK);
+            let mut b = d.fields(n, s::IpBlock::fields());
             let block = IpBlock {
                 span: n.span,
                 cidr: b
@@ -1347,7 +1212,7 @@ fn decode_peer(d: &mut Decoder, node: &Node) -> Peer {
 }
 
 fn decode_selector(d: &mut Decoder, node: &Node) -> Selector {
-    let mut f = d.fields(node, fields::SELECTOR);
+    let mut f = d.fields(node, s::LabelSelector::fields());
     let mut selector = Selector {
         span: node.span,
         match_labels: f
@@ -1358,7 +1223,7 @@ fn decode_selector(d: &mut Decoder, node: &Node) -> Selector {
     };
     if let Some(list) = f.get("matchExpressions") {
         for item in d.items(list) {
-            let mut e = d.fields(item, fields::SELECTOR_EXPRESSION);
+            let mut e = d.fields(item, s::SelectorExpression::fields());
             let expression = SelectorExpression {
                 span: item.span,
                 key: e
