@@ -1,6 +1,8 @@
 //! The declarations as written: `rbacc.yaml` and team files, every value
 //! with its span. Nothing here is checked beyond shape; `validate` turns
-//! these into the resolved [`crate::model::Org`].
+//! these into the resolved [`crate::model::Org`]. Which fields each
+//! mapping holds is declared once, by the schema's types
+//! ([`crate::schema::Mapping`]).
 
 use crate::decode::{Decoder, Fields};
 use crate::diag::{Code, Diagnostic};
