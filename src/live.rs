@@ -1,4 +1,4 @@
-//! A cluster as manifests: a live dump (`kubectl get … -o yaml`), a
+//! A cluster as manifests: a live dump (`kubectl get … -o json`), a
 //! repository of hand-written manifests, or what rbacc compiles for one
 //! cluster, read into the objects rbacc manages.
 //!
@@ -20,15 +20,14 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::access::load::{
-    Object as Document, Rbac, each_object_in, each_value, read_manifest_texts,
-};
+use crate::access::load::{Object as Document, Rbac, each_value, objects_in, read_manifest_texts};
 use crate::access::{AccessError, Manifests};
 use crate::emit::Output;
 use crate::layout::OutFile;
+use crate::yaml;
 
 /// The command that dumps what `audit` and `import` read from a cluster.
-pub const DUMP_COMMAND: &str = "kubectl get namespaces,serviceaccounts,roles,rolebindings,clusterroles,clusterrolebindings,resourcequotas,limitranges,networkpolicies --all-namespaces -o yaml";
+pub const DUMP_COMMAND: &str = "kubectl get namespaces,serviceaccounts,roles,rolebindings,clusterroles,clusterrolebindings,resourcequotas,limitranges,networkpolicies --all-namespaces -o json";
 
 /// The kinds rbacc writes and reads back, with their `apiVersion`.
 pub const MANAGED: &[(&str, &str)] = &[
@@ -136,7 +135,7 @@ impl Cluster {
     /// Reads a file, or every manifest file below a directory (in file-name
     /// order, as [`Manifests::load_dir`] does).
     pub fn load(path: &Path) -> Result<Cluster, AccessError> {
-        let texts = read_manifest_texts(path)?;
+        let texts = read_manifest_texts(path, &yaml::DUMPS)?;
         Cluster::from_texts(texts.iter().map(|(f, t)| (f.as_str(), t.as_str())))
     }
 
@@ -152,28 +151,37 @@ impl Cluster {
         )
     }
 
-    /// Reads each file's objects, decoded and cleaned, in parallel, and
-    /// adds them in file order: the result does not depend on scheduling.
+    /// Reads each file's objects in parallel, then decodes and cleans every
+    /// object in parallel, and adds them in file order: the result does not
+    /// depend on scheduling. The error reported is the first in file order
+    /// (in a file, one that stops it being read comes first).
     fn from_contents(mut files: Vec<(&str, Contents)>) -> Result<Cluster, AccessError> {
+        let documents: Vec<Result<Vec<Document>, AccessError>> = files
+            .par_iter_mut()
+            .map(|(file, contents)| contents.objects().map_err(|e| in_file(file, e)))
+            .collect();
+        let mut all = Vec::new();
+        let mut unread = None;
+        for ((file, _), documents) in files.iter().zip(documents) {
+            match documents {
+                Ok(documents) => all.extend(documents.into_iter().map(|d| (*file, d))),
+                Err(e) => {
+                    unread = Some(e);
+                    break;
+                }
+            }
+        }
+        let read: Vec<(&str, Result<Read, AccessError>)> = all
+            .into_par_iter()
+            .map(|(file, d)| (file, Read::of(file, d).map_err(|e| in_file(file, e))))
+            .collect();
         let mut cluster = Cluster::default();
         let mut seen: BTreeMap<ObjectKey, Vec<String>> = BTreeMap::new();
-        let parsed: Vec<Result<Vec<Read>, AccessError>> = files
-            .par_iter_mut()
-            .map(|(file, contents)| {
-                let mut read = Vec::new();
-                contents
-                    .each_object(&mut |d| {
-                        read.push(Read::of(file, d)?);
-                        Ok(())
-                    })
-                    .map_err(|e| in_file(file, e))?;
-                Ok(read)
-            })
-            .collect();
-        for ((file, _), read) in files.iter().zip(parsed) {
-            for read in read? {
-                cluster.add(file, read, &mut seen);
-            }
+        for (file, read) in read {
+            cluster.add(file, read?, &mut seen);
+        }
+        if let Some(e) = unread {
+            return Err(e);
         }
         cluster.duplicates = seen
             .into_iter()
@@ -332,23 +340,30 @@ enum Contents<'a> {
 }
 
 impl Contents<'_> {
-    fn each_object(
-        &mut self,
-        each: &mut (dyn FnMut(Document) -> Result<(), AccessError> + Send),
-    ) -> Result<(), AccessError> {
+    /// The objects, as they come: parsed from text under [`yaml::DUMPS`],
+    /// or the values taken.
+    fn objects(&mut self) -> Result<Vec<Document>, AccessError> {
+        let mut objects = Vec::new();
+        let mut push = |d| {
+            objects.push(d);
+            Ok(())
+        };
         match self {
-            Contents::Text(text) => each_object_in(text, each),
+            Contents::Text(text) => return objects_in(text, &yaml::DUMPS),
             Contents::Values(values) => match Arc::get_mut(values) {
-                Some(owned) => owned
-                    .iter_mut()
-                    .enumerate()
-                    .try_for_each(|(i, value)| each_value(i, std::mem::take(value), each)),
-                None => values
-                    .iter()
-                    .enumerate()
-                    .try_for_each(|(i, value)| each_value(i, value.clone(), each)),
+                Some(owned) => {
+                    for (i, value) in owned.iter_mut().enumerate() {
+                        each_value(i, std::mem::take(value), &mut push)?;
+                    }
+                }
+                None => {
+                    for (i, value) in values.iter().enumerate() {
+                        each_value(i, value.clone(), &mut push)?;
+                    }
+                }
             },
         }
+        Ok(objects)
     }
 }
 

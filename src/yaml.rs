@@ -85,6 +85,19 @@ pub const MANIFESTS: Profile = Profile {
     yaml_1_1_booleans: true,
 };
 
+/// A whole cluster dumped (`rbacc audit --live`, `rbacc import --cluster`):
+/// what `kubectl get … --all-namespaces` prints, one `kind: List` of every
+/// object, from the platform's own kubectl. A cluster of 10,000 teams
+/// dumps to about 160 MiB of JSON (90 MiB of YAML) and 7,000,000 values;
+/// 1 GiB and 64,000,000 values in one document hold six times that, and
+/// bound what a dump can make rbacc allocate to a few GiB. Each value and
+/// alias is bounded as in [`MANIFESTS`].
+pub const DUMPS: Profile = Profile {
+    file_bytes: 1024 * 1024 * 1024,
+    nodes: 64_000_000,
+    ..MANIFESTS
+};
+
 /// Largest declaration file rbacc reads, in bytes.
 pub const MAX_FILE_BYTES: usize = DECLARATIONS.file_bytes;
 /// Deepest nesting of collections in a declaration file.
@@ -103,10 +116,24 @@ impl Profile {
     pub fn split(&self) -> &'static str {
         if self.one_document {
             "split the declarations over several files"
+        } else if *self == DUMPS {
+            "dump the cluster into several files of a directory: each \
+             namespace (`kubectl get … -n <namespace> -o json`) or kind on its own"
         } else {
             "split it into several files: render each shard on its own \
              (`kubectl kustomize out/<cluster>/teams/<team>`), or dump each \
              namespace (`kubectl get … -n <namespace> -o yaml`) or kind on its own"
+        }
+    }
+
+    /// What a file of this profile is called, in messages.
+    pub fn file(&self) -> &'static str {
+        if self.one_document {
+            "declaration file"
+        } else if *self == DUMPS {
+            "cluster dump"
+        } else {
+            "manifest file"
         }
     }
 
@@ -119,7 +146,8 @@ impl Profile {
             )
         } else {
             format!(
-                "rbacc reads manifest files up to {} MiB, {} levels deep, with at most {} values in one document and {} values repeated through aliases; {}",
+                "rbacc reads {}s up to {} MiB, {} levels deep, with at most {} values in one document and {} values repeated through aliases; {}",
+                self.file(),
                 self.file_bytes / (1024 * 1024),
                 self.depth,
                 self.nodes,
@@ -306,6 +334,86 @@ pub fn documents(text: &str, profile: &Profile) -> Result<Vec<Document>, YamlErr
         Stopped::By(never) => match never {},
     })?;
     Ok(all)
+}
+
+/// A `kind: List` written as kubectl writes it in YAML, cut where its
+/// items begin, so that the pieces parse on their own (and in parallel):
+/// the list without its `items`, and runs of whole items.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ListPieces<'a> {
+    /// The document with the `items:` line and its items left out.
+    pub envelope: String,
+    /// Runs of consecutive items, in order, each a block sequence of at
+    /// least one item and about `piece_bytes` long.
+    pub items: Vec<&'a str>,
+}
+
+/// Cuts `text` into [`ListPieces`] when it is one document whose top-level
+/// mapping holds `items:` as a block sequence at the left margin (`- ` at
+/// column 0), as `kubectl get -o yaml` writes every list. No item can hold
+/// a line at column 0 (a nested value is indented), so every such line
+/// starting with `-` begins an item. `None` for anything else: several
+/// documents, directives, or no such `items:`; the caller then parses the
+/// text whole. A piece that does not parse on its own (an alias to an
+/// anchor in another item) is the caller's to notice: the whole text then
+/// parses as one, with its diagnostics.
+pub fn list_pieces(text: &str, piece_bytes: usize) -> Option<ListPieces<'_>> {
+    if text.starts_with("---") || text.starts_with('%') || text.contains("\n---") {
+        return None;
+    }
+    if text.contains("\n...") || text.starts_with("...") {
+        return None;
+    }
+    // Byte offsets of the line after `items:`, and where the items end.
+    let mut offset = 0;
+    let mut start = None;
+    let mut items_at = 0;
+    let mut end = text.len();
+    let mut cuts = Vec::new();
+    let mut piece_start = 0;
+    for line in text.split_inclusive('\n') {
+        let at = offset;
+        offset += line.len();
+        let bare = line.trim_end_matches(['\n', '\r']);
+        match start {
+            None => {
+                if bare.trim_end() == "items:" {
+                    items_at = at;
+                    start = Some(offset);
+                    piece_start = offset;
+                }
+            }
+            Some(first) => {
+                if bare.starts_with('-') {
+                    if at == first {
+                        continue;
+                    }
+                    if at - piece_start >= piece_bytes {
+                        cuts.push(at);
+                        piece_start = at;
+                    }
+                } else if at == first {
+                    // `items:` not followed by a sequence at the margin.
+                    return None;
+                } else if !(bare.is_empty() || bare.starts_with([' ', '#'])) {
+                    end = at;
+                    break;
+                }
+            }
+        }
+    }
+    let first = start?;
+    if first >= end {
+        return None;
+    }
+    let envelope = format!("{}{}", &text[..items_at], &text[end..]);
+    let mut items = Vec::with_capacity(cuts.len() + 1);
+    let mut from = first;
+    for cut in cuts.into_iter().chain([end]) {
+        items.push(&text[from..cut]);
+        from = cut;
+    }
+    Some(ListPieces { envelope, items })
 }
 
 /// Runs `parse`, telling it whether `text` may hold a tag (a `!`, which

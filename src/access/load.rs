@@ -55,12 +55,14 @@ pub enum AccessError {
     },
     /// A file that is not read: larger than [`yaml::MANIFESTS`] allows, or
     /// not a regular file.
-    #[error("{}", refused_message(path, why))]
+    #[error("{}", refused_message(path, why, profile))]
     Refused {
         /// The file.
         path: PathBuf,
         /// Why it is not read.
         why: Refused,
+        /// The limits it was read under.
+        profile: &'static yaml::Profile,
     },
     /// A file or directory could not be read.
     #[error("reading {}: {source}", path.display())]
@@ -73,12 +75,13 @@ pub enum AccessError {
     },
 }
 
-fn refused_message(path: &Path, why: &Refused) -> String {
+fn refused_message(path: &Path, why: &Refused, profile: &yaml::Profile) -> String {
     let message = why.message(&path.display().to_string());
     match why {
         Refused::TooLarge { .. } => format!(
-            "{message}, the most rbacc reads in one manifest file; {}",
-            yaml::MANIFESTS.split()
+            "{message}, the most rbacc reads in one {}; {}",
+            profile.file(),
+            profile.split()
         ),
         _ => message,
     }
@@ -124,7 +127,9 @@ impl Manifests {
     /// replaces it.
     pub fn from_yaml(text: &str) -> Result<Manifests, AccessError> {
         let mut manifests = Manifests::default();
-        each_object_in(text, &mut |object| manifests.add_object(object).map(|_| ()))?;
+        each_object_in(text, &yaml::MANIFESTS, &mut |object| {
+            manifests.add_object(object).map(|_| ())
+        })?;
         Ok(manifests)
     }
 
@@ -290,11 +295,12 @@ fn rbac_of(
     }))
 }
 
-/// Reads a multi-document stream under [`yaml::MANIFESTS`], handing every
-/// object to `each`: documents in order, the items of a `kind: List` (and
-/// of the typed RBAC lists) in order.
+/// Reads a multi-document stream under `profile`, handing every object to
+/// `each`: documents in order, the items of a `kind: List` (and of the
+/// typed RBAC lists) in order.
 pub(crate) fn each_object_in(
     text: &str,
+    profile: &yaml::Profile,
     each: &mut (dyn FnMut(Object) -> Result<(), AccessError> + Send),
 ) -> Result<(), AccessError> {
     // `kubectl get -o json` writes one JSON object, which is YAML too but
@@ -305,7 +311,7 @@ pub(crate) fn each_object_in(
     {
         return each_value(0, value, each);
     }
-    yaml::each_document(text, &yaml::MANIFESTS, |doc| {
+    yaml::each_document(text, profile, |doc| {
         let position = Position {
             document: doc.index,
             item: None,
@@ -317,6 +323,80 @@ pub(crate) fn each_object_in(
         Stopped::Yaml(e) => AccessError::Yaml(e),
         Stopped::By(e) => e,
     })
+}
+
+/// Below this size a text is parsed whole, on one thread.
+const PIECES_FROM_BYTES: usize = 4 * 1024 * 1024;
+
+/// How long each piece of a large YAML list is, in bytes: enough pieces
+/// for every core, each long enough that starting a parse costs nothing.
+const PIECE_BYTES: usize = 1024 * 1024;
+
+/// Every object of a text, as [`each_object_in`] hands them. A large
+/// `kind: List` in YAML, as `kubectl get -o yaml` prints a cluster, is cut
+/// at its items ([`yaml::list_pieces`]) and the pieces are parsed in
+/// parallel; any text that does not cut so, or a piece that does not parse
+/// alone, is parsed whole, with the whole text's diagnostics. The limits of
+/// `profile` then bound each piece, and the file as a whole by its size.
+pub(crate) fn objects_in(text: &str, profile: &yaml::Profile) -> Result<Vec<Object>, AccessError> {
+    let mut objects = Vec::new();
+    let mut push = |object| {
+        objects.push(object);
+        Ok(())
+    };
+    let pieces = (text.len() >= PIECES_FROM_BYTES && !text.trim_start().starts_with('{'))
+        .then(|| list_in_pieces(text, profile, PIECE_BYTES))
+        .flatten();
+    match pieces {
+        Some(list) => each_value(0, list, &mut push)?,
+        None => each_object_in(text, profile, &mut push)?,
+    }
+    Ok(objects)
+}
+
+/// A YAML `kind: List` parsed in pieces, in parallel, then put together;
+/// `None` when it does not cut into pieces or one does not parse alone.
+fn list_in_pieces(text: &str, profile: &yaml::Profile, piece_bytes: usize) -> Option<Value> {
+    if text.len() > profile.file_bytes {
+        return None;
+    }
+    let pieces = yaml::list_pieces(text, piece_bytes)?;
+    let (envelope, items) = rayon::join(
+        || yaml::documents(&pieces.envelope, profile).ok(),
+        || {
+            pieces
+                .items
+                .par_iter()
+                .map(
+                    |piece| match yaml::documents(piece, profile).ok()?.as_mut_slice() {
+                        [
+                            yaml::Document {
+                                value: Value::Array(items),
+                                ..
+                            },
+                        ] => Some(std::mem::take(items)),
+                        _ => None,
+                    },
+                )
+                .collect::<Option<Vec<Vec<Value>>>>()
+        },
+    );
+    let Some(
+        [
+            yaml::Document {
+                value: Value::Object(mut list),
+                ..
+            },
+        ],
+    ) = envelope.map(<[_; 1]>::try_from).and_then(Result::ok)
+    else {
+        return None;
+    };
+    if list.contains_key("items") {
+        return None;
+    }
+    list.insert("items".into(), Value::Array(items?.concat()));
+    Some(Value::Object(list))
 }
 
 /// The `index`th document of a stream, already read: its objects, as
@@ -425,7 +505,7 @@ fn manifest_files(dir: &Path) -> (Vec<PathBuf>, Option<AccessError>) {
 
 /// One file of [`Manifests::load_dir`], read within [`yaml::MANIFESTS`].
 fn load_file(path: &Path) -> Result<Manifests, AccessError> {
-    let text = read_manifest_file(path)?;
+    let text = read_manifest_file(path, &yaml::MANIFESTS)?;
     Manifests::from_yaml(&text).map_err(|e| AccessError::File {
         path: path.to_path_buf(),
         source: Box::new(e),
@@ -435,7 +515,10 @@ fn load_file(path: &Path) -> Result<Manifests, AccessError> {
 /// The texts of a manifest file, or of every manifest file below a
 /// directory ([`yaml_files`]), with their paths, in that order; read in
 /// parallel.
-pub(crate) fn read_manifest_texts(path: &Path) -> Result<Vec<(String, String)>, AccessError> {
+pub(crate) fn read_manifest_texts(
+    path: &Path,
+    profile: &'static yaml::Profile,
+) -> Result<Vec<(String, String)>, AccessError> {
     let paths = if path.is_dir() {
         let (paths, error) = manifest_files(path);
         if let Some(error) = error {
@@ -447,22 +530,23 @@ pub(crate) fn read_manifest_texts(path: &Path) -> Result<Vec<(String, String)>, 
     };
     paths
         .par_iter()
-        .map(|p| Ok((p.display().to_string(), read_manifest_file(p)?)))
+        .map(|p| Ok((p.display().to_string(), read_manifest_file(p, profile)?)))
         .collect()
 }
 
-/// A manifest file's text, read within [`yaml::MANIFESTS`].
-fn read_manifest_file(path: &Path) -> Result<String, AccessError> {
+/// A manifest file's text, read within the file size of `profile`.
+fn read_manifest_file(path: &Path, profile: &'static yaml::Profile) -> Result<String, AccessError> {
     let io = |source| AccessError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let bytes = match files::read_limited(path, yaml::MANIFESTS.file_bytes as u64) {
+    let bytes = match files::read_limited(path, profile.file_bytes as u64) {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(why)) => {
             return Err(AccessError::Refused {
                 path: path.to_path_buf(),
                 why,
+                profile,
             });
         }
         Err(e) => return Err(io(e)),
@@ -654,4 +738,118 @@ fn check_subjects(subjects: Option<&[Subject]>, namespaced: bool) -> Result<(), 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a reader hands over, comparable.
+    fn read(objects: Vec<Object>) -> Vec<(String, Option<usize>, Value)> {
+        objects
+            .into_iter()
+            .map(|o| (o.kind, o.position.item, o.value))
+            .collect()
+    }
+
+    /// The objects of `text` read whole, on one thread.
+    fn whole(text: &str) -> Vec<(String, Option<usize>, Value)> {
+        let mut objects = Vec::new();
+        each_object_in(text, &yaml::DUMPS, &mut |o| {
+            objects.push(o);
+            Ok(())
+        })
+        .expect("reads");
+        read(objects)
+    }
+
+    /// The objects of `text` read in pieces of about `piece_bytes`.
+    fn in_pieces(text: &str, piece_bytes: usize) -> Option<Vec<(String, Option<usize>, Value)>> {
+        let list = list_in_pieces(text, &yaml::DUMPS, piece_bytes)?;
+        let mut objects = Vec::new();
+        each_value(0, list, &mut |o| {
+            objects.push(o);
+            Ok(())
+        })
+        .expect("reads");
+        Some(read(objects))
+    }
+
+    const DUMP: &str = "apiVersion: v1
+items:
+- apiVersion: v1
+  kind: Namespace
+  metadata:
+    annotations:
+      note: |
+        - not an item
+        items:
+      quoted: \"two
+        lines\"
+    name: a
+# a comment at the margin
+
+- apiVersion: rbac.authorization.k8s.io/v1
+  kind: RoleBinding
+  metadata:
+    name: b
+    namespace: a
+  roleRef:
+    apiGroup: rbac.authorization.k8s.io
+    kind: ClusterRole
+    name: view
+  subjects:
+  - kind: Group
+    name: g
+-   apiVersion: v1
+    kind: ServiceAccount
+    metadata: {name: c, namespace: a}
+kind: List
+metadata:
+  resourceVersion: \"\"
+";
+
+    /// Read in pieces, as small as one item each or as large as the whole,
+    /// a dump gives what it gives read whole.
+    #[test]
+    fn a_list_read_in_pieces_is_the_list_read_whole() {
+        let crlf = DUMP.replace('\n', "\r\n");
+        let typed = DUMP
+            .replace("kind: List", "kind: RoleBindingList")
+            .replace("  kind: RoleBinding\n", "");
+        for text in [DUMP, crlf.as_str()] {
+            let want = whole(text);
+            assert_eq!(want.len(), 3);
+            for piece_bytes in [1, 200, 1 << 20] {
+                assert_eq!(
+                    in_pieces(text, piece_bytes),
+                    Some(want.clone()),
+                    "{piece_bytes}"
+                );
+            }
+        }
+        let pieces = yaml::list_pieces(&typed, 1).expect("cuts");
+        assert_eq!(pieces.items.len(), 3);
+        assert_eq!(in_pieces(&typed, 1), Some(whole(&typed)));
+    }
+
+    /// What does not cut into pieces that parse alone is read whole.
+    #[test]
+    fn what_does_not_cut_into_pieces_is_read_whole() {
+        let anchored = DUMP
+            .replace("    name: a\n", "    name: &n a\n")
+            .replace("    name: b\n", "    name: *n\n");
+        assert!(yaml::list_pieces(&anchored, 1).is_some());
+        assert_eq!(in_pieces(&anchored, 1), None, "an alias to another item");
+        assert_eq!(whole(&anchored)[1].2["metadata"]["name"], "a");
+        for text in [
+            format!("---\n{DUMP}"),
+            format!("{DUMP}---\nkind: List\napiVersion: v1\n"),
+            "apiVersion: v1\nitems: []\nkind: List\n".to_string(),
+            "apiVersion: v1\nitems:\n  - kind: Namespace\nkind: List\n".to_string(),
+            "kind: Namespace\napiVersion: v1\nmetadata: {name: x}\n".to_string(),
+        ] {
+            assert_eq!(yaml::list_pieces(&text, 1), None, "{text}");
+        }
+    }
 }

@@ -124,7 +124,7 @@ rbacc diff --base HEAD~1 -o json --exit-code"
     #[command(
         after_help = "PATH is a dump of the cluster: a file or a directory of manifests, such as
   kubectl get namespaces,serviceaccounts,roles,rolebindings,clusterroles,clusterrolebindings,\\
-    resourcequotas,limitranges,networkpolicies --all-namespaces -o yaml > live.yaml
+    resourcequotas,limitranges,networkpolicies --all-namespaces -o json > live.json
 Reports first who can do what live that the declarations do not give (subject, requests,
 where, through which binding and role), then the objects rbacc writes that are missing or
 differ (rules, subjects, spec, labels such as Pod Security), and the bindings, roles and
@@ -133,7 +133,7 @@ drift. Exit codes: 0 no drift, 1 drift, 2 usage or environment (or declarations 
 compile).
 
 Examples:
-  rbacc audit --live live.yaml --cluster prod
+  rbacc audit --live live.json --cluster prod
   rbacc audit --live dump/ --cluster prod -o json"
     )]
     Audit(AuditArgs),
@@ -142,7 +142,7 @@ Examples:
         after_help = "Each --cluster NAME=PATH names a cluster and its manifests: a file or a directory\n\
 (any layout, multi-document files, `kind: List`), such as a dump made with\n\
   kubectl get namespaces,serviceaccounts,roles,rolebindings,clusterroles,clusterrolebindings,\\\n\
-    resourcequotas,limitranges,networkpolicies --all-namespaces -o yaml\n\
+    resourcequotas,limitranges,networkpolicies --all-namespaces -o json\n\
 Writes DIR/rbacc.yaml and DIR/teams/ (DIR must be empty or absent), compiles them and\n\
 compares the result with the input: namespaces, labels, annotations, Pod Security, quotas,\n\
 limit ranges, NetworkPolicies and every subject's access. The report lists what differs\n\
@@ -150,7 +150,7 @@ limit ranges, NetworkPolicies and every subject's access. The report lists what 
 risks accepted for review. Exit codes: 0 imported with no difference, 1 imported with\n\
 differences or declarations that do not build, 2 usage or environment.\n\n\
 Examples:\n  \
-rbacc import --cluster prod=live-prod.yaml --into platform-rbac\n  \
+rbacc import --cluster prod=live-prod.json --into platform-rbac\n  \
 rbacc import --cluster prod=namespaces/ --cluster staging=staging/ --team-key team --into new"
     )]
     Import(ImportArgs),

@@ -14,7 +14,9 @@ const NOT_COMPILED: &str =
     "the declarations do not compile, so there is nothing to compare the cluster with";
 
 pub(crate) fn audit(ui: &Ui, args: &AuditArgs) -> Result<Outcome, String> {
+    let start = std::time::Instant::now();
     let mut live = Cluster::load(&args.live).map_err(|e| e.to_string())?;
+    ui.timing("dump", start.elapsed());
     if live.objects.is_empty() {
         return Err(format!(
             "no object rbacc manages in {}: dump the cluster with `{DUMP_COMMAND} > live.yaml`",
@@ -68,8 +70,15 @@ pub(crate) fn audit(ui: &Ui, args: &AuditArgs) -> Result<Outcome, String> {
         ui.diagnostics(&compilation, Format::Text);
         return Err(NOT_COMPILED.into());
     };
+    for (stage, took) in &compilation.timings {
+        ui.timing(stage, *took);
+    }
+    let start = std::time::Instant::now();
     let compiled = Cluster::take_from(&mut output, &cluster).map_err(|e| e.to_string())?;
+    ui.timing("read", start.elapsed());
+    let start = std::time::Instant::now();
     let audit = rbacc::audit::audit(&cluster, &mut live, &compiled);
+    ui.timing("compare", start.elapsed());
     match args.output {
         OutputFormat::Text => ui.print(&rbacc::audit::text(&audit)),
         OutputFormat::Json => ui.print(&rbacc::audit::json(&audit)),

@@ -16,7 +16,7 @@ pub(crate) fn import(ui: &Ui, args: &ImportArgs) -> Result<Outcome, String> {
     for spec in &args.clusters {
         let Some((name, path)) = spec.split_once('=') else {
             return Err(format!(
-                "--cluster {}: write NAME=PATH, such as prod=live-prod.yaml",
+                "--cluster {}: write NAME=PATH, such as prod=live-prod.json",
                 rbacc::text::visible(spec)
             ));
         };

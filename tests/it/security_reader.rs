@@ -230,6 +230,38 @@ fn manifest_files_over_64_mib_are_refused_with_how_to_split_them() {
     .says("no Role, ClusterRole, RoleBinding or ClusterRoleBinding");
 }
 
+/// A cluster dump is one file however large the cluster (`kubectl get
+/// -A` prints one list): `audit --live` reads up to 1 GiB where
+/// `--manifests` stops at 64 MiB, and refuses more by its size, unread.
+#[test]
+fn cluster_dumps_are_read_up_to_1_gib_and_refused_over_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let live = dir.path().join("live.yaml");
+    let huge = File::create(&live).expect("create");
+    huge.set_len(100 << 20).expect("sparse file");
+    let ran = run(
+        dir.path(),
+        &["audit", "--live", "live.yaml", "--repo", "repo"],
+    );
+    ran.expect(2).says("live.yaml");
+    assert!(
+        !ran.stderr.contains("more than the limit"),
+        "100 MiB is refused by size: {}",
+        ran.stderr
+    );
+    huge.set_len((1 << 30) + 1).expect("sparse file");
+    let start = Instant::now();
+    run(
+        dir.path(),
+        &["audit", "--live", "live.yaml", "--repo", "repo"],
+    )
+    .expect(2)
+    .says("live.yaml` is 1073741825 bytes, more than the limit of 1073741824 bytes")
+    .says("the most rbacc reads in one cluster dump")
+    .says("dump the cluster into several files of a directory");
+    assert!(start.elapsed() < Duration::from_secs(30), "it was read");
+}
+
 /// A team file with one value changed to `value`, in a flow mapping.
 fn team_with(value: &str) -> String {
     format!(
