@@ -19,7 +19,7 @@ pub(crate) fn audit(ui: &Ui, args: &AuditArgs) -> Result<Outcome, String> {
     ui.timing("dump", start.elapsed());
     if live.objects.is_empty() {
         return Err(format!(
-            "no object rbacc manages in {}: dump the cluster with `{DUMP_COMMAND} > live.yaml`",
+            "no object rbacc manages in {}: dump the cluster with `{DUMP_COMMAND} > live.json`",
             args.live.display()
         ));
     }
