@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::access::{UserInfo, rule_allows};
-use crate::live::{Cluster, Object, ObjectKey};
+use crate::live::{Cluster, ObjectKey, string_map};
 
 /// Access that holds live and that the declarations do not give: what one
 /// binding gives one subject beyond them.
@@ -107,18 +107,22 @@ pub fn audit(cluster: &str, live: &mut Cluster, compiled: &Cluster) -> Audit {
         .par_iter()
         .filter_map(|(key, object)| {
             // Roles rbacc assumes exist are the cluster's, not rbacc's to write.
-            if object.annotations().contains_key("rbacc.dev/assumed") {
+            // (Only ClusterRoles are assumed.)
+            if key.kind == "ClusterRole" && object.annotations().contains_key("rbacc.dev/assumed")
+            {
                 return None;
             }
             let Some(live_object) = live.objects.get(key) else {
                 return Some(Err(key.clone()));
             };
-            if object.value == live_object.value {
+            // Canonical texts: equal exactly when the objects are.
+            if object.json == live_object.json {
                 return None;
             }
-            let what = match (Shape::of(object), Shape::of(live_object)) {
+            let (ours, theirs) = (object.value(), live_object.value());
+            let what = match (Shape::of(&ours), Shape::of(&theirs)) {
                 (Some(a), Some(b)) => shape_difference(&a, &b),
-                _ => object_difference(object, live_object),
+                _ => object_difference(&ours, &theirs),
             };
             (!what.is_empty()).then(|| {
                 Ok(Difference {
@@ -174,11 +178,12 @@ fn shape_difference(ours: &Shape, theirs: &Shape) -> Vec<String> {
 /// What differs between an object rbacc writes and the live one: the
 /// labels and annotations rbacc writes, Pod Security labels, and every
 /// field besides metadata.
-fn object_difference<'a>(ours: &'a Object, theirs: &'a Object) -> Vec<String> {
+fn object_difference<'a>(ours: &'a Value, theirs: &'a Value) -> Vec<String> {
     let mut what = Vec::new();
+    let of = |value: &Value, field: &str| string_map(value.get("metadata"), field);
     for (singular, a, b) in [
-        ("label", ours.labels(), theirs.labels()),
-        ("annotation", ours.annotations(), theirs.annotations()),
+        ("label", of(ours, "labels"), of(theirs, "labels")),
+        ("annotation", of(ours, "annotations"), of(theirs, "annotations")),
     ] {
         let keys: BTreeSet<&String> = a
             .keys()
@@ -192,9 +197,8 @@ fn object_difference<'a>(ours: &'a Object, theirs: &'a Object) -> Vec<String> {
             }
         }
     }
-    let fields = |o: &'a Object| -> BTreeMap<&'a String, &'a Value> {
-        o.value
-            .as_object()
+    let fields = |o: &'a Value| -> BTreeMap<&'a String, &'a Value> {
+        o.as_object()
             .into_iter()
             .flatten()
             .filter(|(k, _)| !matches!(k.as_str(), "apiVersion" | "kind" | "metadata"))
@@ -250,8 +254,9 @@ fn extra_access(
         };
         match (live.objects.get(&key), compiled.objects.get(&key)) {
             (Some(a), Some(b)) => {
-                a.field("roleRef") == b.field("roleRef")
-                    && a.field("subjects") == b.field("subjects")
+                a.json == b.json
+                    || (a.field("roleRef") == b.field("roleRef")
+                        && a.field("subjects") == b.field("subjects"))
             }
             _ => false,
         }
@@ -340,9 +345,9 @@ pub(crate) fn user_of(subject: &Subject, namespace: Option<&str>) -> Option<(Str
 impl Shape {
     /// The shape of an RBAC object; `None` for other kinds, and for an
     /// object that does not decode (the loader has refused it already).
-    fn of(object: &Object) -> Option<Shape> {
-        let field = |name: &str| object.field(name).unwrap_or(&Value::Null);
-        let kind = object.value.get("kind").and_then(Value::as_str)?;
+    fn of(object: &Value) -> Option<Shape> {
+        let field = |name: &str| object.get(name).unwrap_or(&Value::Null);
+        let kind = object.get("kind").and_then(Value::as_str)?;
         match kind {
             "Role" | "ClusterRole" => {
                 // An aggregated role's rules are the controller's to fill in.

@@ -25,6 +25,7 @@ pub mod files;
 pub mod gitinput;
 pub mod import;
 pub mod init;
+pub mod json;
 pub mod layout;
 pub mod live;
 pub mod load;

@@ -17,12 +17,15 @@ use std::path::Path;
 use std::sync::Arc;
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::access::load::{Object as Document, Rbac, each_value, objects_in, read_manifest_texts};
+use crate::access::load::{
+    ListType, Object as Document, Rbac, compiled_rbac, json_list, objects_in, read_manifest_texts,
+};
 use crate::access::{AccessError, Manifests};
 use crate::emit::Output;
+use crate::json::Canonical;
 use crate::layout::OutFile;
 use crate::yaml;
 
@@ -62,34 +65,45 @@ impl ObjectKey {
     }
 }
 
-/// An object of a managed kind, as read, server-set fields removed.
+/// An object of a managed kind, as read, server-set fields removed; kept
+/// as its canonical JSON text, so that objects compare as strings and a
+/// whole cluster is held in about the size of its JSON.
 #[derive(Debug, Clone)]
 pub struct Object {
     /// The file it was read from (as given, or the `out/` path).
-    pub file: String,
-    pub value: Value,
+    pub file: Arc<str>,
+    pub json: Canonical,
 }
 
 impl Object {
+    /// The object as a value.
+    pub fn value(&self) -> Value {
+        self.json.value()
+    }
+
     /// `metadata.labels`, or nothing.
     pub fn labels(&self) -> BTreeMap<String, String> {
-        string_map(&self.value, "labels")
+        string_map(self.metadata().as_ref(), "labels")
     }
 
     /// `metadata.annotations`, or nothing.
     pub fn annotations(&self) -> BTreeMap<String, String> {
-        string_map(&self.value, "annotations")
+        string_map(self.metadata().as_ref(), "annotations")
     }
 
     /// The value at a top-level field (`spec`, `rules`, …), if present.
-    pub fn field(&self, name: &str) -> Option<&Value> {
-        self.value.get(name)
+    pub fn field(&self, name: &str) -> Option<Value> {
+        self.json.field(name)
+    }
+
+    fn metadata(&self) -> Option<Value> {
+        self.field("metadata")
     }
 }
 
-fn string_map(value: &Value, field: &str) -> BTreeMap<String, String> {
-    value
-        .get("metadata")
+/// The string values of a mapping of `metadata`, or nothing.
+pub(crate) fn string_map(metadata: Option<&Value>, field: &str) -> BTreeMap<String, String> {
+    metadata
         .and_then(|m| m.get(field))
         .and_then(Value::as_object)
         .map(|m| {
@@ -154,40 +168,40 @@ impl Cluster {
     /// Reads each file's objects in parallel, then decodes and cleans every
     /// object in parallel, and adds them in file order: the result does not
     /// depend on scheduling. The error reported is the first in file order
-    /// (in a file, one that stops it being read comes first).
-    fn from_contents(mut files: Vec<(&str, Contents)>) -> Result<Cluster, AccessError> {
-        let documents: Vec<Result<Vec<Document>, AccessError>> = files
-            .par_iter_mut()
-            .map(|(file, contents)| contents.objects().map_err(|e| in_file(file, e)))
+    /// (in a file, one that stops it being read comes first). An object
+    /// kept as JSON text (a JSON list's item, a compiled object) is parsed
+    /// only when it is read, and its value dropped once it is kept as text.
+    fn from_contents(files: Vec<(&str, Contents)>) -> Result<Cluster, AccessError> {
+        let pending: Vec<Result<Vec<Pending>, AccessError>> = files
+            .par_iter()
+            .map(|(file, contents)| contents.pending().map_err(|e| in_file(file, e)))
             .collect();
         let mut all = Vec::new();
         let mut unread = None;
-        for ((file, _), documents) in files.iter().zip(documents) {
-            match documents {
-                Ok(documents) => all.extend(documents.into_iter().map(|d| (*file, d))),
+        for ((file, _), pending) in files.iter().zip(pending) {
+            let file: Arc<str> = Arc::from(*file);
+            match pending {
+                Ok(pending) => all.extend(pending.into_iter().map(|p| (file.clone(), p))),
                 Err(e) => {
                     unread = Some(e);
                     break;
                 }
             }
         }
-        let read: Vec<(&str, Result<Read, AccessError>)> = all
+        let read: Vec<(Arc<str>, Result<Read, AccessError>)> = all
             .into_par_iter()
-            .map(|(file, d)| (file, Read::of(file, d).map_err(|e| in_file(file, e))))
+            .map(|(file, pending)| {
+                let read = pending.read(&file).map_err(|e| in_file(&file, e));
+                (file, read)
+            })
             .collect();
         let mut cluster = Cluster::default();
-        let mut seen: BTreeMap<ObjectKey, Vec<String>> = BTreeMap::new();
         for (file, read) in read {
-            cluster.add(file, read?, &mut seen);
+            cluster.add(file, read?);
         }
         if let Some(e) = unread {
             return Err(e);
         }
-        cluster.duplicates = seen
-            .into_iter()
-            .filter(|(_, files)| files.len() > 1)
-            .map(|(object, files)| Duplicate { object, files })
-            .collect();
         cluster.skipped.sort();
         for key in cluster.objects.keys() {
             cluster
@@ -199,21 +213,37 @@ impl Cluster {
         Ok(cluster)
     }
 
-    fn add(&mut self, file: &str, read: Read, seen: &mut BTreeMap<ObjectKey, Vec<String>>) {
+    fn add(&mut self, file: Arc<str>, read: Read) {
+        use std::collections::btree_map::Entry;
         match read {
             Read::Skipped(skipped) => self.skipped.push(skipped),
-            Read::Managed { key, value, rbac } => {
+            Read::Managed { key, json, rbac } => {
                 if let Some(rbac) = rbac {
                     self.rbac.insert(*rbac);
                 }
-                seen.entry(key.clone()).or_default().push(file.to_string());
-                self.objects.insert(
-                    key,
-                    Object {
-                        file: file.to_string(),
-                        value,
-                    },
-                );
+                let object = Object { file, json };
+                match self.objects.entry(key) {
+                    Entry::Vacant(entry) => {
+                        entry.insert(object);
+                    }
+                    Entry::Occupied(mut entry) => {
+                        let earlier = std::mem::replace(entry.get_mut(), object);
+                        let files = match self.duplicates.binary_search_by(|d| d.object.cmp(entry.key())) {
+                            Ok(i) => &mut self.duplicates[i].files,
+                            Err(i) => {
+                                self.duplicates.insert(
+                                    i,
+                                    Duplicate {
+                                        object: entry.key().clone(),
+                                        files: vec![earlier.file.to_string()],
+                                    },
+                                );
+                                &mut self.duplicates[i].files
+                            }
+                        };
+                        files.push(entry.get().file.to_string());
+                    }
+                }
             }
         }
     }
@@ -276,7 +306,7 @@ enum Read {
     /// Of a managed kind: cleaned, and decoded when it is RBAC.
     Managed {
         key: ObjectKey,
-        value: Value,
+        json: Canonical,
         rbac: Option<Box<Rbac>>,
     },
 }
@@ -315,11 +345,7 @@ impl Read {
         if key.name.is_empty() {
             return Err(document.error("metadata.name is required"));
         }
-        let namespaced = !matches!(
-            document.kind.as_str(),
-            "Namespace" | "ClusterRole" | "ClusterRoleBinding"
-        );
-        if namespaced && key.namespace.is_empty() {
+        if namespaced(&key.kind) && key.namespace.is_empty() {
             return Err(document.error(format!(
                 "metadata.namespace is required to know where {:?} applies",
                 key.name
@@ -328,42 +354,109 @@ impl Read {
         let rbac = document.rbac()?.map(Box::new);
         let mut value = document.value;
         clean(&mut value);
-        Ok(Read::Managed { key, value, rbac })
+        let json = Canonical::of(&value);
+        Ok(Read::Managed { key, json, rbac })
+    }
+
+    /// Reads the `index`th object of a compiled file, kept as canonical
+    /// text. Emission writes nothing the API server sets (there is nothing
+    /// for [`clean`] to remove), so the text is kept as it is, and RBAC is
+    /// decoded from it; only a NetworkPolicy, whose server defaults are
+    /// filled in as for a dump, or an object that is not as emission
+    /// writes it, is read through a value, as [`Read::of`] reads any.
+    fn compiled(file: &str, index: usize, text: &Canonical) -> Result<Read, AccessError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Head {
+            api_version: String,
+            kind: String,
+            metadata: Metadata,
+        }
+        #[derive(Deserialize)]
+        struct Metadata {
+            name: String,
+            namespace: Option<String>,
+        }
+        let head = text.decode::<Head>().ok().filter(|head| {
+            let (name, namespace) = (&head.metadata.name, &head.metadata.namespace);
+            head.kind != "NetworkPolicy"
+                && MANAGED.contains(&(head.api_version.as_str(), head.kind.as_str()))
+                && !name.is_empty()
+                && (!namespaced(&head.kind) || namespace.as_deref().is_some_and(|n| !n.is_empty()))
+        });
+        let Some(head) = head else {
+            return Read::of(file, Document::single(index, text.value())?);
+        };
+        let rbac = compiled_rbac(index, &head.api_version, &head.kind, text)?.map(Box::new);
+        Ok(Read::Managed {
+            key: ObjectKey {
+                kind: head.kind,
+                namespace: head.metadata.namespace.unwrap_or_default(),
+                name: head.metadata.name,
+            },
+            json: text.clone(),
+            rbac,
+        })
     }
 }
 
-/// A file's contents: text to parse, or the values of its documents
-/// (moved out when no other file shares them, else copied).
+/// Whether objects of `kind` (a managed kind) live in a namespace.
+fn namespaced(kind: &str) -> bool {
+    !matches!(kind, "Namespace" | "ClusterRole" | "ClusterRoleBinding")
+}
+
+/// An object still to be read.
+enum Pending<'a> {
+    /// Parsed already (from YAML, or a JSON text read whole).
+    Parsed(Document),
+    /// The `index`th item of a JSON list, as text.
+    Item(Arc<ListType>, usize, &'a str),
+    /// The `index`th object of a compiled file, as canonical text.
+    Compiled(usize, &'a Canonical),
+}
+
+impl Pending<'_> {
+    fn read(self, file: &str) -> Result<Read, AccessError> {
+        let document = match self {
+            Pending::Parsed(document) => document,
+            Pending::Item(list, index, text) => list.json_item(index, text)?,
+            Pending::Compiled(index, text) => return Read::compiled(file, index, text),
+        };
+        Read::of(file, document)
+    }
+}
+
+/// A file's contents: text to parse, or the canonical text of its objects.
 enum Contents<'a> {
     Text(&'a str),
-    Values(Arc<[Value]>),
+    Values(Arc<[Canonical]>),
 }
 
 impl Contents<'_> {
-    /// The objects, as they come: parsed from text under [`yaml::DUMPS`],
-    /// or the values taken.
-    fn objects(&mut self) -> Result<Vec<Document>, AccessError> {
-        let mut objects = Vec::new();
-        let mut push = |d| {
-            objects.push(d);
-            Ok(())
-        };
+    /// The objects, still to be read: a JSON list's items and compiled
+    /// objects as text, anything else parsed under [`yaml::DUMPS`].
+    fn pending(&self) -> Result<Vec<Pending<'_>>, AccessError> {
         match self {
-            Contents::Text(text) => return objects_in(text, &yaml::DUMPS),
-            Contents::Values(values) => match Arc::get_mut(values) {
-                Some(owned) => {
-                    for (i, value) in owned.iter_mut().enumerate() {
-                        each_value(i, std::mem::take(value), &mut push)?;
-                    }
+            Contents::Text(text) => match json_list(text) {
+                Some((list, items)) => {
+                    let list = Arc::new(list);
+                    Ok(items
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, item)| Pending::Item(list.clone(), i, item))
+                        .collect())
                 }
-                None => {
-                    for (i, value) in values.iter().enumerate() {
-                        each_value(i, value.clone(), &mut push)?;
-                    }
-                }
+                None => Ok(objects_in(text, &yaml::DUMPS)?
+                    .into_iter()
+                    .map(Pending::Parsed)
+                    .collect()),
             },
+            Contents::Values(values) => Ok(values
+                .iter()
+                .enumerate()
+                .map(|(i, text)| Pending::Compiled(i, text))
+                .collect()),
         }
-        Ok(objects)
     }
 }
 
@@ -513,7 +606,7 @@ metadata: { name: shop, labels: { team: shop } }
         };
         let ns = &cluster.objects[&key("Namespace", "", "shop")];
         assert_eq!(
-            ns.value,
+            ns.value(),
             serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
                 "metadata": {"name": "shop", "labels": {"team": "shop"}}})
         );
@@ -524,7 +617,7 @@ metadata: { name: shop, labels: { team: shop } }
         let np = &cluster.objects[&key("NetworkPolicy", "shop", "np")];
         assert_eq!(
             np.field("spec").unwrap(),
-            &serde_json::json!({"podSelector": {}, "policyTypes": ["Ingress"],
+            serde_json::json!({"podSelector": {}, "policyTypes": ["Ingress"],
                 "ingress": [{"ports": [{"port": 80, "protocol": "TCP"}]}]})
         );
     }
@@ -565,7 +658,7 @@ metadata: { name: shop, labels: { team: shop } }
                 "{path}"
             );
             for (key, object) in a {
-                assert_eq!(object.value, b[key].value, "{path}: {}", key.label());
+                assert_eq!(object.json, b[key].json, "{path}: {}", key.label());
             }
             assert_eq!(parsed.skipped, kept.skipped, "{path}");
         }
@@ -618,7 +711,7 @@ metadata: { name: shop, labels: { team: shop } }
                     read.objects.keys().collect::<Vec<_>>()
                 );
                 for (key, object) in &read.objects {
-                    assert_eq!(only.objects[key].value, object.value, "{}", key.label());
+                    assert_eq!(only.objects[key].json, object.json, "{}", key.label());
                     assert_eq!(only.objects[key].file, object.file);
                 }
             }
@@ -626,9 +719,55 @@ metadata: { name: shop, labels: { team: shop } }
     }
 
     #[test]
+    fn compiled_objects_read_as_their_values_do() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let fixtures = std::fs::read_dir(root.join("tests/fixtures/ok"))
+            .unwrap()
+            .map(|e| e.unwrap().path().join("repo"));
+        let mut kinds = std::collections::BTreeSet::new();
+        let mut outputs = vec![example_output()];
+        for repo in fixtures {
+            let input = crate::load::Input::from_worktree(&repo, jiff::civil::date(2026, 11, 23))
+                .unwrap();
+            let mut compilation = crate::compile(&input, &crate::Settings::default());
+            compilation.emit(&crate::emit::Selection {
+                values: true,
+                ..crate::emit::Selection::all()
+            });
+            outputs.push(compilation.output.expect("an ok fixture compiles"));
+        }
+        for (path, values) in outputs.iter().flat_map(|o| &o.values) {
+            for (i, text) in values.iter().enumerate() {
+                let fast = Read::compiled(path, i, text).unwrap();
+                let slow = Read::of(path, Document::single(i, text.value()).unwrap()).unwrap();
+                match (fast, slow) {
+                    (
+                        Read::Managed { key, json, rbac },
+                        Read::Managed {
+                            key: k,
+                            json: j,
+                            rbac: r,
+                        },
+                    ) => {
+                        assert_eq!((&key, &json), (&k, &j), "{path}");
+                        assert_eq!(rbac.is_some(), r.is_some(), "{path}: {}", key.label());
+                        kinds.insert(key.kind);
+                    }
+                    (Read::Skipped(a), Read::Skipped(b)) => assert_eq!(a, b, "{path}"),
+                    _ => panic!("{path}: object {i} reads as another kind of thing"),
+                }
+            }
+        }
+        // Every kind emission writes is among them.
+        for (_, kind) in MANAGED {
+            assert!(kinds.contains(*kind), "no {kind} in the outputs");
+        }
+    }
+
+    #[test]
     fn a_json_dump_reads_as_its_yaml_does() {
         let prod = Cluster::take_from(&mut example_output(), "prod").unwrap();
-        let items: Vec<&Value> = prod.objects.values().map(|o| &o.value).collect();
+        let items: Vec<Value> = prod.objects.values().map(Object::value).collect();
         let json = serde_json::to_string_pretty(
             &serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items}),
         )
@@ -636,11 +775,77 @@ metadata: { name: shop, labels: { team: shop } }
         let read = Cluster::from_texts([("live.json", json.as_str())]).unwrap();
         assert_eq!(read.objects.len(), prod.objects.len());
         for (key, object) in &prod.objects {
-            assert_eq!(read.objects[key].value, object.value, "{}", key.label());
+            assert_eq!(read.objects[key].json, object.json, "{}", key.label());
         }
         // JSON that does not parse as JSON is read, and reported, as YAML.
         let err = Cluster::from_texts([("bad.json", "{\"kind\": [}")]).unwrap_err();
         assert!(err.to_string().contains("bad.json"), "{err}");
+    }
+
+    #[test]
+    fn a_json_list_read_item_by_item_is_the_list_read_whole() {
+        // The same text as YAML (flow style) takes the reader that parses
+        // it whole; as JSON its items are parsed one by one.
+        let read = |json: &str| {
+            let value: Value = serde_json::from_str(json).unwrap();
+            let yaml = serde_saphyr::to_string(&value).unwrap();
+            let whole = Cluster::from_texts([("dump", yaml.as_str())]);
+            let by_item = Cluster::from_texts([("dump", json)]);
+            (whole, by_item)
+        };
+        let binding = r#"{"metadata": {"name": "b", "namespace": "shop"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+            "subjects": [{"kind": "Group", "name": "devs"}]}"#;
+        for json in [
+            // A typed list's items may leave out their type.
+            format!(
+                r#"{{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBindingList",
+                "items": [{binding}, {binding}]}}"#
+            ),
+            format!(
+                r#"{{"kind": "List", "apiVersion": "v1", "metadata": {{"resourceVersion": ""}},
+                "items": [{{"apiVersion": "v1", "kind": "Namespace", "metadata": {{"name": "shop"}},
+                "status": {{"phase": "Active"}}}},
+                {{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                "metadata": {{"name": "b", "namespace": "shop"}},
+                "roleRef": {{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"}}}},
+                {{"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+                "metadata": {{"name": "tls", "namespace": "shop"}}}}], "items": []}}"#
+            ),
+            r#"{"kind": "List", "apiVersion": "v1", "items": null}"#.to_string(),
+        ] {
+            let (whole, by_item) = read(&json);
+            let (whole, by_item) = (whole.unwrap(), by_item.unwrap());
+            assert_eq!(
+                whole.objects.keys().collect::<Vec<_>>(),
+                by_item.objects.keys().collect::<Vec<_>>(),
+                "{json}"
+            );
+            for (key, object) in &whole.objects {
+                assert_eq!(object.json, by_item.objects[key].json, "{json}");
+            }
+            assert_eq!(whole.skipped, by_item.skipped, "{json}");
+            assert_eq!(whole.duplicates, by_item.duplicates, "{json}");
+            assert_eq!(
+                whole.rbac.role_bindings().collect::<Vec<_>>(),
+                by_item.rbac.role_bindings().collect::<Vec<_>>(),
+                "{json}"
+            );
+        }
+        // An item that is wrong is the same error, at the same item.
+        for json in [
+            r#"{"kind": "List", "apiVersion": "v1", "items": [{"kind": "Namespace"}]}"#,
+            r#"{"kind": "List", "apiVersion": "v1", "items": [{"kind": "List", "apiVersion": "v1"}]}"#,
+            r#"{"kind": "List", "apiVersion": "v1", "items": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}}, 3]}"#,
+            r#"{"kind": "List", "apiVersion": "v1", "items": {"a": 1}}"#,
+        ] {
+            let (whole, by_item) = read(json);
+            assert_eq!(
+                whole.unwrap_err().to_string(),
+                by_item.unwrap_err().to_string(),
+                "{json}"
+            );
+        }
     }
 
     #[test]

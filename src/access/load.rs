@@ -6,6 +6,7 @@
 //! object the cluster would reject is an error here rather than a silent
 //! grant or denial.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use k8s_openapi::api::rbac::v1::{
@@ -13,10 +14,11 @@ use k8s_openapi::api::rbac::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use rayon::prelude::*;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::{Manifests, RBAC_GROUP, rules};
 use crate::files::{self, Refused};
+use crate::json::Canonical;
 use crate::yaml::{self, Stopped, YamlError};
 
 /// The `apiVersion` of the RBAC objects read.
@@ -141,16 +143,33 @@ impl Manifests {
     ) -> Result<Manifests, AccessError> {
         let mut manifests = Manifests::default();
         for (document, value) in values.into_iter().enumerate() {
-            let position = Position {
-                document,
-                item: None,
-            };
-            let (api_version, kind) = type_of(value).map_err(|m| position.error("(no kind)", m))?;
-            if let Some(rbac) = rbac_of(&api_version, &kind, value, position)? {
-                manifests.insert(rbac);
-            }
+            manifests.add_value(document, value)?;
         }
         Ok(manifests)
+    }
+
+    /// As [`Manifests::from_values`], of objects kept as canonical text
+    /// ([`crate::emit::Output::values`]).
+    pub fn from_canonical<'a>(
+        texts: impl IntoIterator<Item = &'a Canonical>,
+    ) -> Result<Manifests, AccessError> {
+        let mut manifests = Manifests::default();
+        for (document, text) in texts.into_iter().enumerate() {
+            manifests.add_value(document, &text.value())?;
+        }
+        Ok(manifests)
+    }
+
+    fn add_value(&mut self, document: usize, value: &Value) -> Result<(), AccessError> {
+        let position = Position {
+            document,
+            item: None,
+        };
+        let (api_version, kind) = type_of(value).map_err(|m| position.error("(no kind)", m))?;
+        if let Some(rbac) = rbac_of(&api_version, &kind, Source::Value(value), position)? {
+            self.insert(rbac);
+        }
+        Ok(())
     }
 
     /// Reads every `*.yaml`, `*.yml` and `*.json` file below `dir`, in file-name order
@@ -226,6 +245,24 @@ pub(crate) struct Object {
 }
 
 impl Object {
+    /// The `index`th value of a stream, which is one object (not a list).
+    pub(crate) fn single(index: usize, value: Value) -> Result<Object, AccessError> {
+        let position = Position {
+            document: index,
+            item: None,
+        };
+        let (api_version, kind) = type_of(&value).map_err(|m| position.error("(no kind)", m))?;
+        if is_list(&api_version, &kind) {
+            return Err(position.error(&kind, "a list where one object was expected"));
+        }
+        Ok(Object {
+            value,
+            api_version,
+            kind,
+            position,
+        })
+    }
+
     /// An error about this object.
     pub(crate) fn error(&self, message: impl Into<String>) -> AccessError {
         self.position.error(&self.kind, message)
@@ -236,16 +273,53 @@ impl Object {
     /// group). Decoded from the value as it is, server fields and all: a
     /// label the evaluator selects on stays.
     pub(crate) fn rbac(&self) -> Result<Option<Rbac>, AccessError> {
-        rbac_of(&self.api_version, &self.kind, &self.value, self.position)
+        rbac_of(
+            &self.api_version,
+            &self.kind,
+            Source::Value(&self.value),
+            self.position,
+        )
     }
 }
 
-/// `value`, of `api_version` and `kind`, decoded and checked as the API
-/// server checks it when it is RBAC: [`Object::rbac`].
+/// An object of a compiled file, kept as canonical text, decoded and
+/// checked as [`Object::rbac`] does, without building a value: what
+/// `live` reads of the objects emission kept.
+pub(crate) fn compiled_rbac(
+    index: usize,
+    api_version: &str,
+    kind: &str,
+    text: &Canonical,
+) -> Result<Option<Rbac>, AccessError> {
+    let position = Position {
+        document: index,
+        item: None,
+    };
+    rbac_of(api_version, kind, Source::Text(text.as_str()), position)
+}
+
+/// What an object is decoded from.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    Value(&'a Value),
+    Text(&'a str),
+}
+
+impl Source<'_> {
+    fn decode<T: serde::de::DeserializeOwned>(self) -> Result<T, String> {
+        match self {
+            Source::Value(value) => T::deserialize(value).map_err(|e| e.to_string()),
+            Source::Text(text) => serde_json::from_str(text).map_err(|e| e.to_string()),
+        }
+    }
+}
+
+/// The object of `source`, of `api_version` and `kind`, decoded and
+/// checked as the API server checks it when it is RBAC: [`Object::rbac`].
 fn rbac_of(
     api_version: &str,
     kind: &str,
-    value: &Value,
+    source: Source,
     position: Position,
 ) -> Result<Option<Rbac>, AccessError> {
     if !matches!(
@@ -266,27 +340,27 @@ fn rbac_of(
     }
     Ok(Some(match kind {
         "Role" => {
-            let role: Role = decode(value).map_err(fail)?;
+            let role: Role = source.decode().map_err(fail)?;
             let key = namespaced_key(&role.metadata).map_err(fail)?;
             check_rules(role.rules.as_deref(), true).map_err(fail)?;
             Rbac::Role(key, role)
         }
         "ClusterRole" => {
-            let role: ClusterRole = decode(value).map_err(fail)?;
+            let role: ClusterRole = source.decode().map_err(fail)?;
             let name = name_of(&role.metadata).map_err(fail)?;
             check_rules(role.rules.as_deref(), false).map_err(fail)?;
             check_aggregation(&role).map_err(fail)?;
             Rbac::ClusterRole(name, role)
         }
         "RoleBinding" => {
-            let binding: RoleBinding = decode(value).map_err(fail)?;
+            let binding: RoleBinding = source.decode().map_err(fail)?;
             let key = namespaced_key(&binding.metadata).map_err(fail)?;
             check_role_ref(&binding.role_ref, &["Role", "ClusterRole"]).map_err(fail)?;
             check_subjects(binding.subjects.as_deref(), true).map_err(fail)?;
             Rbac::RoleBinding(key, binding)
         }
         _ => {
-            let binding: ClusterRoleBinding = decode(value).map_err(fail)?;
+            let binding: ClusterRoleBinding = source.decode().map_err(fail)?;
             let name = name_of(&binding.metadata).map_err(fail)?;
             check_role_ref(&binding.role_ref, &["ClusterRole"]).map_err(fail)?;
             check_subjects(binding.subjects.as_deref(), false).map_err(fail)?;
@@ -436,33 +510,93 @@ fn each_object(
         Some(Value::Null) | None => Vec::new(),
         Some(_) => return Err(position.error(&kind, "`items` is not a list")),
     };
-    for (i, mut item) in items.into_iter().enumerate() {
+    let list = ListType {
+        api_version,
+        kind,
+        document: position.document,
+    };
+    for (i, item) in items.into_iter().enumerate() {
+        each(list.item(i, item)?)?;
+    }
+    Ok(())
+}
+
+/// The type of a list whose items are read one by one.
+pub(crate) struct ListType {
+    api_version: String,
+    kind: String,
+    document: usize,
+}
+
+impl ListType {
+    /// The `index`th item of the list.
+    pub(crate) fn item(&self, index: usize, mut item: Value) -> Result<Object, AccessError> {
         let position = Position {
-            item: Some(i),
-            ..position
+            document: self.document,
+            item: Some(index),
         };
         // Items of a typed list may leave out their type.
-        if let (Some(element), Value::Object(fields)) = (items_kind(&kind), &mut item) {
+        if let (Some(element), Value::Object(fields)) = (items_kind(&self.kind), &mut item) {
             fields
                 .entry("kind")
                 .or_insert_with(|| Value::String(element.to_string()));
             fields
                 .entry("apiVersion")
-                .or_insert_with(|| Value::String(api_version.clone()));
+                .or_insert_with(|| Value::String(self.api_version.clone()));
         }
         let (item_version, item_kind) =
             type_of(&item).map_err(|m| position.error("(no kind)", m))?;
         if is_list(&item_version, &item_kind) {
             return Err(position.error(&item_kind, "a list inside a list is not supported"));
         }
-        each(Object {
+        Ok(Object {
             value: item,
             api_version: item_version,
             kind: item_kind,
             position,
-        })?;
+        })
     }
-    Ok(())
+
+    /// The `index`th item, from its JSON text.
+    pub(crate) fn json_item(&self, index: usize, text: &str) -> Result<Object, AccessError> {
+        let value = serde_json::from_str(text).map_err(|e| {
+            Position {
+                document: self.document,
+                item: Some(index),
+            }
+            .error("(no kind)", e.to_string())
+        })?;
+        self.item(index, value)
+    }
+}
+
+/// A JSON list (`kubectl get -o json`) with its items still text: each is
+/// parsed when it is read, so a whole cluster is never held as values.
+/// `None` for any text that is not one JSON list with an array of items:
+/// [`each_object_in`] reads those whole, with its diagnostics.
+pub(crate) fn json_list(text: &str) -> Option<(ListType, Vec<&str>)> {
+    use serde_json::value::RawValue;
+    if !text.trim_start().starts_with('{') {
+        return None;
+    }
+    // The same mapping a value would be: the last of repeated keys wins.
+    let mut fields: BTreeMap<String, &RawValue> = serde_json::from_str(text).ok()?;
+    let items = fields.remove("items")?;
+    let envelope: Map<String, Value> = fields
+        .into_iter()
+        .map(|(k, v)| Some((k, serde_json::from_str(v.get()).ok()?)))
+        .collect::<Option<_>>()?;
+    let (api_version, kind) = type_of(&Value::Object(envelope)).ok()?;
+    if !is_list(&api_version, &kind) {
+        return None;
+    }
+    let items: Vec<&RawValue> = serde_json::from_str(items.get()).ok()?;
+    let list = ListType {
+        api_version,
+        kind,
+        document: 0,
+    };
+    Some((list, items.into_iter().map(RawValue::get).collect()))
 }
 
 /// The manifest files below `dir`, in file-name order (depth first):
@@ -596,10 +730,6 @@ fn items_kind(kind: &str) -> Option<&'static str> {
         "ClusterRoleBindingList" => Some("ClusterRoleBinding"),
         _ => None,
     }
-}
-
-fn decode<'a, T: serde::Deserialize<'a>>(value: &'a Value) -> Result<T, String> {
-    T::deserialize(value).map_err(|e| e.to_string())
 }
 
 fn name_of(meta: &ObjectMeta) -> Result<String, String> {

@@ -15,6 +15,7 @@ use super::access::AccessChanges;
 use super::compile::Outputs;
 use super::{ClusterSummary, Counts, FileChange, Status, Warning};
 use crate::Compilation;
+use crate::json::Canonical;
 use crate::layout::OutFile;
 use crate::yaml;
 
@@ -137,31 +138,30 @@ pub(super) type Objects = BTreeMap<Key, Object>;
 
 /// The objects of a file that holds objects ([`OutFile::holds_objects`]),
 /// from the values emission kept.
-pub(super) fn objects(values: &[Value]) -> Objects {
-    let text = |value: &Value, field: &str| {
-        value
-            .get("metadata")
-            .and_then(|m| m.get(field))
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    };
+pub(super) fn objects(values: &[Canonical]) -> Objects {
+    /// What identifies an object; the rest of its text is skipped.
+    #[derive(serde::Deserialize)]
+    struct Identity {
+        kind: String,
+        metadata: Metadata,
+    }
+    #[derive(serde::Deserialize)]
+    struct Metadata {
+        name: String,
+        namespace: Option<String>,
+    }
     values
         .iter()
-        .filter_map(|value| {
-            let kind = value.get("kind")?.as_str()?.to_string();
-            let key = (
-                kind,
-                text(value, "namespace").unwrap_or_default(),
-                text(value, "name")?,
-            );
+        .filter_map(|text| {
+            let Identity { kind, metadata } = text.decode().ok()?;
+            let key = (kind, metadata.namespace.unwrap_or_default(), metadata.name);
             let object = if key.0 == "Namespace" {
-                Object::Namespace(value.clone())
+                Object::Namespace(text.value())
             } else {
                 use sha2::Digest;
-                // serde_json's maps are sorted: the same object always
-                // writes the same bytes.
-                let bytes = serde_json::to_vec(value).unwrap_or_default();
-                Object::Other(sha2::Sha256::digest(bytes).into())
+                // Canonical text: the same object always writes the same
+                // bytes.
+                Object::Other(sha2::Sha256::digest(text.as_str()).into())
             };
             Some((key, object))
         })

@@ -70,7 +70,7 @@ impl Side {
                     .then(|| super::changes::objects(&values));
                 let rbac = file
                     .is_some_and(|f| f.holds_rbac())
-                    .then(|| Manifests::from_values(values.iter()).map_err(|e| e.to_string()));
+                    .then(|| Manifests::from_canonical(values.iter()).map_err(|e| e.to_string()));
                 (path, objects, rbac)
             })
             .collect();

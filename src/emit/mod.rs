@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::json::Canonical;
 use crate::layout::{self, OutFile};
 use crate::model::{ArgoCd, FLUX_CLUSTER_NAME, Flux, Org, Team, flux_team_name};
 
@@ -41,9 +42,10 @@ pub struct Output {
     /// names in its header (`teams/x.yaml`, `rbacc.yaml`), by path.
     pub sources: BTreeMap<String, String>,
     /// With [`Selection::values`]: the objects of each file that holds
-    /// objects or RBAC (the assumed roles' items), as JSON values, by path. What `audit` and `import` compare
-    /// instead of parsing the files back.
-    pub values: BTreeMap<String, Arc<[serde_json::Value]>>,
+    /// objects or RBAC (the assumed roles' items), as canonical JSON text,
+    /// by path. What `audit`, `import` and `diff` compare instead of parsing
+    /// the files back.
+    pub values: BTreeMap<String, Arc<[Canonical]>>,
     indexed: bool,
     valued: bool,
     /// Object files as text ([`Selection::text`]).
@@ -432,7 +434,7 @@ struct Emitted {
     /// `None` for a file of objects without [`Selection::text`].
     text: Option<String>,
     ids: Arc<[ObjectId]>,
-    values: Option<Arc<[serde_json::Value]>>,
+    values: Option<Arc<[Canonical]>>,
 }
 
 impl Emitted {
@@ -555,4 +557,4 @@ fn team_files(org: &Org, team: &Team, selection: &Selection) -> Vec<Emitted> {
 }
 
 /// What a file's objects are: their ids and values, as the selection asks.
-type Held = (Arc<[ObjectId]>, Option<Arc<[serde_json::Value]>>);
+type Held = (Arc<[ObjectId]>, Option<Arc<[Canonical]>>);

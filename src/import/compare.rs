@@ -68,7 +68,7 @@ pub fn compare(
                 let mut v: Vec<Value> = c
                     .in_namespace(ns)
                     .filter(|(k, _)| k.kind == kind)
-                    .filter_map(|(_, o)| o.field("spec").cloned())
+                    .filter_map(|(_, o)| o.field("spec"))
                     .collect();
                 v.sort_by_key(Value::to_string);
                 v
@@ -88,7 +88,7 @@ pub fn compare(
         let policies = |c: &Cluster| -> BTreeMap<String, Value> {
             c.in_namespace(ns)
                 .filter(|(k, _)| k.kind == "NetworkPolicy")
-                .map(|(k, o)| (k.name.clone(), o.field("spec").cloned().unwrap_or_default()))
+                .map(|(k, o)| (k.name.clone(), o.field("spec").unwrap_or_default()))
                 .collect()
         };
         let (a, b) = (policies(input), policies(compiled));

@@ -542,7 +542,8 @@ fn namespace_object<'a>(source: &'a Source) -> Option<&'a Object> {
 
 /// A ResourceQuota rbacc can write: only `spec.hard`.
 fn quota_of(object: &Object) -> Option<BTreeMap<String, String>> {
-    let spec = object.field("spec")?.as_object()?;
+    let spec = object.field("spec")?;
+    let spec = spec.as_object()?;
     if spec.keys().any(|k| k != "hard") {
         return None;
     }
@@ -562,7 +563,8 @@ fn quota_of(object: &Object) -> Option<BTreeMap<String, String>> {
 /// A LimitRange rbacc can write: one `Container` item with `default` and
 /// `defaultRequest` only.
 fn limit_range_of(object: &Object) -> Option<Value> {
-    let limits = object.field("spec")?.get("limits")?.as_array()?;
+    let spec = object.field("spec")?;
+    let limits = spec.get("limits")?.as_array()?;
     let [item] = limits.as_slice() else {
         return None;
     };
@@ -580,7 +582,9 @@ fn limit_range_of(object: &Object) -> Option<Value> {
 }
 
 fn network_policy_of(key: &ObjectKey, object: &Object) -> Option<Value> {
-    let mut spec = object.field("spec")?.as_object()?.clone();
+    let Value::Object(mut spec) = object.field("spec")? else {
+        return None;
+    };
     spec.insert("name".into(), Value::from(key.name.clone()));
     Some(Value::Object(spec))
 }
@@ -733,7 +737,7 @@ fn declare_team(
         for (key, object) in objects_of(source, "Role") {
             let rules: Vec<PolicyRule> = object
                 .field("rules")
-                .and_then(|r| serde_json::from_value(r.clone()).ok())
+                .and_then(|r| serde_json::from_value(r).ok())
                 .unwrap_or_default();
             let decls: Vec<Value> = rules
                 .iter()
