@@ -108,8 +108,7 @@ pub fn audit(cluster: &str, live: &mut Cluster, compiled: &Cluster) -> Audit {
         .filter_map(|(key, object)| {
             // Roles rbacc assumes exist are the cluster's, not rbacc's to write.
             // (Only ClusterRoles are assumed.)
-            if key.kind == "ClusterRole" && object.annotations().contains_key("rbacc.dev/assumed")
-            {
+            if key.kind == "ClusterRole" && object.annotations().contains_key("rbacc.dev/assumed") {
                 return None;
             }
             let Some(live_object) = live.objects.get(key) else {
@@ -183,7 +182,11 @@ fn object_difference<'a>(ours: &'a Value, theirs: &'a Value) -> Vec<String> {
     let of = |value: &Value, field: &str| string_map(value.get("metadata"), field);
     for (singular, a, b) in [
         ("label", of(ours, "labels"), of(theirs, "labels")),
-        ("annotation", of(ours, "annotations"), of(theirs, "annotations")),
+        (
+            "annotation",
+            of(ours, "annotations"),
+            of(theirs, "annotations"),
+        ),
     ] {
         let keys: BTreeSet<&String> = a
             .keys()

@@ -228,7 +228,10 @@ impl Cluster {
                     }
                     Entry::Occupied(mut entry) => {
                         let earlier = std::mem::replace(entry.get_mut(), object);
-                        let files = match self.duplicates.binary_search_by(|d| d.object.cmp(entry.key())) {
+                        let files = match self
+                            .duplicates
+                            .binary_search_by(|d| d.object.cmp(entry.key()))
+                        {
                             Ok(i) => &mut self.duplicates[i].files,
                             Err(i) => {
                                 self.duplicates.insert(
@@ -727,8 +730,8 @@ metadata: { name: shop, labels: { team: shop } }
         let mut kinds = std::collections::BTreeSet::new();
         let mut outputs = vec![example_output()];
         for repo in fixtures {
-            let input = crate::load::Input::from_worktree(&repo, jiff::civil::date(2026, 11, 23))
-                .unwrap();
+            let input =
+                crate::load::Input::from_worktree(&repo, jiff::civil::date(2026, 11, 23)).unwrap();
             let mut compilation = crate::compile(&input, &crate::Settings::default());
             compilation.emit(&crate::emit::Selection {
                 values: true,
@@ -802,20 +805,21 @@ metadata: { name: shop, labels: { team: shop } }
                 r#"{{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBindingList",
                 "items": [{binding}, {binding}]}}"#
             ),
-            format!(
-                r#"{{"kind": "List", "apiVersion": "v1", "metadata": {{"resourceVersion": ""}},
-                "items": [{{"apiVersion": "v1", "kind": "Namespace", "metadata": {{"name": "shop"}},
-                "status": {{"phase": "Active"}}}},
-                {{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-                "metadata": {{"name": "b", "namespace": "shop"}},
-                "roleRef": {{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"}}}},
-                {{"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
-                "metadata": {{"name": "tls", "namespace": "shop"}}}}], "items": []}}"#
-            ),
+                            r#"{"kind": "List", "apiVersion": "v1", "metadata": {"resourceVersion": ""},
+                "items": [],
+                "items": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"},
+                "status": {"phase": "Active"}},
+                {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                "metadata": {"name": "b", "namespace": "shop"},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"}},
+                {"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+                "metadata": {"name": "tls", "namespace": "shop"}}]}"#
+            .to_string(),
             r#"{"kind": "List", "apiVersion": "v1", "items": null}"#.to_string(),
         ] {
             let (whole, by_item) = read(&json);
             let (whole, by_item) = (whole.unwrap(), by_item.unwrap());
+            assert_eq!(by_item.objects.is_empty(), json.contains("null"), "{json}");
             assert_eq!(
                 whole.objects.keys().collect::<Vec<_>>(),
                 by_item.objects.keys().collect::<Vec<_>>(),
