@@ -440,7 +440,7 @@ impl Contents<'_> {
     /// objects as text, anything else parsed under [`yaml::DUMPS`].
     fn pending(&self) -> Result<Vec<Pending<'_>>, AccessError> {
         match self {
-            Contents::Text(text) => match json_list(text) {
+            Contents::Text(text) => match json_list(text, &yaml::DUMPS).transpose()? {
                 Some((list, items)) => {
                     let list = Arc::new(list);
                     Ok(items
@@ -850,6 +850,30 @@ metadata: { name: shop, labels: { team: shop } }
                 "{json}"
             );
         }
+    }
+
+    #[test]
+    fn a_json_list_of_more_items_than_values_allowed_is_refused() {
+        let small = yaml::Profile {
+            nodes: 3,
+            ..yaml::DUMPS
+        };
+        let list = |n: usize| {
+            let items = vec![r#"{"apiVersion": "v1", "kind": "Namespace"}"#; n].join(",");
+            format!(r#"{{"apiVersion": "v1", "kind": "List", "items": [{items}]}}"#)
+        };
+        let three = list(3);
+        let read = json_list(&three, &small).expect("a JSON list");
+        assert_eq!(read.expect("within the limit").1.len(), 3);
+        let four = list(4);
+        let err = json_list(&four, &small).expect("a JSON list").unwrap_err();
+        let err = err.to_string();
+        assert!(err.contains("4 items, more than the 3 values"), "{err}");
+        // (A profile of other limits than DUMPS's is named as a manifest file.)
+        assert!(
+            err.contains("in one manifest file; split it into several files"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -522,6 +522,7 @@ fn each_object(
 }
 
 /// The type of a list whose items are read one by one.
+#[derive(Debug)]
 pub(crate) struct ListType {
     api_version: String,
     kind: String,
@@ -573,8 +574,13 @@ impl ListType {
 /// A JSON list (`kubectl get -o json`) with its items still text: each is
 /// parsed when it is read, so a whole cluster is never held as values.
 /// `None` for any text that is not one JSON list with an array of items:
-/// [`each_object_in`] reads those whole, with its diagnostics.
-pub(crate) fn json_list(text: &str) -> Option<(ListType, Vec<&str>)> {
+/// [`each_object_in`] reads those whole, with its diagnostics. A list of
+/// more items than `profile` allows values is refused, as the YAML reader
+/// refuses it: each item is at least one value.
+pub(crate) fn json_list<'a>(
+    text: &'a str,
+    profile: &yaml::Profile,
+) -> Option<Result<(ListType, Vec<&'a str>), AccessError>> {
     use serde_json::value::RawValue;
     if !text.trim_start().starts_with('{') {
         return None;
@@ -591,12 +597,26 @@ pub(crate) fn json_list(text: &str) -> Option<(ListType, Vec<&str>)> {
         return None;
     }
     let items: Vec<&RawValue> = serde_json::from_str(items.get()).ok()?;
+    if items.len() > profile.nodes {
+        let message = format!(
+            "{} items, more than the {} values rbacc reads in one {}; {}",
+            items.len(),
+            profile.nodes,
+            profile.file(),
+            profile.split()
+        );
+        return Some(Err(Position {
+            document: 0,
+            item: None,
+        }
+        .error(&kind, message)));
+    }
     let list = ListType {
         api_version,
         kind,
         document: 0,
     };
-    Some((list, items.into_iter().map(RawValue::get).collect()))
+    Some(Ok((list, items.into_iter().map(RawValue::get).collect())))
 }
 
 /// The manifest files below `dir`, in file-name order (depth first):
